@@ -1,0 +1,93 @@
+"""nbtrack: watch machine-learning training from inside a Jupyter notebook.
+
+>>> import nbtrack, tempfile
+>>> run = nbtrack.init(project="demo", config={"lr": 0.1}, dir=tempfile.mkdtemp())
+>>> for step in range(10):
+...     nbtrack.log({"train/loss": 1 / (step + 1)})
+>>> nbtrack.finish()
+>>> nbtrack.open(run.logdir).run(run.id).history()["train/loss"].iloc[-1]
+np.float64(0.1)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _current
+from ._init import init
+from ._version import __version__
+from .config import Config
+from .errors import FormatError, NbtrackError, RunNotFoundError, RunWriteError, UnsupportedFormatError
+from .logdir import Logdir, open
+from .reader import RunReader
+from .recorder import Run
+from .summary import Summary
+
+__all__ = [
+    "Config", "FormatError", "Logdir", "NbtrackError", "Run", "RunNotFoundError", "RunReader",
+    "RunWriteError", "Summary", "UnsupportedFormatError", "__version__", "config", "define_metric",
+    "finish", "init", "log", "open", "run", "summary",
+]
+
+
+def log(data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+    """Log metrics to the current run (see :meth:`Run.log`)."""
+    _current.require("nbtrack.log()").log(data, step=step, commit=commit)
+
+
+def finish(exit_code: int = 0, quiet: bool | None = None) -> None:
+    """Finish the current run, if any (see :meth:`Run.finish`)."""
+    run = _current.current()
+    if run is not None:
+        run.finish(exit_code=exit_code)
+
+
+def define_metric(name: str, summary: str | None = None, goal: str | None = None, **kwargs: Any) -> None:
+    """Define how a metric of the current run is summarised (see :meth:`Run.define_metric`)."""
+    _current.require("nbtrack.define_metric()").define_metric(name, summary=summary, goal=goal, **kwargs)
+
+
+class _CurrentProxy:
+    """``nbtrack.config`` / ``nbtrack.summary``: the current run's, with a clear error before init."""
+
+    def __init__(self, attribute: str) -> None:
+        object.__setattr__(self, "_attribute", attribute)
+
+    def _target(self) -> Any:
+        name = self._attribute
+        return getattr(_current.require(f"using nbtrack.{name}"), name)
+
+    def __getattr__(self, key: str) -> Any:
+        return getattr(self._target(), key)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        setattr(self._target(), key, value)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._target()[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._target()[key] = value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._target()
+
+    def __iter__(self) -> Any:
+        return iter(self._target())
+
+    def __len__(self) -> int:
+        return len(self._target())
+
+    def __repr__(self) -> str:
+        run = _current.current()
+        return repr(getattr(run, self._attribute)) if run else f"<nbtrack.{self._attribute}: no current run>"
+
+
+config: Any = _CurrentProxy("config")
+summary: Any = _CurrentProxy("summary")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "run":
+        return _current.current()
+    raise AttributeError(f"module 'nbtrack' has no attribute {name!r}")

@@ -1,0 +1,74 @@
+"""Scalar records of a run held as numpy columns, and their wide (pivoted) form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Columns:
+    """Long-form scalar records: ``tag[i]`` (global tag id) at ``step[i]``."""
+
+    tag: np.ndarray
+    step: np.ndarray
+    time: np.ndarray
+    value: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Columns:
+        return cls(np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def take(self, index: np.ndarray) -> Columns:
+        return Columns(self.tag[index], self.step[index], self.time[index], self.value[index])
+
+    @classmethod
+    def concat(cls, parts: list[Columns]) -> Columns:
+        if not parts:
+            return cls.empty()
+        if len(parts) == 1:
+            return parts[0]
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("tag", "step", "time", "value")))
+
+    def sorted_by_step(self) -> Columns:
+        """Order by (step, wall time), keeping log order for ties; no copy when sorted."""
+        if len(self.step) < 2 or bool(np.all(self.step[1:] >= self.step[:-1])):
+            return self
+        return self.take(np.lexsort((self.time, self.step)))
+
+
+def pivot(cols: Columns, ncols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Wide form of step-sorted records: (unique steps, last time per step, values[row, tag]).
+
+    A tag logged twice at one step keeps its last value (commit=False semantics).
+    """
+    steps = cols.step
+    if not len(steps):
+        return np.zeros(0, np.int64), np.zeros(0), np.full((0, ncols), np.nan)
+    new_row = np.empty(len(steps), dtype=bool)
+    new_row[0] = True
+    np.not_equal(steps[1:], steps[:-1], out=new_row[1:])
+    row = np.cumsum(new_row) - 1
+    nrows = int(row[-1]) + 1
+    out = np.full((nrows, ncols), np.nan)
+    keep = _last_of_duplicates(row, cols.tag, ncols)
+    if keep is None:
+        out[row, cols.tag] = cols.value
+    else:
+        out[row[keep], cols.tag[keep]] = cols.value[keep]
+    starts = np.flatnonzero(new_row)
+    ends = np.r_[starts[1:], len(steps)] - 1
+    return steps[starts], cols.time[ends], out
+
+
+def _last_of_duplicates(row: np.ndarray, tag: np.ndarray, ncols: int) -> np.ndarray | None:
+    """Indices keeping the last record of each (row, tag) pair, or None if all are unique."""
+    key = row.astype(np.int64) * max(ncols, 1) + tag
+    if np.bincount(key).max() <= 1:
+        return None
+    _, last_from_end = np.unique(key[::-1], return_index=True)
+    return np.sort(len(key) - 1 - last_from_end)

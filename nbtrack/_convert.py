@@ -1,0 +1,117 @@
+"""Validation and conversion of what users pass to ``log()`` and ``config``.
+
+Framework tensors (torch, jax, tensorflow) are recognised by duck typing, so none of
+those frameworks is ever imported here.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+# Values that the writer converts to float64 directly; log() takes them on its fast path.
+FAST_TYPES: frozenset[type] = frozenset(
+    {float, int, bool, np.float64, np.float32, np.float16, np.int64, np.int32, np.int16,
+     np.int8, np.uint8, np.uint16, np.uint32, np.uint64, np.bool_}
+)
+RESERVED_KEYS = frozenset({"_step", "_time"})
+MAX_KEY_LENGTH = 1000
+_FRAMEWORKS = ("torch", "jax", "jaxlib", "tensorflow", "cupy", "mlx")
+
+ACCEPTED = (
+    "int, float, bool, a numpy scalar or 1-element array, a 1-element torch/jax tensor, "
+    "or a nested dict of those"
+)
+
+
+def check_key(key: object, where: str = "log()") -> str:
+    """Validate one metric name; return it."""
+    if not isinstance(key, str):
+        raise TypeError(f"{where}: metric names must be str, got {type(key).__name__} {key!r}")
+    if not key or len(key) > MAX_KEY_LENGTH or "\x00" in key:
+        raise ValueError(
+            f"{where}: metric name {key[:60]!r} is not accepted: names must be 1 to "
+            f"{MAX_KEY_LENGTH} characters without NUL"
+        )
+    if key in RESERVED_KEYS:
+        raise ValueError(f"{where}: metric name {key!r} is reserved ({sorted(RESERVED_KEYS)})")
+    return key
+
+
+def is_framework_tensor(value: object) -> bool:
+    """True for a torch/jax/tensorflow array-like, recognised without importing it."""
+    module = type(value).__module__.split(".", 1)[0]
+    return module in _FRAMEWORKS and hasattr(value, "shape")
+
+
+def to_float(key: str, value: object) -> float:
+    """Convert one logged value to a Python float, or raise ``TypeError`` naming ``key``.
+
+    A CUDA tensor is copied to the host here (one device sync per call).
+    """
+    if isinstance(value, (bool, numbers.Real)) and not isinstance(value, np.ndarray):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.copysign(math.inf, value)  # type: ignore[arg-type]
+    if isinstance(value, np.ndarray) or is_framework_tensor(value):
+        size = int(np.prod(getattr(value, "shape", ()) or (1,)))
+        if size == 1:
+            item = value.item() if hasattr(value, "item") else value
+            if isinstance(item, (bool, numbers.Real)):
+                return float(item)
+        raise TypeError(
+            f"log(): value for {key!r} is a {type(value).__name__} of shape "
+            f"{tuple(getattr(value, 'shape', ()))}; log() takes {ACCEPTED} "
+            "(use nbtrack.Histogram for arrays)"
+        )
+    raise TypeError(f"log(): value for {key!r} has unsupported type {type(value).__name__}; "
+                    f"log() takes {ACCEPTED}")
+
+
+def flatten_metrics(data: Mapping[Any, Any], prefix: str = "") -> dict[str, Any]:
+    """Flatten nested dicts with ``/`` and convert every leaf to a float.
+
+    >>> flatten_metrics({"train": {"loss": 1, "acc": 0.5}})
+    {'train/loss': 1.0, 'train/acc': 0.5}
+    """
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        check_key(key)
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten_metrics(value, f"{name}/"))
+        else:
+            out[check_key(name)] = value if type(value) in FAST_TYPES else to_float(name, value)
+    return out
+
+
+def to_jsonable(key: str, value: Any, where: str = "config") -> Any:
+    """Convert a config value to plain JSON types, or raise ``TypeError`` naming ``key``."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(f"{key}.{k}", v, where) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        return [to_jsonable(f"{key}[{i}]", v, where) for i, v in enumerate(items)]
+    if isinstance(value, np.ndarray) and value.size <= 10_000:
+        return value.tolist()
+    if is_framework_tensor(value) and hasattr(value, "tolist"):
+        return value.tolist()
+    import os
+    from pathlib import PurePath
+
+    if isinstance(value, PurePath):
+        return os.fspath(value)
+    raise TypeError(
+        f"{where}: value for {key!r} has type {type(value).__name__}, which cannot be "
+        "stored; accepted are None, str, bool, int, float, numpy scalars, lists, tuples "
+        "and dicts of those"
+    )

@@ -1,0 +1,162 @@
+"""The on-disk record format: schemas, per-batch checksums and batch metadata.
+
+Pure functions shared by the writer (``storage.py``) and the reader (``_tail.py``).
+See ``FORMAT.md`` at the repository root for the documented layout.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+FORMAT_VERSION = "1.0"
+FORMAT_MAJOR = 1
+
+KEY_CRC = "nbtrack.crc32"
+KEY_SEQ = "nbtrack.seq"
+KEY_TAGS = "nbtrack.tags"
+KEY_KIND = "nbtrack.kind"
+KEY_FORMAT = "nbtrack.format"
+
+# Record families: one Arrow IPC stream file per family per writer segment.
+KIND_SCALARS = "scalars"
+KNOWN_KINDS = (KIND_SCALARS,)
+
+
+def scalar_schema() -> pa.Schema:
+    """The schema of a scalars stream: one row per logged number (long form)."""
+    import pyarrow as pa
+
+    fields = [
+        pa.field("tag_id", pa.int32(), nullable=False),
+        pa.field("step", pa.int64(), nullable=False),
+        pa.field("wall_time", pa.float64(), nullable=False),
+        pa.field("value", pa.float64(), nullable=False),
+    ]
+    meta = {KEY_FORMAT: FORMAT_VERSION, KEY_KIND: KIND_SCALARS}
+    return pa.schema(fields, metadata=meta)
+
+
+def schema_for(kind: str) -> pa.Schema:
+    """The schema of the stream family ``kind``; ``FormatError`` for unknown kinds."""
+    if kind == KIND_SCALARS:
+        return scalar_schema()
+    from .errors import FormatError
+
+    raise FormatError(f"unknown record kind {kind!r}; this nbtrack knows {KNOWN_KINDS}")
+
+
+def batch_checksum(batch: pa.RecordBatch, meta: dict[str, str]) -> int:
+    """CRC32 over a batch's row count, each column's layout, its buffers and metadata.
+
+    Covering the lengths, offsets, null counts and buffer sizes (not only the buffer
+    bytes) is what makes a flipped bit in the IPC message header detectable too.
+    ``meta`` is the batch's custom metadata without the checksum itself.
+    """
+    crc = zlib.crc32(struct.pack("<qi", batch.num_rows, batch.num_columns))
+    buffers = []
+    for column in batch.columns:
+        bufs = column.buffers()
+        sizes = [-1 if b is None else b.size for b in bufs]
+        head = (len(column), column.offset, column.null_count, len(sizes), *sizes)
+        crc = zlib.crc32(struct.pack(f"<{len(head)}q", *head), crc)
+        buffers.extend(b for b in bufs if b is not None and b.size)
+    for key in sorted(meta):
+        crc = zlib.crc32(f"{key}\0{meta[key]}\0".encode(), crc)
+    for buf in buffers:
+        crc = zlib.crc32(buf, crc)
+    return crc
+
+
+def batch_metadata(batch: pa.RecordBatch, seq: int, new_tags: dict[int, str]) -> dict[str, str]:
+    """The custom metadata written with one batch: sequence, new tag names, checksum."""
+    meta = {KEY_SEQ: str(seq)}
+    if new_tags:
+        meta[KEY_TAGS] = json.dumps({str(k): v for k, v in new_tags.items()}, ensure_ascii=False)
+    meta[KEY_CRC] = str(batch_checksum(batch, meta))
+    return meta
+
+
+def verify_batch(batch: pa.RecordBatch, meta: dict[str, str]) -> str | None:
+    """Return ``None`` when ``batch`` matches its checksum, else why it does not."""
+    if KEY_CRC not in meta:
+        return "batch has no checksum"
+    rest = {k: v for k, v in meta.items() if k != KEY_CRC}
+    try:
+        expected = int(meta[KEY_CRC])
+    except ValueError:
+        return "checksum field is not a number"
+    if batch_checksum(batch, rest) != expected:
+        return "checksum mismatch"
+    return None
+
+
+def decode_tags(meta: dict[str, str]) -> dict[int, str]:
+    """The tag names a batch introduces, as ``{local id: name}``."""
+    raw = meta.get(KEY_TAGS)
+    if not raw:
+        return {}
+    parsed: Any = json.loads(raw)
+    return {int(k): str(v) for k, v in parsed.items()}
+
+
+# -- reading custom_metadata out of an IPC Message flatbuffer ------------------------
+# pyarrow's read_record_batch() drops a message's custom_metadata, so the reader
+# takes it from the Message table itself (Arrow Message.fbs, field 4).
+
+_MESSAGE_CUSTOM_METADATA_SLOT = 4
+
+
+def _table_field(buf: bytes, table: int, slot: int) -> int | None:
+    """Absolute position of field ``slot`` of the flatbuffer table at ``table``."""
+    (soffset,) = struct.unpack_from("<i", buf, table)
+    vtable = table - soffset
+    vt_size, _ = struct.unpack_from("<HH", buf, vtable)
+    entry = 4 + 2 * slot
+    if entry + 2 > vt_size:
+        return None
+    (off,) = struct.unpack_from("<H", buf, vtable + entry)
+    return table + off if off else None
+
+
+def _string_at(buf: bytes, pos: int) -> str:
+    (rel,) = struct.unpack_from("<I", buf, pos)
+    start = pos + rel
+    (length,) = struct.unpack_from("<I", buf, start)
+    raw = buf[start + 4 : start + 4 + length]
+    if len(raw) != length:
+        raise ValueError("string runs past the end of the message metadata")
+    return raw.decode("utf-8")
+
+
+def message_custom_metadata(metadata: bytes) -> dict[str, str]:
+    """Parse ``custom_metadata`` from the flatbuffer bytes of an Arrow IPC Message.
+
+    Raises ``ValueError`` (or ``struct.error``) on malformed input; callers treat
+    that as a damaged record.
+    """
+    (root,) = struct.unpack_from("<I", metadata, 0)
+    field = _table_field(metadata, root, _MESSAGE_CUSTOM_METADATA_SLOT)
+    if field is None:
+        return {}
+    (rel,) = struct.unpack_from("<I", metadata, field)
+    vec = field + rel
+    (count,) = struct.unpack_from("<I", metadata, vec)
+    if count > 4096:
+        raise ValueError("implausible custom_metadata length")
+    out: dict[str, str] = {}
+    for i in range(count):
+        slot = vec + 4 + 4 * i
+        (rel_kv,) = struct.unpack_from("<I", metadata, slot)
+        kv = slot + rel_kv
+        key_pos = _table_field(metadata, kv, 0)
+        val_pos = _table_field(metadata, kv, 1)
+        if key_pos is None:
+            raise ValueError("custom_metadata entry without a key")
+        out[_string_at(metadata, key_pos)] = "" if val_pos is None else _string_at(metadata, val_pos)
+    return out

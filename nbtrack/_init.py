@@ -1,0 +1,185 @@
+"""``nbtrack.init()``: create or resume a run and make it current."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from . import _current
+from ._names import check_run_id, new_run_id, new_run_name, new_writer_id
+from .config import config_to_dict
+from .recorder import Run
+from .storage import RunFolder, StorageSink, identity_record
+
+DEFAULT_LOGDIR = "nbruns"
+RESUME_CHOICES = ("allow", "must", "never", "auto")
+MODES = ("online", "offline", "disabled", "shared", "run", "dryrun")
+
+
+def resolve_logdir(dir: str | os.PathLike[str] | None) -> Path:
+    """``dir`` if given, else ``$NBTRACK_DIR``, else ``./nbruns`` (read at call time)."""
+    if dir is None:
+        dir = os.environ.get("NBTRACK_DIR") or DEFAULT_LOGDIR
+    return Path(dir).expanduser()
+
+
+def _setting(settings: Any, name: str, default: Any) -> Any:
+    if settings is None:
+        return default
+    if isinstance(settings, dict):
+        return settings.get(name, default)
+    return getattr(settings, name, default)
+
+
+def _resume_mode(resume: Any, run_id: str | None) -> str | None:
+    if resume is None or resume is False:
+        return None
+    if resume is True:
+        return "allow"
+    if resume not in RESUME_CHOICES:
+        raise ValueError(f"init(resume=...): {resume!r} is not accepted; use one of "
+                         f"{RESUME_CHOICES}, True or None")
+    if resume == "must" and run_id is None:
+        raise ValueError("init(resume='must') needs the id of the run to resume: init(id=..., resume='must')")
+    return "allow" if resume == "auto" else str(resume)
+
+
+def init(project: str | None = None, name: str | None = None, config: Any = None,
+         dir: str | os.PathLike[str] | None = None, id: str | None = None, resume: Any = None,
+         group: str | None = None, tags: Any = None, notes: str | None = None, *,
+         entity: str | None = None, job_type: str | None = None, reinit: Any = None,
+         mode: str | None = None, settings: Any = None, flush_interval: float | None = None,
+         config_exclude_keys: list[str] | None = None, config_include_keys: list[str] | None = None,
+         **ignored: Any) -> Run:
+    """Start (or resume) a run and make it the current run.
+
+    Runs are folders under the logdir ``dir`` (default ``$NBTRACK_DIR`` or
+    ``./nbruns``). ``resume="allow"`` continues the run ``id`` if it exists (steps go
+    on from the last one), ``"must"`` requires it, ``"never"`` refuses it. wandb's
+    other arguments (``entity``, ``job_type``, ``reinit``, ``mode``, ``settings``,
+    ``save_code``, ...) are accepted, so ``import nbtrack as wandb`` works.
+
+    >>> import nbtrack, tempfile
+    >>> run = nbtrack.init(project="mnist", config={"lr": 1e-3}, dir=tempfile.mkdtemp())
+    >>> run.log({"loss": 0.25})
+    >>> run.finish()
+    """
+    previous = _current.current()
+    if previous is not None and not previous._finished:
+        if reinit in ("return_previous",) or reinit is False:
+            return previous
+        if reinit not in (True, "create_new"):
+            previous.finish()
+    if mode is not None and mode not in MODES:
+        raise ValueError(f"init(mode=...): {mode!r} is not accepted; use one of {MODES}")
+    if project is not None and (not isinstance(project, str) or not project):
+        raise TypeError(f"init(project=...) takes a non-empty str, got {project!r}")
+    if name is not None and (not isinstance(name, str) or not name):
+        raise TypeError(f"init(name=...) takes a non-empty str, got {name!r}")
+    if id is not None:
+        check_run_id(id)
+    cfg = config_to_dict(config)
+    if config_exclude_keys:
+        cfg = {k: v for k, v in cfg.items() if k not in config_exclude_keys}
+    if config_include_keys:
+        cfg = {k: v for k, v in cfg.items() if k in config_include_keys}
+    flush = float(flush_interval or _setting(settings, "flush_interval", None)
+                  or os.environ.get("NBTRACK_FLUSH_INTERVAL") or 1.0)
+    if flush <= 0:
+        raise ValueError(f"init(flush_interval=...) must be > 0 seconds, got {flush}")
+    extra = {"group": group, "tags": list(_tags(tags)), "notes": notes, "entity": entity,
+             "job_type": job_type}
+    options = {"flush_interval": flush, "fsync": bool(_setting(settings, "fsync", False)),
+               "heartbeat_interval": float(_setting(settings, "heartbeat_interval", 5.0))}
+    if mode == "disabled":
+        run = _disabled_run(project, name, id, cfg, extra, flush)
+    else:
+        run = _open_run(resolve_logdir(dir), project, name, id, _resume_mode(resume, id),
+                        cfg, extra, options)
+    _current.adopt(run)
+    return run
+
+
+def _tags(tags: Any) -> tuple[str, ...]:
+    if tags is None:
+        return ()
+    if isinstance(tags, str) or not all(isinstance(t, str) for t in tags):
+        raise TypeError(f"init(tags=...) takes a list of str, got {tags!r}")
+    return tuple(tags)
+
+
+def _disabled_run(project: str | None, name: str | None, run_id: str | None,
+                  cfg: dict[str, Any], extra: dict[str, Any], flush: float) -> Run:
+    rid = run_id or new_run_id()
+    return Run(run_id=rid, name=name or f"disabled-{rid}", project=project or "default",
+               logdir=None, folder=None, writer_id=new_writer_id(), config=cfg,
+               identity=extra, flush_interval=flush)
+
+
+def _open_run(logdir: Path, project: str | None, name: str | None, run_id: str | None,
+              resume: str | None, cfg: dict[str, Any], extra: dict[str, Any],
+              options: dict[str, Any]) -> Run:
+    logdir.mkdir(parents=True, exist_ok=True)
+    folder = RunFolder(logdir / run_id) if run_id else None
+    exists = folder is not None and folder.run_file.exists()
+    if exists and resume in (None, "never"):
+        hint = "" if resume == "never" else "; pass resume='allow' to continue it"
+        raise FileExistsError(f"init(id={run_id!r}): a run with this id already exists in {logdir}{hint}")
+    if not exists and resume == "must":
+        raise FileNotFoundError(f"init(id={run_id!r}, resume='must'): no such run in {logdir}")
+    if exists and folder is not None:
+        return _resume(folder, project, name, cfg, options)
+    return _create(logdir, project, name, run_id, cfg, extra, options)
+
+
+def _create(logdir: Path, project: str | None, name: str | None, run_id: str | None,
+            cfg: dict[str, Any], extra: dict[str, Any], options: dict[str, Any]) -> Run:
+    for _attempt in range(20):
+        rid = run_id or new_run_id()
+        folder = RunFolder(logdir / rid)
+        run_name = name or new_run_name(logdir)
+        identity = identity_record(rid, run_name, project or "default", {**extra, "config": cfg})
+        try:
+            folder.create(identity)
+            break
+        except FileExistsError:
+            if run_id is not None:
+                raise FileExistsError(f"init(id={run_id!r}): a run with this id already exists "
+                                      f"in {logdir}; pass resume='allow' to continue it") from None
+    else:  # pragma: no cover - 20 collisions of random ids
+        raise RuntimeError("could not allocate a unique run id")
+    return _build(folder, identity, cfg, options, start_step=0, resumed=False)
+
+
+def _resume(folder: RunFolder, project: str | None, name: str | None, cfg: dict[str, Any],
+            options: dict[str, Any]) -> Run:
+    from .reader import RunReader
+
+    reader = RunReader(folder.path)
+    identity = dict(reader.identity)
+    if project is not None and project != identity.get("project"):
+        raise ValueError(f"init(project={project!r}) does not match the resumed run's project "
+                         f"{identity.get('project')!r}")
+    merged = {**reader.config, **cfg}
+    last = reader.last_step()
+    run = _build(folder, identity, merged, options, start_step=0 if last is None else last + 1,
+                 resumed=True, summary_base=reader.summary)
+    run._name = name or reader.name
+    return run
+
+
+def _build(folder: RunFolder, identity: dict[str, Any], cfg: dict[str, Any],
+           options: dict[str, Any], *, start_step: int, resumed: bool,
+           summary_base: dict[str, Any] | None = None) -> Run:
+    folder.prepare()
+    writer_id = new_writer_id()
+    sink = StorageSink(folder, writer_id, fsync=options["fsync"])
+    run = Run(run_id=identity["id"], name=identity["name"], project=identity.get("project", "default"),
+              logdir=folder.path.parent, folder=folder.path, writer_id=writer_id, config=cfg,
+              identity=identity, start_step=start_step, resumed=resumed, sinks=[sink],
+              flush_interval=options["flush_interval"],
+              heartbeat_interval=options["heartbeat_interval"], summary_base=summary_base)
+    run._writer.flush()  # write the writer manifest now: the run shows as running at once
+    run._writer.start()
+    return run

@@ -1,0 +1,57 @@
+"""Run ids and readable run names."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+import time
+from pathlib import Path
+
+_ALPHABET = string.ascii_lowercase + string.digits
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+
+ADJECTIVES = (
+    "amber", "bold", "brisk", "calm", "clever", "cosmic", "crisp", "dashing", "eager", "fancy",
+    "fearless", "gentle", "golden", "hardy", "honest", "jolly", "keen", "lively", "lucky",
+    "mellow", "misty", "noble", "olive", "patient", "polished", "quiet", "rapid", "royal",
+    "rustic", "serene", "sharp", "silver", "smooth", "solar", "spry", "steady", "sunny",
+    "swift", "tidy", "vivid", "wandering", "warm", "wise", "young", "zesty",
+)
+NOUNS = (
+    "aurora", "badger", "breeze", "brook", "canyon", "cedar", "comet", "coral", "crane",
+    "dawn", "delta", "dune", "falcon", "fern", "field", "fjord", "forest", "galaxy", "glade",
+    "harbor", "heron", "island", "lake", "lynx", "maple", "meadow", "mesa", "moon", "nebula",
+    "oak", "orbit", "otter", "pine", "planet", "prairie", "quasar", "reef", "river", "sky",
+    "sparrow", "star", "summit", "thunder", "tide", "valley", "wave", "willow", "wind",
+)
+
+
+def new_run_id() -> str:
+    """Eight random lowercase letters and digits, like wandb's ids."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(8))
+
+
+def new_writer_id() -> str:
+    """Unique per writer lifetime; sorts by start time."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    return f"w{stamp}-{secrets.token_hex(4)}"
+
+
+def check_run_id(run_id: object) -> str:
+    """Validate a user-given run id (it becomes a folder name)."""
+    if not isinstance(run_id, str) or not _ID_PATTERN.match(run_id) or ".." in run_id:
+        raise ValueError(
+            f"init(id=...): {run_id!r} is not a valid run id; use 1 to 64 characters from "
+            "A-Z a-z 0-9 _ . - starting with a letter or digit"
+        )
+    return run_id
+
+
+def new_run_name(logdir: Path) -> str:
+    """A readable name such as ``'swift-river-7'``; the number counts runs in the logdir."""
+    try:
+        count = sum(1 for p in logdir.iterdir() if p.is_dir())
+    except OSError:
+        count = 0
+    return f"{secrets.choice(ADJECTIVES)}-{secrets.choice(NOUNS)}-{count + 1}"

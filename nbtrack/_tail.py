@@ -1,0 +1,209 @@
+"""Incremental, verifying reader of one Arrow IPC stream file.
+
+``StreamTail.read_new()`` reads only the bytes appended since the previous call. Each
+record batch is checked against its CRC; a damaged record is reported (file, offset,
+reason) and skipped by searching for the next valid message, so the records after it
+are still returned. An incomplete message at the end of a file that is still being
+written is left for the next call; at the end of a finished or crashed writer's file
+it is reported as a torn tail.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import _format as fmt
+from .errors import UnsupportedFormatError
+
+_CONTINUATION = b"\xff\xff\xff\xff"
+
+
+@dataclass(frozen=True)
+class DamageReport:
+    """A region of a data file that could not be read."""
+
+    file: str
+    offset: int
+    length: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.length} bytes at offset {self.offset}: {self.reason}"
+
+
+@dataclass
+class TailBatch:
+    """One verified record batch and the file-local tag names known when it was read."""
+
+    batch: Any
+    names: dict[int, str]
+    seq: int
+
+
+@dataclass
+class StreamTail:
+    """Reading position and state of one stream file."""
+
+    path: Path
+    kind: str = fmt.KIND_SCALARS
+    offset: int = 0
+    schema: Any = None
+    names: dict[int, str] = field(default_factory=dict)
+    ended: bool = False
+    stuck: bool = False  # bytes remain past ``offset`` that did not form a complete record
+    bytes_read: int = 0
+    damage: list[DamageReport] = field(default_factory=list)
+
+    def read_new(self, final: bool = False) -> list[TailBatch]:
+        """Return the batches completed since the last call.
+
+        ``final`` says the file's writer is done (finished or crashed), so an
+        incomplete record at the end is a torn tail rather than a write in progress.
+        """
+        import pyarrow as pa
+
+        try:
+            size = os.stat(self.path).st_size
+        except FileNotFoundError:
+            return []
+        if self.ended or size <= self.offset:
+            return []
+        start = self.offset
+        source = pa.memory_map(str(self.path))
+        try:
+            return self._read_from(source, size, final)
+        finally:
+            self.stuck = not self.ended and self.offset < size
+            self.bytes_read += max(0, self.offset - start)
+
+    def _read_from(self, source: Any, size: int, final: bool) -> list[TailBatch]:
+        if self.schema is None and not self._read_schema(source, size, final):
+            return []
+        out: list[TailBatch] = []
+        source.seek(self.offset)
+        while self.offset < size:
+            result = self._next_message(source, size)
+            if result is None:  # clean end-of-stream marker
+                self._end_of_stream(source, size)
+                break
+            if isinstance(result, str):
+                if not self._skip_damage(source, size, result, final):
+                    break
+                continue
+            out.append(result)
+            self.offset = source.tell()
+        return out
+
+    def _read_schema(self, source: Any, size: int, final: bool) -> bool:
+        import pyarrow as pa
+
+        expected = fmt.schema_for(self.kind)
+        source.seek(0)
+        try:
+            schema = pa.ipc.read_schema(pa.ipc.read_message(source))
+        except (pa.ArrowInvalid, OSError, EOFError, ValueError) as exc:
+            if not final and size < 4096:
+                return False  # the writer may be writing its first message right now
+            self._note(0, size, f"unreadable schema message ({exc}); using the documented schema")
+            self.schema = expected
+            self.offset = 0
+            return self._skip_damage(source, size, "damaged schema message", final, report=False)
+        self._check_version(schema)
+        if not schema.remove_metadata().equals(expected.remove_metadata()):
+            self._note(0, source.tell(), "schema differs from the documented one; using the documented schema")
+        self.schema = expected
+        self.offset = source.tell()
+        return True
+
+    def _check_version(self, schema: Any) -> None:
+        version = (schema.metadata or {}).get(fmt.KEY_FORMAT.encode(), b"").decode(errors="replace")
+        major = version.split(".", 1)[0]
+        if major.isdigit() and int(major) > fmt.FORMAT_MAJOR:
+            raise UnsupportedFormatError(
+                f"{self.path} uses nbtrack format {version}; this nbtrack reads format "
+                f"{fmt.FORMAT_MAJOR}.x: upgrade nbtrack to read it")
+
+    def _next_message(self, source: Any, size: int) -> TailBatch | str | None:
+        """The next verified batch, ``None`` at end-of-stream, or why it failed."""
+        import pyarrow as pa
+
+        start = source.tell()
+        try:
+            message = pa.ipc.read_message(source)
+        except EOFError:
+            return None if source.tell() > start else "incomplete record"
+        except (pa.ArrowInvalid, OSError, ValueError) as exc:
+            return f"unreadable record ({exc})"
+        if source.tell() > size:
+            return "incomplete record"
+        return self._decode(message)
+
+    def _decode(self, message: Any) -> TailBatch | str:
+        import pyarrow as pa
+
+        if message.type != "record batch":
+            return f"unexpected {message.type} message"
+        try:
+            meta = fmt.message_custom_metadata(bytes(message.metadata))
+            batch = pa.ipc.read_record_batch(message, self.schema)
+            batch.validate(full=False)
+        except Exception as exc:  # malformed flatbuffers raise many kinds of errors
+            return f"malformed record ({type(exc).__name__}: {exc})"
+        problem = fmt.verify_batch(batch, meta)
+        if problem:
+            return problem
+        try:
+            self.names.update(fmt.decode_tags(meta))
+            seq = int(meta.get(fmt.KEY_SEQ, "-1"))
+        except ValueError as exc:
+            return f"malformed record metadata ({exc})"
+        return TailBatch(batch, dict(self.names), seq)
+
+    def _skip_damage(self, source: Any, size: int, reason: str, final: bool,
+                     report: bool = True) -> bool:
+        """Find the next valid record after a bad one; return False to stop reading."""
+        bad = self.offset
+        found = self._resync(source, size, bad + 1)
+        if found is None:
+            if final:
+                why = "torn tail (incomplete last record)" if "incomplete" in reason else reason
+                self._note(bad, size - bad, why) if report else None
+                self.offset = size
+            return False
+        if report:
+            self._note(bad, found - bad, reason)
+        self.offset = found
+        source.seek(found)
+        return True
+
+    def _resync(self, source: Any, size: int, start: int) -> int | None:
+        """Offset of the next message at or after ``start`` that decodes and verifies."""
+        source.seek(start)
+        region = source.read(size - start)
+        pos = 0
+        while True:
+            hit = region.find(_CONTINUATION, pos)
+            if hit < 0:
+                return None
+            candidate = start + hit
+            source.seek(candidate)
+            result = self._next_message(source, size)
+            if isinstance(result, TailBatch):
+                return candidate
+            pos = hit + 1
+
+    def _end_of_stream(self, source: Any, size: int) -> None:
+        self.ended = True
+        end = source.tell()
+        self.offset = end
+        if size > end:
+            source.seek(end)
+            rest = source.read(size - end)
+            if rest.strip(b"\0"):
+                self._note(end, size - end, "unexpected bytes after the end-of-stream marker")
+
+    def _note(self, offset: int, length: int, reason: str) -> None:
+        self.damage.append(DamageReport(str(self.path), offset, length, reason))

@@ -1,0 +1,197 @@
+"""The background thread that drains a run's buffers and hands batches to its sinks.
+
+Every ``flush_interval`` seconds (and on ``flush()``/``finish()``), the writer takes
+what ``log()`` buffered, folds it into the summary and passes one batch to each sink
+(storage, and later live widgets). A sink that fails keeps its batches, bounded, and
+retries them on the next flush; the first failure warns at once, and ``close()``
+reports what could not be written. Nothing here ever raises into the training loop.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ._collector import Collector, ScalarBatch
+from .summary import Summary
+
+MAX_RETRY_ROWS = 4_000_000  # rows a failing sink may hold for retry (about 110 MB)
+
+
+class Sink(Protocol):
+    """Where batches go: ``StorageSink`` on disk, live widgets in the browser."""
+
+    name: str
+
+    def write(self, batch: ScalarBatch) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class StateSink(Protocol):
+    """A sink that also records the run's state (heartbeat, config, summary)."""
+
+    def write_state(self, state: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class _SinkSlot:
+    sink: Any
+    pending: deque[ScalarBatch] = field(default_factory=deque)
+    pending_rows: int = 0
+    lost_rows: int = 0
+    first_error: BaseException | None = None
+    warned: bool = False
+
+
+class Writer:
+    """Owns the flush thread of one run."""
+
+    def __init__(self, collector: Collector, summary: Summary, sinks: list[Any],
+                 state: Callable[[], dict[str, Any]], *, flush_interval: float = 1.0,
+                 heartbeat_interval: float = 5.0, label: str = "run") -> None:
+        self.collector = collector
+        self.summary = summary
+        self.slots = [_SinkSlot(s) for s in sinks]
+        self.state = state
+        self.flush_interval = flush_interval
+        self.heartbeat_interval = heartbeat_interval
+        self.label = label
+        self.state_dirty = True
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._drained = threading.Condition()
+        self._stop = False
+        self._last_heartbeat = 0.0
+        self._thread = threading.Thread(target=self._loop, name=f"nbtrack-writer-{label}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def wake(self) -> None:
+        """Ask for an early flush (called when the buffer grows large)."""
+        self._wake.set()
+
+    def wait_for_room(self, limit: int, timeout: float = 10.0) -> bool:
+        """Block the caller until fewer than ``limit`` calls are buffered (backpressure)."""
+        self._wake.set()
+        deadline = time.monotonic() + timeout
+        with self._drained:
+            while self.collector.pending() >= limit and self.alive:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._drained.wait(min(left, 0.05))
+        return True
+
+    def _loop(self) -> None:
+        while not self._stop:
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            if self._stop:
+                break
+            self.flush()
+
+    def flush(self, final: bool = False) -> None:
+        """Drain the buffers and write to every sink now (any thread)."""
+        with self._lock:
+            try:
+                batch = self.collector.drain()
+            except Exception as exc:  # a bug in columnarising must not kill the thread
+                self._report(self.slots[0] if self.slots else _SinkSlot(None), exc)
+                batch = None
+            with self._drained:
+                self._drained.notify_all()
+            if batch is not None and len(batch):
+                self.summary.absorb(batch.columns())
+                for slot in self.slots:
+                    self._enqueue(slot, batch)
+            for slot in self.slots:
+                self._send(slot)
+            now = time.monotonic()
+            if final or self.state_dirty or now - self._last_heartbeat >= self.heartbeat_interval:
+                self._write_state()
+                self._last_heartbeat = now
+
+    def _enqueue(self, slot: _SinkSlot, batch: ScalarBatch) -> None:
+        slot.pending.append(batch)
+        slot.pending_rows += len(batch)
+        while slot.pending_rows > MAX_RETRY_ROWS and len(slot.pending) > 1:
+            dropped = slot.pending.popleft()
+            slot.pending_rows -= len(dropped)
+            slot.lost_rows += len(dropped)
+
+    def _send(self, slot: _SinkSlot) -> None:
+        while slot.pending:
+            batch = slot.pending[0]
+            try:
+                slot.sink.write(batch)
+            except Exception as exc:
+                self._report(slot, exc)
+                return
+            slot.pending.popleft()
+            slot.pending_rows -= len(batch)
+
+    def _write_state(self) -> None:
+        self.state_dirty = False
+        state = self.state()
+        for slot in self.slots:
+            if hasattr(slot.sink, "write_state"):
+                try:
+                    slot.sink.write_state(state)
+                except Exception as exc:
+                    self._report(slot, exc)
+
+    def _report(self, slot: _SinkSlot, exc: BaseException) -> None:
+        if slot.first_error is None:
+            slot.first_error = exc
+        if not slot.warned:
+            slot.warned = True
+            name = getattr(slot.sink, "name", "sink")
+            warnings.warn(
+                f"nbtrack: {self.label}: writing to {name} failed: {type(exc).__name__}: {exc}. "
+                "Training continues; records are kept in memory (bounded) and retried, and "
+                "finish() will raise if they cannot be written.",
+                RuntimeWarning, stacklevel=2,
+            )
+
+    def close(self, timeout: float = 60.0) -> list[str]:
+        """Stop the thread, flush everything, close sinks; return problems that remain."""
+        self._stop = True
+        self._wake.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        self.flush(final=True)
+        problems = []
+        for slot in self.slots:
+            if not slot.pending:
+                try:
+                    slot.sink.close()
+                except Exception as exc:
+                    self._report(slot, exc)
+                    slot.first_error = slot.first_error or exc
+            problems.extend(_describe_loss(slot))
+        return problems
+
+
+def _describe_loss(slot: _SinkSlot) -> list[str]:
+    """What a critical sink (storage) failed to keep; best-effort sinks report nothing."""
+    if slot.first_error is None or not getattr(slot.sink, "critical", False):
+        return []
+    name = getattr(slot.sink, "name", "sink")
+    if not slot.pending and not slot.lost_rows:
+        warnings.warn(f"nbtrack: {name} recovered after an error ({slot.first_error}); "
+                      "no record was lost", RuntimeWarning, stacklevel=3)
+        return []
+    rows = slot.pending_rows + slot.lost_rows
+    return [f"{name}: {rows} records could not be written "
+            f"(first error: {type(slot.first_error).__name__}: {slot.first_error})"]

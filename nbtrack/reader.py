@@ -1,0 +1,346 @@
+"""Reading runs back: ``RunReader`` for one run folder.
+
+A reader holds what it has read so far and, on every call, reads only what was
+appended since (``poll()`` returns exactly that). It never writes to a run folder and
+never crashes on a damaged one: damaged regions are listed in ``RunReader.damage``.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import _format as fmt
+from ._columns import Columns, pivot
+from ._fsutil import read_json
+from ._status import run_status, stale_after_default, writer_status
+from ._tail import DamageReport, StreamTail, TailBatch
+from .errors import FormatError, UnsupportedFormatError
+from .storage import DATA_DIR, RUN_FILE, STREAM_SUFFIX, WRITERS_DIR
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+
+@dataclass
+class ScalarDelta:
+    """Records returned by :meth:`RunReader.poll`: new since the previous poll."""
+
+    names: list[str]
+    columns: Columns
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def series(self) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``{tag: (steps, times, values)}`` of the new records, in order."""
+        c = self.columns
+        out = {}
+        for tag_id in np.unique(c.tag):
+            mask = c.tag == tag_id
+            out[self.names[tag_id]] = (c.step[mask], c.time[mask], c.value[mask])
+        return out
+
+    def to_pandas(self) -> pd.DataFrame:
+        import pandas as pd
+
+        c = self.columns
+        tags = pd.Categorical.from_codes(c.tag, categories=self.names) if len(c) else []
+        return pd.DataFrame({"tag": tags, "step": c.step, "time": c.time, "value": c.value})
+
+
+def load_identity(folder: Path) -> dict[str, Any]:
+    """Read and check ``run.json``; ``FormatError`` when it is missing or unreadable."""
+    try:
+        identity = read_json(folder / RUN_FILE)
+    except (OSError, ValueError) as exc:
+        raise FormatError(f"{folder}: not a readable nbtrack run ({exc})") from None
+    version = str(identity.get("format_version", "0"))
+    major = version.split(".", 1)[0]
+    if not major.isdigit() or int(major) > fmt.FORMAT_MAJOR:
+        raise UnsupportedFormatError(f"{folder} uses nbtrack format {version!r}; this nbtrack reads "
+                                     f"format {fmt.FORMAT_MAJOR}.x: upgrade nbtrack to read it")
+    return identity
+
+
+class RunReader:
+    """Read one run folder, incrementally.
+
+    >>> import nbtrack, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> with nbtrack.init(dir=d, name="r1") as run:
+    ...     for i in range(3): run.log({"loss": 1.0 / (i + 1)})
+    >>> r = nbtrack.open(d).run("r1")
+    >>> r.history()["loss"].tolist()
+    [1.0, 0.5, 0.3333333333333333]
+    """
+
+    def __init__(self, path: str | Path, stale_after: float | None = None) -> None:
+        self.path = Path(path)
+        self.stale_after = stale_after_default() if stale_after is None else stale_after
+        self.identity = load_identity(self.path)
+        self._writers: dict[str, dict[str, Any]] = {}
+        self._tails: dict[Path, StreamTail] = {}
+        self._luts: dict[Path, np.ndarray] = {}
+        self._tag_names: list[str] = []
+        self._tag_ids: dict[str, int] = {}
+        self._chunks: list[Columns] = []
+        self._chunk_files: set[Path] = set()
+        self._cache: tuple[int, Columns] = (0, Columns.empty())
+        self._polled = 0
+        self._meta_problems: list[DamageReport] = []
+        self._warned = 0
+        self.refresh_manifests()
+
+    # -- manifests -----------------------------------------------------------------
+    def refresh_manifests(self) -> None:
+        """Re-read the writer manifests (status, heartbeat, config, summary)."""
+        writers = {}
+        for path in sorted((self.path / WRITERS_DIR).glob("*.json")):
+            try:
+                writers[path.stem] = read_json(path)
+            except (OSError, ValueError) as exc:
+                self._meta_problems.append(DamageReport(str(path), 0, 0, f"unreadable manifest: {exc}"))
+        self._writers = dict(sorted(writers.items(), key=lambda kv: kv[1].get("started", 0)))
+
+    @property
+    def id(self) -> str:
+        return str(self.identity.get("id", self.path.name))
+
+    def _latest(self, key: str, default: Any = None) -> Any:
+        for manifest in reversed(list(self._writers.values())):
+            if manifest.get(key) is not None:
+                return manifest[key]
+        return self.identity.get(key, default)
+
+    @property
+    def name(self) -> str:
+        return str(self._latest("name", self.id))
+
+    @property
+    def project(self) -> str:
+        return str(self.identity.get("project", "default"))
+
+    @property
+    def group(self) -> str | None:
+        return self.identity.get("group")
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self._latest("tags", []) or [])
+
+    @property
+    def notes(self) -> str | None:
+        return self._latest("notes")
+
+    @property
+    def config(self) -> dict[str, Any]:
+        merged = dict(self.identity.get("config") or {})
+        for manifest in self._writers.values():
+            merged.update(manifest.get("config") or {})
+        return merged
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for manifest in self._writers.values():
+            merged.update(manifest.get("summary") or {})
+        return merged
+
+    @property
+    def status(self) -> str:
+        return run_status(list(self._writers.values()), self.stale_after, self.identity.get("created"))
+
+    @property
+    def created(self) -> float | None:
+        return self.identity.get("created")
+
+    @property
+    def updated(self) -> float | None:
+        beats = [m.get("heartbeat") for m in self._writers.values() if m.get("heartbeat")]
+        return max(beats) if beats else self.created
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The run's merged manifest: identity plus the writers' current state."""
+        return {**self.identity, "name": self.name, "tags": self.tags, "notes": self.notes,
+                "config": self.config, "summary": self.summary, "status": self.status,
+                "updated": self.updated, "writers": list(self._writers.values())}
+
+    # -- data ----------------------------------------------------------------------
+    @property
+    def damage(self) -> list[DamageReport]:
+        """Regions of the run that could not be read (file, offset, length, reason)."""
+        out = list(self._meta_problems)
+        for tail in self._tails.values():
+            out.extend(tail.damage)
+        return out
+
+    @property
+    def bytes_read(self) -> int:
+        return sum(t.bytes_read for t in self._tails.values())
+
+    def _final(self, path: Path) -> bool:
+        writer_id = path.name.rsplit("-", 1)[0]
+        manifest = self._writers.get(writer_id)
+        if manifest is None:
+            return time.time() - path.stat().st_mtime > self.stale_after
+        return writer_status(manifest, self.stale_after) != "running"
+
+    def _read_new(self) -> None:
+        data_dir = self.path / DATA_DIR
+        try:
+            files = sorted(p for p in data_dir.iterdir() if p.name.endswith(STREAM_SUFFIX))
+        except FileNotFoundError:
+            files = []
+        if any(p not in self._tails for p in files):
+            self.refresh_manifests()
+        for path in files:
+            kind = path.name[: -len(STREAM_SUFFIX)].rsplit(".", 1)[-1]
+            if kind not in fmt.KNOWN_KINDS:
+                continue
+            tail = self._tails.setdefault(path, StreamTail(path, kind))
+            items = tail.read_new(final=False)
+            if tail.stuck and self._final(path):
+                items += tail.read_new(final=True)
+            for item in items:
+                self._add(path, item)
+        self._warn_damage()
+
+    def _add(self, path: Path, item: TailBatch) -> None:
+        lut = self._lut(path, item.names)
+        b = item.batch
+        local = b.column(0).to_numpy()
+        if len(local) and int(local.max()) >= len(lut):
+            lut = self._lut(path, {**item.names, **self._sidecar_names(path)}, len(lut) + int(local.max()) + 1)
+        self._chunks.append(Columns(lut[local], b.column(1).to_numpy(), b.column(2).to_numpy(),
+                                    b.column(3).to_numpy()))
+        self._chunk_files.add(path)
+
+    def _lut(self, path: Path, names: dict[int, str], size: int = 0) -> np.ndarray:
+        lut = self._luts.get(path, np.zeros(0, np.int32))
+        need = max(size, max(names, default=-1) + 1)
+        if need > len(lut):
+            grown = np.full(need, -1, np.int32)
+            grown[: len(lut)] = lut
+            for local in range(len(lut), need):
+                name = names.get(local, f"<unknown tag {local} in {path.name}>")
+                grown[local] = self._tag_ids.setdefault(name, len(self._tag_names))
+                if grown[local] == len(self._tag_names):
+                    self._tag_names.append(name)
+            lut = self._luts[path] = grown
+        return lut
+
+    def _sidecar_names(self, path: Path) -> dict[int, str]:
+        self.refresh_manifests()
+        writer = self._writers.get(path.name.rsplit("-", 1)[0], {})
+        names = (writer.get("tag_names") or {}).get(f"{DATA_DIR}/{path.name}", [])
+        return dict(enumerate(names))
+
+    def _warn_damage(self) -> None:
+        bad = [d for d in self.damage if "torn tail" not in d.reason]
+        if len(bad) > self._warned:
+            warnings.warn(f"nbtrack: run {self.id}: skipped damaged data: " + "; ".join(map(str, bad[self._warned:])),
+                          RuntimeWarning, stacklevel=3)
+            self._warned = len(bad)
+
+    def _columns(self) -> Columns:
+        """Everything read so far, ordered by step (cached)."""
+        self._read_new()
+        done, cols = self._cache
+        if done < len(self._chunks):
+            cols = Columns.concat([cols, *self._chunks[done:]])
+            if len(self._chunk_files) > 1:
+                cols = cols.sorted_by_step()
+            self._cache = (len(self._chunks), cols)
+        return cols
+
+    def poll(self) -> ScalarDelta:
+        """Records appended since the previous ``poll()`` (all of them on the first call).
+
+        Reads only the new bytes of each data file, so its cost follows the new data.
+        """
+        self._read_new()
+        new = self._chunks[self._polled:]
+        self._polled = len(self._chunks)
+        return ScalarDelta(list(self._tag_names), Columns.concat(new))
+
+    def scalar_tags(self) -> list[str]:
+        """Names of the scalar metrics of the run, in order of first appearance."""
+        self._read_new()
+        return list(self._tag_names)
+
+    def last_step(self) -> int | None:
+        cols = self._columns()
+        return int(cols.step.max()) if len(cols) else None
+
+    def scalars(self, tag: str) -> pd.DataFrame:
+        """One metric as a DataFrame with columns ``step``, ``time``, ``value``."""
+        import pandas as pd
+
+        cols = self._columns()
+        if tag not in self._tag_ids:
+            raise KeyError(f"run {self.id} has no scalar {tag!r}; it has {self._tag_names}")
+        mask = cols.tag == self._tag_ids[tag]
+        return pd.DataFrame({"step": cols.step[mask], "time": cols.time[mask], "value": cols.value[mask]})
+
+    def history(self, keys: list[str] | str | None = None, x: str = "step") -> pd.DataFrame:
+        """All scalars in wide form: one row per step, one column per metric.
+
+        Columns are ``_step``, ``_time`` (wall time of the step's last record) and
+        the metrics; a metric not logged at a step is NaN. ``keys`` selects metrics;
+        ``x`` names a metric to put first, keeping only the rows where it was logged.
+        """
+        import pandas as pd
+
+        cols = self._columns()
+        names = self._select(keys)
+        if len(names) < len(self._tag_names):
+            ids = np.array([self._tag_ids[n] for n in names], dtype=np.int32)
+            lut = np.full(len(self._tag_names), -1, np.int32)
+            lut[ids] = np.arange(len(ids), dtype=np.int32)
+            cols = cols.take(np.flatnonzero(lut[cols.tag] >= 0))
+            cols.tag = lut[cols.tag]
+        steps, times, wide = pivot(cols, len(names))
+        frame = pd.DataFrame(wide, columns=pd.Index(names, dtype=object), copy=False)
+        frame.insert(0, "_time", times)
+        frame.insert(0, "_step", steps)
+        if x != "step":
+            if x not in frame.columns:
+                raise KeyError(f"history(x={x!r}): no such metric; use 'step' or one of {names}")
+            frame = frame[frame[x].notna()]
+            frame.insert(0, x, frame.pop(x))
+            frame = frame.reset_index(drop=True)
+        return frame
+
+    def _select(self, keys: list[str] | str | None) -> list[str]:
+        self._read_new()
+        if keys is None:
+            return list(self._tag_names)
+        wanted = [keys] if isinstance(keys, str) else list(keys)
+        missing = [k for k in wanted if k not in self._tag_ids]
+        if missing:
+            raise KeyError(f"history(keys=...): run {self.id} has no scalar {missing}; it has {self._tag_names}")
+        return wanted
+
+    def to_arrow(self) -> pa.Table:
+        """Every complete scalar record as an Arrow table (tag, step, wall_time, value).
+
+        Zero-copy into pandas (``.to_pandas()``), polars (``polars.from_arrow``) and
+        DuckDB (query the table by name).
+        """
+        import pyarrow as pa
+
+        cols = self._columns()
+        names = pa.array(self._tag_names, type=pa.string())
+        tag = pa.DictionaryArray.from_arrays(pa.array(cols.tag, type=pa.int32()), names)
+        return pa.table({"tag": tag, "step": cols.step, "wall_time": cols.time, "value": cols.value})
+
+    def __repr__(self) -> str:
+        return f"<nbtrack.RunReader {self.name!r} id={self.id} ({self.status}) at {self.path}>"

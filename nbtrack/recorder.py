@@ -1,0 +1,287 @@
+"""``Run``: the in-kernel recorder returned by ``nbtrack.init()``.
+
+``log()`` validates its input, stamps the step and the time and appends to memory;
+the writer thread (``_writer.py``) does everything else. This module imports neither
+the widget nor bokeh nor pyarrow.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from . import _convert
+from ._collector import Collector
+from ._format import FORMAT_VERSION
+from ._version import __version__
+from ._writer import Writer
+from .config import Config
+from .errors import RunWriteError
+from .summary import Summary, make_definition
+
+WAKE_AT = 65_536  # buffered log() calls that trigger an early flush
+MAX_PENDING = 1_000_000  # buffered log() calls beyond which log() waits for the writer
+
+
+class Run:
+    """One recorded run. Create it with :func:`nbtrack.init`.
+
+    >>> import nbtrack, tempfile
+    >>> with nbtrack.init(project="demo", dir=tempfile.mkdtemp(), config={"lr": 0.01}) as run:
+    ...     for step in range(3):
+    ...         run.log({"train/loss": 1.0 / (step + 1)})
+    >>> run.summary["train/loss"]
+    0.3333333333333333
+    """
+
+    def __init__(self, *, run_id: str, name: str, project: str, logdir: Path | None,
+                 folder: Path | None, writer_id: str, config: dict[str, Any],
+                 identity: dict[str, Any], start_step: int = 0, resumed: bool = False,
+                 sinks: list[Any] | None = None, flush_interval: float = 1.0,
+                 heartbeat_interval: float = 5.0, summary_base: dict[str, Any] | None = None) -> None:
+        self.id = run_id
+        self.project = project
+        self.logdir = logdir
+        self.dir = folder
+        self.resumed = resumed
+        self.writer_id = writer_id
+        self.start_time = time.time()
+        self._identity = identity
+        self._name = name
+        self._tags: tuple[str, ...] = tuple(identity.get("tags") or ())
+        self._notes: str | None = identity.get("notes")
+        self._step = start_step
+        self._finished = False
+        self._status = "running"
+        self._exit_code: int | None = None
+        self._known_keys: set[str] = set()
+        self._collector = Collector()
+        self._append_step = self._collector.steps.append
+        self._append_time = self._collector.times.append
+        self._append_dict = self._collector.dicts.append
+        self._pending = self._collector.dicts
+        self.config = Config(config, on_change=self._mark_dirty)
+        self.summary = Summary(refresh=self.flush_summary, on_change=self._mark_dirty)
+        self.summary.set_base(summary_base or {})
+        self._writer = Writer(self._collector, self.summary, list(sinks or []), self._state,
+                              flush_interval=flush_interval, heartbeat_interval=heartbeat_interval,
+                              label=f"run {run_id}")
+
+    # -- identity ----------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        if not isinstance(value, str) or not value:
+            raise TypeError(f"run.name must be a non-empty str, got {value!r}")
+        self._name = value
+        self._mark_dirty()
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self._tags
+
+    @tags.setter
+    def tags(self, value: Any) -> None:
+        self._tags = _check_tags(value)
+        self._mark_dirty()
+
+    @property
+    def notes(self) -> str | None:
+        return self._notes
+
+    @notes.setter
+    def notes(self, value: str | None) -> None:
+        self._notes = value
+        self._mark_dirty()
+
+    @property
+    def group(self) -> str | None:
+        return self._identity.get("group")
+
+    @property
+    def step(self) -> int:
+        """The step the next ``log()`` without ``step=`` writes to."""
+        return self._step
+
+    @property
+    def status(self) -> str:
+        return self._status
+
+    # -- logging -----------------------------------------------------------------
+    def log(self, data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+        """Record metrics at a step, wandb-style.
+
+        Without ``step``, each call writes to the current step and then advances it
+        (unless ``commit=False``, which keeps adding to the same step). With ``step``,
+        data goes to that step, which becomes current; it advances only with
+        ``commit=True`` or on a later call without ``step``. A ``step`` lower than the
+        current one is ignored with a warning naming both. Nested dicts are flattened
+        with ``/``; values are numbers (Python, numpy, 1-element torch/jax tensors).
+
+        >>> import nbtrack, tempfile
+        >>> run = nbtrack.init(dir=tempfile.mkdtemp())
+        >>> run.log({"loss": 0.5, "acc": 0.8})          # step 0
+        >>> run.log({"val": {"loss": 0.6}})              # step 1, key "val/loss"
+        >>> run.log({"lr": 0.1}, step=10)                # step 10
+        >>> run.step
+        10
+        >>> run.finish()
+        """
+        if (step is None and commit is None and data.__class__ is dict and not self._finished
+                and _FAST_TYPES.issuperset(map(type, data.values()))):
+            if not data.keys() <= self._known_keys:
+                self._check_new_keys(data)
+            s = self._step
+            self._step = s + 1
+            self._append_step(s)
+            self._append_time(_now())
+            self._append_dict(data.copy())
+            if len(self._pending) >= WAKE_AT:
+                self._on_full()
+            return
+        self._log_slow(data, step, commit)
+
+    def _log_slow(self, data: Any, step: Any, commit: bool | None) -> None:
+        if self._finished:
+            raise RuntimeError(f"run {self.id} is finished; call nbtrack.init() to start a new run")
+        if not isinstance(data, dict):
+            if hasattr(data, "items") and hasattr(data, "keys"):
+                data = dict(data)
+            else:
+                raise TypeError(f"log(data=...) takes a dict of metric name -> value, "
+                                f"got {type(data).__name__}")
+        if commit is not None and not isinstance(commit, bool):
+            raise TypeError(f"log(commit=...) takes True, False or None, got {commit!r}")
+        flat = _convert.flatten_metrics(data)
+        self._known_keys.update(flat)
+        target = self._resolve_step(step)
+        if target is None:
+            return
+        advance = commit is True if step is not None else commit is not False
+        self._append_step(target)
+        self._append_time(_now())
+        self._append_dict(flat)
+        self._step = target + 1 if advance else target
+        if len(self._pending) >= WAKE_AT:
+            self._on_full()
+
+    def _resolve_step(self, step: Any) -> int | None:
+        if step is None:
+            return self._step
+        if isinstance(step, bool) or not hasattr(step, "__index__"):
+            raise TypeError(f"log(step=...) takes an int, got {type(step).__name__} {step!r}")
+        step = int(step.__index__())
+        if step < 0:
+            raise ValueError(f"log(step=...) must be >= 0, got {step}")
+        if step < self._step:
+            warnings.warn(f"nbtrack: log(step={step}) ignored: step {step} is lower than the "
+                          f"current step {self._step}; steps must not go backwards",
+                          UserWarning, stacklevel=3)
+            return None
+        return step
+
+    def _check_new_keys(self, data: dict[str, Any]) -> None:
+        for key in data:
+            if key not in self._known_keys:
+                _convert.check_key(key)
+                self._known_keys.add(key)
+
+    def _on_full(self) -> None:
+        if len(self._pending) >= MAX_PENDING and self._writer.alive:
+            if not self._writer.wait_for_room(MAX_PENDING // 2):
+                warnings.warn("nbtrack: the writer is not keeping up; log() keeps buffering",
+                              RuntimeWarning, stacklevel=3)
+        else:
+            self._writer.wake()
+
+    def define_metric(self, name: str, summary: str | None = None, goal: str | None = None,
+                      step_metric: str | None = None, hidden: bool = False, **_: Any) -> None:
+        """Choose how ``name`` (a metric or a glob such as ``"val/*"``) is summarised.
+
+        ``summary`` is ``"min"``, ``"max"``, ``"mean"``, ``"first"``, ``"last"`` (the
+        default), ``"best"`` (needs ``goal``) or ``"none"``, or a comma-separated list.
+        """
+        self.summary.define(make_definition(name, summary, goal, step_metric, hidden))
+
+    # -- flushing and finishing --------------------------------------------------
+    def flush(self) -> None:
+        """Write everything logged so far to disk now."""
+        self._writer.flush()
+
+    def flush_summary(self) -> None:
+        """Fold pending records into the summary (used when the summary is read)."""
+        self._writer.flush()
+
+    def finish(self, exit_code: int = 0, quiet: bool | None = None) -> None:
+        """Flush, close the data files and mark the run finished (or crashed if ``exit_code``).
+
+        Raises :class:`~nbtrack.errors.RunWriteError` if logged records could not be
+        written. Calling it twice is harmless.
+        """
+        if self._finished:
+            return
+        self._finished = True
+        self._exit_code = int(exit_code)
+        self._status = "finished" if exit_code == 0 else "crashed"
+        from ._current import forget
+
+        forget(self)
+        if not self._writer.alive:  # never started (disabled) or forked child
+            self._writer.flush(final=True)
+        problems = self._writer.close()
+        if problems:
+            self._errors = problems
+            self._writer.state_dirty = True
+            self._writer.flush(final=True)
+            raise RunWriteError(f"run {self.id}: " + "; ".join(problems))
+
+    def _detach(self) -> None:
+        """In a forked child: stop using the parent's writer without touching its files."""
+        self._finished = True
+        self._writer.slots.clear()
+
+    def _mark_dirty(self) -> None:
+        self._writer.state_dirty = True
+
+    def _state(self) -> dict[str, Any]:
+        """This writer's manifest (see FORMAT.md)."""
+        return {
+            "format_version": FORMAT_VERSION, "run_id": self.id, "writer_id": self.writer_id,
+            "status": self._status, "exit_code": self._exit_code, "started": self.start_time,
+            "heartbeat": time.time(), "host": socket.gethostname(), "pid": os.getpid(),
+            "nbtrack_version": __version__, "python": sys.version.split()[0],
+            "name": self._name, "tags": list(self._tags), "notes": self._notes,
+            "config": self.config.as_dict(), "summary": self.summary.snapshot(),
+            "metrics": self.summary.definitions(), "step": self._step,
+            "errors": list(getattr(self, "_errors", [])),
+        }
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.finish(exit_code=0 if exc_type is None else 1)
+
+    def __repr__(self) -> str:
+        where = f" in {self.dir}" if self.dir else ""
+        return f"<nbtrack.Run {self.name!r} id={self.id} ({self._status}){where}>"
+
+
+_FAST_TYPES = _convert.FAST_TYPES
+_now = time.time
+
+
+def _check_tags(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) or not all(isinstance(t, str) for t in value):
+        raise TypeError(f"tags must be a list of str, got {value!r}")
+    return tuple(value)
