@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
-from operator import itemgetter
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -47,73 +47,104 @@ class ScalarBatch:
 
 
 class Collector:
-    """Three append-only lists filled by ``log()`` and drained by the writer."""
+    """Append-only lists filled by ``log()`` and drained by the writer.
+
+    ``rows`` holds one tuple of values per call (a snapshot: the values are immutable
+    numbers). ``marks`` holds ``(index into rows, keys, step)`` wherever a segment
+    starts: the ordered key tuple changes, or the step does not follow the previous
+    one. Within a segment, row ``i`` has the mark's keys and step ``step + i``, so
+    ``log()``'s common path appends only the time and the values, without a lock,
+    and the writer reads each segment in one vectorised pass.
+    """
 
     def __init__(self) -> None:
-        self.steps: list[int] = []
         self.times: list[float] = []
-        self.dicts: list[dict[str, Any]] = []
+        self.rows: list[tuple[Any, ...]] = []
+        self.marks: list[tuple[int, tuple[str, ...], int]] = []
         self.lock = threading.Lock()
 
     def pending(self) -> int:
         """How many ``log()`` calls are buffered."""
-        return len(self.dicts)
+        return len(self.rows)
+
+    def append_marked(self, step: int, t: float, values: tuple[Any, ...], keys: tuple[str, ...]) -> None:
+        """Append one call that starts a new segment."""
+        with self.lock:
+            self.marks.append((len(self.rows), keys, step))
+            self.times.append(t)
+            self.rows.append(values)
 
     def drain(self) -> ScalarBatch | None:
-        """Take everything buffered so far (thread-safe against concurrent appends)."""
+        """Take everything buffered so far (safe against concurrent unmarked appends)."""
         with self.lock:
-            n = len(self.dicts)  # appended last in log(), so steps/times hold >= n
+            n = len(self.rows)  # appended last in log(), so times holds >= n
             if not n:
                 return None
-            dicts = self.dicts[:n]
-            del self.dicts[:n]
-            steps = self.steps[:n]
-            del self.steps[:n]
+            rows = self.rows[:n]
+            del self.rows[:n]
             times = self.times[:n]
             del self.times[:n]
-        return columnarise(steps, times, dicts)
+            marks = self.marks
+            start, keys, step = marks[-1]
+            self.marks = [(0, keys, step + n - start)]  # later unmarked appends continue it
+        return columnarise(times, rows, marks)
 
 
-def columnarise(steps: list[int], times: list[float], dicts: list[dict[str, Any]]) -> ScalarBatch:
-    """Turn per-call dicts into a long-form batch, vectorised when the key set repeats."""
-    first = dicts[0].keys()
-    if all(map(first.__eq__, map(dict.keys, dicts))):
-        try:
-            return _columnarise_uniform(steps, times, dicts, tuple(first))
-        except (OverflowError, ValueError, TypeError):
-            pass  # a value numpy could not take as float64: fall back to the slow path
-    return _columnarise_general(steps, times, dicts)
-
-
-def _columnarise_uniform(steps: list[int], times: list[float], dicts: list[dict[str, Any]],
-                         keys: tuple[str, ...]) -> ScalarBatch:
-    n, k = len(dicts), len(keys)
-    if k == 0:
+def columnarise(times: list[float], rows: list[tuple[Any, ...]],
+                marks: list[tuple[int, tuple[str, ...], int]]) -> ScalarBatch:
+    """Turn per-call dicts into one long-form batch, a vectorised pass per segment."""
+    ids: dict[str, int] = {}
+    parts = []
+    used = set()
+    bounds = [m[0] for m in marks[1:]] + [len(rows)]
+    if len(marks) > 1 + len(rows) // 8:
+        return _columnarise_general(times, rows, marks, bounds)
+    for (start, keys, step), end in zip(marks, bounds):
+        if end > start and keys:
+            parts.append(_segment(times, rows, start, end, keys, step, ids))
+            used.add(keys)
+    if not parts:
         return _empty()
-    cols = [np.fromiter(map(itemgetter(key), dicts), np.float64, n) for key in keys]
-    values = np.stack(cols, axis=1).reshape(-1) if k > 1 else cols[0]
+    fields = ("tag_index", "steps", "times", "values")
+    cat = [np.concatenate([getattr(p, f) for p in parts]) if len(parts) > 1 else getattr(parts[0], f)
+           for f in fields]
+    return ScalarBatch(list(ids), *cat, period=len(ids) if len(used) == 1 else None)
+
+
+def _segment(times: list[float], rows: list[tuple[Any, ...]], start: int, end: int,
+             keys: tuple[str, ...], step: int, ids: dict[str, int]) -> ScalarBatch:
+    n, k = end - start, len(keys)
+    local = np.array([ids.setdefault(key, len(ids)) for key in keys], dtype=np.int32)
+    segment = rows[start:end]
+    try:
+        values = np.fromiter(chain.from_iterable(segment), np.float64, n * k)
+    except (OverflowError, ValueError, TypeError):
+        values = np.array([_as_float(v) for row in segment for v in row], dtype=np.float64)
     return ScalarBatch(
-        names=list(keys),
-        tag_index=np.tile(np.arange(k, dtype=np.int32), n),
-        steps=np.repeat(np.asarray(steps, dtype=np.int64), k),
-        times=np.repeat(np.asarray(times, dtype=np.float64), k),
+        names=list(ids),
+        tag_index=np.tile(local, n),
+        steps=np.repeat(np.arange(step, step + n, dtype=np.int64), k),
+        times=np.repeat(np.asarray(times[start:end], dtype=np.float64), k),
         values=values,
-        period=k,
     )
 
 
-def _columnarise_general(steps: list[int], times: list[float], dicts: list[dict[str, Any]]) -> ScalarBatch:
+def _columnarise_general(times: list[float], rows: list[tuple[Any, ...]],
+                         marks: list[tuple[int, tuple[str, ...], int]], bounds: list[int]) -> ScalarBatch:
+    """Many short segments: a plain loop is cheaper than a numpy pass per segment."""
     ids: dict[str, int] = {}
     tag_index: list[int] = []
     out_steps: list[int] = []
     out_times: list[float] = []
     values: list[float] = []
-    for step, t, d in zip(steps, times, dicts):
-        for key, value in d.items():
-            tag_index.append(ids.setdefault(key, len(ids)))
-            out_steps.append(step)
-            out_times.append(t)
-            values.append(_as_float(value))
+    for (start, keys, step), end in zip(marks, bounds):
+        for i in range(start, end):
+            t, s = times[i], step + i - start
+            for key, value in zip(keys, rows[i]):
+                tag_index.append(ids.setdefault(key, len(ids)))
+                out_steps.append(s)
+                out_times.append(t)
+                values.append(_as_float(value))
     return ScalarBatch(
         names=list(ids),
         tag_index=np.asarray(tag_index, dtype=np.int32),
@@ -124,10 +155,13 @@ def _columnarise_general(steps: list[int], times: list[float], dicts: list[dict[
 
 
 def _as_float(value: Any) -> float:
+    """Convert a value the hot path accepted; out-of-range ints become +/-inf."""
     try:
         return float(value)
     except OverflowError:
         return math.copysign(math.inf, value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def _empty() -> ScalarBatch:

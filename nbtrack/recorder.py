@@ -25,6 +25,7 @@ from .errors import RunWriteError
 from .summary import Summary, make_definition
 
 WAKE_AT = 65_536  # buffered log() calls that trigger an early flush
+_CHECK_EVERY = 4095  # the fast path looks at the buffer size when step & this == 0
 MAX_PENDING = 1_000_000  # buffered log() calls beyond which log() waits for the writer
 
 
@@ -60,11 +61,11 @@ class Run:
         self._status = "running"
         self._exit_code: int | None = None
         self._known_keys: set[str] = set()
+        self._keys: tuple[str, ...] | None = None  # ordered keys of the last log() call
         self._collector = Collector()
-        self._append_step = self._collector.steps.append
         self._append_time = self._collector.times.append
-        self._append_dict = self._collector.dicts.append
-        self._pending = self._collector.dicts
+        self._append_values = self._collector.rows.append
+        self._pending = self._collector.rows
         self.config = Config(config, on_change=self._mark_dirty)
         self.summary = Summary(refresh=self.flush_summary, on_change=self._mark_dirty)
         self.summary.set_base(summary_base or {})
@@ -135,19 +136,36 @@ class Run:
         10
         >>> run.finish()
         """
-        if (step is None and commit is None and data.__class__ is dict and not self._finished
-                and _FAST_TYPES.issuperset(map(type, data.values()))):
-            if not data.keys() <= self._known_keys:
-                self._check_new_keys(data)
-            s = self._step
-            self._step = s + 1
-            self._append_step(s)
-            self._append_time(_now())
-            self._append_dict(data.copy())
-            if len(self._pending) >= WAKE_AT:
-                self._on_full()
-            return
+        if step is None and commit is None and data.__class__ is dict:
+            values = tuple(data.values())  # the snapshot: numbers are immutable
+            try:
+                kind = type(sum(values))  # cheap filter: plain Python numbers
+            except Exception:
+                kind = None
+            if kind is float or kind is int or (kind in _FAST_TYPES and _FAST_TYPES.issuperset(map(type, values))):
+                if tuple(data) == self._keys:  # same keys, same order, next step: no mark
+                    s = self._step
+                    self._step = s + 1
+                    self._append_time(_now())
+                    self._append_values(values)
+                    if not s & _CHECK_EVERY:
+                        self._on_full()
+                    return
+                if not self._finished and _FAST_TYPES.issuperset(map(type, values)):
+                    s = self._step
+                    self._append_new_keys(s, tuple(data), values)
+                    self._step = s + 1
+                    self._keys = tuple(data)
+                    return
         self._log_slow(data, step, commit)
+
+    def _append_new_keys(self, step: int, keys: tuple[str, ...], values: tuple[Any, ...]) -> None:
+        """Validate unseen keys, then append the call as the start of a new segment."""
+        for key in keys:
+            if key not in self._known_keys:
+                _convert.check_key(key)
+                self._known_keys.add(key)
+        self._collector.append_marked(step, _now(), values, keys)
 
     def _log_slow(self, data: Any, step: Any, commit: bool | None) -> None:
         if self._finished:
@@ -161,14 +179,12 @@ class Run:
         if commit is not None and not isinstance(commit, bool):
             raise TypeError(f"log(commit=...) takes True, False or None, got {commit!r}")
         flat = _convert.flatten_metrics(data)
-        self._known_keys.update(flat)
         target = self._resolve_step(step)
         if target is None:
             return
         advance = commit is True if step is not None else commit is not False
-        self._append_step(target)
-        self._append_time(_now())
-        self._append_dict(flat)
+        self._append_new_keys(target, tuple(flat), tuple(flat.values()))
+        self._keys = None  # the next fast call starts a new segment at its own step
         self._step = target + 1 if advance else target
         if len(self._pending) >= WAKE_AT:
             self._on_full()
@@ -188,13 +204,9 @@ class Run:
             return None
         return step
 
-    def _check_new_keys(self, data: dict[str, Any]) -> None:
-        for key in data:
-            if key not in self._known_keys:
-                _convert.check_key(key)
-                self._known_keys.add(key)
-
     def _on_full(self) -> None:
+        if len(self._pending) < WAKE_AT:
+            return
         if len(self._pending) >= MAX_PENDING and self._writer.alive:
             if not self._writer.wait_for_room(MAX_PENDING // 2):
                 warnings.warn("nbtrack: the writer is not keeping up; log() keeps buffering",
@@ -229,6 +241,7 @@ class Run:
         if self._finished:
             return
         self._finished = True
+        self._keys = None  # sends log() to the slow path, which raises
         self._exit_code = int(exit_code)
         self._status = "finished" if exit_code == 0 else "crashed"
         from ._current import forget
@@ -246,6 +259,7 @@ class Run:
     def _detach(self) -> None:
         """In a forked child: stop using the parent's writer without touching its files."""
         self._finished = True
+        self._keys = None
         self._writer.slots.clear()
 
     def _mark_dirty(self) -> None:
