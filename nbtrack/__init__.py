@@ -58,6 +58,8 @@ class _CurrentProxy:
         return getattr(_current.require(f"using nbtrack.{name}"), name)
 
     def __getattr__(self, key: str) -> Any:
+        if key.startswith("__"):  # introspection (doctest, IPython) must not need a run
+            raise AttributeError(key)
         return getattr(self._target(), key)
 
     def __setattr__(self, key: str, value: Any) -> None:

@@ -87,7 +87,10 @@ class Collector:
             marks = self.marks
             start, keys, step = marks[-1]
             self.marks = [(0, keys, step + n - start)]  # later unmarked appends continue it
-        return columnarise(times, rows, marks)
+        try:
+            return columnarise(times, rows, marks)
+        except Exception:  # never lose rows to a conversion bug: take the plain loop
+            return _columnarise_general(times, rows, marks, [m[0] for m in marks[1:]] + [len(rows)])
 
 
 def columnarise(times: list[float], rows: list[tuple[Any, ...]],
@@ -159,7 +162,7 @@ def _as_float(value: Any) -> float:
     try:
         return float(value)
     except OverflowError:
-        return math.copysign(math.inf, value)
+        return math.inf if value > 0 else -math.inf
     except (TypeError, ValueError):
         return math.nan
 

@@ -57,7 +57,7 @@ def to_float(key: str, value: object) -> float:
         try:
             return float(value)
         except OverflowError:
-            return math.copysign(math.inf, value)  # type: ignore[arg-type]
+            return math.inf if value > 0 else -math.inf  # type: ignore[operator]
     if isinstance(value, np.ndarray) or is_framework_tensor(value):
         size = int(np.prod(getattr(value, "shape", ()) or (1,)))
         if size == 1:
@@ -74,10 +74,10 @@ def to_float(key: str, value: object) -> float:
 
 
 def flatten_metrics(data: Mapping[Any, Any], prefix: str = "") -> dict[str, Any]:
-    """Flatten nested dicts with ``/`` and convert every leaf to a float.
+    """Flatten nested dicts with ``/``; leaves that are not plain numbers become floats.
 
     >>> flatten_metrics({"train": {"loss": 1, "acc": 0.5}})
-    {'train/loss': 1.0, 'train/acc': 0.5}
+    {'train/loss': 1, 'train/acc': 0.5}
     """
     out: dict[str, Any] = {}
     for key, value in data.items():

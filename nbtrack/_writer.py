@@ -68,6 +68,7 @@ class Writer:
         self._drained = threading.Condition()
         self._stop = False
         self._last_heartbeat = 0.0
+        self.lost: list[str] = []
         self._thread = threading.Thread(target=self._loop, name=f"nbtrack-writer-{label}", daemon=True)
 
     def start(self) -> None:
@@ -107,7 +108,8 @@ class Writer:
             try:
                 batch = self.collector.drain()
             except Exception as exc:  # a bug in columnarising must not kill the thread
-                self._report(self.slots[0] if self.slots else _SinkSlot(None), exc)
+                self.lost.append(f"records could not be converted: {type(exc).__name__}: {exc}")
+                warnings.warn(f"nbtrack: {self.label}: {self.lost[-1]}", RuntimeWarning, stacklevel=2)
                 batch = None
             with self._drained:
                 self._drained.notify_all()
@@ -171,7 +173,7 @@ class Writer:
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
         self.flush(final=True)
-        problems = []
+        problems = list(self.lost)
         for slot in self.slots:
             if not slot.pending:
                 try:

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import pytest
+
+import nbtrack
+from nbtrack import _current
+
+
+@pytest.fixture
+def logdir(tmp_path, monkeypatch):
+    """A fresh logdir; NBTRACK_DIR points at it so init() without dir= lands there."""
+    path = tmp_path / "runs"
+    monkeypatch.setenv("NBTRACK_DIR", str(path))
+    yield path
+    for run in _current.live_runs():
+        try:
+            run.finish()
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def read(logdir):
+    """Open a run of the test's logdir by id after it finished."""
+
+    def _read(run):
+        return nbtrack.open(run.logdir).run(run.id)
+
+    return _read

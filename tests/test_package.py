@@ -1,0 +1,46 @@
+"""Packaging promises: light import, docstring examples that run, no code execution from data."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_needs_no_bundle_bokeh_pyarrow_or_frameworks(tmp_path):
+    code = (
+        "import sys, nbtrack\n"
+        "heavy = [m for m in ('bokeh', 'pyarrow', 'pandas', 'torch', 'jax', 'tensorflow', 'anywidget', "
+        "'ipywidgets') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                         check=True)
+    assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("module", ["nbtrack", "nbtrack.recorder", "nbtrack.config", "nbtrack.summary",
+                                    "nbtrack._init", "nbtrack.reader", "nbtrack.logdir", "nbtrack._convert"])
+def test_docstring_examples_run(module, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    mod = importlib.import_module(module)
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
+    import nbtrack
+
+    nbtrack.finish()
+
+
+def test_no_pickle_eval_or_exec_in_the_package():
+    for path in (ROOT / "nbtrack").rglob("*.py"):
+        text = path.read_text()
+        for banned in ("import pickle", "eval(", "exec(", "import dill", "cloudpickle"):
+            assert banned not in text, f"{path.name} uses {banned}"
