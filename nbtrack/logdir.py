@@ -127,7 +127,7 @@ def _flatten(prefix: str, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def open(logdir: str | os.PathLike[str], stale_after: float | None = None) -> Logdir:  # noqa: A001
+def open(logdir: str | os.PathLike[str], stale_after: float | None = None) -> Logdir:
     """Open a logdir for reading: ``nbtrack.open("nbruns").runs()``.
 
     ``stale_after`` is how many seconds without a heartbeat make a running run count

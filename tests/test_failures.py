@@ -88,8 +88,8 @@ def test_retry_memory_is_bounded(logdir, monkeypatch):
     run = nbtrack.init()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for chunk in range(20):
-            for i in range(100):
+        for _chunk in range(20):
+            for _ in range(100):
                 run.log({"a": 1.0, "b": 2.0})
             run.flush()
         slot = run._writer.slots[0]

@@ -80,7 +80,7 @@ def test_scalars_and_to_arrow_feed_pandas_polars_and_duckdb(logdir):
     assert df.groupby("tag", observed=True)["value"].sum().to_dict() == {"loss": 249750.0, "acc": -124875.0}
     pl = polars.from_arrow(table)
     assert pl.filter(polars.col("tag") == "acc")["value"].sum() == -124875.0
-    tbl = table  # DuckDB finds Arrow tables by their Python variable name
+    tbl = table  # noqa: F841 - DuckDB finds Arrow tables by their Python variable name
     total = duckdb.sql("select sum(value) as s from tbl where tag = 'loss'").fetchall()[0][0]
     assert total == 249750.0
 

@@ -198,7 +198,7 @@ def test_config_access_update_and_change_warning(logdir):
         run.config.update({"epochs": 3})  # same value: no warning
     assert run.config.as_dict() == {"lr": 0.3, "opt": {"name": "adam"}, "epochs": 3}
     with pytest.raises(AttributeError, match="no key 'missing'"):
-        run.config.missing
+        run.config.missing  # noqa: B018
     with pytest.raises(TypeError, match=r"value for 'fn' has type function"):
         run.config.fn = lambda: 1
     run.finish()
@@ -242,7 +242,7 @@ def test_context_manager_finishes_and_marks_errors(logdir, read):
     with pytest.raises(ZeroDivisionError):
         with nbtrack.init() as run2:
             run2.log({"a": 1.0})
-            1 / 0
+            1 / 0  # noqa: B018
     assert read(run2).status == "crashed"
 
 

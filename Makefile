@@ -1,0 +1,51 @@
+# nbtrack developer tasks. Two commands on a fresh machine:
+#   make demo   records synthetic runs under ./nbruns and lists them
+#   make test   installs everything and runs the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PIP     = $(PY) -m pip -q --disable-pip-version-check
+STAMP   = $(VENV)/.installed
+
+.PHONY: demo test install js lint test-python test-js bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -U pip
+
+js/node_modules/.package-lock.json: js/package-lock.json
+	npm --prefix js ci --no-audit --no-fund
+
+nbtrack/static/widget.js: js/node_modules/.package-lock.json $(wildcard js/src/*.js) js/build.mjs
+	npm --prefix js run build
+
+js: nbtrack/static/widget.js
+
+$(STAMP): $(VENV)/bin/python pyproject.toml nbtrack/static/widget.js
+	$(PIP) install -e ".[test,dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(PY) -m nbtrack demo --dir nbruns
+	@echo "Runs are in ./nbruns: read them with nbtrack.open('nbruns').runs()"
+
+lint: install
+	$(VENV)/bin/ruff check nbtrack tests
+
+test-python: install
+	$(PY) -m pytest -q
+
+test-js: js
+	npm --prefix js test
+	npm --prefix js run typecheck
+
+test: lint test-js test-python
+
+bench: install
+	$(PIP) install -r benchmarks/requirements.txt
+	$(PY) benchmarks/bench_scalars.py
+
+clean:
+	rm -rf $(VENV) js/node_modules nbtrack/static build dist .pytest_cache

@@ -1,0 +1,63 @@
+"""The ``nbtrack`` command: ``ls`` and ``demo`` (``report`` and ``import-tb`` come later)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _ls(args: argparse.Namespace) -> int:
+    from .logdir import open as open_logdir
+
+    try:
+        logdir = open_logdir(args.logdir)
+    except FileNotFoundError as exc:
+        print(f"nbtrack ls: {exc}", file=sys.stderr)
+        return 2
+    table = logdir.runs()
+    for problem in logdir.problems:
+        print(f"nbtrack ls: skipped: {problem}", file=sys.stderr)
+    if table.empty:
+        print(f"no runs in {args.logdir}")
+        return 0
+    columns = ["id", "name", "project", "status", "created"]
+    columns += [c for c in table.columns if c.startswith("summary.")][: args.max_metrics]
+    print(table[columns].to_string(index=False))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import record_demo_runs
+    from .logdir import open as open_logdir
+
+    ids = record_demo_runs(args.dir, steps=args.steps)
+    print(f"recorded {len(ids)} runs in {args.dir}:")
+    table = open_logdir(args.dir).runs()
+    print(table[["id", "name", "status", "config.lr", "config.width", "summary.train/loss"]]
+          .to_string(index=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nbtrack", description="Watch ML training inside Jupyter.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    ls = commands.add_parser("ls", help="list the runs in a logdir")
+    ls.add_argument("logdir", help="folder holding runs (e.g. nbruns)")
+    ls.add_argument("--max-metrics", type=int, default=4, help="summary columns to show (default 4)")
+    ls.set_defaults(func=_ls)
+    demo = commands.add_parser("demo", help="record a few synthetic runs")
+    demo.add_argument("--dir", default="nbruns", help="logdir to write to (default ./nbruns)")
+    demo.add_argument("--steps", type=int, default=2000, help="steps per run (default 2000)")
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``nbtrack`` console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
