@@ -7,7 +7,7 @@ PY      = $(VENV)/bin/python
 PIP     = $(PY) -m pip -q --disable-pip-version-check
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test install js lint test-python test-js bench clean
+.PHONY: demo test install js lint test-python test-js test-wheel bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,12 @@ test-js: js
 	npm --prefix js test
 	npm --prefix js run typecheck
 
-test: lint test-js test-python
+test-wheel: install
+	rm -rf dist && $(PIP) wheel --no-deps -w dist .
+	unzip -l dist/*.whl | grep -q "nbtrack/static/widget.js" || (echo "wheel lacks the JS bundle" && exit 1)
+	@echo "wheel carries nbtrack/static/widget.js"
+
+test: lint test-js test-wheel test-python
 
 bench: install
 	$(PIP) install -r benchmarks/requirements.txt
