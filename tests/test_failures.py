@@ -96,3 +96,26 @@ def test_retry_memory_is_bounded(logdir, monkeypatch):
         assert slot.pending_rows <= 1000 + 200
         with pytest.raises(nbtrack.RunWriteError, match=r"4000 records could not be written .*I/O error"):
             run.finish()
+
+
+def test_buffer_is_bounded_by_backpressure(logdir, monkeypatch, read):
+    from nbtrack import recorder
+
+    monkeypatch.setattr(recorder, "WAKE_AT", 1000)
+    monkeypatch.setattr(recorder, "MAX_PENDING", 5000)
+    monkeypatch.setattr(recorder, "_CHECK_EVERY", 255)
+    run = nbtrack.init(flush_interval=3600)  # only backpressure can trigger flushes here
+    slow_write = storage.StorageSink.write
+    peak = 0
+
+    def write_slowly(self, batch):
+        time.sleep(0.01)
+        slow_write(self, batch)
+
+    monkeypatch.setattr(storage.StorageSink, "write", write_slowly)
+    for i in range(50_000):
+        run.log({"a": float(i)})
+        peak = max(peak, run._collector.pending())
+    run.finish()
+    assert 1000 < peak <= 5000 + 256  # grew past the wake mark, held at the cap
+    assert read(run).scalars("a")["value"].tolist() == [float(i) for i in range(50_000)]

@@ -1,0 +1,61 @@
+"""nbtrack in a real Jupyter kernel, driven by nbclient."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import nbtrack
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def _execute(nb, cwd: Path, logdir: Path) -> None:
+    os.environ["NBTRACK_DIR"] = str(logdir)  # the kernel inherits the environment
+    try:
+        client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                                         resources={"metadata": {"path": str(cwd)}})
+        client.execute()
+    finally:
+        os.environ.pop("NBTRACK_DIR", None)
+
+
+def _outputs(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        parts.append(out.get("text", ""))
+        parts.append(out.get("data", {}).get("text/plain", ""))
+    return "\n".join(parts)
+
+
+def test_quickstart_notebook_runs_and_records(tmp_path):
+    nb = nbformat.read(ROOT / "notebooks" / "quickstart.ipynb", as_version=4)
+    logdir = tmp_path / "nbruns"
+    _execute(nb, tmp_path, logdir)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    runs = nbtrack.open(logdir).runs()
+    assert len(runs) == 1 and runs.loc[0, "status"] == "finished" and runs.loc[0, "config.epochs"] == 200
+    history = nbtrack.open(logdir).run(runs.loc[0, "id"]).history()
+    assert len(history) == 200 and history["train/loss"].iloc[-1] < history["train/loss"].iloc[0]
+    assert "weights/error" in history.columns
+
+
+def test_current_run_survives_across_cells_and_is_finished_at_kernel_shutdown(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import nbtrack\nrun = nbtrack.init(name='left-open')"),
+        nbformat.v4.new_code_cell("for i in range(10):\n    nbtrack.log({'x': float(i)})"),
+        nbformat.v4.new_code_cell("nbtrack.config.lr = 0.5\nprint(nbtrack.run.step)"),
+    ]
+    logdir = tmp_path / "runs"
+    _execute(nb, tmp_path, logdir)  # the notebook never calls finish()
+    assert "10" in _outputs(nb.cells[2])
+    r = nbtrack.open(logdir).run("left-open")
+    assert r.status == "finished"  # finished by the atexit hook when the kernel shut down
+    assert r.config == {"lr": 0.5} and len(r.history()) == 10
