@@ -1,16 +1,19 @@
 """The hot-path buffers of a run and their conversion to columns.
 
-``Run.log()`` appends ``(step, time, dict copy)`` to three plain lists and nothing
-else. The writer thread (or a forced flush) calls :meth:`Collector.drain`, which takes
-what is buffered and turns it into one long-form :class:`ScalarBatch` in log order.
+``log()`` converts the values of each call to C doubles right away (a snapshot that
+later mutation cannot change) and appends them to a typed array; the call's time goes
+to a second array. Where the ordered key tuple changes, or the step does not simply
+follow the previous call's, a *segment* starts, recorded under ``lock``. Within a
+segment every row has the segment's keys and the next step, so the common ``log()``
+path takes no lock and creates no Python object that outlives the call. The writer
+thread (``drain``) copies the arrays and expands them to long form with numpy alone.
 """
 
 from __future__ import annotations
 
-import math
 import threading
+from array import array
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -20,8 +23,8 @@ import numpy as np
 class ScalarBatch:
     """Scalars in long form, in log order: row ``i`` is ``names[tag_index[i]]`` at ``steps[i]``.
 
-    When ``period`` is set, every logged dict had the same ``period`` keys, so the rows
-    of tag ``j`` are ``values[j::period]``.
+    When ``period`` is set, every call logged the same ``period`` keys, in the order of
+    ``names``, so the rows of tag ``j`` are ``values[j::period]``.
     """
 
     names: list[str]
@@ -35,138 +38,129 @@ class ScalarBatch:
         return len(self.values)
 
     def columns(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """``{name: (steps, values)}`` for each tag of the batch."""
+        """``{name: (steps, values)}`` for each tag of the batch, in log order."""
         if self.period:
             k = self.period
             return {n: (self.steps[j::k], self.values[j::k]) for j, n in enumerate(self.names)}
-        out = {}
-        for j, name in enumerate(self.names):
-            mask = self.tag_index == j
-            out[name] = (self.steps[mask], self.values[mask])
+        order = np.argsort(self.tag_index, kind="stable")
+        bounds = np.cumsum(np.bincount(self.tag_index, minlength=len(self.names)))
+        out, start = {}, 0
+        for name, end in zip(self.names, bounds):
+            if end > start:
+                rows = order[start:end]
+                out[name] = (self.steps[rows], self.values[rows])
+            start = end
         return out
 
 
 class Collector:
-    """Append-only lists filled by ``log()`` and drained by the writer.
-
-    ``rows`` holds one tuple of values per call (a snapshot: the values are immutable
-    numbers). ``marks`` holds ``(index into rows, keys, step)`` wherever a segment
-    starts: the ordered key tuple changes, or the step does not follow the previous
-    one. Within a segment, row ``i`` has the mark's keys and step ``step + i``, so
-    ``log()``'s common path appends only the time and the values, without a lock,
-    and the writer reads each segment in one vectorised pass.
-    """
+    """Typed append-only buffers filled by ``log()`` and drained by the writer."""
 
     def __init__(self) -> None:
-        self.times: list[float] = []
-        self.rows: list[tuple[Any, ...]] = []
-        self.marks: list[tuple[int, tuple[str, ...], int]] = []
+        self.values = array("d")
+        self.times = array("d")  # one per call, appended last: a row is complete once its time is in
+        self.seg_row = array("q")  # per segment: first row, first step, schema, offset into values
+        self.seg_step = array("q")
+        self.seg_schema = array("q")
+        self.seg_value = array("q")
+        self.schemas: list[tuple[str, ...]] = []
+        self.schema_ids: dict[tuple[str, ...], int] = {}
         self.lock = threading.Lock()
 
     def pending(self) -> int:
         """How many ``log()`` calls are buffered."""
-        return len(self.rows)
+        return len(self.times)
 
-    def append_marked(self, step: int, t: float, values: tuple[Any, ...], keys: tuple[str, ...]) -> None:
-        """Append one call that starts a new segment."""
+    def append_segment(self, step: int, t: float, values: array, keys: tuple[str, ...]) -> None:
+        """Append one call that starts a new segment (``values`` already converted)."""
         with self.lock:
-            self.marks.append((len(self.rows), keys, step))
+            schema = self.schema_ids.get(keys)
+            if schema is None:
+                schema = self.schema_ids[keys] = len(self.schemas)
+                self.schemas.append(keys)
+            self.seg_row.append(len(self.times))
+            self.seg_step.append(step)
+            self.seg_schema.append(schema)
+            self.seg_value.append(len(self.values))
+            self.values.extend(values)
             self.times.append(t)
-            self.rows.append(values)
+
+    def drop_partial_row(self, count: int) -> None:
+        """Remove the last ``count`` values, appended by a call that then failed."""
+        if count > 0:
+            with self.lock:
+                del self.values[len(self.values) - count:]
 
     def drain(self) -> ScalarBatch | None:
-        """Take everything buffered so far (safe against concurrent unmarked appends)."""
+        """Take every complete row buffered so far (safe against a concurrent ``log()``)."""
         with self.lock:
-            n = len(self.rows)  # appended last in log(), so times holds >= n
+            n = len(self.times)
             if not n:
                 return None
-            rows = self.rows[:n]
-            del self.rows[:n]
-            times = self.times[:n]
+            seg = [np.frombuffer(a[:], dtype=np.int64) for a in
+                   (self.seg_row, self.seg_step, self.seg_schema, self.seg_value)]
+            widths = np.array([len(k) for k in self.schemas], dtype=np.int64)
+            last_row, last_step, last_schema = int(seg[0][-1]), int(seg[1][-1]), int(seg[2][-1])
+            m = int(seg[3][-1]) + (n - last_row) * int(widths[last_schema])
+            values = np.frombuffer(self.values[:m], dtype=np.float64)
+            del self.values[:m]
+            times = np.frombuffer(self.times[:n], dtype=np.float64)
             del self.times[:n]
-            marks = self.marks
-            start, keys, step = marks[-1]
-            self.marks = [(0, keys, step + n - start)]  # later unmarked appends continue it
+            for buf, value in ((self.seg_row, 0), (self.seg_step, last_step + n - last_row),
+                               (self.seg_schema, last_schema), (self.seg_value, 0)):
+                del buf[:]
+                buf.append(value)  # later unmarked appends continue the last segment
+            schemas = list(self.schemas)
+        return expand(values, times, seg, widths, schemas)
+
+
+def expand(values: np.ndarray, times: np.ndarray, seg: list[np.ndarray], widths: np.ndarray,
+           schemas: list[tuple[str, ...]]) -> ScalarBatch:
+    """Long form of ``n`` rows described by segments: one vectorised pass, any key pattern."""
+    seg_row, seg_step, seg_schema, _ = seg
+    n = len(times)
+    rows_per_seg = np.diff(np.append(seg_row, n))
+    if len(set(seg_schema.tolist())) == 1:
+        keys = schemas[int(seg_schema[0])]
+        k = len(keys)
+        row_step = np.repeat(seg_step - seg_row, rows_per_seg) + np.arange(n)
+        return ScalarBatch(list(keys), np.tile(np.arange(k, dtype=np.int32), n), np.repeat(row_step, k),
+                           np.repeat(times, k), values, period=k)
+    present = np.unique(seg_schema)  # only the schemas of this batch
+    names, flat, starts = _tag_table([schemas[i] for i in present])
+    widths = widths[present]
+    row_schema = np.repeat(np.searchsorted(present, seg_schema), rows_per_seg)
+    row_step = np.repeat(seg_step - seg_row, rows_per_seg) + np.arange(n)
+    row_width = widths[row_schema]
+    value_row = np.repeat(np.arange(n), row_width)
+    first_value = np.cumsum(row_width) - row_width
+    position = np.arange(len(values)) - first_value[value_row]
+    tags = flat[starts[row_schema][value_row] + position]
+    used = np.flatnonzero(np.bincount(tags, minlength=len(names)))
+    lut = np.full(len(names), -1, dtype=np.int32)
+    lut[used] = np.arange(len(used), dtype=np.int32)
+    return ScalarBatch([names[i] for i in used], lut[tags], row_step[value_row], times[value_row], values)
+
+
+def _tag_table(schemas: list[tuple[str, ...]]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """All tag names, and each schema's keys as ids into them (flattened, with starts)."""
+    ids: dict[str, int] = {}
+    flat: list[int] = []
+    starts = []
+    for keys in schemas:
+        starts.append(len(flat))
+        flat.extend(ids.setdefault(key, len(ids)) for key in keys)
+    return list(ids), np.array(flat, dtype=np.int64), np.array(starts, dtype=np.int64)
+
+
+def convertible_prefix(values: Any) -> int:
+    """How many leading values ``array('d').extend`` accepted before one failed."""
+    probe = array("d")
+    count = 0
+    for value in values:
         try:
-            return columnarise(times, rows, marks)
-        except Exception:  # never lose rows to a conversion bug: take the plain loop
-            return _columnarise_general(times, rows, marks, [m[0] for m in marks[1:]] + [len(rows)])
-
-
-def columnarise(times: list[float], rows: list[tuple[Any, ...]],
-                marks: list[tuple[int, tuple[str, ...], int]]) -> ScalarBatch:
-    """Turn per-call dicts into one long-form batch, a vectorised pass per segment."""
-    ids: dict[str, int] = {}
-    parts = []
-    used = set()
-    bounds = [m[0] for m in marks[1:]] + [len(rows)]
-    if len(marks) > 1 + len(rows) // 8:
-        return _columnarise_general(times, rows, marks, bounds)
-    for (start, keys, step), end in zip(marks, bounds):
-        if end > start and keys:
-            parts.append(_segment(times, rows, start, end, keys, step, ids))
-            used.add(keys)
-    if not parts:
-        return _empty()
-    fields = ("tag_index", "steps", "times", "values")
-    cat = [np.concatenate([getattr(p, f) for p in parts]) if len(parts) > 1 else getattr(parts[0], f)
-           for f in fields]
-    return ScalarBatch(list(ids), *cat, period=len(ids) if len(used) == 1 else None)
-
-
-def _segment(times: list[float], rows: list[tuple[Any, ...]], start: int, end: int,
-             keys: tuple[str, ...], step: int, ids: dict[str, int]) -> ScalarBatch:
-    n, k = end - start, len(keys)
-    local = np.array([ids.setdefault(key, len(ids)) for key in keys], dtype=np.int32)
-    segment = rows[start:end]
-    try:
-        values = np.fromiter(chain.from_iterable(segment), np.float64, n * k)
-    except (OverflowError, ValueError, TypeError):
-        values = np.array([_as_float(v) for row in segment for v in row], dtype=np.float64)
-    return ScalarBatch(
-        names=list(ids),
-        tag_index=np.tile(local, n),
-        steps=np.repeat(np.arange(step, step + n, dtype=np.int64), k),
-        times=np.repeat(np.asarray(times[start:end], dtype=np.float64), k),
-        values=values,
-    )
-
-
-def _columnarise_general(times: list[float], rows: list[tuple[Any, ...]],
-                         marks: list[tuple[int, tuple[str, ...], int]], bounds: list[int]) -> ScalarBatch:
-    """Many short segments: a plain loop is cheaper than a numpy pass per segment."""
-    ids: dict[str, int] = {}
-    tag_index: list[int] = []
-    out_steps: list[int] = []
-    out_times: list[float] = []
-    values: list[float] = []
-    for (start, keys, step), end in zip(marks, bounds):
-        for i in range(start, end):
-            t, s = times[i], step + i - start
-            for key, value in zip(keys, rows[i]):
-                tag_index.append(ids.setdefault(key, len(ids)))
-                out_steps.append(s)
-                out_times.append(t)
-                values.append(_as_float(value))
-    return ScalarBatch(
-        names=list(ids),
-        tag_index=np.asarray(tag_index, dtype=np.int32),
-        steps=np.asarray(out_steps, dtype=np.int64),
-        times=np.asarray(out_times, dtype=np.float64),
-        values=np.asarray(values, dtype=np.float64),
-    )
-
-
-def _as_float(value: Any) -> float:
-    """Convert a value the hot path accepted; out-of-range ints become +/-inf."""
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf if value > 0 else -math.inf
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def _empty() -> ScalarBatch:
-    z = np.zeros(0)
-    return ScalarBatch([], np.zeros(0, np.int32), np.zeros(0, np.int64), z, z)
+            probe.append(value)
+        except Exception:
+            return count
+        count += 1
+    return count

@@ -13,11 +13,6 @@ from typing import Any
 
 import numpy as np
 
-# Values that the writer converts to float64 directly; log() takes them on its fast path.
-FAST_TYPES: frozenset[type] = frozenset(
-    {float, int, bool, np.float64, np.float32, np.float16, np.int64, np.int32, np.int16,
-     np.int8, np.uint8, np.uint16, np.uint32, np.uint64, np.bool_}
-)
 RESERVED_KEYS = frozenset({"_step", "_time"})
 MAX_KEY_LENGTH = 1000
 _FRAMEWORKS = ("torch", "jax", "jaxlib", "tensorflow", "cupy", "mlx")
@@ -74,10 +69,10 @@ def to_float(key: str, value: object) -> float:
 
 
 def flatten_metrics(data: Mapping[Any, Any], prefix: str = "") -> dict[str, Any]:
-    """Flatten nested dicts with ``/``; leaves that are not plain numbers become floats.
+    """Flatten nested dicts with ``/`` and convert every leaf to a float.
 
     >>> flatten_metrics({"train": {"loss": 1, "acc": 0.5}})
-    {'train/loss': 1, 'train/acc': 0.5}
+    {'train/loss': 1.0, 'train/acc': 0.5}
     """
     out: dict[str, Any] = {}
     for key, value in data.items():
@@ -86,7 +81,7 @@ def flatten_metrics(data: Mapping[Any, Any], prefix: str = "") -> dict[str, Any]
         if isinstance(value, Mapping):
             out.update(flatten_metrics(value, f"{name}/"))
         else:
-            out[check_key(name)] = value if type(value) in FAST_TYPES else to_float(name, value)
+            out[check_key(name)] = to_float(name, value)
     return out
 
 

@@ -55,6 +55,13 @@ class ScalarDelta:
         return pd.DataFrame({"tag": tags, "step": c.step, "time": c.time, "value": c.value})
 
 
+def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """A DataFrame over numpy columns without copying them (pandas would consolidate)."""
+    import pyarrow as pa
+
+    return pa.table(columns).to_pandas(split_blocks=True)
+
+
 def load_identity(folder: Path) -> dict[str, Any]:
     """Read and check ``run.json``; ``FormatError`` when it is missing or unreadable."""
     try:
@@ -282,13 +289,12 @@ class RunReader:
 
     def scalars(self, tag: str) -> pd.DataFrame:
         """One metric as a DataFrame with columns ``step``, ``time``, ``value``."""
-        import pandas as pd
-
         cols = self._columns()
         if tag not in self._tag_ids:
             raise KeyError(f"run {self.id} has no scalar {tag!r}; it has {self._tag_names}")
-        mask = cols.tag == self._tag_ids[tag]
-        return pd.DataFrame({"step": cols.step[mask], "time": cols.time[mask], "value": cols.value[mask]})
+        if len(self._tag_names) > 1:
+            cols = cols.take(np.flatnonzero(cols.tag == self._tag_ids[tag]))
+        return _frame({"step": cols.step, "time": cols.time, "value": cols.value})
 
     def history(self, keys: list[str] | str | None = None, x: str = "step") -> pd.DataFrame:
         """All scalars in wide form: one row per step, one column per metric.

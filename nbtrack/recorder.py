@@ -12,11 +12,12 @@ import socket
 import sys
 import time
 import warnings
+from array import array
 from pathlib import Path
 from typing import Any
 
 from . import _convert
-from ._collector import Collector
+from ._collector import Collector, convertible_prefix
 from ._format import FORMAT_VERSION
 from ._version import __version__
 from ._writer import Writer
@@ -64,8 +65,8 @@ class Run:
         self._keys: tuple[str, ...] | None = None  # ordered keys of the last log() call
         self._collector = Collector()
         self._append_time = self._collector.times.append
-        self._append_values = self._collector.rows.append
-        self._pending = self._collector.rows
+        self._extend_values = self._collector.values.extend
+        self._pending = self._collector.times
         self.config = Config(config, on_change=self._mark_dirty)
         self.summary = Summary(refresh=self.flush_summary, on_change=self._mark_dirty)
         self.summary.set_base(summary_base or {})
@@ -137,35 +138,38 @@ class Run:
         >>> run.finish()
         """
         if step is None and commit is None and data.__class__ is dict:
-            values = tuple(data.values())  # the snapshot: numbers are immutable
-            try:
-                kind = type(sum(values))  # cheap filter: plain Python numbers
-            except Exception:
-                kind = None
-            if kind is float or kind is int or (kind in _FAST_TYPES and _FAST_TYPES.issuperset(map(type, values))):
-                if tuple(data) == self._keys:  # same keys, same order, next step: no mark
+            if tuple(data) == self._keys:  # same keys in the same order as the last call
+                try:
+                    self._extend_values(data.values())  # converts now: a snapshot
+                except Exception:
+                    self._collector.drop_partial_row(convertible_prefix(data.values()))
+                else:
                     s = self._step
                     self._step = s + 1
                     self._append_time(_now())
-                    self._append_values(values)
                     if not s & _CHECK_EVERY:
                         self._on_full()
                     return
-                if not self._finished and _FAST_TYPES.issuperset(map(type, values)):
-                    s = self._step
-                    self._append_new_keys(s, tuple(data), values)
-                    self._step = s + 1
-                    self._keys = tuple(data)
+            elif not self._finished:
+                try:
+                    row = array("d", data.values())
+                except Exception:
+                    pass  # the slow path converts or explains
+                else:
+                    keys = tuple(data)
+                    self._start_segment(self._step, keys, row)
+                    self._step += 1
+                    self._keys = keys
                     return
         self._log_slow(data, step, commit)
 
-    def _append_new_keys(self, step: int, keys: tuple[str, ...], values: tuple[Any, ...]) -> None:
+    def _start_segment(self, step: int, keys: tuple[str, ...], row: array) -> None:
         """Validate unseen keys, then append the call as the start of a new segment."""
         for key in keys:
             if key not in self._known_keys:
                 _convert.check_key(key)
                 self._known_keys.add(key)
-        self._collector.append_marked(step, _now(), values, keys)
+        self._collector.append_segment(step, _now(), row, keys)
 
     def _log_slow(self, data: Any, step: Any, commit: bool | None) -> None:
         if self._finished:
@@ -183,7 +187,7 @@ class Run:
         if target is None:
             return
         advance = commit is True if step is not None else commit is not False
-        self._append_new_keys(target, tuple(flat), tuple(flat.values()))
+        self._start_segment(target, tuple(flat), array("d", flat.values()))
         self._keys = None  # the next fast call starts a new segment at its own step
         self._step = target + 1 if advance else target
         if len(self._pending) >= WAKE_AT:
@@ -289,7 +293,6 @@ class Run:
         return f"<nbtrack.Run {self.name!r} id={self.id} ({self._status}){where}>"
 
 
-_FAST_TYPES = _convert.FAST_TYPES
 _now = time.time
 
 

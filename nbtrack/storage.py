@@ -92,8 +92,8 @@ class _ChunkSink:
     def flush(self) -> None:
         pass
 
-    def take(self) -> bytes:
-        out = b"".join(self.parts)
+    def take(self) -> list[bytes]:
+        out = list(self.parts)
         self.parts.clear()
         return out
 
@@ -146,7 +146,7 @@ class StorageSink:
         seg.seq += 1
         self.tag_names[self.files[-1]] = list(seg.tag_ids)
 
-    def _encode(self, seg: _Segment, batch: ScalarBatch) -> bytes:
+    def _encode(self, seg: _Segment, batch: ScalarBatch) -> list[bytes]:
         import pyarrow as pa
 
         new_tags: dict[int, str] = {}
@@ -214,8 +214,11 @@ class StorageSink:
             os.close(seg.fd)
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+def _write_all(fd: int, parts: list[bytes]) -> None:
+    """Write ``parts`` in order with one ``writev`` call (more only if it is cut short)."""
+    total = sum(len(p) for p in parts)
+    written = os.writev(fd, parts) if parts else 0
+    if written < total:
+        rest = memoryview(b"".join(parts))[written:]
+        while rest:
+            rest = rest[os.write(fd, rest):]

@@ -149,13 +149,12 @@ def test_empty_run_and_empty_logdir(logdir):
 def test_ten_million_points_read_back_exactly(logdir):
     run = nbtrack.init()
     n = 2_000_000  # the benchmark measures 10M; here only correctness at scale
-    batch = run._collector
+    buffers = run._collector
     values = np.arange(n, dtype=np.float64) * 0.5
-    times = [time.time()] * n
-    with batch.lock:
-        batch.marks.append((0, ("x",), 0))
-        batch.times.extend(times)
-        batch.rows.extend(zip(values.tolist()))
+    run.log({"x": 0.0})  # starts the segment; then fill the buffers as n-1 more calls would
+    with buffers.lock:
+        buffers.values.frombytes(values[1:].tobytes())
+        buffers.times.frombytes(np.full(n - 1, time.time()).tobytes())
     run._step = n
     run.finish()
     s = nbtrack.open(logdir).run(run.id).scalars("x")
