@@ -23,6 +23,8 @@ from ._tail import DamageReport, StreamTail, TailBatch
 from .errors import FormatError, UnsupportedFormatError
 from .storage import DATA_DIR, RUN_FILE, STREAM_SUFFIX, WRITERS_DIR
 
+MANIFEST_MAX_AGE = 0.5  # seconds a reader trusts the writer manifests it read
+
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
@@ -115,13 +117,20 @@ class RunReader:
             except (OSError, ValueError) as exc:
                 self._meta_problems.append(DamageReport(str(path), 0, 0, f"unreadable manifest: {exc}"))
         self._writers = dict(sorted(writers.items(), key=lambda kv: kv[1].get("started", 0)))
+        self._manifests_read = time.monotonic()
+
+    def _current(self) -> dict[str, dict[str, Any]]:
+        """Writer manifests, re-read when older than half a second."""
+        if time.monotonic() - self._manifests_read > MANIFEST_MAX_AGE:
+            self.refresh_manifests()
+        return self._writers
 
     @property
     def id(self) -> str:
         return str(self.identity.get("id", self.path.name))
 
     def _latest(self, key: str, default: Any = None) -> Any:
-        for manifest in reversed(list(self._writers.values())):
+        for manifest in reversed(list(self._current().values())):
             if manifest.get(key) is not None:
                 return manifest[key]
         return self.identity.get(key, default)
@@ -149,20 +158,20 @@ class RunReader:
     @property
     def config(self) -> dict[str, Any]:
         merged = dict(self.identity.get("config") or {})
-        for manifest in self._writers.values():
+        for manifest in self._current().values():
             merged.update(manifest.get("config") or {})
         return merged
 
     @property
     def summary(self) -> dict[str, Any]:
         merged: dict[str, Any] = {}
-        for manifest in self._writers.values():
+        for manifest in self._current().values():
             merged.update(manifest.get("summary") or {})
         return merged
 
     @property
     def status(self) -> str:
-        return run_status(list(self._writers.values()), self.stale_after, self.identity.get("created"))
+        return run_status(list(self._current().values()), self.stale_after, self.identity.get("created"))
 
     @property
     def created(self) -> float | None:
@@ -170,7 +179,7 @@ class RunReader:
 
     @property
     def updated(self) -> float | None:
-        beats = [m.get("heartbeat") for m in self._writers.values() if m.get("heartbeat")]
+        beats = [m.get("heartbeat") for m in self._current().values() if m.get("heartbeat")]
         return max(beats) if beats else self.created
 
     @property
@@ -178,7 +187,7 @@ class RunReader:
         """The run's merged manifest: identity plus the writers' current state."""
         return {**self.identity, "name": self.name, "tags": self.tags, "notes": self.notes,
                 "config": self.config, "summary": self.summary, "status": self.status,
-                "updated": self.updated, "writers": list(self._writers.values())}
+                "updated": self.updated, "writers": list(self._current().values())}
 
     # -- data ----------------------------------------------------------------------
     @property
@@ -195,7 +204,7 @@ class RunReader:
 
     def _final(self, path: Path) -> bool:
         writer_id = path.name.rsplit("-", 1)[0]
-        manifest = self._writers.get(writer_id)
+        manifest = self._current().get(writer_id)
         if manifest is None:
             return time.time() - path.stat().st_mtime > self.stale_after
         return writer_status(manifest, self.stale_after) != "running"
