@@ -32,7 +32,7 @@ demo: install
 	@echo "Runs are in ./nbruns: read them with nbtrack.open('nbruns').runs()"
 
 lint: install
-	$(VENV)/bin/ruff check nbtrack tests
+	$(VENV)/bin/ruff check nbtrack tests benchmarks
 
 test-python: install
 	$(PY) -m pytest -q

@@ -49,6 +49,9 @@ def pivot(cols: Columns, ncols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     steps = cols.step
     if not len(steps):
         return np.zeros(0, np.int64), np.zeros(0), np.full((0, ncols), np.nan)
+    uniform = _pivot_uniform(cols, ncols)
+    if uniform is not None:
+        return uniform
     new_row = np.empty(len(steps), dtype=bool)
     new_row[0] = True
     np.not_equal(steps[1:], steps[:-1], out=new_row[1:])
@@ -72,3 +75,19 @@ def _last_of_duplicates(row: np.ndarray, tag: np.ndarray, ncols: int) -> np.ndar
         return None
     _, last_from_end = np.unique(key[::-1], return_index=True)
     return np.sort(len(key) - 1 - last_from_end)
+
+
+def _pivot_uniform(cols: Columns, ncols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The common case, every step logging all tags once in one order: a reshape, no scatter."""
+    if ncols == 0 or len(cols.step) % ncols:
+        return None
+    tags = cols.tag.reshape(-1, ncols)
+    first = tags[0]
+    if not np.array_equal(np.sort(first), np.arange(ncols)) or not (tags == first).all():
+        return None
+    steps = cols.step.reshape(-1, ncols)
+    row_steps = steps[:, 0]
+    if not (steps == row_steps[:, None]).all() or not (row_steps[1:] > row_steps[:-1]).all():
+        return None
+    wide = cols.value.reshape(-1, ncols)[:, np.argsort(first)]
+    return row_steps, cols.time.reshape(-1, ncols)[:, -1], wide

@@ -173,6 +173,8 @@ def _build(folder: RunFolder, identity: dict[str, Any], cfg: dict[str, Any],
            options: dict[str, Any], *, start_step: int, resumed: bool,
            summary_base: dict[str, Any] | None = None) -> Run:
     folder.prepare()
+    import pyarrow  # noqa: F401  # imported here, not in the writer's first flush mid-loop
+
     writer_id = new_writer_id()
     sink = StorageSink(folder, writer_id, fsync=options["fsync"])
     run = Run(run_id=identity["id"], name=identity["name"], project=identity.get("project", "default"),
