@@ -51,6 +51,16 @@ def schema_for(kind: str) -> pa.Schema:
     raise FormatError(f"unknown record kind {kind!r}; this nbtrack knows {KNOWN_KINDS}")
 
 
+_SCHEMA_MESSAGES: dict[str, bytes] = {}
+
+
+def schema_message(kind: str) -> bytes:
+    """The exact bytes of the schema message that starts every stream of ``kind``."""
+    if kind not in _SCHEMA_MESSAGES:
+        _SCHEMA_MESSAGES[kind] = schema_for(kind).serialize().to_pybytes()
+    return _SCHEMA_MESSAGES[kind]
+
+
 def batch_checksum(batch: pa.RecordBatch, meta: dict[str, str]) -> int:
     """CRC32 over a batch's row count, each column's layout, its buffers and metadata.
 

@@ -10,7 +10,7 @@ from . import _current
 from ._names import check_run_id, new_run_id, new_run_name, new_writer_id
 from .config import config_to_dict
 from .recorder import Run
-from .storage import RunFolder, StorageSink, identity_record
+from .storage import RunFolder, StorageSink, identity_record, warm_up
 
 DEFAULT_LOGDIR = "nbruns"
 RESUME_CHOICES = ("allow", "must", "never", "auto")
@@ -173,8 +173,7 @@ def _build(folder: RunFolder, identity: dict[str, Any], cfg: dict[str, Any],
            options: dict[str, Any], *, start_step: int, resumed: bool,
            summary_base: dict[str, Any] | None = None) -> Run:
     folder.prepare()
-    import pyarrow  # noqa: F401  # imported here, not in the writer's first flush mid-loop
-
+    warm_up()  # imports happen here, not in the writer's first flush (mid-loop, or at exit)
     writer_id = new_writer_id()
     sink = StorageSink(folder, writer_id, fsync=options["fsync"])
     run = Run(run_id=identity["id"], name=identity["name"], project=identity.get("project", "default"),

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from . import _format as fmt
-from .errors import UnsupportedFormatError
 
 _CONTINUATION = b"\xff\xff\xff\xff"
 
@@ -56,6 +55,7 @@ class StreamTail:
     stuck: bool = False  # bytes remain past ``offset`` that did not form a complete record
     bytes_read: int = 0
     damage: list[DamageReport] = field(default_factory=list)
+    _last_start: int | None = None  # where the last good message began
 
     def read_new(self, final: bool = False) -> list[TailBatch]:
         """Return the batches completed since the last call.
@@ -86,45 +86,54 @@ class StreamTail:
         source.seek(self.offset)
         while self.offset < size:
             result = self._next_message(source, size)
-            if result is None:  # clean end-of-stream marker
-                self._end_of_stream(source, size)
+            if result is None:  # an end-of-stream marker
+                if self._end_of_stream(source, size):
+                    continue
                 break
             if isinstance(result, str):
                 if not self._skip_damage(source, size, result, final):
                     break
                 continue
             out.append(result)
+            self._last_start = self.offset
             self.offset = source.tell()
         return out
 
     def _read_schema(self, source: Any, size: int, final: bool) -> bool:
+        """Check the schema message; a damaged one is reported and the documented schema used.
+
+        Versions are not judged here (a flipped byte must not make a run unreadable):
+        readers check them in ``run.json`` and the writer manifests.
+        """
+        canonical = fmt.schema_message(self.kind)
+        source.seek(0)
+        head = source.read(min(size, len(canonical)))
+        self.schema = fmt.schema_for(self.kind)
+        if head == canonical:
+            self.offset, self._last_start = len(canonical), 0
+            return True
+        if not final and len(head) < len(canonical) and canonical.startswith(head):
+            self.schema = None
+            return False  # the writer is writing its first message right now
+        end = self._parse_compatible_schema(source)
+        if end is not None:  # same fields, other metadata (a later minor version)
+            self.offset, self._last_start = end, 0
+            return True
+        self._note(0, min(size, len(canonical)), "damaged schema message; the documented schema is used")
+        self.offset, self._last_start = 0, None
+        return self._skip_damage(source, size, "damaged schema message", final, report=False)
+
+    def _parse_compatible_schema(self, source: Any) -> int | None:
         import pyarrow as pa
 
-        expected = fmt.schema_for(self.kind)
         source.seek(0)
         try:
             schema = pa.ipc.read_schema(pa.ipc.read_message(source))
-        except (pa.ArrowInvalid, OSError, EOFError, ValueError) as exc:
-            if not final and size < 4096:
-                return False  # the writer may be writing its first message right now
-            self._note(0, size, f"unreadable schema message ({exc}); using the documented schema")
-            self.schema = expected
-            self.offset = 0
-            return self._skip_damage(source, size, "damaged schema message", final, report=False)
-        self._check_version(schema)
-        if not schema.remove_metadata().equals(expected.remove_metadata()):
-            self._note(0, source.tell(), "schema differs from the documented one; using the documented schema")
-        self.schema = expected
-        self.offset = source.tell()
-        return True
-
-    def _check_version(self, schema: Any) -> None:
+        except Exception:  # any malformed flatbuffer
+            return None
         version = (schema.metadata or {}).get(fmt.KEY_FORMAT.encode(), b"").decode(errors="replace")
-        major = version.split(".", 1)[0]
-        if major.isdigit() and int(major) > fmt.FORMAT_MAJOR:
-            raise UnsupportedFormatError(
-                f"{self.path} uses nbtrack format {version}; this nbtrack reads format "
-                f"{fmt.FORMAT_MAJOR}.x: upgrade nbtrack to read it")
+        same = schema.remove_metadata().equals(self.schema.remove_metadata())
+        return source.tell() if same and version.split(".", 1)[0] == str(fmt.FORMAT_MAJOR) else None
 
     def _next_message(self, source: Any, size: int) -> TailBatch | str | None:
         """The next verified batch, ``None`` at end-of-stream, or why it failed."""
@@ -164,17 +173,29 @@ class StreamTail:
 
     def _skip_damage(self, source: Any, size: int, reason: str, final: bool,
                      report: bool = True) -> bool:
-        """Find the next valid record after a bad one; return False to stop reading."""
+        """Find the next valid record after a bad one; return False to stop reading.
+
+        A bad position that does not start with a continuation marker means the
+        previous record's length field was damaged and it was read too long (its
+        checksum still held): the next record then began before this position, so
+        the search restarts just after the previous record's start.
+        """
         bad = self.offset
-        found = self._resync(source, size, bad + 1)
+        source.seek(bad)
+        aligned = source.read(4) == _CONTINUATION
+        search = bad + 1 if aligned or self._last_start is None else self._last_start + 1
+        found = self._resync(source, size, search)
         if found is None:
             if final:
                 why = "torn tail (incomplete last record)" if "incomplete" in reason else reason
-                self._note(bad, size - bad, why) if report else None
+                if report:
+                    self._note(bad, size - bad, why)
                 self.offset = size
             return False
         if report:
-            self._note(bad, found - bad, reason)
+            start = bad if found > bad or self._last_start is None else self._last_start
+            why = reason if found > bad else "damaged length field (the record before was read too long)"
+            self._note(start, max(found - start, 0), why)
         self.offset = found
         source.seek(found)
         return True
@@ -195,15 +216,32 @@ class StreamTail:
                 return candidate
             pos = hit + 1
 
-    def _end_of_stream(self, source: Any, size: int) -> None:
-        self.ended = True
+    def _end_of_stream(self, source: Any, size: int) -> bool:
+        """Handle an end-of-stream marker; return True when reading should go on.
+
+        Non-zero bytes after the marker mean it was not one: a misaligned read can
+        land on zeros. Then records are searched for after the last good one.
+        """
         end = source.tell()
+        source.seek(end)
+        rest = source.read(size - end) if size > end else b""
+        if rest.strip(b"\0"):
+            found = self._resync(source, size, (self._last_start or 0) + 1)
+            if found is not None:
+                start = self.offset if found > self.offset else (self._last_start or 0)
+                self._note(start, abs(found - start), "damaged bytes read as an end-of-stream marker")
+                self.offset = found
+                source.seek(found)
+                return True
+            self._note(end, size - end, "unexpected bytes after the end-of-stream marker")
+        self.ended = True
         self.offset = end
-        if size > end:
-            source.seek(end)
-            rest = source.read(size - end)
-            if rest.strip(b"\0"):
-                self._note(end, size - end, "unexpected bytes after the end-of-stream marker")
+        return False
 
     def _note(self, offset: int, length: int, reason: str) -> None:
         self.damage.append(DamageReport(str(self.path), offset, length, reason))
+
+    def note_missing_end(self) -> None:
+        """Report, once, that a finished writer's last file lacks its end-of-stream marker."""
+        if not self.ended and not any("end-of-stream marker is missing" in d.reason for d in self.damage):
+            self._note(self.offset, 0, "the end-of-stream marker is missing: records after this may be lost")

@@ -102,7 +102,7 @@ class Writer:
                 break
             self.flush()
 
-    def flush(self, final: bool = False) -> None:
+    def flush(self, final: bool = False, state: bool = True) -> None:
         """Drain the buffers and write to every sink now (any thread)."""
         with self._lock:
             try:
@@ -120,6 +120,8 @@ class Writer:
             for slot in self.slots:
                 self._send(slot)
             now = time.monotonic()
+            if not state:
+                return
             if final or self.state_dirty or now - self._last_heartbeat >= self.heartbeat_interval:
                 self._write_state()
                 self._last_heartbeat = now
@@ -172,16 +174,18 @@ class Writer:
         self._wake.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
-        self.flush(final=True)
+        self.flush(state=False)
         problems = list(self.lost)
         for slot in self.slots:
             if not slot.pending:
                 try:
-                    slot.sink.close()
+                    slot.sink.close()  # the end-of-stream marker lands before the final state
                 except Exception as exc:
                     self._report(slot, exc)
                     slot.first_error = slot.first_error or exc
             problems.extend(_describe_loss(slot))
+        with self._lock:
+            self._write_state()
         return problems
 
 

@@ -53,6 +53,7 @@ class Logdir:
             raise FileNotFoundError(f"nbtrack.open(): logdir {str(self.path)!r} does not exist or is not a folder")
         self.stale_after = stale_after
         self._readers: dict[Path, RunReader] = {}
+        self._errors: dict[str, FormatError] = {}  # folder name -> why it could not be read
         self.problems: list[str] = []
 
     def readers(self) -> list[RunReader]:
@@ -62,6 +63,7 @@ class Logdir:
                 try:
                     self._readers[folder] = RunReader(folder, self.stale_after)
                 except FormatError as exc:
+                    self._errors[folder.name] = exc
                     if str(exc) not in self.problems:
                         self.problems.append(str(exc))
         return list(self._readers.values())
@@ -81,6 +83,8 @@ class Logdir:
         named = [r for r in readers if r.name == id_or_name]
         if len(named) == 1:
             return named[0]
+        if id_or_name in self._errors:
+            raise self._errors[id_or_name]
         if named:
             raise RunNotFoundError(f"several runs are named {id_or_name!r}: ids "
                                    f"{[r.id for r in named]}; pass an id")

@@ -70,12 +70,16 @@ def load_identity(folder: Path) -> dict[str, Any]:
         identity = read_json(folder / RUN_FILE)
     except (OSError, ValueError) as exc:
         raise FormatError(f"{folder}: not a readable nbtrack run ({exc})") from None
-    version = str(identity.get("format_version", "0"))
-    major = version.split(".", 1)[0]
-    if not major.isdigit() or int(major) > fmt.FORMAT_MAJOR:
-        raise UnsupportedFormatError(f"{folder} uses nbtrack format {version!r}; this nbtrack reads "
-                                     f"format {fmt.FORMAT_MAJOR}.x: upgrade nbtrack to read it")
+    _check_major(folder, identity.get("format_version", "0"))
     return identity
+
+
+def _check_major(where: Path, version: object) -> None:
+    """Refuse a newer major format version (from run.json or a writer manifest)."""
+    major = str(version).split(".", 1)[0]
+    if not major.isdigit() or int(major) > fmt.FORMAT_MAJOR:
+        raise UnsupportedFormatError(f"{where} uses nbtrack format {str(version)!r}; this nbtrack reads "
+                                     f"format {fmt.FORMAT_MAJOR}.x: upgrade nbtrack to read it")
 
 
 class RunReader:
@@ -116,6 +120,8 @@ class RunReader:
                 writers[path.stem] = read_json(path)
             except (OSError, ValueError) as exc:
                 self._meta_problems.append(DamageReport(str(path), 0, 0, f"unreadable manifest: {exc}"))
+                continue
+            _check_major(path, writers[path.stem].get("format_version", "0"))
         self._writers = dict(sorted(writers.items(), key=lambda kv: kv[1].get("started", 0)))
         self._manifests_read = time.monotonic()
 
@@ -209,6 +215,14 @@ class RunReader:
             return time.time() - path.stat().st_mtime > self.stale_after
         return writer_status(manifest, self.stale_after) != "running"
 
+    def _is_last_file_of_finished_writer(self, path: Path) -> bool:
+        """A cleanly finished writer always ends its last file with the end-of-stream marker."""
+        manifest = self._current().get(path.name.rsplit("-", 1)[0])
+        if not manifest or manifest.get("status") != "finished":
+            return False
+        files = manifest.get("files") or []
+        return bool(files) and files[-1] == f"{DATA_DIR}/{path.name}"
+
     def _read_new(self) -> None:
         data_dir = self.path / DATA_DIR
         try:
@@ -225,6 +239,9 @@ class RunReader:
             items = tail.read_new(final=False)
             if tail.stuck and self._final(path):
                 items += tail.read_new(final=True)
+            if not tail.ended and self._is_last_file_of_finished_writer(path):
+                items += tail.read_new(final=True)
+                tail.note_missing_end()
             for item in items:
                 self._add(path, item)
         self._warn_damage()

@@ -77,6 +77,23 @@ def identity_record(run_id: str, name: str, project: str, extra: dict[str, Any])
     }
 
 
+def warm_up() -> None:
+    """Run the encode path once in memory, so that every lazy import happens now.
+
+    The first Arrow stream write imports modules (``logging`` among them) that register
+    ``atexit`` hooks; done first at interpreter exit, by a run finished there, it fails.
+    """
+    import pyarrow as pa
+
+    chunks = _ChunkSink()
+    writer = pa.ipc.new_stream(chunks, fmt.scalar_schema())
+    arrays = [pa.array(np.zeros(1, np.int32)), pa.array(np.zeros(1, np.int64)), pa.array(np.zeros(1)),
+              pa.array(np.zeros(1))]
+    batch = pa.RecordBatch.from_arrays(arrays, schema=fmt.scalar_schema())
+    writer.write_batch(batch, custom_metadata=fmt.batch_metadata(batch, 0, {0: "warm-up"}))
+    writer.close()
+
+
 class _ChunkSink:
     """A file-like object that keeps what pyarrow writes, so one message is one write()."""
 

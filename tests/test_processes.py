@@ -314,6 +314,9 @@ def test_live_reader_status_follows_the_writer(tmp_path: Path) -> None:
     assert r.status == "running"
     run.finish()
     assert _read(tmp_path, "st").status == "finished"  # a fresh reader sees it
+    deadline = time.monotonic() + 3.0  # a reader may cache manifests briefly, not for ever
+    while r.status != "finished" and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert r.status == "finished", "the long-lived reader still reports the manifest it read at open"
 
 
@@ -457,3 +460,17 @@ def test_resume_across_processes(tmp_path: Path) -> None:
     assert not (tmp_path / "nosuchrun").exists()
     assert nbtrack.run is None
     assert _read(tmp_path, "res").history()["_step"].tolist() == list(range(150))
+
+
+def test_run_left_open_is_finished_at_exit_with_every_record(tmp_path):
+    """A script that never calls finish(): the atexit hook writes everything, cleanly."""
+    code = ("import nbtrack\n"
+            f"run = nbtrack.init(dir={str(tmp_path)!r}, name='open')\n"
+            "for i in range(10):\n"
+            "    nbtrack.log({'x': float(i)})\n")
+    out = subprocess.run([sys.executable, "-W", "always", "-c", code], capture_output=True, text=True,
+                         env=_env(), timeout=60)
+    assert out.returncode == 0 and "nbtrack" not in out.stderr, out.stderr
+    r = nbtrack.open(tmp_path).run("open")
+    assert r.status == "finished" and r.damage == []
+    assert r.scalars("x")["value"].tolist() == [float(i) for i in range(10)]
