@@ -22,11 +22,12 @@ from .logdir import Logdir, open
 from .reader import RunReader
 from .recorder import Run
 from .summary import Summary
+from .values import Audio, Histogram, Html, Image, Markdown, Text, Value
 
 __all__ = [
-    "Config", "FormatError", "Logdir", "NbtrackError", "Run", "RunNotFoundError", "RunReader",
-    "RunWriteError", "Summary", "UnsupportedFormatError", "__version__", "config", "define_metric",
-    "finish", "init", "log", "open", "run", "summary",
+    "Audio", "Config", "FormatError", "Histogram", "Html", "Image", "Logdir", "Markdown", "NbtrackError", "Run",
+    "RunNotFoundError", "RunReader", "RunWriteError", "Summary", "Text", "UnsupportedFormatError", "Value",
+    "__version__", "config", "define_metric", "finish", "init", "log", "open", "run", "summary",
 ]
 
 

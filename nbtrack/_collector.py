@@ -65,7 +65,24 @@ class Collector:
         self.seg_value = array("q")
         self.schemas: list[tuple[str, ...]] = []
         self.schema_ids: dict[tuple[str, ...], int] = {}
+        self.media: list[tuple[int, float, str, Any, int | None]] = []  # step, time, tag, value, index
+        self.media_bytes = 0  # memory held by queued values until the writer has encoded them
         self.lock = threading.Lock()
+
+    def append_media(self, step: int, t: float, tag: str, value: Any, index: int | None) -> None:
+        """Queue a value type (an Image, a Histogram, ...) for encoding in the writer."""
+        with self.lock:
+            self.media.append((step, t, tag, value, index))
+            self.media_bytes += value.nbytes
+
+    def drain_media(self) -> list[tuple[int, float, str, Any, int | None]]:
+        with self.lock:
+            items, self.media = self.media, []
+        return items
+
+    def release_media(self, nbytes: int) -> None:
+        with self.lock:
+            self.media_bytes -= nbytes
 
     def pending(self) -> int:
         """How many ``log()`` calls are buffered."""

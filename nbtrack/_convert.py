@@ -110,3 +110,31 @@ def to_jsonable(key: str, value: Any, where: str = "config") -> Any:
         "stored; accepted are None, str, bool, int, float, numpy scalars, lists, tuples "
         "and dicts of those"
     )
+
+
+def split_metrics(data: Mapping[Any, Any],
+                  prefix: str = "") -> tuple[dict[str, float], list[tuple[str, Any, int | None]]]:
+    """Flatten nested dicts with ``/``: numbers as floats, value types (and lists of them) apart.
+
+    >>> split_metrics({"loss": 1, "val": {"acc": 0.5}})
+    ({'loss': 1.0, 'val/acc': 0.5}, [])
+    """
+    from .values._base import Value
+
+    scalars: dict[str, float] = {}
+    values: list[tuple[str, Any, int | None]] = []
+    for key, value in data.items():
+        check_key(key)
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            inner_scalars, inner_values = split_metrics(value, f"{name}/")
+            scalars.update(inner_scalars)
+            values.extend(inner_values)
+        elif isinstance(value, Value):
+            values.append((check_key(name), value, None))
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Value) for v in value):
+            check_key(name)
+            values.extend((name, v, i) for i, v in enumerate(value))
+        else:
+            scalars[check_key(name)] = to_float(name, value)
+    return scalars, values

@@ -25,7 +25,9 @@ KEY_FORMAT = "nbtrack.format"
 
 # Record families: one Arrow IPC stream file per family per writer segment.
 KIND_SCALARS = "scalars"
-KNOWN_KINDS = (KIND_SCALARS,)
+KIND_HISTOGRAMS = "histograms"
+KIND_MEDIA = "media"
+KNOWN_KINDS = (KIND_SCALARS, KIND_HISTOGRAMS, KIND_MEDIA)
 
 
 def scalar_schema() -> pa.Schema:
@@ -42,10 +44,43 @@ def scalar_schema() -> pa.Schema:
     return pa.schema(fields, metadata=meta)
 
 
+def _head_fields() -> list[pa.Field]:
+    import pyarrow as pa
+
+    return [pa.field("tag_id", pa.int32(), nullable=False), pa.field("step", pa.int64(), nullable=False),
+            pa.field("wall_time", pa.float64(), nullable=False)]
+
+
+def histogram_schema() -> pa.Schema:
+    """One row per logged histogram: its bin edges and counts, and what fell outside them."""
+    import pyarrow as pa
+
+    f64 = pa.float64()
+    fields = [*_head_fields(), pa.field("edges", pa.list_(f64), nullable=False),
+              pa.field("counts", pa.list_(f64), nullable=False),
+              pa.field("nan", pa.int64(), nullable=False), pa.field("posinf", pa.int64(), nullable=False),
+              pa.field("neginf", pa.int64(), nullable=False), pa.field("count", f64, nullable=False),
+              pa.field("min", f64), pa.field("max", f64), pa.field("sum", f64), pa.field("sum_squares", f64)]
+    return pa.schema(fields, metadata={KEY_FORMAT: FORMAT_VERSION, KEY_KIND: KIND_HISTOGRAMS})
+
+
+def media_schema() -> pa.Schema:
+    """One row per logged media value: its kind, its main file, JSON metadata, in-band text."""
+    import pyarrow as pa
+
+    fields = [*_head_fields(), pa.field("kind", pa.string(), nullable=False), pa.field("path", pa.string()),
+              pa.field("meta", pa.string(), nullable=False), pa.field("text", pa.string())]
+    return pa.schema(fields, metadata={KEY_FORMAT: FORMAT_VERSION, KEY_KIND: KIND_MEDIA})
+
+
 def schema_for(kind: str) -> pa.Schema:
     """The schema of the stream family ``kind``; ``FormatError`` for unknown kinds."""
     if kind == KIND_SCALARS:
         return scalar_schema()
+    if kind == KIND_HISTOGRAMS:
+        return histogram_schema()
+    if kind == KIND_MEDIA:
+        return media_schema()
     from .errors import FormatError
 
     raise FormatError(f"unknown record kind {kind!r}; this nbtrack knows {KNOWN_KINDS}")

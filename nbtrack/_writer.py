@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ._collector import Collector, ScalarBatch
+from .storage import MediaItem
 from .summary import Summary
 
 MAX_RETRY_ROWS = 4_000_000  # rows a failing sink may hold for retry (about 110 MB)
@@ -82,6 +83,18 @@ class Writer:
         """Ask for an early flush (called when the buffer grows large)."""
         self._wake.set()
 
+    def wait_for_media_room(self, limit: int, timeout: float = 60.0) -> bool:
+        """Block the caller while queued values hold more than ``limit`` bytes (backpressure)."""
+        self._wake.set()
+        deadline = time.monotonic() + timeout
+        with self._drained:
+            while self.collector.media_bytes > limit and self.alive:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._drained.wait(min(left, 0.05))
+        return True
+
     def wait_for_room(self, limit: int, timeout: float = 10.0) -> bool:
         """Block the caller until fewer than ``limit`` calls are buffered (backpressure)."""
         self._wake.set()
@@ -116,7 +129,8 @@ class Writer:
             if batch is not None and len(batch):
                 self.summary.absorb(batch.columns())
                 for slot in self.slots:
-                    self._enqueue(slot, batch)
+                    self._enqueue(slot, "write", batch, len(batch))
+            self._drain_media()
             for slot in self.slots:
                 self._send(slot)
             now = time.monotonic()
@@ -126,24 +140,47 @@ class Writer:
                 self._write_state()
                 self._last_heartbeat = now
 
-    def _enqueue(self, slot: _SinkSlot, batch: ScalarBatch) -> None:
-        slot.pending.append(batch)
-        slot.pending_rows += len(batch)
+    def _drain_media(self) -> None:
+        """Encode queued value types (PNG, WAV, binning, ...) here, off the training thread."""
+        for step, t, tag, value, index in self.collector.drain_media():
+            try:
+                encoded = value.encode()
+            except Exception as exc:
+                self.lost.append(f"{tag!r} at step {step}: {type(value).__name__} could not be encoded: {exc}")
+                warnings.warn(f"nbtrack: {self.label}: {self.lost[-1]}", RuntimeWarning, stacklevel=2)
+                encoded = None
+            finally:
+                self.collector.release_media(value.nbytes)
+                with self._drained:
+                    self._drained.notify_all()
+            if encoded is not None:
+                item = MediaItem(tag, step, t, encoded, index)
+                for slot in self.slots:
+                    if hasattr(slot.sink, "write_media"):
+                        self._enqueue(slot, "write_media", [item], 1)
+
+    def _enqueue(self, slot: _SinkSlot, method: str, batch: Any, rows: int) -> None:
+        if slot.pending and method == "write_media" and slot.pending[-1][0] == method:
+            last = slot.pending[-1]
+            slot.pending[-1] = (method, last[1] + batch, last[2] + rows)  # one record batch per flush
+        else:
+            slot.pending.append((method, batch, rows))
+        slot.pending_rows += rows
         while slot.pending_rows > MAX_RETRY_ROWS and len(slot.pending) > 1:
-            dropped = slot.pending.popleft()
-            slot.pending_rows -= len(dropped)
-            slot.lost_rows += len(dropped)
+            _, _, dropped = slot.pending.popleft()
+            slot.pending_rows -= dropped
+            slot.lost_rows += dropped
 
     def _send(self, slot: _SinkSlot) -> None:
         while slot.pending:
-            batch = slot.pending[0]
+            method, batch, rows = slot.pending[0]
             try:
-                slot.sink.write(batch)
+                getattr(slot.sink, method)(batch)
             except Exception as exc:
                 self._report(slot, exc)
                 return
             slot.pending.popleft()
-            slot.pending_rows -= len(batch)
+            slot.pending_rows -= rows
 
     def _write_state(self) -> None:
         self.state_dirty = False

@@ -18,6 +18,7 @@ import numpy as np
 from . import _format as fmt
 from ._columns import Columns, pivot
 from ._fsutil import read_json
+from ._media_reader import MediaRecords
 from ._status import run_status, stale_after_default, writer_status
 from ._tail import DamageReport, StreamTail, TailBatch
 from .errors import FormatError, UnsupportedFormatError
@@ -108,6 +109,7 @@ class RunReader:
         self._cache: tuple[int, Columns] = (0, Columns.empty())
         self._polled = 0
         self._meta_problems: list[DamageReport] = []
+        self._media = MediaRecords(self.path)
         self._warned = 0
         self.refresh_manifests()
 
@@ -199,7 +201,7 @@ class RunReader:
     @property
     def damage(self) -> list[DamageReport]:
         """Regions of the run that could not be read (file, offset, length, reason)."""
-        out = list(self._meta_problems)
+        out = list(self._meta_problems) + list(self._media.problems)
         for tail in self._tails.values():
             out.extend(tail.damage)
         return out
@@ -243,7 +245,10 @@ class RunReader:
                 items += tail.read_new(final=True)
                 tail.note_missing_end()
             for item in items:
-                self._add(path, item)
+                if kind == fmt.KIND_SCALARS:
+                    self._add(path, item)
+                else:
+                    self._media.add(kind, item)
         self._warn_damage()
 
     def _add(self, path: Path, item: TailBatch) -> None:
@@ -343,12 +348,88 @@ class RunReader:
         frame = pd.DataFrame(wide, columns=pd.Index(names, dtype=object), copy=False)
         frame.insert(0, "_time", times)
         frame.insert(0, "_step", steps)
+        if keys is None and self._media.tags():
+            frame = self._with_media_columns(frame)
         if x != "step":
             if x not in frame.columns:
                 raise KeyError(f"history(x={x!r}): no such metric; use 'step' or one of {names}")
             frame = frame[frame[x].notna()]
             frame.insert(0, x, frame.pop(x))
             frame = frame.reset_index(drop=True)
+        return frame
+
+    def _with_media_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Add a column per media tag naming what each step holds (a file, or the kind)."""
+        import pandas as pd
+
+        marks: dict[str, dict[int, str]] = {}
+        for tag, rows in self._media.media.items():
+            marks[tag] = {r["step"]: r["path"] or r["kind"] for r in rows}
+        for tag, rows in self._media.histograms.items():
+            marks[tag] = {r["step"]: "histogram" for r in rows}
+        steps = sorted(set(frame["_step"].tolist()).union(*(m.keys() for m in marks.values())))
+        out = frame.set_index("_step").reindex(steps)
+        for tag, by_step in marks.items():
+            out[tag] = pd.Series(by_step, dtype=object).reindex(steps).to_numpy()
+        return out.rename_axis("_step").reset_index()
+
+    # -- value types --------------------------------------------------------------------
+    def media_tags(self) -> dict[str, str]:
+        """``{tag: kind}`` for every histogram and media tag of the run."""
+        self._read_new()
+        return self._media.tags()
+
+    def _media_rows(self, tag: str, kinds: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+        self._read_new()
+        rows = self._media.media.get(tag)
+        if not rows or (kinds and rows[0]["kind"] not in kinds):
+            raise KeyError(f"run {self.id} has no {'/'.join(kinds or ('media',))} tag {tag!r}; "
+                           f"it has {self._media.tags()}")
+        return rows
+
+    def histograms(self, tag: str) -> pd.DataFrame:
+        """One histogram tag: step, time, edges, counts, nan, posinf, neginf, count, min, max, sum, ..."""
+        import pandas as pd
+
+        self._read_new()
+        if tag not in self._media.histograms:
+            raise KeyError(f"run {self.id} has no histogram {tag!r}; it has {self._media.tags()}")
+        return pd.DataFrame(self._media.histograms[tag])
+
+    def images(self, tag: str) -> pd.DataFrame:
+        """One image tag: step, time, index (in a gallery), caption, path and the decoded pixels."""
+        import pandas as pd
+
+        rows = self._media_rows(tag, ("image",))
+        return pd.DataFrame([{"step": r["step"], "time": r["time"], "index": r["index"],
+                              "caption": r["meta"].get("caption"), "path": r["path"],
+                              "image": self._media.decode(r)} for r in rows])
+
+    def texts(self, tag: str) -> pd.DataFrame:
+        """One text, markdown or HTML tag: step, time, kind, text, caption."""
+        import pandas as pd
+
+        rows = self._media_rows(tag, ("text", "markdown", "html"))
+        return pd.DataFrame([{"step": r["step"], "time": r["time"], "kind": r["kind"], "text": r["text"],
+                              "caption": r["meta"].get("caption")} for r in rows])
+
+    def tables(self, tag: str) -> pd.DataFrame:
+        """One table tag: step, time, path and the table as a DataFrame (image cells decoded)."""
+        import pandas as pd
+
+        rows = self._media_rows(tag, ("table",))
+        return pd.DataFrame([{"step": r["step"], "time": r["time"], "path": r["path"],
+                              "table": self._media.decode(r)} for r in rows])
+
+    def media(self, tag: str, decode: bool = False) -> pd.DataFrame:
+        """Any media tag: step, time, kind, index, path, meta, text (and ``value`` when ``decode``)."""
+        import pandas as pd
+
+        rows = self._media_rows(tag)
+        frame = pd.DataFrame([{k: r[k] for k in ("step", "time", "kind", "index", "path", "meta", "text")}
+                              for r in rows])
+        if decode:
+            frame["value"] = [self._media.decode(r) for r in rows]
         return frame
 
     def _select(self, keys: list[str] | str | None) -> list[str]:

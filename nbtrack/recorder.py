@@ -28,6 +28,7 @@ from .summary import Summary, make_definition
 WAKE_AT = 65_536  # buffered log() calls that trigger an early flush
 _CHECK_EVERY = 4095  # the fast path looks at the buffer size when step & this == 0
 MAX_PENDING = 1_000_000  # buffered log() calls beyond which log() waits for the writer
+MAX_MEDIA_BYTES = 128 * 1024 * 1024  # queued images, histograms, ... beyond which log() waits
 
 
 class Run:
@@ -182,16 +183,34 @@ class Run:
                                 f"got {type(data).__name__}")
         if commit is not None and not isinstance(commit, bool):
             raise TypeError(f"log(commit=...) takes True, False or None, got {commit!r}")
-        flat = _convert.flatten_metrics(data)
+        flat, values = _convert.split_metrics(data)
         target = self._resolve_step(step)
         if target is None:
             return
         advance = commit is True if step is not None else commit is not False
-        self._start_segment(target, tuple(flat), array("d", flat.values()))
+        if flat or not values:
+            self._start_segment(target, tuple(flat), array("d", flat.values()))
         self._keys = None  # the next fast call starts a new segment at its own step
         self._step = target + 1 if advance else target
+        if values:
+            self._queue_values(target, values)
         if len(self._pending) >= WAKE_AT:
             self._on_full()
+
+    def _queue_values(self, step: int, values: list[tuple[str, Any, int | None]]) -> None:
+        """Hand value types to the writer; wait when too much memory is queued (backpressure)."""
+        now = _now()
+        for key, value, index in values:
+            if key not in self._known_keys:
+                self._known_keys.add(key)
+            self._collector.append_media(step, now, key, value, index)
+        if self._collector.media_bytes > MAX_MEDIA_BYTES:
+            if self._writer.alive:
+                if not self._writer.wait_for_media_room(MAX_MEDIA_BYTES // 2):
+                    warnings.warn("nbtrack: the writer is not keeping up with logged media; log() keeps "
+                                  "buffering", RuntimeWarning, stacklevel=3)
+            else:
+                self._writer.flush()
 
     def _resolve_step(self, step: Any) -> int | None:
         if step is None:

@@ -11,6 +11,7 @@ Layout (documented in FORMAT.md)::
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -22,7 +23,7 @@ import numpy as np
 
 from . import _format as fmt
 from ._collector import ScalarBatch
-from ._fsutil import write_json_atomic
+from ._fsutil import _json_default, confined, write_json_atomic
 from ._version import __version__
 
 RUN_FILE = "run.json"
@@ -116,10 +117,23 @@ class _ChunkSink:
 
 
 @dataclass
-class _Segment:
+class MediaItem:
+    """An encoded value waiting to be stored, with where and when it was logged."""
+
+    tag: str
+    step: int
+    time: float
+    encoded: Any  # values._base.Encoded
+    index: int | None = None  # position in a gallery logged as a list
+
+
+@dataclass
+class _Stream:
     """One open stream file: its Arrow writer and its file-local tag ids."""
 
+    kind: str
     path: Path
+    relative: str
     fd: int
     inode: int
     chunks: _ChunkSink
@@ -129,11 +143,12 @@ class _Segment:
 
 
 class StorageSink:
-    """Appends scalar batches to the run folder, one stream segment at a time.
+    """Appends records to the run folder: one stream per record family, one segment at a time.
 
-    A failed write closes the segment; the next write opens a new one, so a file with a
-    torn tail is never appended to. ``write`` raises on failure; the writer thread keeps
-    the batch and retries.
+    A failed write closes that stream's segment; the next write opens a new one, so a
+    file with a torn tail is never appended to. ``write``/``write_media`` raise on
+    failure; the writer thread keeps the batch and retries. Media files are written
+    (atomically) before the record that names them.
     """
 
     name = "storage"
@@ -143,72 +158,110 @@ class StorageSink:
         self.folder = folder
         self.writer_id = writer_id
         self.fsync = fsync
-        self._segment: _Segment | None = None
-        self._next_segment = 0
+        self._streams: dict[str, _Stream] = {}
+        self._next_segment: dict[str, int] = {}
+        self._file_counter = 0
         self.files: list[str] = []
         self.tag_names: dict[str, list[str]] = {}  # sidecar copy of each file's tag table
 
     def write(self, batch: ScalarBatch) -> None:
         if not len(batch):
             return
-        seg = self._segment or self._open_segment()
+        import pyarrow as pa
+
+        def arrays(local: dict[str, int]) -> list[Any]:
+            lut = np.array([local[name] for name in batch.names], dtype=np.int32)
+            return [pa.array(lut[batch.tag_index]), pa.array(batch.steps), pa.array(batch.times),
+                    pa.array(batch.values)]
+
+        self._append(fmt.KIND_SCALARS, batch.names, arrays)
+
+    def write_media(self, items: list[MediaItem]) -> None:
+        histograms = [i for i in items if i.encoded.kind == "histogram"]
+        media = [i for i in items if i.encoded.kind != "histogram"]
+        if media:
+            rows = [self._store_files(item) for item in media]
+            self._append(fmt.KIND_MEDIA, [i.tag for i in media], lambda local: _media_arrays(media, rows, local))
+        if histograms:
+            self._append(fmt.KIND_HISTOGRAMS, [i.tag for i in histograms],
+                         lambda local: _histogram_arrays(histograms, local))
+
+    def _store_files(self, item: MediaItem) -> tuple[str | None, dict[str, Any]]:
+        """Write a media item's files; return the main file's path and the record's metadata."""
+        meta = dict(item.encoded.meta)
+        if item.index is not None:
+            meta["index"] = item.index
+        if not item.encoded.files:
+            return None, meta
+        folder = confined(self.folder.path / MEDIA_DIR, item.tag)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._file_counter += 1
+        stem = f"{item.step:09d}-{self.writer_id[-8:]}-{self._file_counter}"
+        paths = {}
+        for suffix, data in item.encoded.files.items():
+            target = folder / f"{stem}{suffix}"
+            _write_file_atomic(target, data, self.fsync)
+            paths[suffix] = target.relative_to(self.folder.path).as_posix()
+        main = next(iter(paths.values()))
+        if len(paths) > 1:
+            meta["files"] = paths
+        return main, meta
+
+    def _append(self, kind: str, names: list[str], arrays: Any) -> None:
+        stream = self._streams.get(kind) or self._open(kind)
         try:
-            self._check_still_there(seg)
-            _write_all(seg.fd, self._encode(seg, batch))
+            self._check_still_there(stream)
+            new_tags = {}
+            for name in names:
+                if name not in stream.tag_ids:
+                    stream.tag_ids[name] = len(stream.tag_ids)
+                    new_tags[stream.tag_ids[name]] = name
+            record = self._record(kind, arrays(stream.tag_ids))
+            stream.writer.write_batch(record, custom_metadata=fmt.batch_metadata(record, stream.seq, new_tags))
+            _write_all(stream.fd, stream.chunks.take())
             if self.fsync:
-                os.fsync(seg.fd)
+                os.fsync(stream.fd)
         except BaseException:
-            self._abandon()
+            self._abandon(kind)
             raise
-        seg.seq += 1
-        self.tag_names[self.files[-1]] = list(seg.tag_ids)
+        stream.seq += 1
+        self.tag_names[stream.relative] = list(stream.tag_ids)
 
-    def _encode(self, seg: _Segment, batch: ScalarBatch) -> list[bytes]:
+    @staticmethod
+    def _record(kind: str, arrays: list[Any]) -> Any:
         import pyarrow as pa
 
-        new_tags: dict[int, str] = {}
-        lut = np.empty(len(batch.names), dtype=np.int32)
-        for j, name in enumerate(batch.names):
-            local = seg.tag_ids.get(name)
-            if local is None:
-                local = seg.tag_ids[name] = len(seg.tag_ids)
-                new_tags[local] = name
-            lut[j] = local
-        arrays = [pa.array(lut[batch.tag_index]), pa.array(batch.steps),
-                  pa.array(batch.times), pa.array(batch.values)]
-        record = pa.RecordBatch.from_arrays(arrays, schema=fmt.scalar_schema())
-        meta = fmt.batch_metadata(record, seg.seq, new_tags)
-        seg.writer.write_batch(record, custom_metadata=meta)
-        return seg.chunks.take()
+        return pa.RecordBatch.from_arrays(arrays, schema=fmt.schema_for(kind))
 
-    def _open_segment(self) -> _Segment:
+    def _open(self, kind: str) -> _Stream:
         import pyarrow as pa
 
-        path = self.folder.stream_file(self.writer_id, self._next_segment, fmt.KIND_SCALARS)
-        self._next_segment += 1
+        segment = self._next_segment.get(kind, 0)
+        self._next_segment[kind] = segment + 1
+        path = self.folder.stream_file(self.writer_id, segment, kind)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
         chunks = _ChunkSink()
-        writer = pa.ipc.new_stream(chunks, fmt.scalar_schema())
-        self._segment = _Segment(path, fd, os.fstat(fd).st_ino, chunks, writer)
+        writer = pa.ipc.new_stream(chunks, fmt.schema_for(kind))
         relative = path.relative_to(self.folder.path).as_posix()
+        stream = self._streams[kind] = _Stream(kind, path, relative, fd, os.fstat(fd).st_ino, chunks, writer)
         self.files.append(relative)
-        self.tag_names[relative] = list(self._segment.tag_ids)
-        return self._segment
+        self.tag_names[relative] = []
+        return stream
 
-    def _check_still_there(self, seg: _Segment) -> None:
+    def _check_still_there(self, stream: _Stream) -> None:
         """Writing into a deleted folder succeeds silently on POSIX: detect it."""
         try:
-            inode = os.stat(seg.path).st_ino
+            inode = os.stat(stream.path).st_ino
         except FileNotFoundError:
-            raise FileNotFoundError(f"the run folder or data file was removed: {seg.path}") from None
-        if inode != seg.inode:
-            raise FileNotFoundError(f"the data file was replaced by another file: {seg.path}")
+            raise FileNotFoundError(f"the run folder or data file was removed: {stream.path}") from None
+        if inode != stream.inode:
+            raise FileNotFoundError(f"the data file was replaced by another file: {stream.path}")
 
-    def _abandon(self) -> None:
-        seg, self._segment = self._segment, None
-        if seg is not None:
+    def _abandon(self, kind: str) -> None:
+        stream = self._streams.pop(kind, None)
+        if stream is not None:
             try:
-                os.close(seg.fd)
+                os.close(stream.fd)
             except OSError:
                 pass
 
@@ -218,17 +271,51 @@ class StorageSink:
         write_json_atomic(self.folder.writer_file(self.writer_id), state, fsync=self.fsync)
 
     def close(self) -> None:
-        """Write the end-of-stream marker and close the current segment."""
-        seg, self._segment = self._segment, None
-        if seg is None:
-            return
-        try:
-            seg.writer.close()
-            _write_all(seg.fd, seg.chunks.take())
-            if self.fsync:
-                os.fsync(seg.fd)
-        finally:
-            os.close(seg.fd)
+        """Write the end-of-stream marker and close every open stream."""
+        for kind in list(self._streams):
+            stream = self._streams.pop(kind)
+            try:
+                stream.writer.close()
+                _write_all(stream.fd, stream.chunks.take())
+                if self.fsync:
+                    os.fsync(stream.fd)
+            finally:
+                os.close(stream.fd)
+
+
+def _media_arrays(items: list[MediaItem], rows: list[tuple[str | None, dict[str, Any]]],
+                  local: dict[str, int]) -> list[Any]:
+    import pyarrow as pa
+
+    return [pa.array([local[i.tag] for i in items], pa.int32()), pa.array([i.step for i in items], pa.int64()),
+            pa.array([i.time for i in items], pa.float64()), pa.array([i.encoded.kind for i in items], pa.string()),
+            pa.array([path for path, _ in rows], pa.string()),
+            pa.array([json.dumps(meta, ensure_ascii=False, default=_json_default) for _, meta in rows], pa.string()),
+            pa.array([i.encoded.text for i in items], pa.string())]
+
+
+def _histogram_arrays(items: list[MediaItem], local: dict[str, int]) -> list[Any]:
+    import pyarrow as pa
+
+    metas = [i.encoded.meta for i in items]
+    f64 = pa.float64()
+    return [pa.array([local[i.tag] for i in items], pa.int32()), pa.array([i.step for i in items], pa.int64()),
+            pa.array([i.time for i in items], f64),
+            pa.array([np.asarray(i.encoded.arrays["edges"], np.float64) for i in items], pa.list_(f64)),
+            pa.array([np.asarray(i.encoded.arrays["counts"], np.float64) for i in items], pa.list_(f64)),
+            *(pa.array([int(m.get(k) or 0) for m in metas], pa.int64()) for k in ("nan", "posinf", "neginf")),
+            pa.array([float(m.get("count") or 0) for m in metas], f64),
+            *(pa.array([m.get(k) for m in metas], f64) for k in ("min", "max", "sum", "sum_squares"))]
+
+
+def _write_file_atomic(target: Path, data: bytes, fsync: bool) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        if fsync:
+            f.flush()
+            os.fsync(f.fileno())
+    os.replace(tmp, target)
 
 
 def _write_all(fd: int, parts: list[bytes]) -> None:

@@ -1,0 +1,164 @@
+"""Reading histogram and media records of a run, and decoding their files.
+
+Paths in records are checked to stay inside the run folder before any file is opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._tail import DamageReport, TailBatch
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+HISTOGRAM_STATS = ("nan", "posinf", "neginf", "count", "min", "max", "sum", "sum_squares")
+
+
+class MediaRecords:
+    """Histogram and media rows of one run, grouped by tag, in the order they were read."""
+
+    def __init__(self, run_folder: Path) -> None:
+        self.folder = run_folder
+        self.histograms: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.media: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.problems: list[DamageReport] = []
+
+    def add(self, kind: str, item: TailBatch) -> None:
+        batch = item.batch
+        tags = [item.names.get(i, f"<unknown tag {i}>") for i in batch.column(0).to_pylist()]
+        steps = batch.column(1).to_pylist()
+        times = batch.column(2).to_pylist()
+        if kind == "histograms":
+            self._add_histograms(batch, tags, steps, times)
+        else:
+            self._add_media(batch, tags, steps, times)
+
+    def _add_histograms(self, batch: Any, tags: list[str], steps: list[int], times: list[float]) -> None:
+        edges = _split_lists(batch.column(3))
+        counts = _split_lists(batch.column(4))
+        stats = {name: batch.column(5 + i).to_pylist() for i, name in enumerate(HISTOGRAM_STATS)}
+        for r, tag in enumerate(tags):
+            row = {"step": steps[r], "time": times[r], "edges": edges[r], "counts": counts[r]}
+            row.update({name: stats[name][r] for name in HISTOGRAM_STATS})
+            self.histograms[tag].append(row)
+
+    def _add_media(self, batch: Any, tags: list[str], steps: list[int], times: list[float]) -> None:
+        kinds, paths, metas, texts = (batch.column(i).to_pylist() for i in range(3, 7))
+        for r, tag in enumerate(tags):
+            try:
+                meta = json.loads(metas[r])
+            except ValueError:
+                meta = {}
+            self.media[tag].append({"step": steps[r], "time": times[r], "kind": kinds[r], "path": paths[r],
+                                    "meta": meta, "text": texts[r], "index": meta.get("index")})
+
+    def tags(self) -> dict[str, str]:
+        """``{tag: kind}`` of every histogram and media tag."""
+        out = {tag: "histogram" for tag in self.histograms}
+        out.update({tag: rows[-1]["kind"] for tag, rows in self.media.items() if rows})
+        return out
+
+    def resolve(self, relative: str | None) -> Path | None:
+        """The file a record names, only if it lies inside the run folder."""
+        if not relative:
+            return None
+        root = self.folder.resolve()
+        path = (root / relative).resolve()
+        if os.path.commonpath([root, path]) != str(root):
+            self.problems.append(DamageReport(relative, 0, 0, "media path escapes the run folder; ignored"))
+            return None
+        return path
+
+    def read(self, relative: str | None) -> bytes | None:
+        path = self.resolve(relative)
+        if path is None:
+            return None
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            self.problems.append(DamageReport(str(path), 0, 0, f"media file unreadable: {exc}"))
+            return None
+
+    def decode(self, row: dict[str, Any]) -> Any:
+        """The logged value of a media row, decoded (None when its file is missing)."""
+        decoder = DECODERS.get(row["kind"])
+        return decoder(self, row) if decoder else row["text"]
+
+
+def _split_lists(column: Any) -> list[np.ndarray]:
+    """A list<float64> column as one numpy array per row (views into the flat values)."""
+    offsets = column.offsets.to_numpy()
+    flat = column.flatten().to_numpy()
+    return [flat[offsets[i]:offsets[i + 1]] for i in range(len(column))]
+
+
+def _file_for(records: MediaRecords, row: dict[str, Any], suffix: str) -> bytes | None:
+    files = row["meta"].get("files") or {}
+    return records.read(files.get(suffix, row["path"] if row["path"] and row["path"].endswith(suffix) else None))
+
+
+def _decode_image(records: MediaRecords, row: dict[str, Any]) -> np.ndarray | None:
+    from .codecs import decode_png
+
+    data = records.read(row["path"])
+    if data is None or not row["path"].endswith(".png"):
+        return None
+    return decode_png(data)
+
+
+def _decode_audio(records: MediaRecords, row: dict[str, Any]) -> tuple[np.ndarray, int] | None:
+    from .codecs import decode_wav
+
+    data = records.read(row["path"])
+    return decode_wav(data) if data is not None else None
+
+
+def _decode_video(records: MediaRecords, row: dict[str, Any]) -> tuple[np.ndarray, float] | None:
+    from .codecs import decode_apng
+
+    data = records.read(row["path"])
+    return decode_apng(data) if data is not None and row["path"].endswith(".png") else None
+
+
+def _decode_json(records: MediaRecords, row: dict[str, Any]) -> Any:
+    data = records.read(row["path"])
+    return json.loads(data) if data is not None else None
+
+
+def _decode_table(records: MediaRecords, row: dict[str, Any]) -> pd.DataFrame | None:
+    import pandas as pd
+
+    from .values.table import decode_table
+
+    data = records.read(row["path"])
+    if data is None:
+        return None
+    columns, rows = decode_table(data, lambda suffix: _file_for(records, row, suffix))
+    return pd.DataFrame(rows, columns=pd.Index(columns, dtype=object))
+
+
+def _decode_figure(records: MediaRecords, row: dict[str, Any]) -> dict[str, Any]:
+    files = row["meta"].get("files") or {}
+    out = {suffix.lstrip("."): records.read(path) for suffix, path in files.items()} if files else {}
+    if not files and row["path"]:
+        out[Path(row["path"]).suffix.lstrip(".")] = records.read(row["path"])
+    return out
+
+
+def _decode_embedding(records: MediaRecords, row: dict[str, Any]) -> dict[str, Any]:
+    from .values.embedding import decode_embedding
+
+    return decode_embedding(row["meta"], lambda suffix: _file_for(records, row, suffix))
+
+
+DECODERS = {
+    "image": _decode_image, "audio": _decode_audio, "video": _decode_video, "table": _decode_table,
+    "figure": _decode_figure, "pr_curve": _decode_json, "embedding": _decode_embedding,
+}

@@ -1,0 +1,163 @@
+"""``nbtrack.Histogram``: a distribution, binned in the background, non-finite values counted."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+from ._base import Encoded, Value, as_array
+
+MAX_BINS = 512
+
+
+class Histogram(Value):
+    """A histogram of ``values`` (any array-like or tensor), or of precomputed ``(counts, edges)``.
+
+    ``bins`` is a count (1 to 512), ``"auto"`` (numpy's choice, capped at 512),
+    ``"tensorflow"`` (TensorBoard's exponential buckets) or a sequence of edges. The
+    call only copies the data; binning happens in nbtrack's writer thread. A CUDA
+    tensor is binned on its device, so only the counts cross to the host. NaN and
+    +/-Inf are counted in the record (``nan``, ``posinf``, ``neginf``), never dropped
+    silently; the edges span the finite values. Precomputed edges are kept as given.
+
+    >>> import numpy as np, nbtrack
+    >>> h = nbtrack.Histogram(np.random.default_rng(0).normal(size=1000), bins=32)
+    >>> h.encode().arrays["counts"].sum()
+    np.float64(1000.0)
+    """
+
+    KIND = "histogram"
+
+    def __init__(self, values: Any = None, np_histogram: Any = None, bins: Any = 64) -> None:
+        if (values is None) == (np_histogram is None):
+            raise TypeError("Histogram(): pass exactly one of values= or np_histogram=(counts, edges)")
+        self._bins = _check_bins(bins)
+        self._given: tuple[np.ndarray, np.ndarray] | None = None
+        self._binned: dict[str, Any] | None = None
+        self._values: np.ndarray | None = None
+        if np_histogram is not None:
+            self._given = _check_given(np_histogram)
+        elif _is_cuda_tensor(values):
+            self._binned = _bin_on_device(values, self._bins)
+        else:
+            data = as_array(values, "values", "Histogram()")
+            if data.size == 0:
+                raise ValueError("Histogram(): values is empty; a histogram needs at least one value")
+            self._values = np.array(data, dtype=np.float64 if data.dtype.itemsize > 4 else np.float32,
+                                    copy=True).reshape(-1)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._values.nbytes) if self._values is not None else 8 * 2 * MAX_BINS
+
+    def encode(self) -> Encoded:
+        if self._given is not None:
+            counts, edges = self._given
+            total = float(counts.sum())
+            stats = {"count": total, "nan": 0, "posinf": 0, "neginf": 0, "min": float(edges[0]),
+                     "max": float(edges[-1]), "sum": None, "sum_squares": None}
+            return Encoded(self.KIND, stats, arrays={"edges": edges, "counts": counts})
+        if self._binned is not None:
+            binned = dict(self._binned)
+            arrays = {"edges": binned.pop("edges"), "counts": binned.pop("counts")}
+            return Encoded(self.KIND, binned, arrays=arrays)
+        return _bin_values(self._values, self._bins)
+
+
+def _check_bins(bins: Any) -> Any:
+    if isinstance(bins, str):
+        if bins not in ("auto", "tensorflow"):
+            raise ValueError(f"Histogram(bins=...): {bins!r} is not accepted; use a count 1..{MAX_BINS}, "
+                             "'auto', 'tensorflow' or a sequence of edges")
+        return bins
+    if isinstance(bins, (int, np.integer)) and not isinstance(bins, bool):
+        if not 1 <= bins <= MAX_BINS:
+            raise ValueError(f"Histogram(bins=...): {bins} bins are not accepted; use 1..{MAX_BINS}")
+        return int(bins)
+    edges = np.asarray(bins, dtype=np.float64) if not isinstance(bins, bool) else np.zeros(0)
+    if edges.ndim != 1 or not 2 <= len(edges) <= MAX_BINS + 1 or not (np.diff(edges) > 0).all():
+        raise ValueError(f"Histogram(bins=...): {type(bins).__name__} is not accepted; edges must be 2 to "
+                         f"{MAX_BINS + 1} strictly increasing numbers")
+    return edges
+
+
+def _check_given(np_histogram: Any) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        counts, edges = np_histogram
+    except (TypeError, ValueError):
+        raise TypeError("Histogram(np_histogram=...) takes a pair (counts, edges), as numpy.histogram "
+                        f"returns; got {type(np_histogram).__name__}") from None
+    counts = np.array(as_array(counts, "np_histogram counts", "Histogram()"), dtype=np.float64).reshape(-1)
+    edges = np.array(as_array(edges, "np_histogram edges", "Histogram()"), dtype=np.float64).reshape(-1)
+    if len(edges) != len(counts) + 1 or not 1 <= len(counts) <= MAX_BINS:
+        raise ValueError(f"Histogram(np_histogram=...): {len(counts)} counts need {len(counts) + 1} edges, "
+                         f"got {len(edges)}; 1 to {MAX_BINS} bins are accepted")
+    if not (np.diff(edges) > 0).all() or not np.isfinite(edges).all():
+        raise ValueError("Histogram(np_histogram=...): edges must be finite and strictly increasing")
+    if (counts < 0).any() or not np.isfinite(counts).all():
+        raise ValueError("Histogram(np_histogram=...): counts must be finite and >= 0")
+    return counts, edges
+
+
+def _edges_for(finite: np.ndarray, bins: Any) -> np.ndarray:
+    if isinstance(bins, np.ndarray):
+        return bins
+    low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+    if low == high:
+        low, high = low - 0.5, high + 0.5
+    if bins == "auto":
+        edges = np.histogram_bin_edges(finite, bins="auto", range=(low, high))
+        return edges if len(edges) <= MAX_BINS + 1 else np.linspace(low, high, MAX_BINS + 1)
+    if bins == "tensorflow":
+        return _tensorflow_edges(low, high)
+    return np.linspace(low, high, bins + 1)
+
+
+def _tensorflow_edges(low: float, high: float) -> np.ndarray:
+    """TensorBoard's default buckets: +/- 1e-12 * 1.1**k, trimmed to the data's range."""
+    positive = 1e-12 * 1.1 ** np.arange(0, 774)
+    positive = positive[positive < 1e20]
+    edges = np.concatenate([-positive[::-1], [0.0], positive])
+    inside = edges[(edges > low) & (edges < high)]
+    return np.unique(np.concatenate([[low], inside, [high]]))[: MAX_BINS + 1]
+
+
+def _bin_values(values: np.ndarray, bins: Any) -> Encoded:
+    finite_mask = np.isfinite(values)
+    finite = values[finite_mask] if not finite_mask.all() else values
+    edges = _edges_for(finite, bins)
+    counts, _ = np.histogram(finite, bins=edges)
+    nonfinite = values[~finite_mask]
+    f64 = finite.astype(np.float64)
+    stats = {"count": int(len(finite)), "nan": int(np.isnan(nonfinite).sum()),
+             "posinf": int((nonfinite == np.inf).sum()), "neginf": int((nonfinite == -np.inf).sum()),
+             "min": float(f64.min()) if len(f64) else None, "max": float(f64.max()) if len(f64) else None,
+             "sum": float(f64.sum()), "sum_squares": float(np.dot(f64, f64))}
+    return Encoded(Histogram.KIND, stats, arrays={"edges": np.asarray(edges, np.float64),
+                                                  "counts": counts.astype(np.float64)})
+
+
+def _is_cuda_tensor(values: Any) -> bool:
+    return type(values).__module__.split(".", 1)[0] == "torch" and bool(getattr(values, "is_cuda", False))
+
+
+def _bin_on_device(tensor: Any, bins: Any) -> dict[str, Any]:
+    """Bin a CUDA tensor with torch on its device; only counts and a few numbers come back."""
+    torch = sys.modules["torch"]
+    flat = tensor.detach().reshape(-1).double()
+    if flat.numel() == 0:
+        raise ValueError("Histogram(): values is empty; a histogram needs at least one value")
+    finite = flat[torch.isfinite(flat)]
+    nonfinite = flat[~torch.isfinite(flat)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.numel() else (0.0, 1.0)
+    edges = _edges_for(np.array([low, high]), bins if not isinstance(bins, str) else MAX_BINS // 8)
+    edge_t = torch.as_tensor(edges, device=flat.device, dtype=flat.dtype)
+    index = torch.bucketize(finite, edge_t[1:-1], right=True)
+    counts = torch.bincount(index, minlength=len(edges) - 1).cpu().numpy().astype(np.float64)
+    return {"edges": edges, "counts": counts, "count": int(finite.numel()),
+            "nan": int(torch.isnan(nonfinite).sum()), "posinf": int((nonfinite == float("inf")).sum()),
+            "neginf": int((nonfinite == float("-inf")).sum()), "min": low if finite.numel() else None,
+            "max": high if finite.numel() else None, "sum": float(finite.sum()),
+            "sum_squares": float((finite * finite).sum())}
