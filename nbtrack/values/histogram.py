@@ -121,7 +121,11 @@ def _tensorflow_edges(low: float, high: float) -> np.ndarray:
     positive = positive[positive < 1e20]
     edges = np.concatenate([-positive[::-1], [0.0], positive])
     inside = edges[(edges > low) & (edges < high)]
-    return np.unique(np.concatenate([[low], inside, [high]]))[: MAX_BINS + 1]
+    edges = np.unique(np.concatenate([[low], inside, [high]]))
+    if len(edges) > MAX_BINS + 1:  # merge neighbouring buckets; the outer edges stay exact
+        stride = int(np.ceil((len(edges) - 1) / MAX_BINS))
+        edges = np.unique(np.concatenate([edges[::stride], [high]]))
+    return edges
 
 
 def _bin_values(values: np.ndarray, bins: Any) -> Encoded:
