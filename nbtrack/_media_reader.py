@@ -61,7 +61,7 @@ class MediaRecords:
 
     def tags(self) -> dict[str, str]:
         """``{tag: kind}`` of every histogram and media tag."""
-        out = {tag: "histogram" for tag in self.histograms}
+        out = dict.fromkeys(self.histograms, "histogram")
         out.update({tag: rows[-1]["kind"] for tag, rows in self.media.items() if rows})
         return out
 

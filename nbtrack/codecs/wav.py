@@ -20,7 +20,13 @@ MAX_SAMPLE_RATE = 768_000
 _PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
 _GUID_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"  # KSDATAFORMAT_SUBTYPE_* after the tag
 _DTYPES = {(_PCM, 8): "u1", (_PCM, 16): "<i2", (_PCM, 32): "<i4", (_FLOAT, 32): "<f4", (_FLOAT, 64): "<f8"}
-_NATIVE = {8: np.uint8, 16: np.int16, 24: np.int32, 32: np.int32}
+_NATIVE = {
+    (_PCM, 8): np.uint8,
+    (_PCM, 16): np.int16,
+    (_PCM, 32): np.int32,
+    (_FLOAT, 32): np.float32,
+    (_FLOAT, 64): np.float64,
+}
 
 
 def encode_wav(samples: np.ndarray, sample_rate: int) -> bytes:
@@ -139,8 +145,7 @@ def decode_wav(data: bytes) -> tuple[np.ndarray, int]:
     if fmt.bits == 24:
         samples = _int24(body)
     else:
-        samples = np.frombuffer(body, _DTYPES[fmt.tag, fmt.bits])
-        samples = samples.astype(_NATIVE[fmt.bits] if fmt.tag == _PCM else samples.dtype.newbyteorder("="))
+        samples = np.frombuffer(body, _DTYPES[fmt.tag, fmt.bits]).astype(_NATIVE[fmt.tag, fmt.bits])
     samples = samples.reshape(-1, fmt.channels)
     return (samples[:, 0] if fmt.channels == 1 else samples), fmt.rate
 
@@ -157,7 +162,7 @@ def _find_chunks(data: object) -> tuple[memoryview, memoryview]:
         kind, size = struct.unpack_from("<4sI", buf, pos)
         body = buf[pos + 8 : pos + 8 + size]
         if len(body) < size:
-            raise ValueError(f"truncated WAV: chunk {kind!r} at offset {pos} declares {size} bytes, {len(body)} present")
+            raise ValueError(f"truncated WAV: chunk {kind!r} at offset {pos} declares {size} bytes, has {len(body)}")
         if kind == b"fmt ":
             fmt = body
         elif kind == b"data":

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from nbtrack.codecs import decode_wav, encode_wav
+
 from ._base import Encoded, Value, as_array, check_caption, existing_file
 
 

@@ -135,7 +135,7 @@ def _bin_values(values: np.ndarray, bins: Any) -> Encoded:
     counts, _ = np.histogram(finite, bins=edges)
     nonfinite = values[~finite_mask]
     f64 = finite.astype(np.float64)
-    stats = {"count": int(len(finite)), "nan": int(np.isnan(nonfinite).sum()),
+    stats = {"count": len(finite), "nan": int(np.isnan(nonfinite).sum()),
              "posinf": int((nonfinite == np.inf).sum()), "neginf": int((nonfinite == -np.inf).sum()),
              "min": float(f64.min()) if len(f64) else None, "max": float(f64.max()) if len(f64) else None,
              "sum": float(f64.sum()), "sum_squares": float(np.dot(f64, f64))}

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from nbtrack.codecs import encode_png
+
 from ._base import Encoded, Value, as_array, check_caption, existing_file
 
 MODES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
