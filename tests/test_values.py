@@ -257,3 +257,15 @@ def test_a_hostile_media_path_is_never_opened(logdir):
     row["path"] = "../../../../etc/passwd"
     assert r._media.decode(row) is None
     assert any("escapes the run folder" in d.reason for d in r.damage)
+
+
+def test_device_binning_matches_numpy_binning():
+    """The CUDA path (torch ops on the tensor's device), exercised with a CPU tensor."""
+    torch = pytest.importorskip("torch")
+    t = torch.randn(50_000, generator=torch.Generator().manual_seed(0))
+    t[:3] = torch.tensor([float("nan"), float("inf"), float("-inf")])
+    on_device = histogram_module._bin_on_device(t, 64)
+    reference = histogram_module._bin_values(t.numpy().astype(np.float64), 64)
+    np.testing.assert_array_equal(on_device["counts"], reference.arrays["counts"])
+    np.testing.assert_allclose(on_device["edges"], reference.arrays["edges"])
+    assert (on_device["nan"], on_device["posinf"], on_device["neginf"]) == (1, 1, 1)
