@@ -75,7 +75,7 @@ def _to_int16(samples: object) -> np.ndarray:
             f"samples must be shaped (N,) for mono or (N, C) channels-last with 1 <= C <= {MAX_CHANNELS}, "
             f"got shape {shape}"
         )
-    frames = samples.reshape(shape[0], -1) if len(shape) == 1 else samples
+    frames = samples.reshape(shape[0], 1) if len(shape) == 1 else samples
     kind, size = samples.dtype.kind, samples.dtype.itemsize
     if kind == "i" and size == 2:
         return frames.astype(np.int16, copy=False)

@@ -1,0 +1,769 @@
+"""PNG, APNG and WAV codecs: round trips, independent cross-checks (PIL, stdlib wave, hand-built files) and
+hostile input.
+
+PNGs for the decoder are built here from scratch with a plain-Python reference filter written from the PNG
+specification, so every colour type, bit depth and filter type is exercised independently of the encoder.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import time
+import wave
+import zlib
+
+import numpy as np
+import pytest
+
+from nbtrack import codecs
+from nbtrack.codecs import png
+from nbtrack.codecs.png import MAX_PIXELS, decode_apng, decode_png, encode_apng, encode_png, png_size
+from nbtrack.codecs.wav import decode_wav, encode_wav
+
+SIG = b"\x89PNG\r\n\x1a\n"
+CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I4s", len(body), kind) + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def _chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(type, body) of every chunk, parsed independently of the codec."""
+    assert data[:8] == SIG
+    pos, out = 8, []
+    while pos < len(data):
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        out.append((kind, data[pos + 8 : pos + 8 + length]))
+        pos += 12 + length
+    return out
+
+
+def _assemble(chunks: list[tuple[bytes, bytes]]) -> bytes:
+    return SIG + b"".join(_chunk(kind, body) for kind, body in chunks)
+
+
+def _png(w: int, h: int, depth: int, colour: int, filtered: bytes, *, extra=(), interlace=0, idat=None) -> bytes:
+    """A PNG of the given filtered rows (or, with ``idat``, of that literal compressed image data)."""
+    ihdr = struct.pack(">IIBBBBB", w, h, depth, colour, 0, 0, interlace)
+    idat = zlib.compress(filtered) if idat is None else idat
+    return _assemble([(b"IHDR", ihdr), *extra, (b"IDAT", idat), (b"IEND", b"")])
+
+
+def _ref_paeth(a: int, b: int, c: int) -> int:
+    p = a + b - c
+    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+    if pa <= pb and pa <= pc:
+        return a
+    return b if pb <= pc else c
+
+
+def _ref_filter(raw: np.ndarray, bpp: int, types: list[int]) -> bytes:
+    """Filter raw row bytes (H, R) with the given per-row types, byte by byte as the PNG spec defines."""
+    out, prev = bytearray(), bytes(raw.shape[1])
+    for row, kind in zip(raw, types):
+        cur = bytes(row)
+        out.append(kind)
+        for i, x in enumerate(cur):
+            a = cur[i - bpp] if i >= bpp else 0
+            c = prev[i - bpp] if i >= bpp else 0
+            pred = (0, a, prev[i], (a + prev[i]) // 2, _ref_paeth(a, prev[i], c))[kind]
+            out.append((x - pred) % 256)
+        prev = cur
+    return bytes(out)
+
+
+def _pack(samples: np.ndarray, depth: int) -> np.ndarray:
+    """Sample values (H, W, C) as PNG row bytes (H, R) at the given bit depth."""
+    h = samples.shape[0]
+    if depth == 16:
+        return samples.astype(">u2").view(np.uint8).reshape(h, -1)
+    if depth == 8:
+        return samples.astype(np.uint8).reshape(h, -1)
+    bits = (samples.reshape(h, -1)[:, :, None] >> np.arange(depth - 1, -1, -1)) & 1
+    return np.packbits(bits.reshape(h, -1).astype(np.uint8), axis=1)
+
+
+def _random_image(rng, h: int, w: int, depth: int, colour: int, smooth: bool = False) -> np.ndarray:
+    c = CHANNELS[colour]
+    if smooth:
+        yy, xx = np.mgrid[0:h, 0:w]
+        base = (xx * 7 + yy * 3)[:, :, None] + np.arange(c) * 50
+        return (base % (1 << depth)).astype(np.uint16 if depth == 16 else np.uint8)
+    return rng.integers(0, 1 << depth, (h, w, c), dtype=np.uint16 if depth == 16 else np.uint8)
+
+
+def _expected(samples: np.ndarray, depth: int, colour: int, palette: np.ndarray | None) -> np.ndarray:
+    if palette is not None:
+        return palette[samples[:, :, 0]]
+    if depth < 8:
+        samples = samples.astype(np.uint8) * (255 // ((1 << depth) - 1))
+    return samples[:, :, 0] if samples.shape[2] == 1 else samples
+
+
+def _build(rng, h, w, depth, colour, types, *, smooth=False, trns=False):
+    """A PNG built by hand with the given row filter types, and the pixels decode_png must return."""
+    samples = _random_image(rng, h, w, depth, colour, smooth)
+    extra, palette = [], None
+    if colour == 3:
+        n = min(256, 1 << depth)
+        palette = rng.integers(0, 256, (n, 4 if trns else 3), dtype=np.uint8)
+        extra.append((b"PLTE", palette[:, :3].tobytes()))
+        if trns:
+            extra.append((b"tRNS", palette[:, 3].tobytes()))
+    bpp = max(1, CHANNELS[colour] * depth // 8)
+    data = _png(w, h, depth, colour, _ref_filter(_pack(samples, depth), bpp, types), extra=extra)
+    return data, _expected(samples, depth, colour, palette)
+
+
+def _gradient(h: int, w: int) -> np.ndarray:
+    yy, xx = np.mgrid[0:h, 0:w]
+    r, g, b = xx * 255 // max(w - 1, 1), yy * 255 // max(h - 1, 1), (xx + yy) * 255 // max(h + w - 2, 1)
+    return np.stack([r, g, b], axis=-1).astype(np.uint8)
+
+
+def _with_crc(data: bytes, kind: bytes, edit) -> bytes:
+    """Rebuild a PNG after replacing the body of every ``kind`` chunk with ``edit(body)``."""
+    return _assemble([(k, edit(b) if k == kind else b) for k, b in _chunks(data)])
+
+
+# ---------------------------------------------------------------------------------------- PNG round trips
+
+SHAPES = [(1, 1), (1, 17), (17, 1), (13, 29), (64, 64)]
+CHANNEL_SPECS = [None, 1, 2, 3, 4]  # None: (H, W)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("channels", CHANNEL_SPECS)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("content", ["noise", "gradient"])
+def test_png_round_trip(dtype, channels, shape, content):
+    rng = np.random.default_rng(zlib.crc32(repr((shape, channels)).encode()))
+    full = shape + ((channels,) if channels else ())
+    if content == "noise":
+        pixels = rng.integers(0, np.iinfo(dtype).max + 1, full, dtype=dtype)
+    else:
+        ramp = np.add.outer(np.arange(shape[0]), np.arange(shape[1])) * (np.iinfo(dtype).max // 130)
+        pixels = np.broadcast_to(ramp.astype(dtype)[..., None], (*shape, channels or 1)).reshape(full).copy()
+    data = encode_png(pixels)
+    assert png_size(data) == (shape[1], shape[0])
+    out = decode_png(data)
+    expect = pixels[:, :, 0] if channels == 1 else pixels
+    assert out.dtype == dtype and out.shape == expect.shape
+    np.testing.assert_array_equal(out, expect)
+
+
+def test_encode_png_header_and_chunks():
+    data = encode_png(np.zeros((3, 5, 4), np.uint16))
+    kinds = [k for k, _ in _chunks(data)]
+    assert kinds == [b"IHDR", b"IDAT", b"IEND"]
+    assert struct.unpack(">IIBBBBB", _chunks(data)[0][1]) == (5, 3, 16, 6, 0, 0, 0)
+    for kind, colour in [((3, 5), 0), ((3, 5, 1), 0), ((3, 5, 2), 4), ((3, 5, 3), 2), ((3, 5, 4), 6)]:
+        assert _chunks(encode_png(np.zeros(kind, np.uint8)))[0][1][8:10] == bytes([8, colour])
+
+
+def test_encode_png_16bit_samples_are_big_endian():
+    pixels = np.array([[0x0102, 0xFFFE]], np.uint16)
+    raw = zlib.decompress(_chunks(encode_png(pixels, compress_level=0))[1][1])
+    assert raw == bytes([2, 0x01, 0x02, 0xFF, 0xFE])  # one row, filter Up, big-endian samples
+
+
+@pytest.mark.parametrize("level", [0, 1, 9])
+def test_encode_png_views_and_byte_orders(level):
+    rng = np.random.default_rng(1)
+    base = rng.integers(0, 65536, (20, 30, 3), dtype=np.uint16)
+    for pixels in (base[::2, ::3], base.astype(">u2"), np.asfortranarray(base), base[:, :, ::-1]):
+        np.testing.assert_array_equal(decode_png(encode_png(pixels, compress_level=level)), pixels)
+
+
+@pytest.mark.parametrize(
+    ("pixels", "error", "needle"),
+    [
+        ([[0, 1]], TypeError, "numpy array, got list"),
+        (np.zeros((2, 2), np.float32), TypeError, "got float32"),
+        (np.zeros((2, 2), np.int16), TypeError, "got int16"),
+        (np.zeros((2, 2), bool), TypeError, "got bool"),
+        (np.zeros((2, 2, 5), np.uint8), ValueError, "got shape (2, 2, 5)"),
+        (np.zeros((2, 2, 3, 1), np.uint8), ValueError, "got shape (2, 2, 3, 1)"),
+        (np.zeros(4, np.uint8), ValueError, "got shape (4,)"),
+        (np.zeros((0, 4), np.uint8), ValueError, "got shape (0, 4)"),
+        (np.zeros((4, 0, 3), np.uint8), ValueError, "got shape (4, 0, 3)"),
+    ],
+)
+def test_encode_png_rejects_bad_pixels(pixels, error, needle):
+    with pytest.raises(error, match="pixels") as info:
+        encode_png(pixels)
+    assert needle in str(info.value)
+
+
+@pytest.mark.parametrize("level", [-1, 10, 2.0, True])
+def test_encode_png_rejects_bad_level(level):
+    with pytest.raises((TypeError, ValueError), match="compress_level"):
+        encode_png(np.zeros((2, 2), np.uint8), compress_level=level)
+
+
+# ------------------------------------------------------------------------- decoder: every filter and format
+
+FORMATS = [(1, 0), (2, 0), (4, 0), (8, 0), (16, 0), (8, 2), (16, 2), (1, 3), (2, 3), (4, 3), (8, 3)]
+FORMATS += [(8, 4), (16, 4), (8, 6), (16, 6)]
+PATTERNS = ["none", "sub", "up", "average", "paeth", "mixed"]
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+@pytest.mark.parametrize(("depth", "colour"), FORMATS)
+def test_decode_filters_and_formats(depth, colour, pattern):
+    rng = np.random.default_rng(depth * 10 + colour)
+    h, w = 11, 13
+    types = rng.integers(0, 5, h).tolist() if pattern == "mixed" else [PATTERNS.index(pattern)] * h
+    for smooth in (False, True):
+        data, expect = _build(rng, h, w, depth, colour, types, smooth=smooth, trns=smooth)
+        out = decode_png(data)
+        assert out.dtype == expect.dtype and out.shape == expect.shape
+        np.testing.assert_array_equal(out, expect)
+
+
+@pytest.mark.parametrize("path", ["rows", "diagonal"])
+@pytest.mark.parametrize(
+    ("h", "w", "depth", "colour"),
+    [(1, 50, 8, 2), (50, 1, 8, 6), (40, 30, 16, 6), (300, 3, 8, 0), (70, 19, 2, 3), (5, 300, 16, 0), (33, 33, 8, 4)],
+)
+def test_decode_both_average_paeth_paths(monkeypatch, path, h, w, depth, colour):
+    """Average/Paeth rows are undone byte by byte or by a diagonal sweep; both must be exact."""
+    monkeypatch.setattr(png, "_SCALAR_BYTE_COST", 0.0 if path == "rows" else 1.0)
+    rng = np.random.default_rng(h * w)
+    types = rng.integers(0, 5, h).tolist()
+    types[:3] = [4, 3, 4][: len(types[:3])]
+    data, expect = _build(rng, h, w, depth, colour, types, smooth=bool(h % 2))
+    np.testing.assert_array_equal(decode_png(data), expect)
+
+
+def test_decode_ignores_ancillary_and_reads_split_idat():
+    pixels = _gradient(9, 10)
+    chunks = _chunks(encode_png(pixels))
+    idat = chunks[1][1]
+    split = [(b"IDAT", idat[i : i + 7]) for i in range(0, len(idat), 7)]
+    data = _assemble([chunks[0], (b"tEXt", b"k\x00v"), (b"gAMA", b"\x00\x00\xb1\x8f"), *split, chunks[2]])
+    np.testing.assert_array_equal(decode_png(data + b"trailing junk"), pixels)
+
+
+# ------------------------------------------------------------------------------------ PIL as a cross-check
+
+
+@pytest.mark.parametrize(
+    "pixels",
+    [
+        np.arange(60, dtype=np.uint8).reshape(6, 10),
+        np.arange(120, dtype=np.uint8).reshape(6, 10, 2),
+        np.arange(180, dtype=np.uint8).reshape(6, 10, 3),
+        np.arange(240, dtype=np.uint8).reshape(6, 10, 4),
+        (np.arange(60, dtype=np.uint16) * 1111).reshape(6, 10),
+        np.random.default_rng(3).integers(0, 256, (1, 1, 3), dtype=np.uint8),
+        np.random.default_rng(4).integers(0, 256, (37, 1, 4), dtype=np.uint8),
+        _gradient(200, 300),
+    ],
+)
+def test_pil_reads_what_encode_png_writes(pixels):
+    image_mod = pytest.importorskip("PIL.Image")
+    image = image_mod.open(io.BytesIO(encode_png(pixels)))
+    image.load()
+    got = np.asarray(image)
+    assert got.shape == pixels.shape
+    np.testing.assert_array_equal(got.astype(pixels.dtype), pixels)
+
+
+def _pil_cases():
+    rng = np.random.default_rng(5)
+    noise = rng.integers(0, 256, (23, 31, 4), dtype=np.uint8)
+    smooth = np.concatenate([_gradient(23, 31), np.full((23, 31, 1), 200, np.uint8)], axis=2)
+    wide16 = rng.integers(0, 65536, (7, 41), dtype=np.uint16)
+    out = []
+    for name, base in (("noise", noise), ("smooth", smooth)):
+        for mode in ("1", "L", "LA", "RGB", "RGBA", "P", "I;16"):
+            for options in ({}, {"optimize": True}, {"compress_level": 0}, {"compress_level": 9}):
+                out.append((name, mode, options, base))
+        for bits in (1, 2, 4):
+            out.append((name, "P", {"bits": bits}, base))
+        out.append((name, "PA", {}, base))
+    out.append(("wide16", "I;16", {}, wide16))
+    return out
+
+
+def _pil_png(image_mod, mode: str, options: dict, base: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """A PNG written by PIL and the pixels PIL itself reads back, as decode_png must return them."""
+    if base.dtype == np.uint16:
+        image = image_mod.fromarray(base)
+    elif mode == "I;16":
+        image = image_mod.fromarray(base[:, :, 0].astype(np.uint16) << 8 | base[:, :, 1])
+    elif mode == "PA":  # palette with a tRNS chunk
+        image = image_mod.fromarray(base[:, :, :3]).quantize(16)
+        options = {"transparency": bytes(range(0, 256, 17))}
+    else:
+        image = image_mod.fromarray(base).convert(mode)
+    if options.get("bits"):
+        image = image_mod.fromarray(base[:, :, :3]).quantize(1 << options["bits"])
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", **options)
+    back = image_mod.open(io.BytesIO(buf.getvalue()))
+    target = {"1": "L", "P": "RGBA" if "transparency" in back.info else "RGB"}.get(back.mode, back.mode)
+    return buf.getvalue(), np.asarray(back.convert(target) if target != back.mode else back)
+
+
+def test_decode_png_reads_pil_output():
+    image_mod = pytest.importorskip("PIL.Image")
+    seen: set[tuple[int, int, int]] = set()
+    for name, mode, options, base in _pil_cases():
+        data, expect = _pil_png(image_mod, mode, options, base)
+        ihdr = _chunks(data)[0][1]
+        raw = zlib.decompress(b"".join(b for k, b in _chunks(data) if k == b"IDAT"))
+        height = struct.unpack(">I", ihdr[4:8])[0]
+        seen.update((ihdr[8], ihdr[9], raw[i * len(raw) // height]) for i in range(height))
+        out = decode_png(data)
+        assert out.shape == expect.shape, (name, mode, options)
+        np.testing.assert_array_equal(out, expect.astype(out.dtype), err_msg=f"{name} {mode} {options}")
+    assert {f for _, _, f in seen} == {0, 1, 2, 3, 4}  # PIL used every filter type somewhere
+    assert {(d, c) for d, c, _ in seen} >= {(1, 0), (8, 0), (16, 0), (8, 2), (8, 3), (1, 3), (2, 3), (4, 3), (8, 4)}
+
+
+def test_pil_plays_encode_apng():
+    image_mod = pytest.importorskip("PIL.Image")
+    video = np.random.default_rng(6).integers(0, 256, (5, 12, 9, 3), dtype=np.uint8)
+    image = image_mod.open(io.BytesIO(encode_apng(video, fps=20)))
+    assert image.format == "PNG" and image.n_frames == 5 and image.is_animated
+    for t in range(5):
+        image.seek(t)
+        assert image.info["duration"] == pytest.approx(50)
+        np.testing.assert_array_equal(np.asarray(image.convert("RGB")), video[t])
+
+
+# ----------------------------------------------------------------------------------------- hostile PNGs
+
+
+def _valid_png() -> bytes:
+    return encode_png(np.random.default_rng(7).integers(0, 256, (6, 7, 3), dtype=np.uint8))
+
+
+def test_png_corrupted_crc_in_each_chunk():
+    data = _valid_png()
+    pos = 8
+    for _kind, body in _chunks(data):
+        for offset in (pos + 4, pos + 8 + len(body), pos + 8 + len(body) // 2):  # type, CRC, body
+            bad = bytearray(data)
+            bad[offset] ^= 0x20
+            with pytest.raises(ValueError):
+                decode_png(bytes(bad))
+        pos += 12 + len(body)
+    bad = bytearray(data)
+    bad[45] ^= 1  # inside IDAT's body (the IHDR chunk ends at 33, IDAT's body starts at 41)
+    with pytest.raises(ValueError, match="CRC mismatch in PNG chunk IDAT"):
+        decode_png(bytes(bad))
+
+
+def test_png_truncated_at_every_offset():
+    data = _valid_png()
+    for end in range(len(data)):
+        with pytest.raises(ValueError):
+            decode_png(data[:end])
+    with pytest.raises(ValueError, match="signature"):
+        png_size(data[:5])
+
+
+def test_png_absurd_dimensions_rejected_before_allocating():
+    tiny_idat = zlib.compress(bytes(1000))
+    for w, h in [(1 << 20, 1 << 20), (MAX_PIXELS + 1, 1), (0, 5), (5, 0), (1 << 31, 1)]:
+        data = _png(w, h, 8, 6, b"", idat=tiny_idat)
+        with pytest.raises(ValueError, match="dimensions"):
+            decode_png(data)
+    # Within the pixel cap, but the compressed data cannot possibly expand that far.
+    with pytest.raises(ValueError, match="cannot hold"):
+        decode_png(_png(1 << 14, 1 << 14, 8, 0, b"", idat=tiny_idat))
+    assert png_size(_png(1 << 20, 1 << 20, 8, 6, b"", idat=tiny_idat)) == (1 << 20, 1 << 20)
+
+
+def test_png_interlaced_rejected():
+    data = _png(4, 4, 8, 0, bytes(20), interlace=1)
+    with pytest.raises(ValueError, match="interlaced PNG not supported"):
+        decode_png(data)
+    image_mod = pytest.importorskip("PIL.Image")
+    buf = io.BytesIO()
+    image_mod.fromarray(_gradient(30, 30)).save(buf, format="PNG", interlace=1)  # ignored by some versions
+    if _chunks(buf.getvalue())[0][1][12] == 1:
+        with pytest.raises(ValueError, match="interlaced PNG not supported"):
+            decode_png(buf.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        (_png(2, 2, 8, 0, bytes([5, 0, 0, 0, 0, 0])), "filter type 5"),
+        (_png(2, 2, 8, 0, bytes([0, 0, 0])), "too short"),
+        (_png(2, 2, 8, 0, b"", idat=b"\x78\x9c\xff\xff"), "corrupt PNG image data"),
+        (_png(2, 2, 3, 0, bytes(6)), "bit depth 3"),
+        (_png(2, 2, 8, 5, bytes(6)), "colour type 5"),
+        (_png(2, 2, 8, 3, bytes(6)), "PLTE"),
+        (_png(2, 1, 8, 3, bytes([0, 0, 2]), extra=[(b"PLTE", bytes(6))]), "palette index 2"),
+        (_png(2, 1, 8, 3, bytes(3), extra=[(b"PLTE", bytes(6)), (b"tRNS", bytes(3))]), "tRNS"),
+        (_png(2, 1, 8, 0, bytes(3), extra=[(b"ABCD", b"")]), "critical"),
+        (_assemble([(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)), (b"IEND", b"")]), "no IDAT"),
+        (_assemble([(b"IDAT", b""), (b"IEND", b"")]), "IHDR"),
+        (_assemble([(b"IH1R", b""), (b"IEND", b"")]), "chunk type"),
+        (b"GIF89a" + bytes(40), "signature"),
+    ],
+)
+def test_png_malformed(data, needle):
+    with pytest.raises(ValueError, match=needle):
+        decode_png(data)
+
+
+def test_png_random_damage_only_raises_value_error():
+    rng = np.random.default_rng(8)
+    data = encode_png(_gradient(16, 16))
+    for _ in range(300):  # bytes flipped inside the image data, CRC recomputed: decodes or ValueError
+
+        def damage(body, rng=rng):
+            body = bytearray(body)
+            body[int(rng.integers(len(body)))] = int(rng.integers(256))
+            return bytes(body)
+
+        try:
+            out = decode_png(_with_crc(data, b"IDAT", damage))
+        except ValueError:
+            continue
+        assert out.shape == (16, 16, 3)
+    for _ in range(300):
+        junk = SIG + rng.integers(0, 256, int(rng.integers(0, 80)), dtype=np.uint8).tobytes()
+        with pytest.raises(ValueError):
+            decode_png(junk)
+
+
+def test_png_decoders_need_bytes():
+    with pytest.raises(TypeError, match="bytes"):
+        decode_png("not bytes")
+    arr = np.frombuffer(_valid_png(), np.uint8)
+    assert decode_png(memoryview(arr)).shape == (6, 7, 3)
+    assert decode_png(bytearray(_valid_png())).shape == (6, 7, 3)
+
+
+# ------------------------------------------------------------------------------------------------- APNG
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 7), (4, 5, 7, 1), (2, 6, 4, 3), (5, 3, 3, 4), (1, 1, 1, 3)])
+@pytest.mark.parametrize("fps", [30, 24.0, 29.97, 0.5, 1000, 1 / 3])
+def test_apng_round_trip(shape, fps):
+    video = np.random.default_rng(len(shape)).integers(0, 256, shape, dtype=np.uint8)
+    frames, got_fps = decode_apng(encode_apng(video, fps))
+    expect = video if video.ndim == 4 else video[..., None]
+    assert frames.dtype == np.uint8 and frames.shape == expect.shape
+    np.testing.assert_array_equal(frames, expect)
+    assert got_fps == pytest.approx(fps, rel=1e-6)
+
+
+def test_apng_structure():
+    video = np.random.default_rng(9).integers(0, 256, (4, 6, 5, 4), dtype=np.uint8)
+    data = encode_apng(video, 30, loop=3)
+    chunks = _chunks(data)
+    kinds = [k for k, _ in chunks]
+    assert kinds == [b"IHDR", b"acTL", b"fcTL", b"IDAT"] + [b"fcTL", b"fdAT"] * 3 + [b"IEND"]
+    assert struct.unpack(">II", chunks[1][1]) == (4, 3)  # num_frames, num_plays
+    seqs = [struct.unpack(">I", b[:4])[0] for k, b in chunks if k in (b"fcTL", b"fdAT")]
+    assert seqs == list(range(7))
+    for kind, body in chunks:
+        if kind == b"fcTL":
+            assert struct.unpack(">IIIIIHHBB", body)[1:] == (5, 6, 0, 0, 1, 30, 0, 0)
+    # The first frame is the default image: a plain PNG decoder shows it.
+    np.testing.assert_array_equal(decode_png(data), video[0])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "needle"),
+    [
+        ({"fps": 0}, ValueError, "fps"),
+        ({"fps": -5}, ValueError, "fps"),
+        ({"fps": float("nan")}, ValueError, "fps"),
+        ({"fps": float("inf")}, ValueError, "fps"),
+        ({"fps": 1e6}, ValueError, "fps"),
+        ({"fps": "30"}, TypeError, "fps"),
+        ({"fps": 30, "loop": -1}, ValueError, "loop"),
+        ({"fps": 30, "frames": np.zeros((0, 2, 2, 3), np.uint8)}, ValueError, "at least one frame"),
+        ({"fps": 30, "frames": np.zeros((2, 2, 2, 2), np.uint8)}, ValueError, "got shape"),
+        ({"fps": 30, "frames": np.zeros((2, 2), np.uint8)}, ValueError, "got shape"),
+        ({"fps": 30, "frames": np.zeros((2, 2, 2, 3), np.float32)}, TypeError, "uint8"),
+        ({"fps": 30, "frames": np.zeros((2, 0, 2, 3), np.uint8)}, ValueError, "height and width"),
+    ],
+)
+def test_encode_apng_rejects(kwargs, error, needle):
+    kwargs = {"frames": np.zeros((2, 2, 2, 3), np.uint8), **kwargs}
+    with pytest.raises(error, match=needle):
+        encode_apng(kwargs.pop("frames"), **kwargs)
+
+
+def _edit_chunks(chunks, mutate):
+    return _assemble([(k, mutate(k, b)) for k, b in chunks])
+
+
+def test_decode_apng_rejects_unsupported_and_broken():
+    video = np.random.default_rng(10).integers(0, 256, (3, 4, 4, 4), dtype=np.uint8)
+    chunks = _chunks(encode_apng(video, 10))
+    with pytest.raises(ValueError, match="not an animated PNG"):
+        decode_apng(encode_png(video[0]))
+
+    def seq_plus_one(kind, body):
+        return struct.pack(">I", struct.unpack(">I", body[:4])[0] + 1) + body[4:] if kind == b"fdAT" else body
+
+    with pytest.raises(ValueError, match="out of sequence"):
+        decode_apng(_edit_chunks(chunks, seq_plus_one))
+    with pytest.raises(ValueError, match="declares 5 frames but 3"):
+        decode_apng(_edit_chunks(chunks, lambda k, b: struct.pack(">II", 5, 0) if k == b"acTL" else b))
+    with pytest.raises(ValueError, match="frames"):
+        decode_apng(_edit_chunks(chunks, lambda k, b: struct.pack(">II", MAX_PIXELS, 0) if k == b"acTL" else b))
+    fctl = [i for i, (k, _) in enumerate(chunks) if k == b"fcTL"]
+    edits = {
+        "only full-canvas": lambda b: b[:4] + struct.pack(">I", 2) + b[8:],
+        "different delays": lambda b: b[:20] + struct.pack(">HH", 1, 7) + b[24:] if b[:4] != bytes(4) else b,
+        "blend": lambda b: b[:25] + b"\x01" if b[:4] != bytes(4) else b,
+        "delay is 0": lambda b: b[:20] + struct.pack(">HH", 0, 10) + b[24:],
+    }
+    for needle, edit in edits.items():
+        changed = [(k, edit(b) if i in fctl else b) for i, (k, b) in enumerate(chunks)]
+        with pytest.raises(ValueError, match=needle):
+            decode_apng(_assemble(changed))
+    without_fdat = [(k, b) for k, b in chunks if k != b"fdAT"]
+    with pytest.raises(ValueError):
+        decode_apng(_assemble(without_fdat))
+    data = _assemble(chunks)
+    for end in range(0, len(data), 7):
+        with pytest.raises(ValueError):
+            decode_apng(data[:end])
+
+
+def test_codecs_package_exports():
+    assert codecs.encode_png is encode_png and codecs.decode_wav is decode_wav
+    assert set(codecs.__all__) == {
+        "decode_apng",
+        "decode_png",
+        "decode_wav",
+        "encode_apng",
+        "encode_png",
+        "encode_wav",
+        "png_size",
+    }
+
+
+# -------------------------------------------------------------------------------------------------- WAV
+
+
+@pytest.mark.parametrize("shape", [(1000,), (1000, 1), (777, 2), (50, 8), (0,), (0, 2), (1,)])
+def test_wav_int16_round_trip_exact(shape):
+    samples = np.random.default_rng(11).integers(-32768, 32768, shape, dtype=np.int16)
+    out, rate = decode_wav(encode_wav(samples, 22050))
+    assert rate == 22050 and out.dtype == np.int16
+    expect = samples[:, 0] if samples.ndim == 2 and samples.shape[1] == 1 else samples
+    assert out.shape == expect.shape
+    np.testing.assert_array_equal(out, expect)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_wav_float_scaling(dtype):
+    rng = np.random.default_rng(12)
+    samples = np.concatenate([[-1, 1, 0, 0.5 / 32767, -1.5 / 32767], rng.uniform(-1, 1, 995)]).astype(dtype)
+    stereo = np.stack([samples, -samples], axis=1)
+    out, _ = decode_wav(encode_wav(stereo, 8000))
+    np.testing.assert_array_equal(out, np.rint(stereo.astype(np.float64) * 32767).astype(np.int16))
+    assert out[:3, 0].tolist() == [-32767, 32767, 0]
+    if dtype == np.float64:  # x * 32767 lands exactly on .5 only in float64: round half to even
+        assert out[3:5, 0].tolist() == [0, -2]
+
+
+def test_stdlib_wave_reads_encode_wav():
+    samples = np.random.default_rng(13).integers(-32768, 32768, (500, 3), dtype=np.int16)
+    with wave.open(io.BytesIO(encode_wav(samples, 48000)), "rb") as reader:
+        assert (reader.getnchannels(), reader.getsampwidth(), reader.getframerate()) == (3, 2, 48000)
+        assert reader.getnframes() == 500
+        frames = np.frombuffer(reader.readframes(500), "<i2").reshape(500, 3)
+    np.testing.assert_array_equal(frames, samples)
+
+
+@pytest.mark.parametrize(
+    ("samples", "rate", "error", "needle"),
+    [
+        (np.array([0.0, 1.5, -2.0]), 8000, ValueError, "samples.*min -2 and max 1.5"),
+        (np.array([0.0, np.nan]), 8000, ValueError, "samples contain NaN"),
+        (np.array([0.0, np.inf], np.float32), 8000, ValueError, "max inf"),
+        (np.zeros((4, 9)), 8000, ValueError, r"samples.*got shape \(4, 9\)"),
+        (np.zeros((4, 0)), 8000, ValueError, r"got shape \(4, 0\)"),
+        (np.zeros((2, 4, 1)), 8000, ValueError, r"got shape \(2, 4, 1\)"),
+        (np.zeros(()), 8000, ValueError, r"got shape \(\)"),
+        (np.zeros(4, np.int32), 8000, TypeError, "int32"),
+        (np.zeros(4, np.uint8), 8000, TypeError, "uint8"),
+        ([0.0, 0.1], 8000, TypeError, "numpy array"),
+        (np.zeros(4), 0, ValueError, "sample_rate"),
+        (np.zeros(4), 768001, ValueError, "sample_rate"),
+        (np.zeros(4), 8000.0, TypeError, "sample_rate"),
+        (np.zeros(4), True, TypeError, "sample_rate"),
+    ],
+)
+def test_encode_wav_rejects(samples, rate, error, needle):
+    with pytest.raises(error, match=needle):
+        encode_wav(samples, rate)
+
+
+def _wav(tag: int, channels: int, rate: int, bits: int, data: bytes, *, extensible=False, extra=b"") -> bytes:
+    align = channels * bits // 8
+    fmt = struct.pack("<HHIIHH", 0xFFFE if extensible else tag, channels, rate, rate * align, align, bits)
+    if extensible:
+        guid = struct.pack("<H", tag) + b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
+        fmt += struct.pack("<HHI", 22, bits, 3) + guid
+    body = b"WAVE" + struct.pack("<4sI", b"fmt ", len(fmt)) + fmt + extra
+    body += struct.pack("<4sI", b"data", len(data)) + data
+    return struct.pack("<4sI", b"RIFF", len(body)) + body
+
+
+@pytest.mark.parametrize("extensible", [False, True])
+def test_decode_wav_other_encodings(extensible):
+    u8 = np.array([0, 128, 255, 7], np.uint8)
+    out, rate = decode_wav(_wav(1, 1, 11025, 8, u8.tobytes(), extensible=extensible))
+    assert rate == 11025 and out.dtype == np.uint8 and out.tolist() == u8.tolist()
+
+    values24 = [0, 1, -1, 8388607, -8388608, 123456, -654321, 42]
+    packed = b"".join(struct.pack("<i", v)[:3] for v in values24)
+    out, _ = decode_wav(_wav(1, 2, 96000, 24, packed, extensible=extensible))
+    assert out.dtype == np.int32 and out.tolist() == np.array(values24).reshape(4, 2).tolist()
+
+    i32 = np.array([[0, -(2**31)], [2**31 - 1, 5]], "<i4")
+    out, _ = decode_wav(_wav(1, 2, 44100, 32, i32.tobytes(), extensible=extensible))
+    assert out.dtype == np.int32 and out.tolist() == i32.tolist()
+
+    f32 = np.array([0.25, -1.0, 3.5, 1e-8], "<f4")
+    out, _ = decode_wav(_wav(3, 1, 16000, 32, f32.tobytes(), extensible=extensible))
+    assert out.dtype == np.float32 and out.tolist() == f32.tolist()
+
+    f64 = np.array([[0.1, -0.2, 0.3]], "<f8")
+    out, _ = decode_wav(_wav(3, 3, 16000, 64, f64.tobytes(), extensible=extensible))
+    assert out.dtype == np.float64 and out.tolist() == f64.tolist()
+
+
+def test_decode_wav_skips_other_chunks_with_padding():
+    pcm = np.array([1, -2, 3], np.int16)
+    data = _wav(1, 1, 8000, 16, pcm.tobytes(), extra=struct.pack("<4sI", b"LIST", 3) + b"abc\x00")
+    out, rate = decode_wav(data)
+    assert out.tolist() == [1, -2, 3] and rate == 8000
+    with wave.open(io.BytesIO(data)) as reader:  # the hand-built file is a valid WAV
+        assert reader.getnframes() == 3
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        (b"RIFX" + bytes(40), "not a WAV"),
+        (b"RIFF\x00\x00\x00\x00AVI " + bytes(40), "not a WAV"),
+        (_wav(2, 1, 8000, 4, bytes(8)), "unsupported WAV encoding: format tag 2"),
+        (_wav(1, 1, 8000, 12, bytes(8)), "12 bits"),
+        (_wav(3, 1, 8000, 16, bytes(8)), "format tag 3 with 16 bits"),
+        (_wav(1, 0, 8000, 16, b""), "0 channels"),
+        (_wav(1, 1, 0, 16, b""), "0 Hz"),
+        (_wav(1, 2, 8000, 16, bytes(6)), "whole number"),
+        (b"RIFF\x10\x00\x00\x00WAVEdata\x04\x00\x00\x00\x00\x00\x00\x00", "data chunk comes before the fmt"),
+        (b"RIFF\x04\x00\x00\x00WAVE", "no fmt chunk"),
+        (b"RIFF\x1c\x00\x00\x00WAVEfmt \x08\x00\x00\x00" + bytes(8) + b"data" + bytes(4), "fmt chunk too short"),
+    ],
+)
+def test_decode_wav_malformed(data, needle):
+    with pytest.raises(ValueError, match=needle):
+        decode_wav(data)
+
+
+def test_decode_wav_bad_extensible_guid_and_block_align():
+    good = _wav(1, 1, 8000, 16, bytes(4), extensible=True)
+    with pytest.raises(ValueError, match="GUID"):
+        decode_wav(good.replace(b"\xaa\x00\x38\x9b\x71", b"\xaa\x00\x38\x9b\x72"))
+    bad_align = bytearray(_wav(1, 2, 8000, 16, bytes(8)))
+    bad_align[32] = 3  # block align field of the fmt chunk
+    with pytest.raises(ValueError, match="block align 3"):
+        decode_wav(bytes(bad_align))
+
+
+def test_decode_wav_truncated_and_random():
+    data = encode_wav(np.arange(-50, 50, dtype=np.int16).reshape(50, 2), 8000)
+    for end in range(len(data)):
+        with pytest.raises(ValueError):
+            decode_wav(data[:end])
+    rng = np.random.default_rng(14)
+    for _ in range(300):
+        junk = bytearray(data[: int(rng.integers(12, len(data)))])
+        for _ in range(3):
+            junk[int(rng.integers(len(junk)))] = int(rng.integers(256))
+        try:
+            samples, rate = decode_wav(bytes(junk))
+        except ValueError:
+            continue
+        assert samples.size * samples.dtype.itemsize <= 2 * len(junk) and rate >= 1  # 24-bit grows to int32
+    with pytest.raises(TypeError, match="bytes"):
+        decode_wav(None)
+
+
+# ------------------------------------------------------------------------ filter strategies: measurements
+
+
+def _neighbours(rows: np.ndarray, bpp: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    left, up, upleft = np.zeros_like(rows), np.zeros_like(rows), np.zeros_like(rows)
+    left[:, bpp:], up[1:], upleft[1:, bpp:] = rows[:, :-bpp], rows[:-1], rows[:-1, :-bpp]
+    return left, up, upleft
+
+
+def _filtered(rows: np.ndarray, bpp: int, kind: int) -> np.ndarray:
+    left, up, upleft = _neighbours(rows, bpp)
+    a, b, c = (x.astype(np.int16) for x in (left, up, upleft))
+    pa, pb, pc = np.abs(b - c), np.abs(a - c), np.abs(a + b - 2 * c)
+    paeth = np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c))
+    pred = (np.zeros_like(a), a, b, (a + b) >> 1, paeth)[kind]
+    return (rows - pred).astype(np.uint8)
+
+
+def _strategy(rows: np.ndarray, bpp: int, name: str) -> np.ndarray:
+    """Filtered rows (with type bytes) for one strategy: a single filter type, or libpng's adaptive pick."""
+    if name == "adaptive":
+        candidates = np.stack([_filtered(rows, bpp, k) for k in range(5)])
+        best = np.abs(candidates.view(np.int8).astype(np.int16)).sum(axis=2).argmin(axis=0)
+        body, types = candidates[best, np.arange(len(rows))], best
+    else:
+        kind = ["none", "sub", "up", "average", "paeth"].index(name)
+        body, types = _filtered(rows, bpp, kind), np.full(len(rows), kind)
+    return np.concatenate([types[:, None].astype(np.uint8), body], axis=1)
+
+
+def _best_of(fn, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def test_filter_strategies_report():
+    """Every strategy decodes exactly; prints encode time and size per strategy (pytest -s shows them)."""
+    rng = np.random.default_rng(15)
+    lines = []
+    for size in (64, 256):
+        images = {"noise": rng.integers(0, 256, (size, size, 3), dtype=np.uint8), "gradient": _gradient(size, size)}
+        for name, image in images.items():
+            rows = image.reshape(size, -1)
+            sizes = {}
+            for strategy in ("none", "sub", "up", "average", "paeth", "adaptive"):
+                filtered = _strategy(rows, 3, strategy)
+                data = _png(size, size, 8, 2, filtered.tobytes())
+                np.testing.assert_array_equal(decode_png(data), image)
+                seconds = _best_of(lambda r=rows, s=strategy: zlib.compress(_strategy(r, 3, s).tobytes(), 6), 5)
+                sizes[strategy] = len(data)
+                lines.append(f"{size}x{size}x3 {name:8s} {strategy:8s} {len(data):8d} B  {seconds * 1e3:7.2f} ms")
+            assert len(encode_png(image)) == sizes["up"]  # encode_png uses Up everywhere
+            if name == "gradient":
+                assert sizes["up"] * 5 < sizes["none"]
+        seconds = _best_of(lambda image=images["noise"]: encode_png(image), 5)
+        lines.append(f"encode_png {size}x{size}x3 noise: {seconds * 1e3:.2f} ms")
+        seconds = _best_of(lambda image=images["gradient"]: encode_png(image), 5)
+        lines.append(f"encode_png {size}x{size}x3 gradient: {seconds * 1e3:.2f} ms")
+    print("\n" + "\n".join(lines))
