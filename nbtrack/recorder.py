@@ -29,6 +29,7 @@ WAKE_AT = 65_536  # buffered log() calls that trigger an early flush
 _CHECK_EVERY = 4095  # the fast path looks at the buffer size when step & this == 0
 MAX_PENDING = 1_000_000  # buffered log() calls beyond which log() waits for the writer
 MAX_MEDIA_BYTES = 128 * 1024 * 1024  # queued images, histograms, ... beyond which log() waits
+MEDIA_WAKE_BYTES = 8 * 1024 * 1024  # queued value bytes that trigger an early flush
 
 
 class Run:
@@ -204,6 +205,8 @@ class Run:
             if key not in self._known_keys:
                 self._known_keys.add(key)
             self._collector.append_media(step, now, key, value, index)
+        if self._collector.media_bytes > MEDIA_WAKE_BYTES:
+            self._writer.wake()  # encode soon: the queue stays small and log() rarely waits
         if self._collector.media_bytes > MAX_MEDIA_BYTES:
             if self._writer.alive:
                 if not self._writer.wait_for_media_room(MAX_MEDIA_BYTES // 2):
