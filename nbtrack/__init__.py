@@ -22,11 +22,12 @@ from .logdir import Logdir, open
 from .reader import RunReader
 from .recorder import Run
 from .summary import Summary
-from .values import Audio, Histogram, Html, Image, Markdown, Text, Value
+from .values import Audio, Embedding, Figure, Histogram, Html, Image, Markdown, PRCurve, Table, Text, Value, Video
 
 __all__ = [
-    "Audio", "Config", "FormatError", "Histogram", "Html", "Image", "Logdir", "Markdown", "NbtrackError", "Run",
-    "RunNotFoundError", "RunReader", "RunWriteError", "Summary", "Text", "UnsupportedFormatError", "Value",
+    "Audio", "Config", "Embedding", "Figure", "FormatError", "Histogram", "Html", "Image", "Logdir", "Markdown",
+    "NbtrackError", "PRCurve", "Run", "RunNotFoundError", "RunReader", "RunWriteError", "Summary", "Table", "Text",
+    "UnsupportedFormatError", "Value", "Video",
     "__version__", "config", "define_metric", "finish", "init", "log", "open", "run", "summary",
 ]
 

@@ -141,7 +141,8 @@ def _decode_table(records: MediaRecords, row: dict[str, Any]) -> pd.DataFrame | 
     if data is None:
         return None
     columns, rows = decode_table(data, lambda suffix: _file_for(records, row, suffix))
-    return pd.DataFrame(rows, columns=pd.Index(columns, dtype=object))
+    # object columns keep each cell exactly as logged (pandas would turn None into NaN in text columns)
+    return pd.DataFrame(rows, columns=pd.Index(columns, dtype=object), dtype=object)
 
 
 def _decode_figure(records: MediaRecords, row: dict[str, Any]) -> dict[str, Any]:

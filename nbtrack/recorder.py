@@ -204,7 +204,7 @@ class Run:
         for key, value, index in values:
             if key not in self._known_keys:
                 self._known_keys.add(key)
-            self._collector.append_media(step, now, key, value, index)
+            self._collector.append_media(step, now, key, value.frozen(), index)
         if self._collector.media_bytes > MEDIA_WAKE_BYTES:
             self._writer.wake()  # encode soon: the queue stays small and log() rarely waits
         if self._collector.media_bytes > MAX_MEDIA_BYTES:

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from ._base import Encoded, Value
 from .audio import Audio
+from .embedding import Embedding
+from .figure import Figure
 from .histogram import Histogram
 from .image import Image
+from .prcurve import PRCurve
+from .table import Table
 from .text import Html, Markdown, Text
+from .video import Video
 
-__all__ = ["Audio", "Encoded", "Histogram", "Html", "Image", "Markdown", "Text", "Value"]
+__all__ = ["Audio", "Embedding", "Encoded", "Figure", "Histogram", "Html", "Image", "Markdown", "PRCurve", "Table",
+           "Text", "Value", "Video"]

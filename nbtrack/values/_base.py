@@ -48,6 +48,13 @@ class Value:
         """Memory this value holds until it is encoded (for the writer's bound)."""
         return 256
 
+    def frozen(self) -> Value:
+        """The value as it is now, for ``log()``: later changes to ``self`` must not show.
+
+        Most types copy their data when created and never change, so this is ``self``.
+        """
+        return self
+
     def encode(self) -> Encoded:  # pragma: no cover - every subclass overrides it
         raise NotImplementedError
 
