@@ -28,7 +28,11 @@ def test_import_needs_no_bundle_bokeh_pyarrow_or_frameworks(tmp_path):
 
 
 @pytest.mark.parametrize("module", ["nbtrack", "nbtrack.recorder", "nbtrack.config", "nbtrack.summary",
-                                    "nbtrack._init", "nbtrack.reader", "nbtrack.logdir", "nbtrack._convert"])
+                                    "nbtrack._init", "nbtrack.reader", "nbtrack.logdir", "nbtrack._convert",
+                                    "nbtrack.demo", "nbtrack.values.image", "nbtrack.values.histogram",
+                                    "nbtrack.values.audio", "nbtrack.values.text", "nbtrack.values.video",
+                                    "nbtrack.values.table", "nbtrack.values.figure", "nbtrack.values.prcurve",
+                                    "nbtrack.values.embedding", "nbtrack.codecs.png", "nbtrack.codecs.wav"])
 def test_docstring_examples_run(module, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     mod = importlib.import_module(module)
