@@ -96,3 +96,23 @@ def check_caption(caption: Any, where: str) -> str | None:
     if caption is not None and not isinstance(caption, str):
         raise TypeError(f"{where}: caption must be a str, got {type(caption).__name__}")
     return caption
+
+
+def to_uint8(pixels: np.ndarray, where: str) -> np.ndarray:
+    """Pixels as contiguous ``uint8``: bools to 0/255, floats in [0, 1] scaled (clipped, NaN to 0).
+
+    Integer pixels must already have been checked to lie in 0..255.
+
+    >>> to_uint8(np.array([0.0, 0.5, 2.0, np.nan]), "example").tolist()
+    [0, 128, 255, 0]
+    """
+    if pixels.dtype == np.uint8:
+        return np.ascontiguousarray(pixels)
+    if pixels.dtype == np.bool_:
+        return pixels.astype(np.uint8) * np.uint8(255)
+    if pixels.dtype.kind == "f":
+        scaled = np.nan_to_num(pixels.astype(np.float64), nan=0.0) * 255.0
+        return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    if pixels.dtype.kind in "iu":
+        return np.clip(pixels, 0, 255).astype(np.uint8)
+    raise TypeError(f"{where}: pixels of dtype {pixels.dtype} are not accepted; use uint8, bool or float")

@@ -10,9 +10,8 @@ from typing import Any
 import numpy as np
 
 from nbtrack.codecs import decode_png, encode_png
-from nbtrack.values._base import Encoded, Value, as_array
+from nbtrack.values._base import Encoded, Value, as_array, to_uint8
 from nbtrack.values.table import NOT_SCALAR, dataframe_rows, plain_scalar
-from nbtrack.values.video import to_uint8
 
 ACCEPTED_CELLS = "None, bool, int, float, str or numpy scalars"
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from nbtrack.codecs import encode_png
 
-from ._base import Encoded, Value, as_array, check_caption, existing_file
+from ._base import Encoded, Value, as_array, check_caption, existing_file, to_uint8
 
 MODES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 LAYOUTS = ("HW", "HWC", "CHW", "NHWC", "NCHW")
@@ -149,18 +149,14 @@ def _grid(batch: np.ndarray) -> np.ndarray:
 
 def _to_storable(pixels: np.ndarray) -> np.ndarray:
     """uint8/uint16 kept; bool to 0/255; floats in [0, 1] scaled; other ints checked."""
-    if pixels.dtype in (np.uint8, np.uint16):
+    if pixels.dtype == np.uint16:
         return np.ascontiguousarray(pixels)
-    if pixels.dtype == np.bool_:
-        return pixels.astype(np.uint8) * 255
-    if pixels.dtype.kind == "f":
-        scaled = np.nan_to_num(pixels.astype(np.float64), nan=0.0) * 255.0
-        return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
-    low, high = int(pixels.min()), int(pixels.max())
-    if low < 0 or high > 255:
-        raise ValueError(f"Image(): integer pixels of dtype {pixels.dtype} must lie in 0..255, "
-                         f"found {low}..{high}")
-    return pixels.astype(np.uint8)
+    if pixels.dtype.kind in "iu" and pixels.dtype != np.uint8:
+        low, high = int(pixels.min()), int(pixels.max())
+        if low < 0 or high > 255:
+            raise ValueError(f"Image(): integer pixels of dtype {pixels.dtype} must lie in 0..255, "
+                             f"found {low}..{high}")
+    return to_uint8(pixels, "Image()")
 
 
 def _default_mode(pixels: np.ndarray) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from nbtrack.codecs import encode_apng, png_size
-from nbtrack.values._base import Encoded, Value, as_array, check_caption, existing_file
+from nbtrack.values._base import Encoded, Value, as_array, check_caption, existing_file, to_uint8
 
 LAYOUTS = ("THWC", "TCHW")
 MAX_FPS = 1000.0
@@ -138,26 +138,6 @@ def _guess_layout(shape: tuple[int, ...]) -> str:
         return "TCHW"
     raise ValueError(f"Video(): cannot tell the channels of frames of shape {shape}; neither the last axis nor "
                      "axis 1 has 1 to 4 entries. Pass dataformats='THWC' or 'TCHW'")
-
-
-def to_uint8(pixels: np.ndarray, where: str) -> np.ndarray:
-    """Pixels as contiguous ``uint8``: bools to 0/255, floats in [0, 1] scaled (clipped, NaN to 0).
-
-    Integer pixels must already have been checked to lie in 0..255.
-
-    >>> to_uint8(np.array([0.0, 0.5, 2.0, np.nan]), "example").tolist()
-    [0, 128, 255, 0]
-    """
-    if pixels.dtype == np.uint8:
-        return np.ascontiguousarray(pixels)
-    if pixels.dtype == np.bool_:
-        return pixels.astype(np.uint8) * np.uint8(255)
-    if pixels.dtype.kind == "f":
-        scaled = np.nan_to_num(pixels.astype(np.float64), nan=0.0) * 255.0
-        return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
-    if pixels.dtype.kind in "iu":
-        return np.clip(pixels, 0, 255).astype(np.uint8)
-    raise TypeError(f"{where}: pixels of dtype {pixels.dtype} are not accepted; use uint8, bool or float")
 
 
 def _read_video_file(path: str | os.PathLike[str]) -> tuple[bytes, str]:
