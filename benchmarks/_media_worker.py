@@ -25,7 +25,7 @@ import sys
 import time
 import traceback
 
-from _worker import Clock, children_peak_rss_kib, dir_bytes, peak_rss_kib
+from _worker import Clock, children_peak_rss_kib, dir_bytes, offline_wandb_init, peak_rss_kib
 
 SEED = 20261123
 HIST_SIZE = 100_000
@@ -126,28 +126,7 @@ def s_torch(workload, workdir):
 def s_wandb(workload, workdir):
     import wandb
 
-    try:  # offline already disables it; make sure for the whole process
-        from wandb.analytics.opentelemetry import opentelemetry_proxy
-
-        opentelemetry_proxy.disable()
-    except Exception:
-        pass
-    wdir = os.path.join(workdir, "wandb_dir")
-    os.makedirs(wdir, exist_ok=True)
-    # the same settings as the scalar benchmark's w_wandb (_worker.py)
-    settings = wandb.Settings(
-        mode="offline",
-        silent=True,
-        console="off",
-        disable_git=True,
-        disable_code=True,
-        save_code=False,
-        x_disable_stats=True,
-        x_disable_meta=True,
-        x_disable_machine_info=True,
-        x_save_requirements=False,
-    )
-    run = wandb.init(project="bench-media", dir=wdir, config={"workload": workload}, settings=settings)
+    run, wdir = offline_wandb_init(wandb, "bench-media", workdir, {"workload": workload})
     log, Histogram, Image = wandb.log, wandb.Histogram, wandb.Image
     if workload == "H":
 

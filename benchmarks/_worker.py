@@ -249,16 +249,14 @@ def w_torch(n, workdir, clock):
     return t0, t1, t2, {"logdir": logdir}
 
 
-def w_wandb(n, workdir, clock):
-    import wandb
-
+def offline_wandb_init(wandb, project, workdir, config):
+    """wandb.init, offline and silent, with nothing captured; returns (run, its folder)."""
     try:  # offline already disables it; make sure for the whole process
         from wandb.analytics.opentelemetry import opentelemetry_proxy
 
         opentelemetry_proxy.disable()
     except Exception:
         pass
-    lr_slope = 1e-3 / n
     wdir = os.path.join(workdir, "wandb_dir")
     os.makedirs(wdir, exist_ok=True)
     settings = wandb.Settings(
@@ -273,7 +271,14 @@ def w_wandb(n, workdir, clock):
         x_disable_machine_info=True,
         x_save_requirements=False,
     )
-    run = wandb.init(project="bench", dir=wdir, config={"steps": n}, settings=settings)
+    return wandb.init(project=project, dir=wdir, config=config, settings=settings), wdir
+
+
+def w_wandb(n, workdir, clock):
+    import wandb
+
+    lr_slope = 1e-3 / n
+    run, wdir = offline_wandb_init(wandb, "bench", workdir, {"steps": n})
     log = wandb.log
     t0 = clock.now()
     for i in range(n):

@@ -81,12 +81,7 @@ EXTRA_VERSION_PACKAGES = ["pillow"]  # wandb.Image, trackio.Image and tensorboar
 
 def run_media_worker(args: list[str], workdir: str, timeout: float, label: str) -> dict:
     """bench_scalars.run_worker (own session, local env, timeout, reaping) on _media_worker.py."""
-    saved = bs.WORKER
-    bs.WORKER = MEDIA_WORKER
-    try:
-        return bs.run_worker(args, workdir, timeout, label)
-    finally:
-        bs.WORKER = saved
+    return bs.run_worker(args, workdir, timeout, label, worker=MEDIA_WORKER)
 
 
 def _us(s: float | None) -> str:
@@ -285,20 +280,8 @@ def table_markdown(summary, tools, wl):
 
 
 def write_results_md(section: str, body: str, path: str = RESULTS_MD) -> None:
-    """Replace this script's own section of RESULTS.md (bench_scalars' writer has its marker built in)."""
-    begin, end = f"<!-- {MARKER}:{section}:begin -->", f"<!-- {MARKER}:{section}:end -->"
-    block = f"{begin}\n{body.rstrip()}\n{end}"
-    text = ""
-    if os.path.exists(path):
-        with open(path) as f:
-            text = f.read()
-    if begin in text and end in text:
-        pre, rest = text.split(begin, 1)
-        text = pre + block + rest.split(end, 1)[1]
-    else:
-        text = (text.rstrip("\n") or "# Benchmark results") + "\n\n" + block + "\n"
-    with open(path, "w") as f:
-        f.write(text)
+    """This script's section of RESULTS.md, written by bench_scalars' writer."""
+    bs.write_results_md(section, body, path, prefix="bench_media")
 
 
 def versions():

@@ -155,12 +155,12 @@ def _reap_orphans(wait_s: float = 2.0) -> None:
             time.sleep(0.01)
 
 
-def run_worker(args: list[str], workdir: str, timeout: float, label: str) -> dict:
-    """Run ``_worker.py args... out.json`` in its own session; return its JSON."""
+def run_worker(args: list[str], workdir: str, timeout: float, label: str, worker: str = WORKER) -> dict:
+    """Run ``worker args... out.json`` (default ``_worker.py``) in its own session; return its JSON."""
     out_json = os.path.join(workdir, f"result-{label}.json")
     stdout_path = os.path.join(workdir, f"stdout-{label}.txt")
     stderr_path = os.path.join(workdir, f"stderr-{label}.txt")
-    cmd = [sys.executable, WORKER, *args, out_json]
+    cmd = [sys.executable, worker, *args, out_json]
     t0 = time.perf_counter()
     with open(stdout_path, "wb") as so, open(stderr_path, "wb") as se:
         proc = subprocess.Popen(
@@ -545,9 +545,10 @@ def versions():
     return out
 
 
-def write_results_md(section: str, body: str, path: str = RESULTS_MD) -> None:
-    begin = f"<!-- bench_scalars:{section}:begin -->"
-    end = f"<!-- bench_scalars:{section}:end -->"
+def write_results_md(section: str, body: str, path: str = RESULTS_MD, prefix: str = "bench_scalars") -> None:
+    """Replace this script's section of RESULTS.md (between its marker comments)."""
+    begin = f"<!-- {prefix}:{section}:begin -->"
+    end = f"<!-- {prefix}:{section}:end -->"
     block = f"{begin}\n{body.rstrip()}\n{end}\n"
     if os.path.exists(path):
         with open(path) as f:
