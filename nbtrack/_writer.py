@@ -75,6 +75,15 @@ class Writer:
     def start(self) -> None:
         self._thread.start()
 
+    def add_sink(self, sink: Any) -> None:
+        """Attach another sink (a live view) to a running writer; it gets batches from now on."""
+        with self._lock:
+            self.slots.append(_SinkSlot(sink))
+
+    def remove_sink(self, sink: Any) -> None:
+        with self._lock:
+            self.slots = [slot for slot in self.slots if slot.sink is not sink]
+
     @property
     def alive(self) -> bool:
         return self._thread.is_alive()
@@ -178,7 +187,9 @@ class Writer:
                 getattr(slot.sink, method)(batch)
             except Exception as exc:
                 self._report(slot, exc)
-                return
+                if getattr(slot.sink, "critical", False):
+                    return  # kept for the next flush
+                slot.lost_rows += rows  # a best-effort view: retrying would only grow memory
             slot.pending.popleft()
             slot.pending_rows -= rows
 

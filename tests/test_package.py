@@ -32,7 +32,8 @@ def test_import_needs_no_bundle_bokeh_pyarrow_or_frameworks(tmp_path):
                                     "nbtrack.demo", "nbtrack.values.image", "nbtrack.values.histogram",
                                     "nbtrack.values.audio", "nbtrack.values.text", "nbtrack.values.video",
                                     "nbtrack.values.table", "nbtrack.values.figure", "nbtrack.values.prcurve",
-                                    "nbtrack.values.embedding", "nbtrack.codecs.png", "nbtrack.codecs.wav"])
+                                    "nbtrack.values.embedding", "nbtrack.codecs.png", "nbtrack.codecs.wav",
+                                    "nbtrack._protocol", "nbtrack.live"])
 def test_docstring_examples_run(module, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     mod = importlib.import_module(module)

@@ -1,0 +1,95 @@
+"""``LiveFeed``: the writer's sink that feeds a live widget with new points, coalesced.
+
+The writer thread hands it every batch it drains. It keeps the points not yet sent
+and sends them as one ``append`` message (see ``_protocol.py``) at most ``max_rate``
+times a second, however fast training logs, so the IOPub rate limit is never near.
+It is a best-effort sink: a failing send is reported once by the writer and never
+stops training or storage.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._collector import ScalarBatch
+from ._protocol import Series, encode_append
+
+Send = Callable[[dict[str, Any], list[memoryview]], None]
+
+
+class LiveFeed:
+    """Coalesces scalar batches of one run into sequence-numbered ``append`` messages.
+
+    >>> sent = []
+    >>> feed = LiveFeed(lambda msg, buffers: sent.append(msg), run="r1", max_rate=10.0)
+    >>> import numpy as np
+    >>> from nbtrack._collector import ScalarBatch
+    >>> feed.write(ScalarBatch(["loss"], np.zeros(2, np.int32), np.arange(2), np.zeros(2), np.ones(2)))
+    >>> sent[0]["seq"], sent[0]["series"]
+    (1, [{'run': 'r1', 'key': 'loss', 'n': 2}])
+    """
+
+    name = "live view"
+    critical = False
+
+    def __init__(self, send: Send, run: str, max_rate: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if max_rate <= 0:
+            raise ValueError(f"LiveFeed(max_rate=...) must be > 0 messages per second, got {max_rate}")
+        self._send = send
+        self.run = run
+        self.interval = 1.0 / max_rate
+        self._clock = clock
+        self._pending: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self._last_sent = -float("inf")
+        self._lock = threading.Lock()
+        self.seq = 0
+        self.points_sent = 0
+
+    def write(self, batch: ScalarBatch) -> None:
+        """Keep the batch's points; send if the last message is older than the interval."""
+        with self._lock:
+            for key, (steps, values, times) in _columns_with_times(batch).items():
+                self._pending.setdefault(key, []).append((steps, values, times))
+            if self._clock() - self._last_sent >= self.interval:
+                self._flush_locked()
+
+    def flush(self) -> None:
+        """Send what is pending now, whatever the rate (at finish, or on a timer)."""
+        with self._lock:
+            self._flush_locked()
+
+    def close(self) -> None:
+        self.flush()
+
+    def _flush_locked(self) -> None:
+        if not self._pending:
+            return
+        series: Series = {}
+        for key, parts in self._pending.items():
+            series[(self.run, key)] = tuple(np.concatenate(cols) for cols in zip(*parts))  # type: ignore[assignment]
+        self._pending = {}
+        self.seq += 1
+        message, buffers = encode_append(self.seq, series)
+        self._last_sent = self._clock()
+        self.points_sent += sum(len(v[1]) for v in series.values())
+        self._send(dict(message), buffers)
+
+
+def _columns_with_times(batch: ScalarBatch) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``{tag: (steps, values, times)}`` of a batch, in log order."""
+    if batch.period:
+        k = batch.period
+        return {name: (batch.steps[j::k], batch.values[j::k], batch.times[j::k])
+                for j, name in enumerate(batch.names)}
+    out = {}
+    for j, name in enumerate(batch.names):
+        rows = np.flatnonzero(batch.tag_index == j)
+        if len(rows):
+            out[name] = (batch.steps[rows], batch.values[rows], batch.times[rows])
+    return out
