@@ -1,0 +1,145 @@
+// The widget's data: every point the kernel has sent, per series, in growable typed arrays.
+//
+// A dashboard's model gets one store, fed from anywidget's initialize() so that messages sent before the
+// first view exists are kept. Views read from it and redraw on change. The kernel sends sequence-numbered
+// "append" messages (nbtrack/_protocol.py) with only new points; a snapshot (widget state, or an HTML
+// report) carries everything up to its own seq. A store applies a snapshot, then only the deltas with a
+// higher seq, so a late view, a second view and a re-rendered view all end with the same data.
+
+import { toFloat64Array } from "./codecs.js";
+
+export const PROTOCOL_VERSION = 1;
+const BUFFERS_PER_SERIES = 3;
+
+/** @typedef {{ run: string, key: string, n: number }} SeriesHeader */
+/** @typedef {{ kind: string, v: number, seq: number, series: SeriesHeader[] }} AppendMessage */
+/** @typedef {ArrayBuffer | ArrayBufferView} Binary */
+
+/** One series: growable columns of steps, values and wall times. */
+export class Series {
+  /** @param {string} run @param {string} key */
+  constructor(run, key) {
+    this.run = run;
+    this.key = key;
+    this.length = 0;
+    this.steps = new Float64Array(64);
+    this.values = new Float64Array(64);
+    this.times = new Float64Array(64);
+  }
+
+  /** Append points (capacity doubles, so appending n points costs O(n) amortised).
+   * @param {Float64Array} steps @param {Float64Array} values @param {Float64Array} times */
+  append(steps, values, times) {
+    const need = this.length + values.length;
+    if (need > this.values.length) {
+      let size = this.values.length;
+      while (size < need) size *= 2;
+      for (const name of /** @type {const} */ (["steps", "values", "times"])) {
+        const grown = new Float64Array(size);
+        grown.set(this[name].subarray(0, this.length));
+        this[name] = grown;
+      }
+    }
+    this.steps.set(steps, this.length);
+    this.values.set(values, this.length);
+    this.times.set(times, this.length);
+    this.length = need;
+  }
+
+  /** Views of the filled part of the columns. */
+  view() {
+    const n = this.length;
+    return { steps: this.steps.subarray(0, n), values: this.values.subarray(0, n), times: this.times.subarray(0, n) };
+  }
+}
+
+/** Every series of one dashboard, and the seq of the last message applied. */
+export class Store {
+  constructor() {
+    /** @type {Map<string, Series>} */
+    this.series = new Map();
+    this.seq = 0;
+    /** @type {number[]} seqs that were skipped (a gap means a message was lost) */
+    this.gaps = [];
+    /** @type {Set<() => void>} */
+    this.listeners = new Set();
+  }
+
+  /** @param {string} run @param {string} key */
+  get(run, key) {
+    const id = `${run}\u0000${key}`;
+    let s = this.series.get(id);
+    if (!s) {
+      s = new Series(run, key);
+      this.series.set(id, s);
+    }
+    return s;
+  }
+
+  /**
+   * Apply an append message; ignore one already covered (seq <= this.seq). Returns true if applied.
+   * @param {AppendMessage} message @param {Binary[]} buffers
+   */
+  applyAppend(message, buffers) {
+    if (message.kind !== "append" || message.v !== PROTOCOL_VERSION) {
+      throw new Error(`not an append message of protocol version ${PROTOCOL_VERSION}: kind=${message.kind} v=${message.v}`);
+    }
+    if (message.seq <= this.seq) return false;
+    if (buffers.length !== BUFFERS_PER_SERIES * message.series.length) {
+      throw new Error(`append message with ${message.series.length} series needs ${BUFFERS_PER_SERIES * message.series.length} buffers, got ${buffers.length}`);
+    }
+    for (let missing = this.seq + 1; missing < message.seq && this.seq > 0; missing++) this.gaps.push(missing);
+    message.series.forEach((header, i) => {
+      const [steps, values, times] = [0, 1, 2].map((j) => toFloat64Array(buffers[BUFFERS_PER_SERIES * i + j]));
+      if (steps.length !== header.n || values.length !== header.n || times.length !== header.n) {
+        throw new Error(`series ${header.key}: buffers do not hold ${header.n} points`);
+      }
+      this.get(header.run, header.key).append(steps, values, times);
+    });
+    this.seq = message.seq;
+    this.changed();
+    return true;
+  }
+
+  /**
+   * Replace everything with a snapshot that covers messages up to `snapshot.seq`.
+   * @param {{ seq: number, series: { run: string, key: string, steps: Binary, values: Binary, times: Binary }[] }} snapshot
+   */
+  applySnapshot(snapshot) {
+    if (snapshot.seq < this.seq) return false; // older than what we hold
+    this.series = new Map();
+    for (const s of snapshot.series) {
+      this.get(s.run, s.key).append(toFloat64Array(s.steps), toFloat64Array(s.values), toFloat64Array(s.times));
+    }
+    this.seq = snapshot.seq;
+    this.gaps = this.gaps.filter((g) => g > snapshot.seq);
+    this.changed();
+    return true;
+  }
+
+  /** @param {() => void} listener @returns {() => void} a function that removes it */
+  subscribe(listener) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  changed() {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+/**
+ * The page-wide store of a widget model, keyed by its uid: anywidget may evaluate this module once per
+ * model, so the registry lives on globalThis.
+ * @param {string} uid @returns {Store}
+ */
+export function storeFor(uid) {
+  const root = /** @type {{ __nbtrackStores?: Map<string, Store> }} */ (globalThis);
+  root.__nbtrackStores ??= new Map();
+  let store = root.__nbtrackStores.get(uid);
+  if (!store) {
+    store = new Store();
+    root.__nbtrackStores.set(uid, store);
+  }
+  return store;
+}

@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { Store, storeFor } from "./store.js";
+
+/** An append message and its buffers, as the kernel sends them (nbtrack/_protocol.py). */
+function append(seq, series) {
+  const headers = [];
+  const buffers = [];
+  for (const [key, steps, values] of series) {
+    headers.push({ run: "r", key, n: steps.length });
+    buffers.push(new DataView(new Float64Array(steps).buffer));
+    buffers.push(new DataView(new Float64Array(values).buffer));
+    buffers.push(new DataView(new Float64Array(steps.map(() => 1.5)).buffer));
+  }
+  return [{ kind: "append", v: 1, seq, series: headers }, buffers];
+}
+
+test("deltas append in order and grow past the initial capacity", () => {
+  const store = new Store();
+  for (let seq = 1; seq <= 50; seq++) {
+    const steps = Array.from({ length: 10 }, (_, i) => (seq - 1) * 10 + i);
+    store.applyAppend(...append(seq, [["loss", steps, steps.map((s) => s * 2)]]));
+  }
+  const { steps, values, times } = store.get("r", "loss").view();
+  assert.equal(steps.length, 500);
+  assert.deepEqual(Array.from(steps), Array.from({ length: 500 }, (_, i) => i));
+  assert.equal(values[499], 998);
+  assert.equal(times[0], 1.5);
+  assert.equal(store.seq, 50);
+});
+
+test("a message already covered is ignored, a missing one is recorded as a gap", () => {
+  const store = new Store();
+  assert.equal(store.applyAppend(...append(1, [["a", [0], [1]]])), true);
+  assert.equal(store.applyAppend(...append(1, [["a", [0], [1]]])), false);
+  store.applyAppend(...append(4, [["a", [3], [1]]]));
+  assert.equal(store.get("r", "a").length, 2);
+  assert.deepEqual(store.gaps, [2, 3]);
+});
+
+test("late display: snapshot then only newer deltas end identical to a store fed from the start", () => {
+  const live = new Store();
+  const messages = [];
+  for (let seq = 1; seq <= 20; seq++) {
+    const m = append(seq, [["x", [seq], [seq * 0.5]], ["y", [seq], [-seq]]]);
+    messages.push(m);
+    live.applyAppend(...m);
+  }
+  // a snapshot taken after message 12, applied by a view that then receives every message again
+  const snap = { seq: 12, series: ["x", "y"].map((key) => {
+    const v = live.get("r", key).view();
+    return { run: "r", key, steps: v.steps.slice(0, 12), values: v.values.slice(0, 12), times: v.times.slice(0, 12) };
+  }) };
+  const late = new Store();
+  late.applySnapshot(snap);
+  for (const m of messages) late.applyAppend(...m);
+  for (const key of ["x", "y"]) {
+    assert.deepEqual(Array.from(late.get("r", key).view().values), Array.from(live.get("r", key).view().values));
+  }
+  assert.equal(late.applySnapshot({ ...snap, seq: 5 }), false); // an older snapshot never rolls back
+});
+
+test("unaligned buffers decode, and malformed messages are refused clearly", () => {
+  const store = new Store();
+  const raw = new ArrayBuffer(8 * 2 + 3);
+  const shifted = new DataView(raw, 3, 16);
+  shifted.setFloat64(0, 7, true);
+  shifted.setFloat64(8, 9, true);
+  const message = { kind: "append", v: 1, seq: 1, series: [{ run: "r", key: "k", n: 2 }] };
+  store.applyAppend(message, [shifted, shifted, shifted]);
+  assert.deepEqual(Array.from(store.get("r", "k").view().values), [7, 9]);
+  assert.throws(() => store.applyAppend({ ...message, seq: 2, v: 9 }, []), /protocol version 1/);
+  assert.throws(() => store.applyAppend({ ...message, seq: 3 }, [shifted]), /needs 3 buffers, got 1/);
+  assert.throws(() => store.applyAppend({ ...message, seq: 4, series: [{ run: "r", key: "k", n: 5 }] },
+    [shifted, shifted, shifted]), /do not hold 5 points/);
+});
+
+test("listeners hear changes; one registry per page keyed by uid", () => {
+  const a = storeFor("uid-1");
+  assert.equal(storeFor("uid-1"), a);
+  assert.notEqual(storeFor("uid-2"), a);
+  let calls = 0;
+  const stop = a.subscribe(() => calls++);
+  a.applyAppend(...append(1, [["k", [0], [0]]]));
+  stop();
+  a.applyAppend(...append(2, [["k", [1], [0]]]));
+  assert.equal(calls, 1);
+});
