@@ -32,6 +32,10 @@ def check_key(key: object, where: str = "log()") -> str:
             f"{where}: metric name {key[:60]!r} is not accepted: names must be 1 to "
             f"{MAX_KEY_LENGTH} characters without NUL"
         )
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{where}: metric name {key[:60]!r} holds lone surrogates and is not valid Unicode") from None
     if key in RESERVED_KEYS:
         raise ValueError(f"{where}: metric name {key!r} is reserved ({sorted(RESERVED_KEYS)})")
     return key
@@ -128,13 +132,31 @@ def split_metrics(data: Mapping[Any, Any],
         name = f"{prefix}{key}"
         if isinstance(value, Mapping):
             inner_scalars, inner_values = split_metrics(value, f"{name}/")
+            for inner in [*inner_scalars, *{key for key, _, _ in inner_values}]:
+                _check_unique(inner, scalars, values)
             scalars.update(inner_scalars)
             values.extend(inner_values)
         elif isinstance(value, Value):
+            _check_unique(name, scalars, values)
             values.append((check_key(name), value, None))
         elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Value) for v in value):
             check_key(name)
+            _check_unique(name, scalars, values)
             values.extend((name, v, i) for i, v in enumerate(value))
         else:
+            _check_unique(name, scalars, values)
             scalars[check_key(name)] = to_float(name, value)
+    _check_unique_merged(scalars, values)
     return scalars, values
+
+
+def _check_unique(name: str, scalars: dict[str, float], values: list[tuple[str, Any, int | None]]) -> None:
+    if name in scalars or any(key == name for key, _, _ in values):
+        raise ValueError(f"log(): the key {name!r} is given twice (nested dicts are flattened with '/')")
+
+
+def _check_unique_merged(scalars: dict[str, float], values: list[tuple[str, Any, int | None]]) -> None:
+    keys = {key for key, _, index in values if not index}
+    clash = keys & scalars.keys()
+    if clash:
+        raise ValueError(f"log(): the key {sorted(clash)[0]!r} is given twice (nested dicts are flattened with '/')")

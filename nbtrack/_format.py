@@ -59,7 +59,9 @@ def histogram_schema() -> pa.Schema:
     fields = [*_head_fields(), pa.field("edges", pa.list_(f64), nullable=False),
               pa.field("counts", pa.list_(f64), nullable=False),
               pa.field("nan", pa.int64(), nullable=False), pa.field("posinf", pa.int64(), nullable=False),
-              pa.field("neginf", pa.int64(), nullable=False), pa.field("count", f64, nullable=False),
+              pa.field("neginf", pa.int64(), nullable=False),
+              pa.field("underflow", pa.int64(), nullable=False), pa.field("overflow", pa.int64(), nullable=False),
+              pa.field("count", f64, nullable=False),
               pa.field("min", f64), pa.field("max", f64), pa.field("sum", f64), pa.field("sum_squares", f64)]
     return pa.schema(fields, metadata={KEY_FORMAT: FORMAT_VERSION, KEY_KIND: KIND_HISTOGRAMS})
 

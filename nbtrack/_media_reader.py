@@ -18,7 +18,8 @@ from ._tail import DamageReport, TailBatch
 if TYPE_CHECKING:
     import pandas as pd
 
-HISTOGRAM_STATS = ("nan", "posinf", "neginf", "count", "min", "max", "sum", "sum_squares")
+HISTOGRAM_STATS = ("nan", "posinf", "neginf", "underflow", "overflow", "count", "min", "max", "sum",
+                   "sum_squares")
 
 
 class MediaRecords:
@@ -55,6 +56,9 @@ class MediaRecords:
             try:
                 meta = json.loads(metas[r])
             except ValueError:
+                meta = None
+            if not isinstance(meta, dict):
+                self.problems.append(DamageReport(tag, steps[r], 0, "media record metadata is not a JSON object"))
                 meta = {}
             self.media[tag].append({"step": steps[r], "time": times[r], "kind": kinds[r], "path": paths[r],
                                     "meta": meta, "text": texts[r], "index": meta.get("index")})
@@ -67,10 +71,14 @@ class MediaRecords:
 
     def resolve(self, relative: str | None) -> Path | None:
         """The file a record names, only if it lies inside the run folder."""
-        if not relative:
+        if not relative or not isinstance(relative, str):
             return None
         root = self.folder.resolve()
-        path = (root / relative).resolve()
+        try:
+            path = (root / relative).resolve()
+        except (ValueError, OSError) as exc:  # a NUL byte, a loop of links
+            self.problems.append(DamageReport(repr(relative), 0, 0, f"media path unusable: {exc}"))
+            return None
         if os.path.commonpath([root, path]) != str(root):
             self.problems.append(DamageReport(relative, 0, 0, "media path escapes the run folder; ignored"))
             return None
@@ -87,9 +95,16 @@ class MediaRecords:
             return None
 
     def decode(self, row: dict[str, Any]) -> Any:
-        """The logged value of a media row, decoded (None when its file is missing)."""
+        """The logged value of a media row, decoded (None when its file is missing or damaged)."""
         decoder = DECODERS.get(row["kind"])
-        return decoder(self, row) if decoder else row["text"]
+        if decoder is None:
+            return row["text"]
+        try:
+            return decoder(self, row)
+        except (ValueError, TypeError, KeyError, OSError) as exc:
+            self.problems.append(DamageReport(str(row.get("path")), 0, 0,
+                                              f"{row['kind']} at step {row['step']} could not be decoded: {exc}"))
+            return None
 
 
 def _split_lists(column: Any) -> list[np.ndarray]:
@@ -99,17 +114,31 @@ def _split_lists(column: Any) -> list[np.ndarray]:
     return [flat[offsets[i]:offsets[i + 1]] for i in range(len(column))]
 
 
+def _files(records: MediaRecords, row: dict[str, Any]) -> dict[str, str]:
+    """The record's ``meta.files`` (suffix -> path); malformed entries are reported and skipped."""
+    files = row["meta"].get("files")
+    if files is None:
+        return {}
+    good = {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)} \
+        if isinstance(files, dict) else {}
+    if not isinstance(files, dict) or len(good) != len(files):
+        records.problems.append(DamageReport(str(row.get("path")), 0, 0,
+                                             f"malformed 'files' in the metadata at step {row['step']}"))
+    return good
+
+
 def _file_for(records: MediaRecords, row: dict[str, Any], suffix: str) -> bytes | None:
-    files = row["meta"].get("files") or {}
+    files = _files(records, row)
     return records.read(files.get(suffix, row["path"] if row["path"] and row["path"].endswith(suffix) else None))
 
 
-def _decode_image(records: MediaRecords, row: dict[str, Any]) -> np.ndarray | None:
+def _decode_image(records: MediaRecords, row: dict[str, Any]) -> np.ndarray | bytes | None:
+    """PNG pixels as an array; other formats (JPEG, GIF, WebP logged as files) as their bytes."""
     from .codecs import decode_png
 
     data = records.read(row["path"])
     if data is None or not row["path"].endswith(".png"):
-        return None
+        return data
     return decode_png(data)
 
 
@@ -146,7 +175,7 @@ def _decode_table(records: MediaRecords, row: dict[str, Any]) -> pd.DataFrame | 
 
 
 def _decode_figure(records: MediaRecords, row: dict[str, Any]) -> dict[str, Any]:
-    files = row["meta"].get("files") or {}
+    files = _files(records, row)
     out = {suffix.lstrip("."): records.read(path) for suffix, path in files.items()} if files else {}
     if not files and row["path"]:
         out[Path(row["path"]).suffix.lstrip(".")] = records.read(row["path"])

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ._collector import Collector, ScalarBatch
-from .storage import MediaItem
+from .storage import MediaItem, meta_json
 from .summary import Summary
 
 MAX_RETRY_ROWS = 4_000_000  # rows a failing sink may hold for retry (about 110 MB)
@@ -151,29 +151,30 @@ class Writer:
 
     def _drain_media(self) -> None:
         """Encode queued value types (PNG, WAV, binning, ...) here, off the training thread."""
+        media: list[MediaItem] = []
+        histograms: list[MediaItem] = []
         for step, t, tag, value, index in self.collector.drain_media():
             try:
-                encoded = value.encode()
+                item = MediaItem(tag, step, t, value.encode(), index)
+                if not item.is_histogram:  # histograms go to typed columns, not JSON
+                    meta_json(item.encoded.meta)  # refuse here, alone, what could never be stored
             except Exception as exc:
                 self.lost.append(f"{tag!r} at step {step}: {type(value).__name__} could not be encoded: {exc}")
                 warnings.warn(f"nbtrack: {self.label}: {self.lost[-1]}", RuntimeWarning, stacklevel=2)
-                encoded = None
+                item = None
             finally:
                 self.collector.release_media(value.nbytes)
                 with self._drained:
                     self._drained.notify_all()
-            if encoded is not None:
-                item = MediaItem(tag, step, t, encoded, index)
-                for slot in self.slots:
-                    if hasattr(slot.sink, "write_media"):
-                        self._enqueue(slot, "write_media", [item], 1)
+            if item is not None:
+                (histograms if item.is_histogram else media).append(item)
+        for slot in self.slots:
+            for method, items in (("write_media", media), ("write_histograms", histograms)):
+                if items and hasattr(slot.sink, method):
+                    self._enqueue(slot, method, list(items), len(items))
 
     def _enqueue(self, slot: _SinkSlot, method: str, batch: Any, rows: int) -> None:
-        if slot.pending and method == "write_media" and slot.pending[-1][0] == method:
-            last = slot.pending[-1]
-            slot.pending[-1] = (method, last[1] + batch, last[2] + rows)  # one record batch per flush
-        else:
-            slot.pending.append((method, batch, rows))
+        slot.pending.append((method, batch, rows))  # never merged: a failed entry retries alone
         slot.pending_rows += rows
         while slot.pending_rows > MAX_RETRY_ROWS and len(slot.pending) > 1:
             _, _, dropped = slot.pending.popleft()

@@ -363,14 +363,15 @@ class RunReader:
         import pandas as pd
 
         marks: dict[str, dict[int, str]] = {}
-        for tag, rows in self._media.media.items():
-            marks[tag] = {r["step"]: r["path"] or r["kind"] for r in rows}
         for tag, rows in self._media.histograms.items():
-            marks[tag] = {r["step"]: "histogram" for r in rows}
+            marks.setdefault(tag, {}).update({r["step"]: "histogram" for r in rows})
+        for tag, rows in self._media.media.items():
+            marks.setdefault(tag, {}).update({r["step"]: r["path"] or r["kind"] for r in rows})
         steps = sorted(set(frame["_step"].tolist()).union(*(m.keys() for m in marks.values())))
         out = frame.set_index("_step").reindex(steps)
         for tag, by_step in marks.items():
-            out[tag] = pd.Series(by_step, dtype=object).reindex(steps).to_numpy()
+            column = tag if tag not in out.columns else f"{tag} [media]"  # never hide a scalar column
+            out[column] = pd.Series(by_step, dtype=object).reindex(steps).to_numpy()
         return out.rename_axis("_step").reset_index()
 
     # -- value types --------------------------------------------------------------------
@@ -380,10 +381,11 @@ class RunReader:
         return self._media.tags()
 
     def _media_rows(self, tag: str, kinds: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+        """The tag's media rows of the given kinds (a tag may hold several kinds)."""
         self._read_new()
-        rows = self._media.media.get(tag)
-        if not rows or (kinds and rows[0]["kind"] not in kinds):
-            raise KeyError(f"run {self.id} has no {'/'.join(kinds or ('media',))} tag {tag!r}; "
+        rows = [r for r in self._media.media.get(tag, []) if not kinds or r["kind"] in kinds]
+        if not rows:
+            raise KeyError(f"run {self.id} has no {'/'.join(kinds or ('media',))} records under {tag!r}; "
                            f"it has {self._media.tags()}")
         return rows
 

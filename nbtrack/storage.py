@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _format as fmt
 from ._collector import ScalarBatch
-from ._fsutil import _json_default, confined, write_json_atomic
+from ._fsutil import confined, write_json_atomic
 from ._version import __version__
 
 RUN_FILE = "run.json"
@@ -125,6 +125,11 @@ class MediaItem:
     time: float
     encoded: Any  # values._base.Encoded
     index: int | None = None  # position in a gallery logged as a list
+    stored: tuple[str | None, dict[str, Any]] | None = None  # files written: kept across retries
+
+    @property
+    def is_histogram(self) -> bool:
+        return self.encoded.kind == "histogram"
 
 
 @dataclass
@@ -177,17 +182,20 @@ class StorageSink:
         self._append(fmt.KIND_SCALARS, batch.names, arrays)
 
     def write_media(self, items: list[MediaItem]) -> None:
-        histograms = [i for i in items if i.encoded.kind == "histogram"]
-        media = [i for i in items if i.encoded.kind != "histogram"]
-        if media:
-            rows = [self._store_files(item) for item in media]
-            self._append(fmt.KIND_MEDIA, [i.tag for i in media], lambda local: _media_arrays(media, rows, local))
-        if histograms:
-            self._append(fmt.KIND_HISTOGRAMS, [i.tag for i in histograms],
-                         lambda local: _histogram_arrays(histograms, local))
+        """Write the items' files (once, even when retried), then one media record batch."""
+        rows = [self._store_files(item) for item in items]
+        self._append(fmt.KIND_MEDIA, [i.tag for i in items], lambda local: _media_arrays(items, rows, local))
+
+    def write_histograms(self, items: list[MediaItem]) -> None:
+        self._append(fmt.KIND_HISTOGRAMS, [i.tag for i in items], lambda local: _histogram_arrays(items, local))
 
     def _store_files(self, item: MediaItem) -> tuple[str | None, dict[str, Any]]:
         """Write a media item's files; return the main file's path and the record's metadata."""
+        if item.stored is None:
+            item.stored = self._write_files(item)
+        return item.stored
+
+    def _write_files(self, item: MediaItem) -> tuple[str | None, dict[str, Any]]:
         meta = dict(item.encoded.meta)
         if item.index is not None:
             meta["index"] = item.index
@@ -290,8 +298,19 @@ def _media_arrays(items: list[MediaItem], rows: list[tuple[str | None, dict[str,
     return [pa.array([local[i.tag] for i in items], pa.int32()), pa.array([i.step for i in items], pa.int64()),
             pa.array([i.time for i in items], pa.float64()), pa.array([i.encoded.kind for i in items], pa.string()),
             pa.array([path for path, _ in rows], pa.string()),
-            pa.array([json.dumps(meta, ensure_ascii=False, default=_json_default) for _, meta in rows], pa.string()),
+            pa.array([meta_json(meta) for _, meta in rows], pa.string()),
             pa.array([i.encoded.text for i in items], pa.string())]
+
+
+def meta_json(meta: dict[str, Any]) -> str:
+    """A record's metadata as strict JSON (no NaN, no objects JSON has no form for)."""
+    return json.dumps(meta, ensure_ascii=False, allow_nan=False, default=_strict_default)
+
+
+def _strict_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"metadata value of type {type(value).__name__} cannot be stored as JSON")
 
 
 def _histogram_arrays(items: list[MediaItem], local: dict[str, int]) -> list[Any]:
@@ -303,7 +322,8 @@ def _histogram_arrays(items: list[MediaItem], local: dict[str, int]) -> list[Any
             pa.array([i.time for i in items], f64),
             pa.array([np.asarray(i.encoded.arrays["edges"], np.float64) for i in items], pa.list_(f64)),
             pa.array([np.asarray(i.encoded.arrays["counts"], np.float64) for i in items], pa.list_(f64)),
-            *(pa.array([int(m.get(k) or 0) for m in metas], pa.int64()) for k in ("nan", "posinf", "neginf")),
+            *(pa.array([int(m.get(k) or 0) for m in metas], pa.int64())
+              for k in ("nan", "posinf", "neginf", "underflow", "overflow")),
             pa.array([float(m.get("count") or 0) for m in metas], f64),
             *(pa.array([m.get(k) for m in metas], f64) for k in ("min", "max", "sum", "sum_squares"))]
 

@@ -95,7 +95,16 @@ def existing_file(path: str | os.PathLike[str], argument: str, where: str) -> Pa
 def check_caption(caption: Any, where: str) -> str | None:
     if caption is not None and not isinstance(caption, str):
         raise TypeError(f"{where}: caption must be a str, got {type(caption).__name__}")
-    return caption
+    return caption if caption is None else check_unicode(caption, f"{where}: caption")
+
+
+def check_unicode(text: str, what: str) -> str:
+    """``text`` if it encodes as UTF-8; lone surrogates cannot be stored."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} holds lone surrogates ({text[:40]!r}) and is not valid Unicode") from None
+    return text
 
 
 def to_uint8(pixels: np.ndarray, where: str) -> np.ndarray:

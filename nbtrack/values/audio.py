@@ -44,8 +44,9 @@ class Audio(Value):
         samples = np.array(as_array(data, "data", "Audio()"), copy=True)
         if samples.ndim == 2 and samples.shape[0] <= 8 < samples.shape[1]:
             samples = samples.T
-        if samples.ndim not in (1, 2) or samples.size == 0:
-            raise ValueError(f"Audio(): samples of shape {samples.shape} are not accepted; use (N,) or (N, channels)")
+        if samples.ndim not in (1, 2) or samples.size == 0 or (samples.ndim == 2 and not 1 <= samples.shape[1] <= 8):
+            raise ValueError(f"Audio(): samples of shape {samples.shape} are not accepted; use (N,) or "
+                             "(N, channels) with 1 to 8 channels")
         if samples.dtype.kind == "f":
             low, high = float(np.min(samples)), float(np.max(samples))
             if not (-1.0 <= low and high <= 1.0):

@@ -19,8 +19,9 @@ class Histogram(Value):
     ``"tensorflow"`` (TensorBoard's exponential buckets) or a sequence of edges. The
     call only copies the data; binning happens in nbtrack's writer thread. A CUDA
     tensor is binned on its device, so only the counts cross to the host. NaN and
-    +/-Inf are counted in the record (``nan``, ``posinf``, ``neginf``), never dropped
-    silently; the edges span the finite values. Precomputed edges are kept as given.
+    +/-Inf are counted in the record (``nan``, ``posinf``, ``neginf``), and so are finite
+    values outside given edges (``underflow``, ``overflow``): nothing is dropped silently.
+    Computed edges span the finite values. Precomputed edges are kept as given.
 
     >>> import numpy as np, nbtrack
     >>> h = nbtrack.Histogram(np.random.default_rng(0).normal(size=1000), bins=32)
@@ -45,8 +46,8 @@ class Histogram(Value):
             data = as_array(values, "values", "Histogram()")
             if data.size == 0:
                 raise ValueError("Histogram(): values is empty; a histogram needs at least one value")
-            self._values = np.array(data, dtype=np.float64 if data.dtype.itemsize > 4 else np.float32,
-                                    copy=True).reshape(-1)
+            small_float = data.dtype in (np.float32, np.float16)  # integers go to float64: exact
+            self._values = np.array(data, dtype=np.float32 if small_float else np.float64, copy=True).reshape(-1)
 
     @property
     def nbytes(self) -> int:
@@ -56,7 +57,8 @@ class Histogram(Value):
         if self._given is not None:
             counts, edges = self._given
             total = float(counts.sum())
-            stats = {"count": total, "nan": 0, "posinf": 0, "neginf": 0, "min": float(edges[0]),
+            stats = {"count": total, "underflow": 0, "overflow": 0, "nan": 0, "posinf": 0, "neginf": 0,
+                     "min": float(edges[0]),
                      "max": float(edges[-1]), "sum": None, "sum_squares": None}
             return Encoded(self.KIND, stats, arrays={"edges": edges, "counts": counts})
         if self._binned is not None:
@@ -105,14 +107,26 @@ def _edges_for(finite: np.ndarray, bins: Any) -> np.ndarray:
     if isinstance(bins, np.ndarray):
         return bins
     low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
-    if low == high:
-        low, high = low - 0.5, high + 0.5
-    if bins == "auto":
+    if low == high:  # a margin that stays visible at any magnitude (2**53 - 0.5 == 2**53)
+        pad = max(0.5, abs(low) * 2.0**-20)
+        low, high = low - pad, high + pad
+    if bins == "auto" and np.isfinite(high - low):
         edges = np.histogram_bin_edges(finite, bins="auto", range=(low, high))
-        return edges if len(edges) <= MAX_BINS + 1 else np.linspace(low, high, MAX_BINS + 1)
+        return edges if len(edges) <= MAX_BINS + 1 else _span(low, high, MAX_BINS)
     if bins == "tensorflow":
         return _tensorflow_edges(low, high)
-    return np.linspace(low, high, bins + 1)
+    return _span(low, high, bins if isinstance(bins, int) else MAX_BINS // 8)
+
+
+def _span(low: float, high: float, n: int) -> np.ndarray:
+    """``n + 1`` increasing edges from ``low`` to ``high``, also when ``high - low`` overflows."""
+    if np.isfinite(high - low):
+        edges = np.linspace(low, high, n + 1)
+    else:  # the width overflows float64: interpolate without forming it
+        t = np.linspace(0.0, 1.0, n + 1)
+        edges = low * (1.0 - t) + high * t
+    edges[0], edges[-1] = low, high
+    return np.unique(edges)
 
 
 def _tensorflow_edges(low: float, high: float) -> np.ndarray:
@@ -132,10 +146,12 @@ def _bin_values(values: np.ndarray, bins: Any) -> Encoded:
     finite_mask = np.isfinite(values)
     finite = values[finite_mask] if not finite_mask.all() else values
     edges = _edges_for(finite, bins)
-    counts, _ = np.histogram(finite, bins=edges)
-    nonfinite = values[~finite_mask]
     f64 = finite.astype(np.float64)
-    stats = {"count": len(finite), "nan": int(np.isnan(nonfinite).sum()),
+    with np.errstate(over="ignore", invalid="ignore"):
+        counts, _ = np.histogram(f64, bins=edges)
+    nonfinite = values[~finite_mask]
+    stats = {"count": len(finite), "underflow": int((f64 < edges[0]).sum()),
+             "overflow": int((f64 > edges[-1]).sum()), "nan": int(np.isnan(nonfinite).sum()),
              "posinf": int((nonfinite == np.inf).sum()), "neginf": int((nonfinite == -np.inf).sum()),
              "min": float(f64.min()) if len(f64) else None, "max": float(f64.max()) if len(f64) else None,
              "sum": float(f64.sum()), "sum_squares": float(np.dot(f64, f64))}
@@ -160,7 +176,7 @@ def _bin_on_device(tensor: Any, bins: Any) -> dict[str, Any]:
     edge_t = torch.as_tensor(edges, device=flat.device, dtype=flat.dtype)
     index = torch.bucketize(finite, edge_t[1:-1], right=True)
     counts = torch.bincount(index, minlength=len(edges) - 1).cpu().numpy().astype(np.float64)
-    return {"edges": edges, "counts": counts, "count": int(finite.numel()),
+    return {"edges": edges, "counts": counts, "count": int(finite.numel()), "underflow": 0, "overflow": 0,
             "nan": int(torch.isnan(nonfinite).sum()), "posinf": int((nonfinite == float("inf")).sum()),
             "neginf": int((nonfinite == float("-inf")).sum()), "min": low if finite.numel() else None,
             "max": high if finite.numel() else None, "sum": float(finite.sum()),

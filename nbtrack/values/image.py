@@ -13,7 +13,8 @@ from ._base import Encoded, Value, as_array, check_caption, existing_file, to_ui
 
 MODES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 LAYOUTS = ("HW", "HWC", "CHW", "NHWC", "NCHW")
-_FILE_SUFFIXES = {b"\x89PNG": ".png", b"\xff\xd8\xff": ".jpg", b"GIF8": ".gif", b"RIFF": ".webp"}
+_FILE_SUFFIXES = {b"\x89PNG": ".png", b"\xff\xd8\xff": ".jpg", b"GIF8": ".gif"}
+_PIL_ARRAY_MODES = ("I;16", "I;16B", "I;16L", "I", "F")  # kept as their own dtype, not squeezed to RGB
 
 
 class Image(Value):
@@ -85,6 +86,8 @@ def _check_mode(mode: str | None) -> str | None:
 
 def _image_array(data: Any) -> np.ndarray:
     if type(data).__module__.split(".", 1)[0] == "PIL":
+        if data.mode in _PIL_ARRAY_MODES:
+            return np.array(data)
         if data.mode not in MODES:
             data = data.convert("RGBA" if "A" in data.mode or data.mode == "P" else "RGB")
         return np.array(data)
@@ -115,6 +118,11 @@ def _to_hwc(pixels: np.ndarray, layout: str | None, mode: str | None) -> np.ndar
         raise ValueError(f"Image(mode={mode!r}) needs {MODES[mode]} channels, the image has {channels}")
     if min(pixels.shape[:2]) == 0:
         raise ValueError(f"Image(): an empty image (shape {pixels.shape}) cannot be stored")
+    if pixels.dtype.kind in "iu" and pixels.dtype not in (np.uint8, np.uint16):
+        low, high = int(pixels.min()), int(pixels.max())
+        if low < 0 or high > 255:
+            raise ValueError(f"Image(): integer pixels of dtype {pixels.dtype} must lie in 0..255, found "
+                             f"{low}..{high}; use uint16 for 16-bit images")
     return pixels
 
 
@@ -151,12 +159,7 @@ def _to_storable(pixels: np.ndarray) -> np.ndarray:
     """uint8/uint16 kept; bool to 0/255; floats in [0, 1] scaled; other ints checked."""
     if pixels.dtype == np.uint16:
         return np.ascontiguousarray(pixels)
-    if pixels.dtype.kind in "iu" and pixels.dtype != np.uint8:
-        low, high = int(pixels.min()), int(pixels.max())
-        if low < 0 or high > 255:
-            raise ValueError(f"Image(): integer pixels of dtype {pixels.dtype} must lie in 0..255, "
-                             f"found {low}..{high}")
-    return to_uint8(pixels, "Image()")
+    return to_uint8(pixels, "Image()")  # other integers were range-checked when logged
 
 
 def _default_mode(pixels: np.ndarray) -> str:
@@ -168,6 +171,8 @@ def _read_image_file(path: str | os.PathLike[str]) -> tuple[bytes, str]:
     for magic, suffix in _FILE_SUFFIXES.items():
         if data.startswith(magic):
             return data, suffix
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return data, ".webp"
     raise ValueError(f"Image(): {str(path)!r} is not a PNG, JPEG, GIF or WebP file")
 
 
@@ -178,6 +183,9 @@ def _check_masks(masks: dict[str, Any], shape: tuple[int, ...]) -> dict[str, Any
             raise TypeError(f"Image(masks=...): mask {name!r} must be a dict with 'mask_data' (a 2-D array "
                             "of class ids) and optional 'class_labels'")
         data = np.asarray(mask["mask_data"])
+        if data.dtype.kind not in "biu":
+            raise TypeError(f"Image(masks=...): mask {name!r} holds {data.dtype}; class ids must be integers "
+                            "(or bool)")
         if data.ndim != 2 or (shape and data.shape != tuple(shape[:2])):
             raise ValueError(f"Image(masks=...): mask {name!r} has shape {data.shape}; it must be 2-D and "
                              f"match the image's height and width {tuple(shape[:2])}")
@@ -200,6 +208,10 @@ def _check_boxes(boxes: dict[str, Any]) -> dict[str, Any]:
             if not {"minX", "maxX", "minY", "maxY"} <= set(pos) and not {"middle", "width", "height"} <= set(pos):
                 raise ValueError(f"Image(boxes=...): each box in {name!r} needs a 'position' with "
                                  "minX/maxX/minY/maxY or middle/width/height")
+            numbers = [float(x) for k, v in pos.items() for x in (v if k == "middle" else [v])]
+            numbers += [float(x) for x in (box.get("scores") or {}).values()]
+            if not all(np.isfinite(numbers)):
+                raise ValueError(f"Image(boxes=...): a box in {name!r} has a non-finite position or score")
             clean.append({"position": {k: (list(map(float, v)) if k == "middle" else float(v))
                                        for k, v in pos.items()},
                           "class_id": int(box.get("class_id", 0)),

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from nbtrack.codecs import decode_png, decode_wav
-from nbtrack.values._base import Encoded, Value
+from nbtrack.values._base import Encoded, Value, check_unicode
 
 MEDIA_KINDS = {"image": "image", "audio": "audio", "text": "text", "markdown": "text", "html": "text"}
 ACCEPTED = ("None, bool, int, float, str, numpy scalars, nbtrack.Image, nbtrack.Audio, "
@@ -160,6 +160,7 @@ def _check_columns(columns: Any) -> list[str]:
     for i, name in enumerate(names):
         if not isinstance(name, str):
             raise TypeError(f"Table(columns=...): column {i} is a {type(name).__name__} ({name!r}); names must be str")
+        check_unicode(name, f"Table(columns=...): column {i}")
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ValueError(f"Table(columns=...): column names must be unique; repeated: {duplicates}")
@@ -192,6 +193,8 @@ def plain_scalar(value: Any) -> Any:
 def _cell(value: Any, column: str, row: int) -> Any:
     """A cell as stored: a Python scalar or a value object; anything else is a TypeError."""
     scalar = plain_scalar(value)
+    if isinstance(scalar, str):
+        check_unicode(scalar, f"Table: the cell in column {column!r}, row {row}")
     if scalar is not NOT_SCALAR:
         return scalar
     if isinstance(value, Value) and value.KIND in MEDIA_KINDS:
@@ -260,7 +263,7 @@ def decode_table(json_bytes: bytes, read_file: Callable[[str], bytes]) -> tuple[
     return columns, rows
 
 
-def _decode_cell(cell: Any, read_file: Callable[[str], bytes]) -> Any:
+def _decode_cell(cell: Any, read_file: Callable[[str], bytes | None]) -> Any:
     if cell is None or isinstance(cell, (bool, int, float, str)):
         return cell
     if not isinstance(cell, dict) or not isinstance(cell.get("_media"), str):
@@ -274,6 +277,8 @@ def _decode_cell(cell: Any, read_file: Callable[[str], bytes]) -> Any:
     if kind is None or not isinstance(name, str) or not _CELL_FILE.fullmatch(name):
         raise ValueError(f"decode_table(): bad media cell {cell.get('_media')!r} with file {name!r}")
     data = read_file(name)
+    if data is None:  # the cell's file is missing or was refused: the cell reads as empty
+        return None
     if kind == "audio":
         return decode_wav(data)
     return decode_png(data) if name.endswith(".png") else data
