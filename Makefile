@@ -1,13 +1,13 @@
 # nbtrack developer tasks. Two commands on a fresh machine:
 #   make demo   records synthetic runs under ./nbruns and lists them
-#   make test   installs everything and runs the whole test suite
+#   make test   installs everything and runs the whole test suite (browser tests included: make test-e2e)
 PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 PIP     = $(PY) -m pip -q --disable-pip-version-check
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test install js lint test-python test-js test-wheel bench clean
+.PHONY: demo test install js lint test-python test-js test-wheel test-e2e browser bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,17 @@ lint: install
 	$(VENV)/bin/ruff check nbtrack tests benchmarks
 
 test-python: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not e2e"
+
+# Debian's Chromium for the browser tests (apt-get as root; never `playwright install`)
+browser:
+	bash scripts/install-browser.sh
+
+# Browser tests: JupyterLab driven by Playwright in /usr/bin/chromium. Outside CI a browser that cannot be
+# installed (not root) is tolerated here and the tests skip, saying why; with CI set it fails.
+test-e2e: install
+	bash scripts/install-browser.sh || [ -z "$$CI" ]
+	$(PY) -m pytest -q -m e2e tests/e2e
 
 test-js: js
 	npm --prefix js test
@@ -46,7 +56,7 @@ test-wheel: install
 	unzip -l dist/*.whl | grep -q "nbtrack/static/widget.js" || (echo "wheel lacks the JS bundle" && exit 1)
 	@echo "wheel carries nbtrack/static/widget.js"
 
-test: lint test-js test-wheel test-python
+test: lint test-js test-wheel test-e2e test-python
 
 bench: install
 	$(PIP) install -r benchmarks/requirements.txt

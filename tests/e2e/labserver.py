@@ -1,0 +1,204 @@
+"""A throw-away JupyterLab server for the browser tests.
+
+Everything Jupyter reads or writes (config, data, runtime, settings, workspaces, IPython) lives in one
+scratch folder, so a test run neither sees nor changes the developer's own Jupyter setup.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+KERNEL_NAME = "python3"  # the kernel every notebook asks for; ours (this interpreter) shadows any other
+
+# JupyterLab user settings that make runs deterministic and offline: no news feed, no update check, no
+# autosave (autosave would write outputs back into the notebook under test).
+USER_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+}
+# The same on the server side: never fetch the news feed, never ask PyPI for a newer JupyterLab.
+SERVER_CONFIG = {
+    "LabApp": {"news_url": None, "check_for_updates_class": "jupyterlab.NeverCheckForUpdate"},
+}
+
+
+def free_port() -> int:
+    """A port that was free a moment ago (bind to port 0 and let the kernel pick one)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LabServer:
+    """``jupyter lab`` on 127.0.0.1, a free port and a random token, sandboxed under ``scratch``."""
+
+    def __init__(self, scratch: Path, python: str = sys.executable):
+        self.scratch = scratch
+        self.python = python
+        self.root_dir = scratch / "root"
+        self.log_path = scratch / "jupyterlab.log"
+        self.token = secrets.token_hex(16)
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+        jhome = scratch / "jhome"
+        self.dirs = {
+            "JUPYTER_CONFIG_DIR": jhome / "config",
+            "JUPYTER_DATA_DIR": jhome / "data",
+            "JUPYTER_RUNTIME_DIR": jhome / "runtime",
+            "JUPYTERLAB_SETTINGS_DIR": jhome / "lab-settings",
+            "JUPYTERLAB_WORKSPACES_DIR": jhome / "lab-workspaces",
+            "IPYTHONDIR": jhome / "ipython",
+        }
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IPYTHON"))}
+        env.pop("NBTRACK_DIR", None)  # notebooks record where a user's would: ./nbruns beside the notebook
+        env.update({k: str(v) for k, v in self.dirs.items()})
+        # Our kernelspec in JUPYTER_DATA_DIR must win over the one ipykernel ships in sys.prefix.
+        env.update(JUPYTER_PREFER_ENV_PATH="0", PYTHONUNBUFFERED="1")
+        self.env = env
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- set-up ---------------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        for d in (*self.dirs.values(), self.root_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        settings_dir = self.dirs["JUPYTERLAB_SETTINGS_DIR"]
+        for plugin, value in USER_SETTINGS.items():
+            path = settings_dir / f"{plugin}.jupyterlab-settings"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(value))
+        (self.dirs["JUPYTER_CONFIG_DIR"] / "jupyter_server_config.json").write_text(json.dumps(SERVER_CONFIG))
+        # A kernelspec that runs exactly this interpreter (the one with nbtrack installed), whatever
+        # `python` on PATH is.
+        spec_dir = self.dirs["JUPYTER_DATA_DIR"] / "kernels" / KERNEL_NAME
+        spec_dir.mkdir(parents=True, exist_ok=True)
+        spec = {"argv": [self.python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (nbtrack e2e)", "language": "python",
+                "metadata": {"debugger": False}}
+        (spec_dir / "kernel.json").write_text(json.dumps(spec))
+
+    def start(self, timeout: float = 60, attempts: int = 3) -> None:
+        """Start the server and wait until ``/api/status`` answers; retries when the port was taken."""
+        for attempt in range(1, attempts + 1):
+            self.port = free_port()
+            cmd = [self.python, "-m", "jupyterlab", "--no-browser", "--allow-root",
+                   "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+                   f"--IdentityProvider.token={self.token}", "--ServerApp.password=",
+                   f"--ServerApp.root_dir={self.root_dir}", "--LabApp.expose_app_in_browser=True"]
+            with open(self.log_path, "a") as log:
+                log.write(f"=== attempt {attempt}: port {self.port}\n")
+                log.flush()
+                self.proc = subprocess.Popen(cmd, env=self.env, cwd=self.root_dir, stdin=subprocess.DEVNULL,
+                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    break  # exited: most likely the port was taken in between; try another one
+                try:
+                    self.api("GET", "/api/status", timeout=2)
+                    self._check_kernelspec()
+                    return
+                except (OSError, urllib.error.URLError):
+                    time.sleep(0.2)
+            else:
+                self.stop()
+                raise RuntimeError(f"jupyter lab did not answer within {timeout} s; log: {self.log_path}\n"
+                                   + self.log_tail())
+        raise RuntimeError(f"jupyter lab exited with {self.proc.returncode}; log: {self.log_path}\n"
+                           + self.log_tail())
+
+    def _check_kernelspec(self) -> None:
+        specs = self.api("GET", "/api/kernelspecs")["kernelspecs"]
+        argv = specs.get(KERNEL_NAME, {}).get("spec", {}).get("argv", [])
+        if not argv or argv[0] != self.python:
+            raise RuntimeError(f"kernelspec {KERNEL_NAME!r} runs {argv[:1]}, not {self.python}")
+
+    # -- REST -----------------------------------------------------------------------------------------
+    def api(self, method: str, path: str, timeout: float = 10):
+        req = urllib.request.Request(self.base_url + path, method=method,
+                                     headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            body = r.read()
+        return json.loads(body) if body else None
+
+    def delete_sessions(self) -> int:
+        """Shut every notebook session's kernel down (kernels outlive the browser tab)."""
+        sessions = self.api("GET", "/api/sessions")
+        for s in sessions:
+            self.api("DELETE", f"/api/sessions/{s['id']}")
+        return len(sessions)
+
+    def log_tail(self, n: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    # -- tear-down ------------------------------------------------------------------------------------
+    def stop(self) -> list[str]:
+        """Stop the server and every process it started (kernels run in their own sessions, so they are
+        found as descendants by PID, not by process group). Returns the processes that needed force;
+        raises if any survive."""
+        notes: list[str] = []
+        if self.proc is None:
+            return notes
+        try:
+            server = psutil.Process(self.proc.pid)
+            family = [server, *server.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            family = []
+        if self.proc.poll() is None:
+            try:
+                self.api("POST", "/api/shutdown", timeout=5)  # shuts the kernels down, then the server
+            except (OSError, urllib.error.URLError) as e:
+                notes.append(f"/api/shutdown failed: {e}")
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                notes.append("server ignored /api/shutdown")
+        self.proc.poll()  # reap
+        alive = [p for p in family if _alive(p)]
+        for sig in ("terminate", "kill"):
+            if not alive:
+                break
+            for p in alive:
+                notes.append(f"{sig} leftover pid {p.pid} ({_describe(p)})")
+                try:
+                    getattr(p, sig)()
+                except psutil.NoSuchProcess:
+                    pass
+            _, alive = psutil.wait_procs(alive, timeout=5)
+            alive = [p for p in alive if _alive(p)]
+        if self.proc.poll() is None:
+            self.proc.wait(timeout=5)
+        if alive:
+            raise RuntimeError(f"processes survived the JupyterLab shutdown: {[p.pid for p in alive]}")
+        return notes
+
+
+def _alive(p: psutil.Process) -> bool:
+    """Still running (is_running() also tells a reused PID apart) and not a zombie waiting to be reaped."""
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _describe(p: psutil.Process) -> str:
+    try:
+        return " ".join(p.cmdline()[:4])
+    except psutil.Error:
+        return "?"
