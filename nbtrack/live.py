@@ -38,7 +38,8 @@ class LiveFeed:
     critical = False
 
     def __init__(self, send: Send, run: str, max_rate: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 on_close: Callable[[], None] | None = None) -> None:
         if max_rate <= 0:
             raise ValueError(f"LiveFeed(max_rate=...) must be > 0 messages per second, got {max_rate}")
         self._send = send
@@ -50,6 +51,7 @@ class LiveFeed:
         self._lock = threading.Lock()
         self.seq = 0
         self.points_sent = 0
+        self._on_close = on_close
 
     def write(self, batch: ScalarBatch) -> None:
         """Keep the batch's points; send if the last message is older than the interval."""
@@ -65,7 +67,10 @@ class LiveFeed:
             self._flush_locked()
 
     def close(self) -> None:
+        """Send what is pending; called when the run finishes."""
         self.flush()
+        if self._on_close is not None:
+            self._on_close()
 
     def _flush_locked(self) -> None:
         if not self._pending:

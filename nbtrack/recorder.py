@@ -249,6 +249,12 @@ class Run:
         """
         self.summary.define(make_definition(name, summary, goal, step_metric, hidden))
 
+    def show(self, max_rate: float = 10.0) -> Any:
+        """A live view of this run for the cell output (``nbtrack.widget.Dashboard``)."""
+        from .widget import Dashboard
+
+        return Dashboard(self, max_rate=max_rate)
+
     # -- flushing and finishing --------------------------------------------------
     def flush(self) -> None:
         """Write everything logged so far to disk now."""

@@ -100,3 +100,22 @@ def test_a_failing_feed_never_stops_storage(logdir):
     assert run._writer.slots[1].pending_rows == 0  # nothing kept for a sink that cannot take it
     run.finish()  # best-effort sink: no RunWriteError
     assert len(nbtrack.open(logdir).run(run.id).scalars("x")) == 100
+
+
+def test_dashboard_snapshot_then_deltas_without_gaps_or_duplicates(logdir):
+    """run.show() after some steps: the snapshot holds them, deltas bring only what follows."""
+    from nbtrack._protocol import decode_append
+
+    run = nbtrack.init(flush_interval=0.05)
+    for step in range(300):
+        run.log({"a": float(step)})
+    dash = run.show()
+    snap = dash.snapshot
+    assert snap["seq"] == 0 and snap["series"][0]["key"] == "a"
+    received = [np.frombuffer(snap["series"][0]["values"])]
+    dash.send = lambda msg, buffers=None: received.append(decode_append(msg, buffers)[(run.id, "a")][1])
+    for step in range(300, 5000):
+        run.log({"a": float(step)})
+    run.finish()
+    np.testing.assert_array_equal(np.concatenate(received), np.arange(5000, dtype=float))
+    assert dash.status == "finished"

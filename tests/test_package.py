@@ -33,7 +33,7 @@ def test_import_needs_no_bundle_bokeh_pyarrow_or_frameworks(tmp_path):
                                     "nbtrack.values.audio", "nbtrack.values.text", "nbtrack.values.video",
                                     "nbtrack.values.table", "nbtrack.values.figure", "nbtrack.values.prcurve",
                                     "nbtrack.values.embedding", "nbtrack.codecs.png", "nbtrack.codecs.wav",
-                                    "nbtrack._protocol", "nbtrack.live"])
+                                    "nbtrack._protocol", "nbtrack.live", "nbtrack.widget"])
 def test_docstring_examples_run(module, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     mod = importlib.import_module(module)

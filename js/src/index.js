@@ -1,17 +1,40 @@
-// anywidget front end of nbtrack's live panel. For now: a header with the run's name and status.
+// anywidget front end of nbtrack's live dashboard.
+//
+// initialize() feeds the model's store (store.js) from the snapshot trait and from "append" messages,
+// before any view exists, so nothing sent early is lost. Each view renders from the store. For now a view
+// shows the run's name and status and, per series, how many points it holds and the last step and value;
+// the BokehJS charts are built on this data path next.
+
+import { storeFor } from "./store.js";
 
 /**
  * The part of anywidget's model interface this module uses (an HTML report's static host implements
  * the same methods).
  * @typedef {object} Model
- * @property {(name: string) => unknown} get
- * @property {(event: string, callback: () => void) => void} on
- * @property {(event: string, callback: () => void) => void} off
+ * @property {(name: string) => any} get
+ * @property {(event: string, callback: (...args: any[]) => void) => void} on
+ * @property {(event: string, callback: (...args: any[]) => void) => void} off
  */
 
 /** @param {unknown} value */
 function asText(value) {
   return value == null ? "" : String(value);
+}
+
+/** @param {Model} model */
+function storeOf(model) {
+  return storeFor(asText(model.get("_uid")) || "default");
+}
+
+/** @param {{ model: Model }} context */
+function initialize({ model }) {
+  const store = storeOf(model);
+  const snapshot = model.get("snapshot");
+  if (snapshot && Array.isArray(snapshot.series)) store.applySnapshot(snapshot);
+  model.on("change:snapshot", () => store.applySnapshot(model.get("snapshot")));
+  model.on("msg:custom", (/** @type {any} */ message, /** @type {DataView[]} */ buffers) => {
+    if (message && message.kind === "append") store.applyAppend(message, buffers);
+  });
 }
 
 /**
@@ -34,22 +57,59 @@ function createHeader(model) {
   return { header, update };
 }
 
-/** @param {{ model: Model }} _context */
-function initialize(_context) {}
+/** @param {import("./store.js").Store} store @param {HTMLTableSectionElement} body */
+function fillTable(store, body) {
+  const rows = [];
+  for (const series of store.series.values()) {
+    const { steps, values } = series.view();
+    const n = series.length;
+    const tr = document.createElement("tr");
+    tr.className = "nbtrack-series";
+    tr.dataset.key = series.key;
+    tr.dataset.points = String(n);
+    for (const text of [series.key, String(n), n ? String(steps[n - 1]) : "", n ? String(values[n - 1]) : ""]) {
+      const td = document.createElement("td");
+      td.textContent = text; // logged names are data: never parsed as HTML
+      tr.appendChild(td);
+    }
+    rows.push(tr);
+  }
+  body.replaceChildren(...rows);
+}
 
 /**
  * @param {{ model: Model, el: HTMLElement }} context
- * @returns {() => void} cleanup: removes the listeners and the header
+ * @returns {() => void} cleanup: removes the listeners and the elements
  */
 function render({ model, el }) {
+  const store = storeOf(model);
   const { header, update } = createHeader(model);
-  el.appendChild(header);
+  const table = document.createElement("table");
+  table.className = "nbtrack-summary";
+  const head = table.createTHead().insertRow();
+  for (const title of ["metric", "points", "last step", "last value"]) head.insertCell().textContent = title;
+  const body = table.createTBody();
+  el.append(header, table);
+  let scheduled = 0;
+  const redraw = () => {
+    if (scheduled) return; // at most one redraw per frame, however many messages arrive
+    scheduled = requestAnimationFrame(() => {
+      scheduled = 0;
+      fillTable(store, body);
+      el.dataset.seq = String(store.seq);
+    });
+  };
+  const unsubscribe = store.subscribe(redraw);
   model.on("change:run_name", update);
   model.on("change:status", update);
+  redraw();
   return () => {
+    unsubscribe();
+    if (scheduled) cancelAnimationFrame(scheduled);
     model.off("change:run_name", update);
     model.off("change:status", update);
     header.remove();
+    table.remove();
   };
 }
 

@@ -1,0 +1,66 @@
+"""The live data path in a real JupyterLab: snapshot for a late display, deltas during a loop, two views."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from labpage import START_RUN_ALL  # tests/e2e is on sys.path (conftest.py)
+
+pytestmark = pytest.mark.e2e
+
+ROW = "{'a': i * 1.0, 'b': -i * 1.0, 'c': 0.5, 'd': i * 0.25}"
+CELLS = [
+    "import time\nimport nbtrack\n"
+    "run = nbtrack.init(dir='runs', name='live', flush_interval=0.1)\n"
+    f"for i in range(1000):\n    run.log({ROW})",
+    "dash = run.show()  # displayed after 1,000 steps: the snapshot brings them\ndash",
+    f"for i in range(1000, 21000):\n    run.log({ROW})\n    if i % 50 == 0:\n        time.sleep(0.01)\nrun.flush()",
+    "dash  # a second view of the same dashboard",
+    "run.log({'late/tag': 7.0})  # a metric first logged at the end\nrun.finish()",
+]
+
+POINTS = """() => [...document.querySelectorAll('.nbtrack-summary')].map(t => Object.fromEntries(
+  [...t.querySelectorAll('tr.nbtrack-series')].map(r => [r.dataset.key,
+    {points: +r.dataset.points, last: [...r.cells].slice(2).map(c => c.textContent)}])))"""
+
+
+def _notebook(path):
+    cells = [{"cell_type": "code", "metadata": {}, "source": src, "outputs": [], "execution_count": None}
+             for src in CELLS]
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def test_dashboard_receives_every_point_live_and_late(lab, tmp_path):
+    lab.open_notebook(_notebook(tmp_path / "live_data_path.ipynb"))
+    lab.page.evaluate(START_RUN_ALL, lab.path)
+    seen_mid_loop = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:  # watch the first view while the loop cell runs
+        states = lab.cell_states()
+        views = lab.page.evaluate(POINTS)
+        if states[2]["state"] == "running" and views and "a" in views[0]:
+            seen_mid_loop.append(views[0]["a"]["points"])
+        if all(c["count"] is not None and c["state"] != "running" for c in states):
+            break
+        time.sleep(0.1)
+    lab.wait_all_executed(timeout=30)
+    assert lab.error_outputs() == []
+    assert any(1000 < n < 21000 for n in seen_mid_loop), f"no update seen during the loop: {seen_mid_loop[:20]}"
+
+    def final():
+        views = lab.page.evaluate(POINTS)
+        return len(views) == 2 and all(v.get("late/tag", {}).get("points") == 1 for v in views)
+
+    lab._poll(final, 30, lambda: f"views did not settle: {lab.page.evaluate(POINTS)}")
+    for view in lab.page.evaluate(POINTS):  # both views, identical and complete
+        for key, last_value in (("a", "20999"), ("b", "-20999"), ("c", "0.5"), ("d", "5249.75")):
+            assert view[key]["points"] == 21000, (key, view[key])
+            assert view[key]["last"] == ["20999", last_value]
+    statuses = lab.page.evaluate("() => [...document.querySelectorAll('.nbtrack-status')].map(e => e.textContent)")
+    assert statuses == ["finished", "finished"]
+    lab.screenshot("dashboard-data-path")
+    assert lab.page_errors == [] and lab.console_errors == []
+    assert lab.blocked_requests == []
