@@ -10,11 +10,13 @@ made, so ``import nbtrack`` needs neither anywidget nor the JS bundle.
 
 from __future__ import annotations
 
+import importlib.util
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anywidget
+import ipywidgets
 import numpy as np
 import traitlets
 
@@ -24,6 +26,34 @@ if TYPE_CHECKING:
     from .recorder import Run
 
 BUNDLE = Path(__file__).parent / "static" / "widget.js"
+
+
+def _bokehjs(name: str) -> str:
+    """A BokehJS file of the installed bokeh package (found without importing bokeh)."""
+    spec = importlib.util.find_spec("bokeh")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the live dashboard draws with BokehJS: pip install bokeh")
+    return (Path(spec.submodule_search_locations[0]) / "server" / "static" / "js" / name).read_text()
+
+
+class BokehLoader(anywidget.AnyWidget):
+    """Carries BokehJS to the page once per kernel; every dashboard references it.
+
+    Its model is created in the page even when it is never displayed, and its
+    ``initialize()`` injects the two scripts once per page (measured in
+    ``docs/dev/bokeh-loader-prototype``).
+    """
+
+    _esm = BUNDLE
+    bokeh_core = traitlets.Unicode("").tag(sync=True)
+    bokeh_api = traitlets.Unicode("").tag(sync=True)
+    _instance: BokehLoader | None = None
+
+    @classmethod
+    def instance(cls) -> BokehLoader:
+        if cls._instance is None or cls._instance.comm is None:
+            cls._instance = cls(bokeh_core=_bokehjs("bokeh.min.js"), bokeh_api=_bokehjs("bokeh-api.min.js"))
+        return cls._instance
 
 
 class Dashboard(anywidget.AnyWidget):
@@ -43,9 +73,11 @@ class Dashboard(anywidget.AnyWidget):
     run_name = traitlets.Unicode("").tag(sync=True)
     status = traitlets.Unicode("running").tag(sync=True)
     snapshot = traitlets.Dict().tag(sync=True)  # bytes values travel as binary buffers
+    loader = traitlets.Instance(BokehLoader).tag(sync=True, **ipywidgets.widget_serialization)
 
     def __init__(self, run: Run, max_rate: float = 10.0, **kwargs: Any) -> None:
-        super().__init__(_uid=uuid.uuid4().hex, run_name=run.name, status=run.status, **kwargs)
+        super().__init__(_uid=uuid.uuid4().hex, run_name=run.name, status=run.status,
+                         loader=BokehLoader.instance(), **kwargs)
         self._run = run
         self._feed = LiveFeed(self._send_append, run=run.id, max_rate=max_rate, on_close=self._run_finished)
         writer = run._writer

@@ -119,3 +119,15 @@ def test_dashboard_snapshot_then_deltas_without_gaps_or_duplicates(logdir):
     run.finish()
     np.testing.assert_array_equal(np.concatenate(received), np.arange(5000, dtype=float))
     assert dash.status == "finished"
+
+
+def test_dashboards_share_one_bokehjs_loader(logdir):
+    """BokehJS travels once per kernel, in the loader's state, not in every dashboard's."""
+    from nbtrack.widget import BokehLoader
+
+    run = nbtrack.init()
+    first, second = run.show(), run.show()
+    assert first.loader is second.loader is BokehLoader.instance()
+    assert "Bokeh" in first.loader.bokeh_core and len(first.loader.bokeh_core) > 500_000
+    assert first.loader.bokeh_api and "bokeh_core" not in first.trait_names()
+    run.finish()

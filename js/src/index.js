@@ -1,10 +1,12 @@
 // anywidget front end of nbtrack's live dashboard.
 //
 // initialize() feeds the model's store (store.js) from the snapshot trait and from "append" messages,
-// before any view exists, so nothing sent early is lost. Each view renders from the store. For now a view
-// shows the run's name and status and, per series, how many points it holds and the last step and value;
-// the BokehJS charts are built on this data path next.
+// before any view exists, so nothing sent early is lost. Each view renders from the store: the run's name
+// and status, a summary per series (points, last step, last value) and a BokehJS line chart per series.
+// The same bundle serves the BokehJS loader model, recognised by its bokeh_core trait.
 
+import { ensureBokeh, loaderOf } from "./bokeh.js";
+import { createCharts } from "./charts.js";
 import { storeFor } from "./store.js";
 
 /**
@@ -28,6 +30,10 @@ function storeOf(model) {
 
 /** @param {{ model: Model }} context */
 function initialize({ model }) {
+  if (typeof model.get("bokeh_core") === "string") {
+    ensureBokeh(model).catch(() => {}); // the loader: start injecting now; never await here (2 s limit)
+    return;
+  }
   const store = storeOf(model);
   const snapshot = model.get("snapshot");
   if (snapshot && Array.isArray(snapshot.series)) store.applySnapshot(snapshot);
@@ -89,7 +95,13 @@ function render({ model, el }) {
   const head = table.createTHead().insertRow();
   for (const title of ["metric", "points", "last step", "last value"]) head.insertCell().textContent = title;
   const body = table.createTBody();
-  el.append(header, table);
+  const chartBox = document.createElement("div");
+  chartBox.className = "nbtrack-charts";
+  chartBox.style.cssText = "display:flex;flex-wrap:wrap;gap:8px";
+  el.append(header, table, chartBox);
+  /** @type {ReturnType<typeof createCharts> | null} */
+  let charts = null;
+  let disposed = false;
   let scheduled = 0;
   const redraw = () => {
     if (scheduled) return; // at most one redraw per frame, however many messages arrive
@@ -97,19 +109,35 @@ function render({ model, el }) {
       scheduled = 0;
       fillTable(store, body);
       el.dataset.seq = String(store.seq);
+      charts?.update().catch(showError);
     });
   };
+  /** @param {unknown} error */
+  const showError = (error) => {
+    const line = document.createElement("div");
+    line.className = "nbtrack-error";
+    line.textContent = `nbtrack: ${error instanceof Error ? error.message : String(error)}`;
+    chartBox.replaceChildren(line);
+  };
+  loaderOf(model).then(ensureBokeh).then((Bokeh) => {
+    if (disposed) return;
+    charts = createCharts(Bokeh, store, chartBox);
+    redraw();
+  }).catch(showError);
   const unsubscribe = store.subscribe(redraw);
   model.on("change:run_name", update);
   model.on("change:status", update);
   redraw();
   return () => {
+    disposed = true;
+    charts?.dispose();
     unsubscribe();
     if (scheduled) cancelAnimationFrame(scheduled);
     model.off("change:run_name", update);
     model.off("change:status", update);
     header.remove();
     table.remove();
+    chartBox.remove();
   };
 }
 

@@ -26,6 +26,15 @@ POINTS = """() => [...document.querySelectorAll('.nbtrack-summary')].map(t => Ob
     {points: +r.dataset.points, last: [...r.cells].slice(2).map(c => c.textContent)}])))"""
 
 
+CHARTS = """() => ({
+  scripts: document.querySelectorAll('script[data-nbtrack-bokeh]').length,
+  boxes: [...document.querySelectorAll('.nbtrack-chart')].map(b => b.dataset.key),
+  sources: (window.Bokeh?.documents ?? []).flatMap(d => [...d.all_models]
+    .filter(m => m.data && m.data.x !== undefined)
+    .map(m => ({n: m.data.x.length, last: m.data.x[m.data.x.length - 1]}))),
+})"""
+
+
 def _notebook(path):
     cells = [{"cell_type": "code", "metadata": {}, "source": src, "outputs": [], "execution_count": None}
              for src in CELLS]
@@ -59,6 +68,16 @@ def test_dashboard_receives_every_point_live_and_late(lab, tmp_path):
         for key, last_value in (("a", "20999"), ("b", "-20999"), ("c", "0.5"), ("d", "5249.75")):
             assert view[key]["points"] == 21000, (key, view[key])
             assert view[key]["last"] == ["20999", last_value]
+    def charts_settled():
+        state = lab.page.evaluate(CHARTS)
+        return len(state["sources"]) == 20 and all(s["n"] > 0 for s in state["sources"])
+
+    lab._poll(charts_settled, 30, lambda: f"charts did not settle: {lab.page.evaluate(CHARTS)}")
+    charts = lab.page.evaluate(CHARTS)
+    assert charts["scripts"] == 2, "BokehJS (core + api) must be injected once per page"
+    assert sorted(charts["boxes"]) == sorted(["a", "b", "c", "d", "late/tag"] * 2)
+    for source in charts["sources"]:  # M4: at most 4 points per pixel column, the newest one kept
+        assert source["n"] <= 4 * 420 + 1 and source["last"] in (20999, 21000), source
     statuses = lab.page.evaluate("() => [...document.querySelectorAll('.nbtrack-status')].map(e => e.textContent)")
     assert statuses == ["finished", "finished"]
     lab.screenshot("dashboard-data-path")

@@ -1,0 +1,44 @@
+// Loading BokehJS once per page, from the installed bokeh package (never a CDN).
+//
+// The kernel has one small loader model (nbtrack.widget.BokehLoader) whose state holds bokeh.min.js and
+// bokeh-api.min.js; every dashboard references it. Whoever needs BokehJS first, the loader's initialize()
+// or a dashboard's render(), starts the injection; the promise on window makes it happen once per page.
+// Measured: docs/dev/bokeh-loader-prototype/README.md.
+
+/** @typedef {{ get: (name: string) => any, widget_manager?: any }} LoaderModel */
+
+const REF_PREFIX = "IPY_MODEL_";
+
+/**
+ * Inject BokehJS from the loader model's state, once per page; resolves to window.Bokeh.
+ * @param {LoaderModel} loader
+ * @returns {Promise<any>}
+ */
+export function ensureBokeh(loader) {
+  const root = /** @type {any} */ (globalThis);
+  root.__nbtrackBokeh ??= (async () => {
+    if (root.Bokeh?.Plotting) return root.Bokeh;
+    for (const trait of ["bokeh_core", "bokeh_api"]) { // core first: the api needs it
+      const script = document.createElement("script");
+      script.dataset.nbtrackBokeh = trait;
+      script.textContent = String(loader.get(trait) ?? "");
+      document.head.appendChild(script);
+    }
+    if (!root.Bokeh?.Plotting) throw new Error("nbtrack: BokehJS did not load (Bokeh.Plotting is missing)");
+    return root.Bokeh;
+  })();
+  return root.__nbtrackBokeh;
+}
+
+/**
+ * The loader model a dashboard references: ipywidgets sends the reference as "IPY_MODEL_<id>".
+ * @param {{ get: (name: string) => any, widget_manager?: any }} model
+ * @returns {Promise<LoaderModel>}
+ */
+export async function loaderOf(model) {
+  const ref = model.get("loader");
+  if (typeof ref === "string" && ref.startsWith(REF_PREFIX)) {
+    return model.widget_manager.get_model(ref.slice(REF_PREFIX.length));
+  }
+  return ref;
+}
