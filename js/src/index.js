@@ -63,6 +63,40 @@ function createHeader(model) {
   return { header, update };
 }
 
+/**
+ * The view's controls: a smoothing slider and a log-y switch. Plain DOM inputs, handled in the browser,
+ * so they work while the kernel is busy.
+ * @param {{ smoothing: number, logY: boolean }} settings
+ * @param {() => void} onSmoothing @param {() => void} onLogY
+ */
+function createControls(settings, onSmoothing, onLogY) {
+  const bar = document.createElement("div");
+  bar.className = "nbtrack-controls";
+  const slider = document.createElement("input");
+  Object.assign(slider, { type: "range", min: "0", max: "0.99", step: "0.01", value: String(settings.smoothing) });
+  slider.className = "nbtrack-smoothing";
+  const shown = document.createElement("span");
+  shown.textContent = settings.smoothing.toFixed(2);
+  slider.addEventListener("input", () => {
+    settings.smoothing = Math.min(0.99, Math.max(0, Number(slider.value)));
+    shown.textContent = settings.smoothing.toFixed(2);
+    onSmoothing();
+  });
+  const log = document.createElement("input");
+  log.type = "checkbox";
+  log.className = "nbtrack-log-y";
+  log.addEventListener("change", () => {
+    settings.logY = log.checked;
+    onLogY();
+  });
+  const smoothingLabel = document.createElement("label");
+  smoothingLabel.append("smoothing ", slider, " ", shown);
+  const logLabel = document.createElement("label");
+  logLabel.append(log, " log y");
+  bar.append(smoothingLabel, "  ", logLabel);
+  return bar;
+}
+
 /** @param {import("./store.js").Store} store @param {HTMLTableSectionElement} body */
 function fillTable(store, body) {
   const rows = [];
@@ -98,7 +132,16 @@ function render({ model, el }) {
   const chartBox = document.createElement("div");
   chartBox.className = "nbtrack-charts";
   chartBox.style.cssText = "display:flex;flex-wrap:wrap;gap:8px";
-  el.append(header, table, chartBox);
+  const settings = { smoothing: 0.6, logY: false };
+  /** @type {any} */
+  let Bokeh = null;
+  const controls = createControls(settings, () => redraw(), () => {
+    if (!Bokeh) return;
+    charts?.dispose(); // the y-axis type is fixed per figure: rebuild, disposing of the old documents
+    charts = createCharts(Bokeh, store, chartBox, settings);
+    redraw();
+  });
+  el.append(header, table, controls, chartBox);
   /** @type {ReturnType<typeof createCharts> | null} */
   let charts = null;
   let disposed = false;
@@ -119,9 +162,10 @@ function render({ model, el }) {
     line.textContent = `nbtrack: ${error instanceof Error ? error.message : String(error)}`;
     chartBox.replaceChildren(line);
   };
-  loaderOf(model).then(ensureBokeh).then((Bokeh) => {
+  loaderOf(model).then(ensureBokeh).then((loaded) => {
     if (disposed) return;
-    charts = createCharts(Bokeh, store, chartBox);
+    Bokeh = loaded;
+    charts = createCharts(Bokeh, store, chartBox, settings);
     redraw();
   }).catch(showError);
   const unsubscribe = store.subscribe(redraw);
@@ -137,6 +181,7 @@ function render({ model, el }) {
     model.off("change:status", update);
     header.remove();
     table.remove();
+    controls.remove();
     chartBox.remove();
   };
 }

@@ -16,7 +16,7 @@ CELLS = [
     "run = nbtrack.init(dir='runs', name='live', flush_interval=0.1)\n"
     f"for i in range(1000):\n    run.log({ROW})",
     "dash = run.show()  # displayed after 1,000 steps: the snapshot brings them\ndash",
-    f"for i in range(1000, 21000):\n    run.log({ROW})\n    if i % 50 == 0:\n        time.sleep(0.01)\nrun.flush()",
+    f"for i in range(1000, 21000):\n    run.log({ROW})\n    if i % 50 == 0:\n        time.sleep(0.02)\nrun.flush()",
     "dash  # a second view of the same dashboard",
     "run.log({'late/tag': 7.0})  # a metric first logged at the end\nrun.finish()",
 ]
@@ -42,9 +42,40 @@ def _notebook(path):
     return path
 
 
+CHART_A = """() => { const b = document.querySelector('.nbtrack-chart[data-key="a"]');
+  return b ? {...b.dataset} : null; }"""
+
+
+def _loop_running(lab) -> bool:
+    return lab.cell_states()[2]["state"] == "running"
+
+
+def _use_controls_while_the_loop_runs(lab) -> dict:
+    """Move the smoothing slider and switch log y in the first view while cell 2 still runs."""
+    lab._poll(lambda: _loop_running(lab) and lab.page.evaluate(CHART_A), 60, lambda: "loop or chart not started")
+    lab.page.locator(".nbtrack-smoothing").first.fill("0.95")
+    lab._poll(lambda: (lab.page.evaluate(CHART_A) or {}).get("smoothing") == "0.95", 10,
+              lambda: f"smoothing not applied: {lab.page.evaluate(CHART_A)}")
+    smoothed = lab.page.evaluate(CHART_A)
+    smoothing_while_running = _loop_running(lab)
+    lab.page.locator(".nbtrack-log-y").first.check()
+    lab._poll(lambda: (lab.page.evaluate(CHART_A) or {}).get("logY") == "true", 10,
+              lambda: f"log y not applied: {lab.page.evaluate(CHART_A)}")
+    log_while_running = _loop_running(lab)
+    log_scales = lab.page.evaluate("""() => (window.Bokeh?.documents ?? []).flatMap(d => [...d.all_models])
+        .filter(m => m.type === 'LogScale' || m.constructor?.__name__ === 'LogScale').length""")
+    return {"smoothed": smoothed, "smoothing_while_running": smoothing_while_running,
+            "log_while_running": log_while_running, "log_scales": log_scales}
+
+
 def test_dashboard_receives_every_point_live_and_late(lab, tmp_path):
     lab.open_notebook(_notebook(tmp_path / "live_data_path.ipynb"))
     lab.page.evaluate(START_RUN_ALL, lab.path)
+    controls = _use_controls_while_the_loop_runs(lab)
+    assert controls["smoothing_while_running"] and controls["log_while_running"], controls
+    smoothed = controls["smoothed"]  # an increasing series: the EMA lags behind the raw value
+    assert float(smoothed["smoothLast"]) < float(smoothed["rawLast"]), smoothed
+    assert controls["log_scales"] >= 4, controls  # the first view's charts of a, b, c, d have log y scales
     seen_mid_loop = []
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:  # watch the first view while the loop cell runs
@@ -70,7 +101,7 @@ def test_dashboard_receives_every_point_live_and_late(lab, tmp_path):
             assert view[key]["last"] == ["20999", last_value]
     def charts_settled():
         state = lab.page.evaluate(CHARTS)
-        return len(state["sources"]) == 20 and all(s["n"] > 0 for s in state["sources"])
+        return len(state["sources"]) == 30 and all(s["n"] > 0 for s in state["sources"])  # 10 charts x 3 lines
 
     lab._poll(charts_settled, 30, lambda: f"charts did not settle: {lab.page.evaluate(CHARTS)}")
     charts = lab.page.evaluate(CHARTS)
