@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 import traceback
 
-from _worker import Clock, children_peak_rss_kib, dir_bytes, offline_wandb_init, peak_rss_kib
+from _worker import Clock, dir_bytes, offline_wandb_init, resource_figures
 
 SEED = 20261123
 HIST_SIZE = 100_000
@@ -231,32 +230,13 @@ def do_write(tool: str, workload: str, n: int, workdir: str) -> dict:
     t1 = clock.now()
     finish()
     t2 = clock.now()
-    # children are still alive here (wandb-core lingers until interpreter exit)
-    child_rss, child_names = children_peak_rss_kib(clock) if tool == "wandb" else (0, [])
-    wall = t2[0] - t0[0]
-    proc_cpu = t2[2] - t0[2]
-    thread_cpu = t2[1] - t0[1]
-    child_cpu = t2[3] - t0[3]
     res = {
-        "tool": tool,
+        **resource_figures(tool, clock, t0, t1, t2),
         "workload": workload,
         "steps": n,
         **call_stats(times),
         "gen_s": gen_s,
-        "loop_s": t1[0] - t0[0],
-        "finish_s": t2[0] - t1[0],
-        "wall_s": wall,
-        "main_thread_cpu_s": thread_cpu,
-        "process_cpu_s": proc_cpu,
-        "child_cpu_s": child_cpu,
-        "bg_cpu_share": ((proc_cpu - thread_cpu) + child_cpu) / wall if wall > 0 else 0.0,
-        "maxrss_kib": peak_rss_kib(),
-        "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        "rss_before_loop_kib": clock.rss_at_loop_start,
-        "child_peak_rss_kib": child_rss,
-        "child_names": child_names,
     }
-    res["peak_rss_kib"] = res["maxrss_kib"] + child_rss
     key = DATA_DIR_KEYS.get(tool)
     res["disk_bytes"] = dir_bytes(meta[key]) if key and meta.get(key) else None
     meta.update(steps=n, workload=workload, tool=tool)

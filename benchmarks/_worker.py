@@ -337,9 +337,8 @@ DATA_DIR_KEYS = {
 }
 
 
-def do_write(tool: str, n: int, workdir: str) -> dict:
-    clock = Clock(with_children=(tool == "wandb"))
-    t0, t1, t2, meta = WRITERS[tool](n, workdir, clock)
+def resource_figures(tool: str, clock: Clock, t0, t1, t2) -> dict:
+    """Times, CPU shares and peak memory of one measured write (shared with _media_worker.py)."""
     # children are still alive here (wandb-core lingers until interpreter exit)
     child_rss, child_names = children_peak_rss_kib(clock) if tool == "wandb" else (0, [])
     wall = t2[0] - t0[0]
@@ -348,7 +347,6 @@ def do_write(tool: str, n: int, workdir: str) -> dict:
     child_cpu = t2[3] - t0[3]
     res = {
         "tool": tool,
-        "steps": n,
         "loop_s": t1[0] - t0[0],
         "finish_s": t2[0] - t1[0],
         "wall_s": wall,
@@ -363,6 +361,13 @@ def do_write(tool: str, n: int, workdir: str) -> dict:
         "child_names": child_names,
     }
     res["peak_rss_kib"] = res["maxrss_kib"] + child_rss
+    return res
+
+
+def do_write(tool: str, n: int, workdir: str) -> dict:
+    clock = Clock(with_children=(tool == "wandb"))
+    t0, t1, t2, meta = WRITERS[tool](n, workdir, clock)
+    res = {"steps": n, **resource_figures(tool, clock, t0, t1, t2)}
     if tool in DATA_DIR_KEYS:
         key = DATA_DIR_KEYS[tool]
         path = meta.get("path") if key is None else meta.get(key)
