@@ -51,20 +51,26 @@ class LiveFeed:
         self._lock = threading.Lock()
         self.seq = 0
         self.points_sent = 0
+        self.bytes_sent = 0
+        self.cpu_seconds = 0.0  # thread CPU time spent in this sink: the dashboard's kernel-side work
         self._on_close = on_close
 
     def write(self, batch: ScalarBatch) -> None:
         """Keep the batch's points; send if the last message is older than the interval."""
+        started = time.thread_time()
         with self._lock:
             for key, (steps, values, times) in _columns_with_times(batch).items():
                 self._pending.setdefault(key, []).append((steps, values, times))
             if self._clock() - self._last_sent >= self.interval:
                 self._flush_locked()
+            self.cpu_seconds += time.thread_time() - started
 
     def flush(self) -> None:
         """Send what is pending now, whatever the rate (at finish, or on a timer)."""
+        started = time.thread_time()
         with self._lock:
             self._flush_locked()
+            self.cpu_seconds += time.thread_time() - started
 
     def close(self) -> None:
         """Send what is pending; called when the run finishes."""
@@ -83,6 +89,7 @@ class LiveFeed:
         message, buffers = encode_append(self.seq, series)
         self._last_sent = self._clock()
         self.points_sent += sum(len(v[1]) for v in series.values())
+        self.bytes_sent += sum(b.nbytes for b in buffers)
         self._send(dict(message), buffers)
 
 

@@ -23,6 +23,22 @@ function asText(value) {
   return value == null ? "" : String(value);
 }
 
+/**
+ * Page-wide redraw timings (milliseconds per view redraw, the newest 5,000), read by benchmarks and tests.
+ * @param {number} ms @param {number} chartCount
+ */
+function recordRedraw(ms, chartCount) {
+  const root = /** @type {any} */ (globalThis);
+  const stats = (root.__nbtrackStats ??= { redraws: 0, redrawMs: [], charts: [] });
+  stats.redraws += 1;
+  stats.redrawMs.push(ms);
+  stats.charts.push(chartCount);
+  if (stats.redrawMs.length > 5000) {
+    stats.redrawMs.splice(0, 1000);
+    stats.charts.splice(0, 1000);
+  }
+}
+
 /** @param {Model} model */
 function storeOf(model) {
   return storeFor(asText(model.get("_uid")) || "default");
@@ -150,9 +166,10 @@ function render({ model, el }) {
     if (scheduled) return; // at most one redraw per frame, however many messages arrive
     scheduled = requestAnimationFrame(() => {
       scheduled = 0;
+      const started = performance.now();
       fillTable(store, body);
       el.dataset.seq = String(store.seq);
-      charts?.update().catch(showError);
+      charts?.update().then(() => recordRedraw(performance.now() - started, charts?.charts.size ?? 0), showError);
     });
   };
   /** @param {unknown} error */
