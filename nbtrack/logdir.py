@@ -105,6 +105,49 @@ class Logdir:
             frame[col] = pd.to_datetime(frame[col], unit="s", utc=True)
         return frame.sort_values("created", kind="stable").reset_index(drop=True)
 
+    def show(self, runs: Any = None, settings: dict[str, Any] | None = None) -> Any:
+        """A dashboard overlaying these runs' charts (one colour per run, a legend), for the cell output.
+
+        ``runs`` is a list of run ids or names, a single one, or None for every run (oldest
+        first). The output is static (it needs neither this kernel nor widget state, and
+        survives saving and sharing) and shows the runs as stored now; long series reach the
+        browser reduced to their first, last, minimum and maximum per bucket (spikes kept).
+
+        >>> import nbtrack, tempfile
+        >>> d = tempfile.mkdtemp()
+        >>> for lr in (0.1, 0.01):
+        ...     with nbtrack.init(dir=d, name=f"lr={lr}") as run:
+        ...         run.log({"loss": lr})
+        >>> nbtrack.open(d).show()
+        <nbtrack.StaticDashboard '2 runs': 2 series>
+        """
+        from ._snapshot import snapshot_of
+        from ._static import StaticDashboard
+
+        readers = self._chosen(runs)
+        for reader in readers:
+            reader.refresh_manifests()
+        name = readers[0].name if len(readers) == 1 else f"{len(readers)} runs"
+        statuses = sorted({r.status for r in readers})
+        config = readers[0].config if len(readers) == 1 else {}
+        return StaticDashboard(snapshot_of(readers), run_name=name, status=", ".join(statuses),
+                               config=config, settings=settings)
+
+    def _chosen(self, runs: Any) -> list[RunReader]:
+        if runs is None:
+            readers = self.readers()
+            for reader in readers:
+                reader.refresh_manifests()
+            return sorted(readers, key=lambda r: (r.created or 0.0, r.id))
+        if isinstance(runs, (str, RunReader)):
+            runs = [runs]
+        try:
+            chosen = list(runs)
+        except TypeError:
+            raise TypeError(f"Logdir.show(runs=...) takes run ids or names (a list, one, or None), "
+                            f"got {type(runs).__name__}") from None
+        return [r if isinstance(r, RunReader) else self.run(str(r)) for r in chosen]
+
     def __repr__(self) -> str:
         return f"<nbtrack.Logdir {str(self.path)!r}>"
 

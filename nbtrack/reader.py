@@ -457,5 +457,14 @@ class RunReader:
         tag = pa.DictionaryArray.from_arrays(pa.array(cols.tag, type=pa.int32()), names)
         return pa.table({"tag": tag, "step": cols.step, "wall_time": cols.time, "value": cols.value})
 
+    def show(self, settings: dict[str, Any] | None = None) -> Any:
+        """This run's dashboard as a static output (see :meth:`nbtrack.Logdir.show`)."""
+        from ._snapshot import snapshot_of
+        from ._static import StaticDashboard
+
+        self.refresh_manifests()
+        return StaticDashboard(snapshot_of([self]), run_name=self.name, status=self.status,
+                               config=self.config, settings=settings)
+
     def __repr__(self) -> str:
         return f"<nbtrack.RunReader {self.name!r} id={self.id} ({self.status}) at {self.path}>"

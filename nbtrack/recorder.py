@@ -12,6 +12,7 @@ import socket
 import sys
 import time
 import warnings
+import weakref
 from array import array
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,7 @@ class Run:
         self._notes: str | None = identity.get("notes")
         self._step = start_step
         self._finished = False
+        self._dashboards: weakref.WeakSet[Any] = weakref.WeakSet()
         self._status = "running"
         self._exit_code: int | None = None
         self._known_keys: set[str] = set()
@@ -250,10 +252,45 @@ class Run:
         self.summary.define(make_definition(name, summary, goal, step_metric, hidden))
 
     def show(self, max_rate: float = 10.0) -> Any:
-        """A live view of this run for the cell output (``nbtrack.widget.Dashboard``)."""
+        """This run's dashboard for the cell output.
+
+        While the run is live: a ``nbtrack.widget.Dashboard`` that updates as ``log()`` is
+        called, and turns into a static output (no kernel or widget state needed) when the
+        run finishes. For a finished run: that static output (``StaticDashboard``) at once.
+        """
+        if self._finished:
+            return self._static_dashboard()
         from .widget import Dashboard
 
-        return Dashboard(self, max_rate=max_rate)
+        dashboard = Dashboard(self, max_rate=max_rate)
+        self._dashboards.add(dashboard)
+        return dashboard
+
+    def _static_dashboard(self) -> Any:
+        from ._snapshot import snapshot_of
+        from ._static import StaticDashboard
+        from .reader import RunReader
+
+        readers = [RunReader(self.dir)] if self.dir is not None else []
+        snapshot = snapshot_of(readers)
+        snapshot["runs"] = [{"id": self.id, "name": self.name}]
+        return StaticDashboard(snapshot, run_name=self.name, status=self.status, config=self.config.as_dict())
+
+    def _ipython_display_(self) -> None:
+        """A run shown as a cell's result draws its dashboard."""
+        from IPython.display import display
+
+        display(self.show())
+
+    def _finalize_dashboards(self) -> None:
+        """Replace the live dashboards' outputs by static ones; never lets a display problem fail finish()."""
+        for dashboard in list(self._dashboards):
+            try:
+                dashboard._finalize()
+            except Exception as error:  # the run is finished and stored either way
+                warnings.warn(f"nbtrack: could not replace the live dashboard by its static output: {error!r}",
+                              RuntimeWarning, stacklevel=3)
+        self._dashboards.clear()
 
     # -- flushing and finishing --------------------------------------------------
     def flush(self) -> None:
@@ -282,6 +319,8 @@ class Run:
         if not self._writer.alive:  # never started (disabled) or forked child
             self._writer.flush(final=True)
         problems = self._writer.close()
+        if self._dashboards:
+            self._finalize_dashboards()
         if problems:
             self._errors = problems
             self._writer.state_dirty = True

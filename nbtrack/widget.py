@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import anywidget
 import ipywidgets
-import numpy as np
 import traitlets
 
+from ._snapshot import snapshot_of
+from ._static import StaticDashboard, _json_safe
 from .live import LiveFeed
 
 if TYPE_CHECKING:
@@ -59,6 +60,10 @@ class BokehLoader(anywidget.AnyWidget):
 class Dashboard(anywidget.AnyWidget):
     """A run's live view. Make one with ``run.show()``.
 
+    While the run is live its output is this widget. When the run finishes (``run.finish()``
+    in the kernel), every place it was displayed is replaced by a static output that needs
+    neither the kernel nor widget state (``_static.py``), drawn with the view's last settings.
+
     >>> import nbtrack, tempfile
     >>> run = nbtrack.init(dir=tempfile.mkdtemp())
     >>> run.log({"loss": 1.0})
@@ -72,13 +77,16 @@ class Dashboard(anywidget.AnyWidget):
     _uid = traitlets.Unicode("").tag(sync=True)
     run_name = traitlets.Unicode("").tag(sync=True)
     status = traitlets.Unicode("running").tag(sync=True)
+    config = traitlets.Dict().tag(sync=True)
+    settings = traitlets.Dict().tag(sync=True)  # the view's controls, written by the browser
     snapshot = traitlets.Dict().tag(sync=True)  # bytes values travel as binary buffers
     loader = traitlets.Instance(BokehLoader).tag(sync=True, **ipywidgets.widget_serialization)
 
     def __init__(self, run: Run, max_rate: float = 10.0, **kwargs: Any) -> None:
         super().__init__(_uid=uuid.uuid4().hex, run_name=run.name, status=run.status,
-                         loader=BokehLoader.instance(), **kwargs)
+                         config=_json_safe(run.config.as_dict()), loader=BokehLoader.instance(), **kwargs)
         self._run = run
+        self._display_ids: list[str] = []
         self._feed = LiveFeed(self._send_append, run=run.id, max_rate=max_rate, on_close=self._run_finished)
         writer = run._writer
         with writer._lock:  # no flush can run between the snapshot and attaching the feed
@@ -92,6 +100,33 @@ class Dashboard(anywidget.AnyWidget):
     def _run_finished(self) -> None:
         self.status = self._run.status
 
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        """Display with a display id of its own, so that finishing the run can replace this output."""
+        from IPython.display import display
+
+        display_id = uuid.uuid4().hex
+        self._display_ids.append(display_id)
+        bundle = self._repr_mimebundle_(**kwargs)
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        display(data, metadata=metadata, raw=True, display_id=display_id)
+
+    def static(self) -> StaticDashboard:
+        """This dashboard's data, from the run's files, as a static output (see ``_static.py``)."""
+        snapshot = _snapshot_of(self._run, seq=self._feed.seq)
+        return StaticDashboard(snapshot, run_name=self.run_name, status=self._run.status,
+                               config=self.config, settings=self.settings)
+
+    def _finalize(self) -> None:
+        """Replace every displayed view by the static output, then let the widget go."""
+        if not self._display_ids:
+            return
+        from IPython.display import update_display
+
+        bundle = self.static().bundle()
+        for display_id in self._display_ids:
+            update_display(bundle, raw=True, display_id=display_id)
+        self._display_ids.clear()
+
     def close(self) -> None:
         self._run._writer.remove_sink(self._feed)
         super().close()
@@ -99,16 +134,10 @@ class Dashboard(anywidget.AnyWidget):
 
 def _snapshot_of(run: Run, seq: int) -> dict[str, Any]:
     """Everything the run has stored, per series, as bytes (moved into binary buffers)."""
-    series = []
-    if run.dir is not None:
-        from .reader import RunReader
+    if run.dir is None:
+        return {"seq": seq, "runs": [{"id": run.id, "name": run.name}], "series": []}
+    from .reader import RunReader
 
-        reader = RunReader(run.dir)
-        cols, names = reader._columns(), reader.scalar_tags()
-        for tag_id, key in enumerate(names):
-            rows = np.flatnonzero(cols.tag == tag_id)
-            series.append({"run": run.id, "key": key,
-                           "steps": cols.step[rows].astype(np.float64).tobytes(),
-                           "values": cols.value[rows].astype(np.float64).tobytes(),
-                           "times": cols.time[rows].astype(np.float64).tobytes()})
-    return {"seq": seq, "series": series}
+    snapshot = snapshot_of([RunReader(run.dir)], seq=seq)
+    snapshot["runs"] = [{"id": run.id, "name": run.name}]
+    return snapshot

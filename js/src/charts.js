@@ -1,107 +1,196 @@
-// One BokehJS line chart per metric, redrawn from the store, entirely in the browser (the kernel may be
-// busy in a training loop). Smoothing is the TensorBoard-compatible debiased EMA on the full-resolution
-// data; the raw line stays faint behind. Both lines are then M4-downsampled to the chart's width, so a
-// chart never draws more than about 4 points per pixel column and keeps every spike and the newest point.
+// One BokehJS chart per tag, one coloured line set per run, grouped by tag prefix and redrawn from the store
+// entirely in the browser (the kernel may be busy in a training loop). Smoothing is the TensorBoard-compatible
+// debiased EMA on the full-resolution data; the raw line stays faint behind. Both are M4-downsampled to the
+// chart's width over the visible x range, so a chart never draws more than about 4 points per pixel column,
+// keeps every spike and the newest point, and shows full detail when zoomed in. NaN and ±Inf points are
+// marked at the chart's edges. The y extent is computed here (constant series get a sensible span; "ignore
+// outliers" clips to the 5th-95th percentile), and Bokeh's own range tools zoom and pan within it.
 
-import { m4 } from "./downsample.js";
-import { smoothEMA } from "./smoothing.js";
+import { lineData, yExtent } from "./lines.js";
 
 const WIDTH = 420;
-const HEIGHT = 200;
+const HEIGHT = 220;
 const MARK_ALL_BELOW = 100; // short series: a marker on every point (one point draws no line)
+const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+  "#bcbd22", "#17becf"];
+const X_LABELS = { step: "step", relative: "relative time (s)", wall: "wall time" };
 
-/** @typedef {{ smoothing: number, logY: boolean }} Settings */
-/** @typedef {{ figure: any, raw: any, smooth: any, marks: any, box: HTMLElement }} Chart */
+/** @typedef {"step" | "relative" | "wall"} XAxis */
+/** @typedef {{ smoothing: number, logY: boolean, xAxis: XAxis, ignoreOutliers: boolean }} Settings */
+/** @typedef {{ raw: any, smooth: any, marks: any, bad: any, smoothRenderer: any }} RunLines */
+/**
+ * @typedef {{ figure: any, box: HTMLElement, note: HTMLElement, hover: any, extent: any,
+ *   lines: Map<string, RunLines>, view: any }} Chart
+ */
+
+/** A run's colour: fixed by the order in which the dashboard first saw the run. @param {number} index */
+export function runColor(index) {
+  return PALETTE[((index % PALETTE.length) + PALETTE.length) % PALETTE.length];
+}
+
+/** The group a tag is shown in: the text before its first "/" ("" for none). @param {string} key */
+export function groupOf(key) {
+  const slash = key.indexOf("/");
+  return slash > 0 ? key.slice(0, slash) : "";
+}
 
 /**
- * Charts for every series of `store` inside `container`, created as series appear. A y-axis type is
- * fixed when a figure is made, so changing `logY` means disposing of these charts and making new ones.
+ * Charts for every scalar tag of `store` inside `container`, created as tags appear. Axis types are fixed
+ * when a figure is made, so changing `logY` or `xAxis` means disposing of these charts and making new ones.
  * @param {any} Bokeh @param {import("./store.js").Store} store @param {HTMLElement} container
  * @param {Settings} settings
  */
 export function createCharts(Bokeh, store, container, settings) {
   /** @type {Map<string, Chart>} */
   const charts = new Map();
-  /** @type {any[]} */
-  const views = [];
+  /** @type {Map<string, HTMLElement>} */
+  const groups = new Map();
 
-  /** @param {import("./store.js").Series} series */
-  async function chartFor(series) {
-    const id = `${series.run}\u0000${series.key}`;
-    let chart = charts.get(id);
+  /** @param {string} key */
+  function groupBox(key) {
+    const name = groupOf(key);
+    let box = groups.get(name);
+    if (box) return box;
+    const section = document.createElement("section");
+    section.className = "nbtrack-group";
+    section.dataset.group = name;
+    if (name) {
+      const title = document.createElement("div");
+      title.className = "nbtrack-group-title";
+      title.textContent = name; // a logged name is data: never parsed as HTML
+      section.appendChild(title);
+    }
+    box = document.createElement("div");
+    box.className = "nbtrack-group-charts";
+    section.appendChild(box);
+    const after = [...groups.keys()].sort().find((other) => other > name);
+    container.insertBefore(section, after === undefined ? null : groups.get(after)?.parentElement ?? null);
+    groups.set(name, box);
+    return box;
+  }
+
+  /** @param {string} key */
+  async function chartFor(key) {
+    let chart = charts.get(key);
     if (chart) return chart;
     const box = document.createElement("div");
     box.className = "nbtrack-chart";
-    box.dataset.key = series.key;
-    container.appendChild(box);
-    const { raw, smooth } = lines(series, settings.smoothing);
-    const figure = Bokeh.Plotting.figure({
-      width: WIDTH, height: HEIGHT, title: series.key, // a title is drawn as text, never parsed as HTML
-      tools: "pan,wheel_zoom,box_zoom,reset", x_axis_label: "step",
-      y_axis_type: settings.logY ? "log" : "linear",
-    });
-    chart = {
-      figure, box,
-      raw: new Bokeh.ColumnDataSource({ data: raw }),
-      smooth: new Bokeh.ColumnDataSource({ data: smooth }),
-      marks: new Bokeh.ColumnDataSource({ data: markers(smooth) }),
-    };
-    figure.line({ field: "x" }, { field: "y" }, { source: chart.raw, line_width: 1, line_alpha: 0.25 });
-    figure.line({ field: "x" }, { field: "y" }, { source: chart.smooth, line_width: 1.5 });
-    figure.scatter({ field: "x" }, { field: "y" }, { source: chart.marks, size: 5 });
-    charts.set(id, chart);
-    views.push(await Bokeh.Plotting.show(figure, box));
+    box.dataset.key = key;
+    const note = document.createElement("div");
+    note.className = "nbtrack-chart-note";
+    groupBox(key).appendChild(box);
+    const figure = makeFigure(Bokeh, key, settings);
+    const extent = new Bokeh.ColumnDataSource({ data: { x: [0, 1], y: [0, 1] } });
+    const extentRenderer = figure.scatter({ field: "x" }, { field: "y" }, { source: extent, alpha: 0 });
+    figure.y_range.renderers = [extentRenderer]; // the y extent is ours (outliers, constant series)
+    const hover = new Bokeh.HoverTool({ mode: "vline", renderers: [], tooltips: TOOLTIPS, formatters: FORMATTERS });
+    figure.add_tools(hover);
+    chart = { figure, box, note, hover, extent, lines: new Map(), view: null };
+    charts.set(key, chart);
+    fill(chart, key);
+    chart.view = await Bokeh.Plotting.show(figure, box);
+    box.appendChild(note);
+    figure.x_range.change.connect(() => zoomed(chart, key));
     return chart;
   }
 
+  /** @param {Chart} chart @param {import("./store.js").Series} series */
+  function linesFor(chart, series) {
+    let lines = chart.lines.get(series.run);
+    if (lines) return lines;
+    const run = store.runInfo(series.run);
+    const color = runColor(run.index);
+    const source = () => new Bokeh.ColumnDataSource({ data: { x: [], y: [] } });
+    lines = { raw: source(), smooth: source(), marks: source(), bad: source(), smoothRenderer: null };
+    const xy = [{ field: "x" }, { field: "y" }];
+    chart.figure.line(...xy, { source: lines.raw, color, line_width: 1, line_alpha: 0.25 });
+    // no in-chart legend (it covers the lines): the header lists the runs with their colour swatches
+    lines.smoothRenderer = chart.figure.line(...xy, { source: lines.smooth, color, line_width: 1.75 });
+    chart.figure.scatter(...xy, { source: lines.marks, color, size: 5 });
+    chart.figure.scatter(...xy, { source: lines.bad, color: "#d62728", marker: "x", size: 9, line_width: 2 });
+    chart.hover.renderers = [...chart.hover.renderers, lines.smoothRenderer];
+    chart.lines.set(series.run, lines);
+    return lines;
+  }
+
+  /** Redraw one chart from the store, over the visible x range when the user has zoomed.
+   * @param {Chart} chart @param {string} key */
+  function fill(chart, key) {
+    const range = chart.figure.x_range;
+    /** @type {[number, number] | null} */
+    const visible = range.have_updated_interactively ? [range.start, range.end] : null;
+    const members = [...store.series.values()].filter((s) => s.key === key);
+    const drawn = members.map((series) => ({
+      series, data: lineData(series.view(), settings, WIDTH, visible, store.runInfo(series.run).name),
+    }));
+    const [lo, hi] = yExtent(drawn.map((d) => d.data), settings);
+    const xs = drawn.flatMap((d) => [d.data.x0, d.data.x1]).filter(Number.isFinite);
+    chart.extent.data = { x: xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1], y: [lo, hi] };
+    let points = 0;
+    for (const { series, data } of drawn) {
+      const lines = linesFor(chart, series);
+      lines.raw.data = data.raw;
+      lines.smooth.data = data.smooth;
+      lines.marks.data = data.raw.x.length < MARK_ALL_BELOW && series.length < MARK_ALL_BELOW ? data.smooth : data.newest;
+      lines.bad.data = data.badPoints(lo, hi);
+      points += series.length;
+    }
+    const nonPositive = settings.logY && drawn.some((d) => d.data.minRaw <= 0);
+    chart.note.textContent = nonPositive ? "values ≤ 0 are not drawn on a log axis" : "";
+    const first = drawn[0]?.data;
+    Object.assign(chart.box.dataset, { // what is drawn, readable by tests and tools
+      smoothing: settings.smoothing.toFixed(2), logY: String(settings.logY), xAxis: settings.xAxis,
+      points: String(points), runs: String(drawn.length), drawn: String(first?.raw.x.length ?? 0),
+      rawLast: String(first?.raw.y[first.raw.y.length - 1] ?? ""),
+      smoothLast: String(first?.smooth.y[first.smooth.y.length - 1] ?? ""),
+      yLow: String(lo), yHigh: String(hi), nonFinite: String(drawn.reduce((n, d) => n + d.data.bad.length, 0)),
+    });
+  }
+
+  let zoomPending = 0;
+  /** After a zoom or pan by the user, redraw that chart at the detail of the new range (once per frame).
+   * @param {Chart} chart @param {string} key */
+  function zoomed(chart, key) {
+    if (!chart.figure.x_range.have_updated_interactively || zoomPending) return;
+    zoomPending = requestAnimationFrame(() => {
+      zoomPending = 0;
+      fill(chart, key);
+    });
+  }
+
   async function update() {
-    for (const series of store.series.values()) {
-      const chart = await chartFor(series);
-      const { raw, smooth } = lines(series, settings.smoothing);
-      chart.raw.data = raw;
-      chart.smooth.data = smooth;
-      chart.marks.data = markers(smooth);
-      Object.assign(chart.box.dataset, { // what is drawn, readable by tests and tools
-        smoothing: settings.smoothing.toFixed(2), logY: String(settings.logY), points: String(series.length),
-        rawLast: String(raw.y[raw.y.length - 1] ?? ""), smoothLast: String(smooth.y[smooth.y.length - 1] ?? ""),
-      });
+    const keys = new Set([...store.series.values()].map((s) => s.key));
+    for (const key of keys) {
+      const fresh = !charts.has(key);
+      const chart = await chartFor(key);
+      if (!fresh) fill(chart, key);
     }
   }
 
   /** Remove the views and clear their BokehJS documents (rebuilding without this leaks documents). */
   function dispose() {
-    for (const view of views.flat()) {
-      const doc = view?.model?.document;
-      view?.remove?.();
+    for (const chart of charts.values()) {
+      const doc = chart.view?.model?.document;
+      chart.view?.remove?.();
       doc?.clear?.();
     }
-    for (const chart of charts.values()) chart.box.remove();
+    for (const box of groups.values()) box.parentElement?.remove();
     charts.clear();
+    groups.clear();
   }
 
   return { update, dispose, charts };
 }
 
-/**
- * The raw and smoothed lines of a series, each reduced to the chart's width.
- * @param {import("./store.js").Series} series @param {number} weight
- */
-function lines(series, weight) {
-  const { steps, values } = series.view();
-  if (!steps.length) {
-    const empty = { x: new Float64Array(0), y: new Float64Array(0) };
-    return { raw: empty, smooth: empty };
-  }
-  const [x0, x1] = [steps[0], steps[steps.length - 1]];
-  const raw = m4(steps, values, x0, x1, WIDTH);
-  const smoothed = weight > 0 ? smoothEMA(values, weight) : values;
-  const smooth = weight > 0 ? m4(steps, smoothed, x0, x1, WIDTH) : raw;
-  return { raw: { x: raw.x, y: raw.y }, smooth: { x: smooth.x, y: smooth.y } };
-}
+const TOOLTIPS = [["run", "@run"], ["step", "@step"], ["value", "@value{%.6g}"], ["smoothed", "@smoothed{%.6g}"]];
+const FORMATTERS = { "@value": "printf", "@smoothed": "printf" };
 
-/** Markers: every point of a short series, else the newest point only.
- * @param {{ x: Float64Array, y: Float64Array }} data */
-function markers({ x, y }) {
-  if (x.length < MARK_ALL_BELOW) return { x, y };
-  return { x: x.subarray(x.length - 1), y: y.subarray(y.length - 1) };
+/** @param {any} Bokeh @param {string} key @param {Settings} settings */
+function makeFigure(Bokeh, key, settings) {
+  return Bokeh.Plotting.figure({
+    width: WIDTH, height: HEIGHT, title: key, // drawn as canvas text, never parsed as HTML
+    tools: "pan,wheel_zoom,box_zoom,reset,save", active_scroll: null, toolbar_location: "right",
+    x_axis_label: X_LABELS[settings.xAxis], x_axis_type: settings.xAxis === "wall" ? "datetime" : "linear",
+    y_axis_type: settings.logY ? "log" : "linear", min_border_left: 50,
+  });
 }

@@ -1,27 +1,28 @@
 // anywidget front end of nbtrack's live dashboard.
 //
 // initialize() feeds the model's store (store.js) from the snapshot trait and from "append" messages,
-// before any view exists, so nothing sent early is lost. Each view renders from the store: the run's name
-// and status, a summary per series (points, last step, last value) and a BokehJS line chart per series.
-// The same bundle serves the BokehJS loader model, recognised by its bokeh_core trait.
+// before any view exists, so nothing sent early is lost. Each view renders from the store: the runs' names
+// and status, their config, a summary per series and a BokehJS chart per tag (charts.js), with controls
+// that work in the browser alone. The same module renders a finished run's static output and an HTML
+// report, given a small host object with the same model interface (static.js). The same bundle also serves
+// the BokehJS loader model, recognised by its bokeh_core trait.
 
 import { ensureBokeh, loaderOf } from "./bokeh.js";
 import { createCharts } from "./charts.js";
+import { createControls, DEFAULT_SETTINGS } from "./controls.js";
+import { createHeader, fillSummary, injectStyle } from "./panels.js";
+import { renderStaticWith } from "./static.js";
 import { storeFor } from "./store.js";
 
 /**
- * The part of anywidget's model interface this module uses (an HTML report's static host implements
- * the same methods).
+ * The part of anywidget's model interface this module uses (static.js implements it without a kernel).
  * @typedef {object} Model
  * @property {(name: string) => any} get
+ * @property {(name: string, value: any) => void} [set]
+ * @property {() => void} [save_changes]
  * @property {(event: string, callback: (...args: any[]) => void) => void} on
  * @property {(event: string, callback: (...args: any[]) => void) => void} off
  */
-
-/** @param {unknown} value */
-function asText(value) {
-  return value == null ? "" : String(value);
-}
 
 /**
  * Page-wide redraw timings (milliseconds per view redraw, the newest 5,000), read by benchmarks and tests.
@@ -41,7 +42,8 @@ function recordRedraw(ms, chartCount) {
 
 /** @param {Model} model */
 function storeOf(model) {
-  return storeFor(asText(model.get("_uid")) || "default");
+  const uid = model.get("_uid");
+  return storeFor(uid == null || uid === "" ? "default" : String(uid));
 }
 
 /** @param {{ model: Model }} context */
@@ -60,77 +62,22 @@ function initialize({ model }) {
 }
 
 /**
- * Build the header element; the returned `update` copies the traits into it (as text, never as HTML).
+ * The view's settings: the model's (a finished run's static output starts from the live view's), else
+ * the defaults. Changes are written back to the model, so the static output keeps them.
  * @param {Model} model
  */
-function createHeader(model) {
-  const header = document.createElement("div");
-  header.className = "nbtrack-header";
-  const name = document.createElement("span");
-  name.className = "nbtrack-run-name";
-  const status = document.createElement("span");
-  status.className = "nbtrack-status";
-  header.append(name, " ", status);
-  const update = () => {
-    name.textContent = asText(model.get("run_name"));
-    status.textContent = asText(model.get("status"));
-  };
-  update();
-  return { header, update };
-}
-
-/**
- * The view's controls: a smoothing slider and a log-y switch. Plain DOM inputs, handled in the browser,
- * so they work while the kernel is busy.
- * @param {{ smoothing: number, logY: boolean }} settings
- * @param {() => void} onSmoothing @param {() => void} onLogY
- */
-function createControls(settings, onSmoothing, onLogY) {
-  const bar = document.createElement("div");
-  bar.className = "nbtrack-controls";
-  const slider = document.createElement("input");
-  Object.assign(slider, { type: "range", min: "0", max: "0.99", step: "0.01", value: String(settings.smoothing) });
-  slider.className = "nbtrack-smoothing";
-  const shown = document.createElement("span");
-  shown.textContent = settings.smoothing.toFixed(2);
-  slider.addEventListener("input", () => {
-    settings.smoothing = Math.min(0.99, Math.max(0, Number(slider.value)));
-    shown.textContent = settings.smoothing.toFixed(2);
-    onSmoothing();
-  });
-  const log = document.createElement("input");
-  log.type = "checkbox";
-  log.className = "nbtrack-log-y";
-  log.addEventListener("change", () => {
-    settings.logY = log.checked;
-    onLogY();
-  });
-  const smoothingLabel = document.createElement("label");
-  smoothingLabel.append("smoothing ", slider, " ", shown);
-  const logLabel = document.createElement("label");
-  logLabel.append(log, " log y");
-  bar.append(smoothingLabel, "  ", logLabel);
-  return bar;
-}
-
-/** @param {import("./store.js").Store} store @param {HTMLTableSectionElement} body */
-function fillTable(store, body) {
-  const rows = [];
-  for (const series of store.series.values()) {
-    const { steps, values } = series.view();
-    const n = series.length;
-    const tr = document.createElement("tr");
-    tr.className = "nbtrack-series";
-    tr.dataset.key = series.key;
-    tr.dataset.points = String(n);
-    for (const text of [series.key, String(n), n ? String(steps[n - 1]) : "", n ? String(values[n - 1]) : ""]) {
-      const td = document.createElement("td");
-      td.textContent = text; // logged names are data: never parsed as HTML
-      tr.appendChild(td);
+function settingsOf(model) {
+  const saved = model.get("settings");
+  const settings = { ...DEFAULT_SETTINGS, ...(saved && typeof saved === "object" ? saved : {}) };
+  const save = () => {
+    try {
+      model.set?.("settings", { ...settings });
+      model.save_changes?.();
+    } catch {
+      // a view without a kernel connection keeps its settings to itself
     }
-    rows.push(tr);
-  }
-  body.replaceChildren(...rows);
+  };
+  return { settings, save };
 }
 
 /**
@@ -138,28 +85,29 @@ function fillTable(store, body) {
  * @returns {() => void} cleanup: removes the listeners and the elements
  */
 function render({ model, el }) {
+  injectStyle();
   const store = storeOf(model);
-  const { header, update } = createHeader(model);
+  const root = document.createElement("div");
+  root.className = "nbtrack-dashboard";
+  const { header, update } = createHeader(model, store);
   const table = document.createElement("table");
   table.className = "nbtrack-summary";
-  const head = table.createTHead().insertRow();
-  for (const title of ["metric", "points", "last step", "last value"]) head.insertCell().textContent = title;
-  const body = table.createTBody();
   const chartBox = document.createElement("div");
   chartBox.className = "nbtrack-charts";
-  chartBox.style.cssText = "display:flex;flex-wrap:wrap;gap:8px";
-  const settings = { smoothing: 0.6, logY: false };
+  const { settings, save } = settingsOf(model);
   /** @type {any} */
   let Bokeh = null;
-  const controls = createControls(settings, () => redraw(), () => {
-    if (!Bokeh) return;
-    charts?.dispose(); // the y-axis type is fixed per figure: rebuild, disposing of the old documents
-    charts = createCharts(Bokeh, store, chartBox, settings);
-    redraw();
-  });
-  el.append(header, table, controls, chartBox);
   /** @type {ReturnType<typeof createCharts> | null} */
   let charts = null;
+  const rebuild = () => {
+    if (!Bokeh) return;
+    charts?.dispose(); // axis types are fixed per figure: rebuild, disposing of the old documents
+    charts = createCharts(Bokeh, store, chartBox, settings);
+    redraw();
+  };
+  const controls = createControls(settings, { redraw: () => redraw(), rebuild, save });
+  root.append(header, controls, chartBox, table);
+  el.appendChild(root);
   let disposed = false;
   let scheduled = 0;
   const redraw = () => {
@@ -167,8 +115,9 @@ function render({ model, el }) {
     scheduled = requestAnimationFrame(() => {
       scheduled = 0;
       const started = performance.now();
-      fillTable(store, body);
-      el.dataset.seq = String(store.seq);
+      fillSummary(store, table);
+      update();
+      root.dataset.seq = String(store.seq);
       charts?.update().then(() => recordRedraw(performance.now() - started, charts?.charts.size ?? 0), showError);
     });
   };
@@ -182,8 +131,7 @@ function render({ model, el }) {
   loaderOf(model).then(ensureBokeh).then((loaded) => {
     if (disposed) return;
     Bokeh = loaded;
-    charts = createCharts(Bokeh, store, chartBox, settings);
-    redraw();
+    rebuild();
   }).catch(showError);
   const unsubscribe = store.subscribe(redraw);
   model.on("change:run_name", update);
@@ -196,11 +144,18 @@ function render({ model, el }) {
     if (scheduled) cancelAnimationFrame(scheduled);
     model.off("change:run_name", update);
     model.off("change:status", update);
-    header.remove();
-    table.remove();
-    controls.remove();
-    chartBox.remove();
+    root.remove();
   };
 }
 
-export default { initialize, render };
+const widget = { initialize, render };
+
+/**
+ * Render a static output (a finished run's saved cell output, or a report) with this module.
+ * @param {HTMLElement} box
+ */
+export function renderStatic(box) {
+  return renderStaticWith(box, widget);
+}
+
+export default widget;

@@ -53,11 +53,15 @@ export class Series {
   }
 }
 
-/** Every series of one dashboard, and the seq of the last message applied. */
+/** @typedef {{ id: string, name: string, index: number }} RunInfo */
+
+/** Every series of one dashboard, its runs, and the seq of the last message applied. */
 export class Store {
   constructor() {
     /** @type {Map<string, Series>} */
     this.series = new Map();
+    /** @type {Map<string, RunInfo>} runs in the order first seen: a run's index fixes its colour */
+    this.runs = new Map();
     this.seq = 0;
     /** @type {number[]} seqs that were skipped (a gap means a message was lost) */
     this.gaps = [];
@@ -65,8 +69,24 @@ export class Store {
     this.listeners = new Set();
   }
 
+  /**
+   * A run's display info, registered on first sight (its name defaults to its id).
+   * @param {string} id @param {string} [name] @returns {RunInfo}
+   */
+  runInfo(id, name) {
+    let info = this.runs.get(id);
+    if (!info) {
+      info = { id, name: name || id, index: this.runs.size };
+      this.runs.set(id, info);
+    } else if (name) {
+      info.name = name;
+    }
+    return info;
+  }
+
   /** @param {string} run @param {string} key */
   get(run, key) {
+    this.runInfo(run);
     const id = `${run}\u0000${key}`;
     let s = this.series.get(id);
     if (!s) {
@@ -103,11 +123,13 @@ export class Store {
 
   /**
    * Replace everything with a snapshot that covers messages up to `snapshot.seq`.
-   * @param {{ seq: number, series: { run: string, key: string, steps: Binary, values: Binary, times: Binary }[] }} snapshot
+   * @param {{ seq: number, runs?: { id: string, name: string }[],
+   *   series: { run: string, key: string, steps: Binary, values: Binary, times: Binary }[] }} snapshot
    */
   applySnapshot(snapshot) {
     if (snapshot.seq < this.seq) return false; // older than what we hold
     this.series = new Map();
+    for (const run of snapshot.runs ?? []) this.runInfo(String(run.id), String(run.name ?? ""));
     for (const s of snapshot.series) {
       this.get(s.run, s.key).append(toFloat64Array(s.steps), toFloat64Array(s.values), toFloat64Array(s.times));
     }

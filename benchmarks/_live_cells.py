@@ -1,0 +1,147 @@
+"""The benchmark notebook of ``bench_live.py``: what runs in the kernel.
+
+Four code cells, run by index from the page:
+
+0. set-up: imports, a small numpy MLP trained with SGD on a fixed data set (about 0.3 ms of numpy work
+   per step on one core, so 20,000 steps take a few seconds) and ``new_run(show)``;
+1. the dashboard cell, re-run (with a new source) before every loop: it sets ``STEPS`` and ``SIGNAL``, then
+   ``new_run(show=True)`` returns ``run.show()``, displayed as the cell's output, or ``new_run(show=False)``
+   displays nothing (re-running the cell also removes the previous repetition's dashboard view);
+2. the training loop: ``STEPS`` steps, 4 scalars logged per step, then one line
+   ``NBTRACK_LIVE_RESULT {json}`` with the loop's wall and CPU times and the feed's counters, also written
+   to ``SIGNAL`` (the driver waits for that file without touching the page); the run is still live;
+3. ``run.finish()``, timed, and the feed's counters again.
+"""
+
+from __future__ import annotations
+
+import json
+
+RESULT_PREFIX = "NBTRACK_LIVE_RESULT "
+
+SETUP = '''\
+import json, os, time
+import numpy as np
+import nbtrack
+
+LOGDIR = {logdir!r}
+FLUSH_INTERVAL = {flush_interval!r}
+SIGNAL = None   # set by the driver before each loop
+STEPS = 20_000  # set by the driver before each loop
+run = dash = None
+
+# A small two-layer MLP regressor trained by minibatch SGD: realistic per-step numpy work (~0.3 ms).
+_rng = np.random.default_rng(0)
+N, D, H, B = 8192, 64, 96, 256
+X = _rng.standard_normal((N, D))
+Y = np.tanh(X @ _rng.standard_normal((D, 1)) / np.sqrt(D)) + 0.1 * _rng.standard_normal((N, 1))
+
+
+def new_run(show):
+    """A fresh run (and weights); its dashboard if ``show``, displayed as the cell's value."""
+    global run, dash, W1, W2
+    if dash is not None:
+        dash.close()  # the previous repetition's widget: detach its feed, close its comm
+    W1 = _rng.standard_normal((D, H)) / np.sqrt(D)
+    W2 = _rng.standard_normal((H, 1)) / np.sqrt(H)
+    run = nbtrack.init(dir=LOGDIR, flush_interval=FLUSH_INTERVAL)
+    dash = run.show() if show else None
+    return dash
+
+
+def train_step(i, steps):
+    """One SGD step; returns loss, accuracy (|error| < 0.1), learning rate and gradient norm."""
+    global W1, W2
+    j = (i * B) % N
+    xb, yb = X[j:j + B], Y[j:j + B]
+    h = np.tanh(xb @ W1)
+    err = h @ W2 - yb
+    g = err * (2.0 / B)
+    gw2 = h.T @ g
+    gw1 = xb.T @ ((g @ W2.T) * (1.0 - h * h))
+    lr = 0.025 * (1.0 + np.cos(np.pi * i / steps))
+    W1 -= lr * gw1
+    W2 -= lr * gw2
+    return (float(np.mean(err * err)), float(np.mean(np.abs(err) < 0.1)), float(lr),
+            float(np.sqrt(np.sum(gw1 * gw1) + np.sum(gw2 * gw2))))
+
+
+print(json.dumps({{"kernel_pid": os.getpid(), "numpy": np.__version__, "nbtrack": nbtrack.__version__}}))
+'''
+
+
+
+def dashboard_source(show: bool, steps: int, signal: str) -> str:
+    """Cell 1: the next loop's parameters, then a fresh run and, if ``show``, its dashboard as the value."""
+    last = ("new_run(show=True)  # the live dashboard, displayed before the loop" if show
+            else "new_run(show=False)  # no dashboard: the cell displays nothing")
+    return f"STEPS = {steps}\nSIGNAL = {signal!r}\n{last}"
+
+
+LOOP = '''\
+steps = STEPS
+t0, c0, m0 = time.perf_counter(), time.process_time(), time.thread_time()
+for i in range(steps):
+    loss, acc, lr, grad_norm = train_step(i, steps)
+    run.log({"train/loss": loss, "train/acc": acc, "train/lr": lr, "train/grad_norm": grad_norm})
+wall, cpu, main_cpu = time.perf_counter() - t0, time.process_time() - c0, time.thread_time() - m0
+result = {
+    "steps": steps, "wall_s": wall, "process_cpu_s": cpu, "main_thread_cpu_s": main_cpu, "dashboard": dash is not None,
+    "last": {"train/loss": loss, "train/acc": acc, "train/lr": lr, "train/grad_norm": grad_norm},
+}
+if dash is not None:
+    feed = dash._feed
+    result.update(feed_cpu_s=feed.cpu_seconds, bytes_sent=feed.bytes_sent, messages=feed.seq,
+                  points_sent=feed.points_sent)
+print("NBTRACK_LIVE_RESULT " + json.dumps(result))
+with open(SIGNAL, "w") as f:
+    json.dump(result, f)
+'''
+
+FINISH = '''\
+t1 = time.perf_counter()
+run.finish()
+result = {"finish_s": time.perf_counter() - t1}
+if dash is not None:
+    feed = dash._feed
+    result.update(feed_cpu_s=feed.cpu_seconds, bytes_sent=feed.bytes_sent, messages=feed.seq,
+                  points_sent=feed.points_sent)
+print("NBTRACK_LIVE_RESULT " + json.dumps(result))
+'''
+
+
+def setup_source(logdir: str, flush_interval: float) -> str:
+    return SETUP.format(logdir=logdir, flush_interval=flush_interval)
+
+
+def notebook(logdir: str, flush_interval: float) -> dict:
+    """The notebook as nbformat 4 JSON."""
+    sources = [setup_source(logdir, flush_interval), dashboard_source(True, 0, ""), LOOP, FINISH]
+    cells = [{"cell_type": "code", "metadata": {}, "source": s, "outputs": [], "execution_count": None}
+             for s in sources]
+    return {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def parse_result(outputs: list[dict]) -> dict | None:
+    """The ``NBTRACK_LIVE_RESULT`` line from a cell's outputs (nbformat JSON)."""
+    for o in outputs:
+        if o.get("output_type") != "stream":
+            continue
+        text = o.get("text", "")
+        text = "".join(text) if isinstance(text, list) else text
+        for line in text.splitlines():
+            if line.startswith(RESULT_PREFIX):
+                return json.loads(line[len(RESULT_PREFIX):])
+    return None
+
+
+def output_text(outputs: list[dict]) -> str:
+    """Every stream text and error of a cell's outputs, for scanning (IOPub warnings arrive as stderr)."""
+    parts = []
+    for o in outputs:
+        if o.get("output_type") == "stream":
+            text = o.get("text", "")
+            parts.append("".join(text) if isinstance(text, list) else text)
+        elif o.get("output_type") == "error":
+            parts.append(f"{o.get('ename')}: {o.get('evalue')}")
+    return "".join(parts)

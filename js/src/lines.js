@@ -1,0 +1,158 @@
+// What a chart draws for one series, computed from the full-resolution data (pure: no DOM, no Bokeh).
+//
+// lineData() smooths the whole series (debiased EMA), then M4-reduces the raw and the smoothed values to
+// the chart's width over the visible x range, and lists the non-finite points to mark. yExtent() chooses
+// the y range for all series of a chart: their min and max, or the 5th-95th percentile when outliers are
+// ignored, with a sensible span for a constant series and only positive values on a log axis.
+
+import { m4 } from "./downsample.js";
+import { smoothEMA } from "./smoothing.js";
+
+/** @typedef {{ smoothing: number, logY: boolean, xAxis: "step" | "relative" | "wall", ignoreOutliers: boolean }} Settings */
+/** @typedef {{ steps: Float64Array, values: Float64Array, times: Float64Array }} Columns */
+/** @typedef {{ x: Float64Array, y: Float64Array }} XY */
+
+const EDGE_MARGIN = 0.05; // when zoomed, also reduce points this far (as a share of the range) past each edge
+
+/**
+ * The x coordinates of a series in an axis mode: steps, seconds since its first point, or epoch ms.
+ * @param {Columns} columns @param {Settings["xAxis"]} mode @returns {Float64Array}
+ */
+export function xOf(columns, mode) {
+  if (mode === "step") return columns.steps;
+  const { times } = columns;
+  const out = new Float64Array(times.length);
+  const [offset, scale] = mode === "relative" ? [times[0] ?? 0, 1] : [0, 1000];
+  for (let i = 0; i < times.length; i++) out[i] = (times[i] - offset) * scale;
+  return out;
+}
+
+/**
+ * The lines to draw for one series.
+ * @example
+ * const d = lineData(series.view(), { smoothing: 0.6, logY: false, xAxis: "step", ignoreOutliers: false }, 420, null, "run-1");
+ * d.raw.x.length <= 4 * 420 + 1 // true
+ * @param {Columns} columns full-resolution data, in log order
+ * @param {Settings} settings
+ * @param {number} width pixel columns of the chart
+ * @param {[number, number] | null} visible the x range shown, when the user zoomed; null for all
+ * @param {string} runName shown in tooltips
+ */
+export function lineData(columns, settings, width, visible, runName) {
+  const { steps, values } = columns;
+  const xs = xOf(columns, settings.xAxis);
+  const n = values.length;
+  const empty = new Float64Array(0);
+  if (!n) return emptyLines(empty);
+  let [x0, x1] = [xs[0], xs[n - 1]];
+  if (visible && Number.isFinite(visible[0]) && Number.isFinite(visible[1]) && visible[1] > visible[0]) {
+    const margin = (visible[1] - visible[0]) * EDGE_MARGIN;
+    [x0, x1] = [Math.max(x0, visible[0] - margin), Math.min(x1, visible[1] + margin)];
+    if (!(x1 >= x0)) [x0, x1] = [xs[0], xs[n - 1]];
+  }
+  if (!Number.isFinite(x0) || !Number.isFinite(x1) || x1 < x0) [x0, x1] = [0, 0];
+  const raw = m4(xs, values, x0, x1, width);
+  const smoothed = settings.smoothing > 0 ? smoothEMA(values, settings.smoothing) : values;
+  const smooth = smoothed === values ? raw : m4(xs, smoothed, x0, x1, width);
+  const hover = {
+    x: smooth.x, y: smooth.y, step: gather(steps, smooth.idx), value: gather(values, smooth.idx),
+    smoothed: smooth.y, run: Array.from(smooth.idx, () => runName),
+  };
+  const bad = raw.nonFinite;
+  return {
+    raw: { x: raw.x, y: raw.y }, smooth: hover, x0: xs[0], x1: xs[n - 1], bad,
+    newest: { x: xs.subarray(n - 1), y: smoothed.subarray(n - 1) },
+    minRaw: finiteMin(raw.y),
+    /** Markers for the non-finite points: +Inf at the top of the extent, NaN and -Inf at the bottom.
+     * @param {number} lo @param {number} hi @returns {XY} */
+    badPoints(lo, hi) {
+      return markNonFinite(xs, values, bad, lo, hi, [x0, x1], width);
+    },
+  };
+}
+
+/** @param {Float64Array} empty */
+function emptyLines(empty) {
+  const xy = { x: empty, y: empty };
+  return {
+    raw: xy, smooth: { ...xy, step: empty, value: empty, smoothed: empty, run: [] }, newest: xy,
+    x0: NaN, x1: NaN, bad: new Int32Array(0), minRaw: Infinity, badPoints: () => xy,
+  };
+}
+
+/** @param {ArrayLike<number>} source @param {Int32Array} idx */
+function gather(source, idx) {
+  const out = new Float64Array(idx.length);
+  for (let k = 0; k < idx.length; k++) out[k] = source[idx[k]];
+  return out;
+}
+
+/** @param {ArrayLike<number>} ys */
+function finiteMin(ys) {
+  let min = Infinity;
+  for (let i = 0; i < ys.length; i++) if (Number.isFinite(ys[i]) && ys[i] < min) min = ys[i];
+  return min;
+}
+
+/**
+ * One marker per pixel column that holds non-finite points (so a series of NaNs stays cheap to draw).
+ * @param {ArrayLike<number>} xs @param {ArrayLike<number>} values @param {Int32Array} bad
+ * @param {number} lo @param {number} hi @param {[number, number]} range @param {number} width
+ * @returns {XY}
+ */
+function markNonFinite(xs, values, bad, lo, hi, range, width) {
+  const scale = range[1] > range[0] ? width / (range[1] - range[0]) : 0;
+  const x = [];
+  const y = [];
+  let lastKey = "";
+  for (const i of bad) {
+    const top = values[i] === Infinity;
+    const key = `${Math.floor((xs[i] - range[0]) * scale)}${top ? "+" : "-"}`;
+    if (key === lastKey) continue;
+    lastKey = key;
+    x.push(xs[i]);
+    y.push(top ? hi : lo);
+  }
+  return { x: Float64Array.from(x), y: Float64Array.from(y) };
+}
+
+/**
+ * The y range for the lines of one chart.
+ * @example
+ * yExtent([{ raw: { y: Float64Array.of(0.001) }, smooth: { y: Float64Array.of(0.001) } }],
+ *         { smoothing: 0, logY: false, xAxis: "step", ignoreOutliers: false }) // [0.0009, 0.0011]
+ * @param {{ raw: { y: ArrayLike<number> }, smooth: { y: ArrayLike<number> } }[]} lines
+ * @param {Settings} settings
+ * @returns {[number, number]}
+ */
+export function yExtent(lines, settings) {
+  const ys = [];
+  for (const line of lines) {
+    for (const part of [line.raw.y, line.smooth.y]) {
+      for (let i = 0; i < part.length; i++) {
+        const y = part[i];
+        if (Number.isFinite(y) && (!settings.logY || y > 0)) ys.push(y);
+      }
+    }
+  }
+  if (!ys.length) return settings.logY ? [0.1, 10] : [0, 1];
+  ys.sort((a, b) => a - b);
+  let [lo, hi] = [ys[0], ys[ys.length - 1]];
+  if (settings.ignoreOutliers && ys.length >= 20) {
+    [lo, hi] = [quantile(ys, 0.05), quantile(ys, 0.95)];
+  }
+  if (lo === hi) {
+    if (settings.logY) return [lo / 2, hi * 2];
+    const half = lo === 0 ? 1 : Math.abs(lo) * 0.1;
+    return [lo - half, hi + half];
+  }
+  return [lo, hi];
+}
+
+/** @param {number[]} sorted @param {number} q */
+function quantile(sorted, q) {
+  const at = (sorted.length - 1) * q;
+  const below = Math.floor(at);
+  const above = Math.min(below + 1, sorted.length - 1);
+  return sorted[below] + (sorted[above] - sorted[below]) * (at - below);
+}

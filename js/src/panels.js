@@ -1,0 +1,131 @@
+// The dashboard's text panels: header (runs, status, config) and the summary table. Every logged name and
+// value is set as text (textContent), never parsed as HTML.
+
+import { runColor } from "./charts.js";
+
+const STYLE = `
+.nbtrack-dashboard { font: 12px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; }
+.nbtrack-header { display: flex; flex-wrap: wrap; gap: 4px 14px; align-items: baseline; margin: 2px 0 6px; }
+.nbtrack-run-name { font-weight: 600; font-size: 13px; }
+.nbtrack-status { color: #666; }
+.nbtrack-run { display: inline-flex; align-items: center; gap: 4px; }
+.nbtrack-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; }
+.nbtrack-config summary { cursor: pointer; color: #444; }
+.nbtrack-config table, .nbtrack-summary { border-collapse: collapse; font-size: 11px; margin: 4px 0; }
+.nbtrack-config td, .nbtrack-summary td, .nbtrack-summary th { padding: 1px 8px; border-bottom: 1px solid #eee;
+  text-align: left; font-variant-numeric: tabular-nums; }
+.nbtrack-controls { display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: center; margin: 4px 0 8px; }
+.nbtrack-controls label { display: inline-flex; align-items: center; gap: 4px; }
+.nbtrack-group-title { font-weight: 600; margin: 8px 0 2px; color: #333; }
+.nbtrack-group-charts { display: flex; flex-wrap: wrap; gap: 8px; }
+.nbtrack-chart-note { color: #a15c00; font-size: 11px; min-height: 0; }
+.nbtrack-error { color: #b00020; }
+`;
+
+/** Add the dashboard's style sheet to the document once. */
+export function injectStyle() {
+  if (document.getElementById("nbtrack-style")) return;
+  const style = document.createElement("style");
+  style.id = "nbtrack-style";
+  style.textContent = STYLE;
+  document.head.appendChild(style);
+}
+
+/** @param {unknown} value */
+export function asText(value) {
+  if (value == null) return "";
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * @param {string} className @param {string} text
+ */
+function span(className, text) {
+  const el = document.createElement("span");
+  el.className = className;
+  el.textContent = text;
+  return el;
+}
+
+/** A run with its colour swatch. @param {import("./store.js").RunInfo} run */
+function runBadge(run) {
+  const badge = span("nbtrack-run", "");
+  const swatch = span("nbtrack-swatch", "");
+  swatch.style.background = runColor(run.index);
+  badge.append(swatch, span("nbtrack-run-label", run.name));
+  return badge;
+}
+
+/** The config as a collapsed key/value table. @param {Record<string, unknown>} config */
+function configPanel(config) {
+  const details = document.createElement("details");
+  details.className = "nbtrack-config";
+  const summary = document.createElement("summary");
+  const entries = Object.entries(config);
+  summary.textContent = `config (${entries.length})`;
+  const table = document.createElement("table");
+  for (const [key, value] of entries) {
+    const row = table.insertRow();
+    row.insertCell().textContent = key;
+    row.insertCell().textContent = asText(value);
+  }
+  details.append(summary, table);
+  return details;
+}
+
+/**
+ * The header; `update` copies the model's traits and the store's runs into it.
+ * @param {import("./index.js").Model} model @param {import("./store.js").Store} store
+ */
+export function createHeader(model, store) {
+  const header = document.createElement("div");
+  header.className = "nbtrack-header";
+  const update = () => {
+    const parts = [];
+    if (store.runs.size > 1) parts.push(...[...store.runs.values()].map(runBadge));
+    else parts.push(span("nbtrack-run-name", asText(model.get("run_name"))));
+    parts.push(span("nbtrack-status", asText(model.get("status"))));
+    const config = model.get("config");
+    if (config && typeof config === "object" && Object.keys(config).length) parts.push(configPanel(config));
+    const signature = JSON.stringify([store.runs.size, model.get("run_name"), model.get("status")]);
+    if (header.dataset.signature === signature) return;
+    header.dataset.signature = signature;
+    header.replaceChildren(...parts);
+  };
+  update();
+  return { header, update };
+}
+
+/**
+ * Rewrite the summary table: one row per series (metric, points, last step, last value, and the run when
+ * there are several).
+ * @param {import("./store.js").Store} store @param {HTMLTableElement} table
+ */
+export function fillSummary(store, table) {
+  const several = store.runs.size > 1;
+  if (!table.tHead) {
+    table.createTHead();
+    table.createTBody();
+  }
+  const titles = ["metric", "points", "last step", "last value", ...(several ? ["run"] : [])];
+  if (table.tHead && table.tHead.textContent !== titles.join("")) {
+    const head = document.createElement("tr");
+    for (const title of titles) head.appendChild(document.createElement("th")).textContent = title;
+    table.tHead.replaceChildren(head);
+  }
+  const rows = [];
+  for (const series of store.series.values()) {
+    const { steps, values } = series.view();
+    const n = series.length;
+    const tr = document.createElement("tr");
+    tr.className = "nbtrack-series";
+    tr.dataset.key = series.key;
+    tr.dataset.run = series.run;
+    tr.dataset.points = String(n);
+    const cells = [series.key, String(n), n ? String(steps[n - 1]) : "", n ? String(values[n - 1]) : ""];
+    if (several) cells.push(store.runInfo(series.run).name);
+    for (const text of cells) tr.insertCell().textContent = text;
+    rows.push(tr);
+  }
+  table.tBodies[0].replaceChildren(...rows);
+}

@@ -1,0 +1,80 @@
+// Rendering a dashboard with no kernel: a finished run's saved output (nbtrack/_static.py) or an HTML
+// report. The output carries the snapshot (JSON, base64 arrays), this module and BokehJS (gzip, base64) in
+// inert blocks; a host object gives render() the same model interface anywidget does. A PNG of the charts
+// sits in the output from the start and is hidden only once BokehJS has loaded and the charts are drawn.
+
+import { ensureBokeh } from "./bokeh.js";
+
+/** @param {string} text base64 @returns {Uint8Array} */
+function fromBase64(text) {
+  const binary = atob(text.trim());
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** @param {string} text base64 of float64 little-endian values */
+export function float64FromBase64(text) {
+  const bytes = fromBase64(text);
+  return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+}
+
+/** @param {Uint8Array} bytes gzip data @returns {Promise<string>} */
+async function gunzip(bytes) {
+  const stream = new Blob([/** @type {BlobPart} */ (bytes)]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return new Response(stream).text();
+}
+
+/** BokehJS from the output's own blocks, unless the page already has it (once per page).
+ * @param {HTMLElement} box */
+async function bokehFrom(box) {
+  const root = /** @type {any} */ (globalThis);
+  if (root.Bokeh?.Plotting) return root.Bokeh;
+  if (root.__nbtrackBokeh) return root.__nbtrackBokeh;
+  /** @param {string} name */
+  const part = async (name) => gunzip(fromBase64(box.querySelector(`script[data-part="${name}"]`)?.textContent ?? ""));
+  const [core, api] = await Promise.all([part("bokeh-core"), part("bokeh-api")]);
+  /** @type {Record<string, string>} */
+  const texts = { bokeh_core: core, bokeh_api: api };
+  return ensureBokeh({ get: (name) => texts[name] });
+}
+
+/**
+ * A model for render(): the payload's state, and no-ops where a live model would talk to the kernel.
+ * @param {Record<string, any>} payload
+ */
+export function staticModel(payload) {
+  const snapshot = payload.snapshot ?? { seq: 0, series: [] };
+  const series = (snapshot.series ?? []).map((/** @type {any} */ s) => ({
+    ...s, steps: float64FromBase64(s.steps), values: float64FromBase64(s.values), times: float64FromBase64(s.times),
+  }));
+  /** @type {Record<string, any>} */
+  const state = { ...payload, snapshot: { ...snapshot, series } };
+  return {
+    get: (/** @type {string} */ name) => state[name],
+    set: (/** @type {string} */ name, /** @type {any} */ value) => { state[name] = value; },
+    save_changes: () => {},
+    on: () => {},
+    off: () => {},
+    send: () => {},
+  };
+}
+
+/**
+ * Draw the interactive dashboard inside a static output `box`, over its PNG.
+ * @param {HTMLElement} box
+ * @param {{ initialize: (c: { model: any }) => void, render: (c: { model: any, el: HTMLElement }) => unknown }} widget
+ */
+export async function renderStaticWith(box, widget) {
+  const payload = JSON.parse(box.querySelector('script[data-part="payload"]')?.textContent ?? "{}");
+  await bokehFrom(box);
+  const model = staticModel(payload);
+  widget.initialize({ model });
+  const el = document.createElement("div");
+  el.className = "nbtrack-static-live";
+  box.appendChild(el);
+  widget.render({ model, el });
+  const picture = /** @type {HTMLElement | null} */ (box.querySelector(".nbtrack-static-png"));
+  if (picture) picture.style.display = "none";
+  box.dataset.nbtrackRendered = "done";
+}

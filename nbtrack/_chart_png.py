@@ -1,0 +1,163 @@
+"""A static PNG of a dashboard's charts, for viewers that run no JavaScript (GitHub, untrusted notebooks).
+
+Drawn in the kernel from the same snapshot the browser renders: one small chart per tag,
+in the browser's order (grouped by tag prefix), the raw line faint behind the smoothed one,
+one colour per run. matplotlib (Agg, no pyplot state) draws it when installed; without it a
+plain numpy raster of the lines, with no text, is drawn instead.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+
+from ._snapshot import reduce_m4
+from .codecs.png import encode_png
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf"]
+COLUMNS = 3
+EXACT_SMOOTHING_BELOW = 50_000  # longer series are reduced (M4) before they are smoothed for the picture
+
+
+def smooth_ema(values: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's debiased EMA (the browser's ``smoothEMA``); non-finite values pass through.
+
+    >>> smooth_ema(np.array([1.0, np.nan, 3.0]), 0.5).round(4).tolist()
+    [1.0, nan, 2.3333]
+    """
+    out = np.array(values, dtype=np.float64)
+    finite = np.flatnonzero(np.isfinite(out))
+    if weight <= 0 or len(finite) == 0 or np.all(out[finite] == out[finite[0]]):
+        return out
+    last, count = 0.0, 0
+    for i in finite.tolist():
+        last = last * weight + (1 - weight) * out[i]
+        count += 1
+        out[i] = last / (1 - weight ** count)
+    return out
+
+
+def chart_order(keys: list[str]) -> list[str]:
+    """Tags in the order the browser shows them: ungrouped first, then by prefix, each in log order."""
+    def group(key: str) -> str:
+        slash = key.find("/")
+        return key[:slash] if slash > 0 else ""
+    return sorted(dict.fromkeys(keys), key=group)
+
+
+def _lines(series: list[dict[str, Any]], smoothing: float) -> dict[str, list[Any]]:
+    """Per tag: (run index, steps, raw values, smoothed values), reduced for drawing."""
+    run_index: dict[str, int] = {}
+    out: dict[str, list[Any]] = {}
+    for s in series:
+        index = run_index.setdefault(s["run"], len(run_index))
+        steps = np.frombuffer(s["steps"], dtype=np.float64)
+        values = np.frombuffer(s["values"], dtype=np.float64)
+        if len(values) > EXACT_SMOOTHING_BELOW:
+            steps, values, _ = reduce_m4(steps, values, steps, buckets=EXACT_SMOOTHING_BELOW // 4)
+        smoothed = smooth_ema(values, smoothing)
+        if len(values) > 2000:
+            steps_r, values_r, _ = reduce_m4(steps, values, steps, buckets=500)
+            steps_s, smoothed_s, _ = reduce_m4(steps, smoothed, steps, buckets=500)
+            out.setdefault(s["key"], []).append((index, steps_r, values_r, steps_s, smoothed_s))
+        else:
+            out.setdefault(s["key"], []).append((index, steps, values, steps, smoothed))
+    return out
+
+
+def render_png(snapshot: dict[str, Any], settings: dict[str, Any] | None = None,
+               run_names: dict[str, str] | None = None) -> bytes:
+    """The charts of ``snapshot`` as PNG bytes (see the module docstring)."""
+    settings = settings or {}
+    smoothing = float(settings.get("smoothing", 0.6))
+    lines = _lines(snapshot.get("series", []), smoothing)
+    if not lines:
+        return encode_png(np.full((40, 200, 3), 255, np.uint8))
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return _raster(lines)
+    return _matplotlib(lines, bool(settings.get("logY")), snapshot.get("runs", []))
+
+
+def _matplotlib(lines: dict[str, list[Any]], log_y: bool, runs: list[dict[str, str]]) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    keys = chart_order(list(lines))
+    rows = -(-len(keys) // COLUMNS)
+    fig = Figure(figsize=(3.3 * min(len(keys), COLUMNS), 2.3 * rows), dpi=72)
+    FigureCanvasAgg(fig)
+    for n, key in enumerate(keys):
+        ax = fig.add_subplot(rows, min(len(keys), COLUMNS), n + 1)
+        for index, steps, values, steps_s, smoothed in lines[key]:
+            color = PALETTE[index % len(PALETTE)]
+            ax.plot(steps, values, color=color, alpha=0.25, linewidth=0.8)
+            label = runs[index]["name"] if index < len(runs) and len(runs) > 1 else None
+            ax.plot(steps_s, smoothed, color=color, linewidth=1.4, label=label)
+        _axis_range(ax, lines[key], log_y)
+        ax.set_title(key, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+        if len(runs) > 1 and n == 0:
+            ax.legend(fontsize=6, loc="best")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _axis_range(ax: Any, lines: list[Any], log_y: bool) -> None:
+    """A constant series gets a span around its value (else 0.001 would sit on a -1..1 axis)."""
+    finite = np.concatenate([v[np.isfinite(v)] for _, _, v, _, _ in lines])
+    if log_y:
+        finite = finite[finite > 0]
+        if len(finite):
+            ax.set_yscale("log")
+    if len(finite) and finite.min() == finite.max():
+        v = float(finite[0])
+        half = abs(v) * 0.1 or 1.0
+        ax.set_ylim(v / 2, v * 2) if log_y and v > 0 else ax.set_ylim(v - half, v + half)
+
+
+def _raster(lines: dict[str, list[Any]], width: int = 300, height: int = 160) -> bytes:
+    """Without matplotlib: the lines on white, a grey frame per chart, no text."""
+    keys = chart_order(list(lines))
+    rows = -(-len(keys) // COLUMNS)
+    image = np.full((rows * (height + 10), min(len(keys), COLUMNS) * (width + 10), 3), 255, np.uint8)
+    for n, key in enumerate(keys):
+        top, left = (n // COLUMNS) * (height + 10) + 5, (n % COLUMNS) * (width + 10) + 5
+        panel = image[top:top + height, left:left + width]
+        panel[[0, -1], :] = 200
+        panel[:, [0, -1]] = 200
+        finite = np.concatenate([v[np.isfinite(v)] for _, _, v, _, _ in lines[key]] or [np.zeros(1)])
+        y_lo, y_hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+        if y_hi == y_lo:
+            y_lo, y_hi = y_lo - 1, y_hi + 1
+        x_all = np.concatenate([s for _, s, _, _, _ in lines[key]])
+        x_lo, x_hi = float(x_all.min()), float(x_all.max()) or 1.0
+        for index, steps, values, steps_s, smoothed in lines[key]:
+            rgb = np.array([int(PALETTE[index % 10][i:i + 2], 16) for i in (1, 3, 5)], np.uint8)
+            faint = (255 - (255 - rgb.astype(int)) // 4).astype(np.uint8)
+            for xs, ys, color in ((steps, values, faint), (steps_s, smoothed, rgb)):
+                _polyline(panel, xs, ys, (x_lo, x_hi), (y_lo, y_hi), color)
+    return encode_png(image)
+
+
+def _polyline(panel: np.ndarray, xs: np.ndarray, ys: np.ndarray, x_range: tuple[float, float],
+              y_range: tuple[float, float], color: np.ndarray) -> None:
+    """Draw a line through the finite points by sampling each segment densely."""
+    h, w = panel.shape[:2]
+    ok = np.isfinite(ys)
+    xs, ys = xs[ok], ys[ok]
+    if not len(xs):
+        return
+    px = (xs - x_range[0]) / ((x_range[1] - x_range[0]) or 1) * (w - 3) + 1
+    py = (1 - (ys - y_range[0]) / ((y_range[1] - y_range[0]) or 1)) * (h - 3) + 1
+    t = np.linspace(0, 1, 8)[None, :]
+    sx = (px[:-1, None] * (1 - t) + px[1:, None] * t).ravel() if len(px) > 1 else px
+    sy = (py[:-1, None] * (1 - t) + py[1:, None] * t).ravel() if len(py) > 1 else py
+    panel[np.clip(sy.round().astype(int), 0, h - 1), np.clip(sx.round().astype(int), 0, w - 1)] = color

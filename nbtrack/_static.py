@@ -1,0 +1,169 @@
+"""A dashboard's static output: an HTML+PNG display bundle that needs no kernel and no widget state.
+
+A finished run's output must survive saving and reopening in every viewer (architecture.md
+section 3): JupyterLab with its default settings keeps no widget state, untrusted notebooks
+and GitHub run no JavaScript, and ``nbconvert --to html`` pages are opened offline. So the
+bundle holds no widget view, only:
+
+- ``image/png``: the charts drawn in the kernel (``_chart_png``), for viewers without JS;
+- ``text/html``: the same PNG as an ``<img>``, the snapshot (JSON, base64 arrays), the
+  widget's own ES module and BokehJS (gzip, base64) in inert ``<script type="text/plain">``
+  blocks, and a small module script that imports the widget module from a Blob URL and
+  renders the interactive dashboard over the PNG (``js/src/static.js``). Sanitized
+  (untrusted) output drops the scripts and keeps the PNG.
+
+Nothing logged is ever placed in the HTML outside of escaped text: names reach the page
+only through the JSON block (with ``<``, ``>`` and ``&`` escaped) and the escaped alt text.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import gzip
+import html
+import json
+import math
+import uuid
+from typing import Any
+
+from ._chart_png import render_png
+
+MIME_PNG = "image/png"
+MIME_HTML = "text/html"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+@functools.lru_cache(maxsize=1)
+def _bokeh_parts() -> dict[str, str]:
+    """BokehJS from the installed bokeh package, gzip-compressed and base64-encoded (computed once)."""
+    from .widget import _bokehjs
+
+    return {name: _b64(gzip.compress(_bokehjs(f"{name}.min.js").encode(), 9, mtime=0))
+            for name in ("bokeh", "bokeh-api")}
+
+
+@functools.lru_cache(maxsize=4)
+def _module_b64(mtime_ns: int) -> str:
+    from .widget import BUNDLE
+
+    return _b64(BUNDLE.read_bytes())
+
+
+def _module_part() -> str:
+    from .widget import BUNDLE
+
+    return _module_b64(BUNDLE.stat().st_mtime_ns)
+
+
+def json_for_html(value: Any) -> str:
+    """JSON that is safe inside an HTML ``<script>`` block (no ``</script>`` can close it).
+
+    >>> json_for_html({"name": "</script><img src=x onerror=alert(1)>"})
+    '{"name": "\\\\u003c/script\\\\u003e\\\\u003cimg src=x onerror=alert(1)\\\\u003e"}'
+    """
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def payload_of(snapshot: dict[str, Any], *, run_name: str, status: str, config: dict[str, Any],
+               settings: dict[str, Any]) -> dict[str, Any]:
+    """The model state a static render starts from, with array bytes as base64."""
+    series = [{**s, **{k: _b64(s[k]) for k in ("steps", "values", "times")}} for s in snapshot["series"]]
+    return {"_uid": f"static-{uuid.uuid4().hex}", "run_name": run_name, "status": status,
+            "config": _json_safe(config), "settings": dict(settings),
+            "snapshot": {**snapshot, "series": series}}
+
+
+def _json_safe(value: Any) -> Any:
+    """Config values as JSON: non-finite floats as their names, unknown objects as their str()."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+LOADER = """<script type="module">
+const boxes = document.querySelectorAll('[data-nbtrack-static="%(uid)s"]');
+for (const box of boxes) {
+  if (box.dataset.nbtrackRendered) continue;
+  box.dataset.nbtrackRendered = "pending";
+  const root = globalThis;
+  root.__nbtrackStaticModule ??= (async () => {
+    const text = box.querySelector('script[data-part="module"]').textContent.trim();
+    const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+    return import(URL.createObjectURL(new Blob([bytes], { type: "text/javascript" })));
+  })();
+  root.__nbtrackStaticModule.then((m) => m.renderStatic(box)).catch((error) => {
+    box.dataset.nbtrackRendered = "failed";
+    console.error("nbtrack: the interactive charts could not be drawn; the picture stays", error);
+  });
+}
+</script>"""
+
+
+def static_bundle(snapshot: dict[str, Any], *, run_name: str, status: str,
+                  config: dict[str, Any] | None = None, settings: dict[str, Any] | None = None,
+                  png: bytes | None = None) -> dict[str, Any]:
+    """The display bundle (``{mime: data}``) of a dashboard that needs no kernel.
+
+    >>> import numpy as np
+    >>> snap = {"seq": 0, "runs": [{"id": "r1", "name": "demo"}], "series": [{"run": "r1", "key": "loss",
+    ...         "steps": np.arange(3.0).tobytes(), "values": np.ones(3).tobytes(), "times": np.zeros(3).tobytes()}]}
+    >>> bundle = static_bundle(snap, run_name="demo", status="finished")
+    >>> sorted(bundle), bundle["text/html"].count('<script type="module">')
+    (['image/png', 'text/html', 'text/plain'], 1)
+    """
+    settings = dict(settings or {})
+    if png is None:
+        png = render_png(snapshot, settings)
+    payload = payload_of(snapshot, run_name=run_name, status=status, config=config or {}, settings=settings)
+    uid = payload["_uid"]
+    bokeh = _bokeh_parts()
+    alt = html.escape(f"charts of {run_name} ({status})", quote=True)
+    parts = [
+        f'<div class="nbtrack-static" data-nbtrack-static="{uid}">',
+        f'<img class="nbtrack-static-png" alt="{alt}" src="data:image/png;base64,{_b64(png)}"/>',
+        f'<script type="application/json" data-part="payload">{json_for_html(payload)}</script>',
+        f'<script type="text/plain" data-part="module">{_module_part()}</script>',
+        f'<script type="text/plain" data-part="bokeh-core">{bokeh["bokeh"]}</script>',
+        f'<script type="text/plain" data-part="bokeh-api">{bokeh["bokeh-api"]}</script>',
+        "</div>",
+        LOADER % {"uid": uid},
+    ]
+    text = f"nbtrack dashboard: {run_name} ({status}), {len(snapshot['series'])} series"
+    return {MIME_HTML: "\n".join(parts), MIME_PNG: _b64(png), "text/plain": text}
+
+
+class StaticDashboard:
+    """A dashboard for the cell output that needs no kernel: see the module docstring.
+
+    Made by ``run.show()`` on a finished run and by ``nbtrack.open(logdir).show()``.
+    """
+
+    def __init__(self, snapshot: dict[str, Any], *, run_name: str, status: str,
+                 config: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> None:
+        self.snapshot = snapshot
+        self.run_name, self.status = run_name, status
+        self.config, self.settings = dict(config or {}), dict(settings or {})
+        self._bundle: dict[str, Any] | None = None
+
+    def bundle(self) -> dict[str, Any]:
+        if self._bundle is None:
+            self._bundle = static_bundle(self.snapshot, run_name=self.run_name, status=self.status,
+                                         config=self.config, settings=self.settings)
+        return self._bundle
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return self.bundle()
+
+    def __repr__(self) -> str:
+        return f"<nbtrack.StaticDashboard {self.run_name!r}: {len(self.snapshot['series'])} series>"
