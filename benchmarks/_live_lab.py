@@ -21,7 +21,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,7 +162,8 @@ def _chromium_type(p: psutil.Process) -> str | None:
         cmd = p.cmdline()
     except psutil.Error:
         return None
-    if not cmd or "chromium" not in os.path.basename(cmd[0]) and "chrome" not in os.path.basename(cmd[0]):
+    exe = os.path.basename(cmd[0]) if cmd else ""
+    if "chromium" not in exe and "chrome" not in exe:
         return None
     for arg in cmd[1:]:
         if arg.startswith("--type="):

@@ -108,34 +108,36 @@ def wait_dashboard_ready(lab: LivePage, timeout: float = 60) -> None:
               timeout, lambda: f"dashboard not rendered: {lab.dashboard()}")
 
 
-def final_state_ok(view: dict[str, Any], steps: int, last: dict[str, float]) -> tuple[bool, list[str]]:
-    """Every summary row and chart of the dashboard ends at the loop's last step and value."""
+def final_state(view: dict[str, Any], steps: int, last: dict[str, float], status: str) -> list[str]:
+    """What is wrong with the dashboard on the page, if its summary rows and charts do not all end at the
+    loop's last step and value (empty list: all good)."""
     problems = []
-    rows = {r["key"]: r for r in view["rows"]}
-    charts = {c["key"]: c for c in view["charts"]}
+    rows = {r["key"]: r for r in view.get("rows", [])}
+    charts = {c["key"]: c for c in view.get("charts", [])}
     for key in KEYS:
         row, chart = rows.get(key), charts.get(key)
         if row is None or chart is None:
-            problems.append(f"{key}: no {'row' if row is None else 'chart'}")
+            problems.append(f"{key}: no {'summary row' if row is None else 'chart'}")
             continue
         if row["points"] != steps or row["lastStep"] != str(steps - 1):
-            problems.append(f"{key}: row has {row['points']} points, last step {row['lastStep']}")
-        if not _same_float(row["lastValue"], last[key]):
-            problems.append(f"{key}: row's last value {row['lastValue']} != {last[key]!r}")
+            problems.append(f"{key}: summary row shows {row['points']} points, last step {row['lastStep']}")
+        elif not _same_float(row["lastValue"], last[key]):
+            problems.append(f"{key}: summary row's last value {row['lastValue']} != {last[key]!r}")
         if chart["points"] != steps:
             problems.append(f"{key}: chart has {chart['points']} points")
-        if not _same_float(chart["rawLast"], last[key]):
+        elif not _same_float(chart["rawLast"], last[key]):
             problems.append(f"{key}: chart's last drawn value {chart['rawLast']} != {last[key]!r}")
-    if len(view["charts"]) != CHARTS:
-        problems.append(f"{len(view['charts'])} charts on the page, expected {CHARTS}")
-    bad_sources = [s for s in view["sources"] if s["last"] != steps - 1]
-    if not view["sources"] or bad_sources:
-        problems.append(f"BokehJS sources not ending at step {steps - 1}: {bad_sources[:4] or 'none'}")
-    if view["status"] != ["finished"]:
-        problems.append(f"status {view['status']}")
-    if view["errors"]:
+    if len(view.get("charts", [])) != CHARTS:
+        problems.append(f"{len(view.get('charts', []))} charts on the page, expected {CHARTS}")
+    sources = view.get("sources", [])
+    ends = sorted({s["last"] for s in sources})
+    if not sources or ends != [steps - 1]:
+        problems.append(f"BokehJS data sources end at x = {ends[:6]}, not only at step {steps - 1}")
+    if view.get("status") != [status]:
+        problems.append(f"status shown {view.get('status')}, expected [{status!r}]")
+    if view.get("errors"):
         problems.append(f"errors shown: {view['errors']}")
-    return not problems, problems
+    return problems
 
 
 def _same_float(text: Any, value: float) -> bool:
@@ -145,8 +147,29 @@ def _same_float(text: Any, value: float) -> bool:
         return False
 
 
+def wait_final(lab: LivePage, steps: int, last: dict[str, float], status: str, timeout: float) -> dict[str, Any]:
+    """Poll the page until the dashboard ends at the last step (or ``timeout``); what it showed, and when."""
+    t0 = time.perf_counter()
+    view: dict[str, Any] = {}
+    problems: list[str] = ["not read"]
+
+    def settled() -> bool:
+        nonlocal view, problems
+        view = lab.dashboard()
+        problems = final_state(view, steps, last, status)
+        return not problems
+
+    try:
+        lab._poll(settled, timeout, lambda: "not settled", every=0.1)
+    except RunError:
+        pass
+    return {"ok": not problems, "problems": problems, "after_s": time.perf_counter() - t0,
+            "charts_visible": sum(1 for c in view.get("charts", []) if c["visible"]),
+            "rows": view.get("rows"), "charts": view.get("charts")}
+
+
 def run_rep(lab: LivePage, server: LabServer, scratch: Path, label: str, show: bool, steps: int,
-            timeout: float) -> dict[str, Any]:
+            timeout: float, settle: float) -> dict[str, Any]:
     """One loop of ``steps`` steps, with or without the dashboard displayed; every probe around it."""
     signal = scratch / f"signal-{label}.json"
     lab.run_cell(1, cells.dashboard_source(show, steps, str(signal)), timeout=60)
@@ -171,31 +194,24 @@ def run_rep(lab: LivePage, server: LabServer, scratch: Path, label: str, show: b
     result = cells.parse_result(state["outputs"])
     if result is None:
         result = json.loads(signal.read_text())
-        result["note"] = "result line missing from the cell output; read from the signal file"
+        result["note"] = "result line missing from the loop cell's output; read from the signal file"
     rep: dict[str, Any] = {
         "label": label, "show": show, "steps": steps, "kernel": result, "window_s": window,
         "chromium_cpu_s": cpu_delta(cpu0, cpu1), "server_cpu_s": server1 - server0,
         "main_thread_s": {k: main1.get(k, 0.0) - main0.get(k, 0.0)
                           for k in ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")},
-        "iopub_in_output": [m for m in IOPUB_MARKERS if m in cells.output_text(state["outputs"])],
+        "outputs_text": cells.output_text(state["outputs"]),
     }
     if show:
-        view: dict[str, Any] = {}
-
-        def settled() -> bool:
-            nonlocal view
-            view = lab.dashboard()
-            return final_state_ok(view, steps, result["last"])[0]
-
-        try:
-            lab._poll(settled, 20, lambda: "not settled")
-        except RunError:
-            pass
-        ok, problems = final_state_ok(view, steps, result["last"])
         redraws = lab.redraws_since(redraws_before)
-        rep.update(final_ok=ok, final_problems=problems, redraw_ms=redraws["ms"], redraw_charts=redraws["charts"],
-                   charts_visible=sum(1 for c in view.get("charts", []) if c["visible"]),
-                   final_rows=view.get("rows"), final_charts=view.get("charts"))
+        rep.update(redraw_ms=redraws["ms"], redraw_charts=redraws["charts"])
+        rep["live_final"] = wait_final(lab, steps, result["last"], "running", settle)
+    fin = lab.run_cell(3, timeout=120)
+    rep["finish"] = cells.parse_result(fin["outputs"]) or {}
+    rep["outputs_text"] += cells.output_text(fin["outputs"])
+    if show:
+        rep["finished_final"] = wait_final(lab, steps, result["last"], "finished", 30)
+    rep["iopub_in_output"] = [m for m in IOPUB_MARKERS if m in rep["outputs_text"]]
     return rep
 
 
@@ -242,9 +258,14 @@ def summarize(reps: list[dict[str, Any]]) -> dict[str, Any]:
     s["ratio_median"] = median(ratios)
     s["ratio_min"], s["ratio_max"] = min(ratios, default=None), max(ratios, default=None)
     s["ratio_p25"], s["ratio_p75"] = percentile(ratios, 25), percentile(ratios, 75)
-    s["final_ok"] = all(r["final_ok"] for r in with_) and bool(with_)
-    s["final_problems"] = [f"{r['label']}: {p}" for r in with_ for p in r["final_problems"]]
-    s["charts_visible_min"] = min((r["charts_visible"] for r in with_), default=0)
+    for phase in ("live_final", "finished_final"):
+        s[f"{phase}_ok"] = bool(with_) and all(r[phase]["ok"] for r in with_)
+        s[f"{phase}_n_ok"] = sum(1 for r in with_ if r[phase]["ok"])
+        s[f"{phase}_problems"] = [f"{r['label']}: {p}" for r in with_ for p in r[phase]["problems"]]
+        s[f"{phase}_after_s_max"] = max((r[phase]["after_s"] for r in with_ if r[phase]["ok"]), default=None)
+    s["charts_visible_min"] = min((r["live_final"]["charts_visible"] for r in with_), default=0)
+    s["finish_s_median"] = {name: median([r["finish"].get("finish_s", 0.0) for r in group])
+                            for name, group in (("with", with_), ("without", without))}
     return s
 
 
@@ -264,7 +285,7 @@ def iopub_in_log(log_text: str) -> list[str]:
     return [line.strip() for line in log_text.splitlines() if any(m in line for m in IOPUB_MARKERS)]
 
 
-def checks(s: dict[str, Any], iopub_hits: list[str]) -> list[tuple[str, str, str, str]]:
+def checks(s: dict[str, Any], iopub_hits: list[str], settle: float) -> list[tuple[str, str, str, str]]:
     def verdict(ok: bool | None) -> str:
         return "NOT RUN" if ok is None else ("PASS" if ok else "FAIL")
 
@@ -283,8 +304,11 @@ def checks(s: dict[str, Any], iopub_hits: list[str]) -> list[tuple[str, str, str
          verdict(None if cores is None else cores <= MAX_BROWSER_CORES)),
         ("IOPub rate limit hit (server log, cell outputs)", "never" if not iopub_hits else f"{len(iopub_hits)} times",
          "never", verdict(not iopub_hits)),
-        ("every chart and summary row ends at the last step and value, every repetition",
-         "yes" if s["final_ok"] else f"no ({len(s['final_problems'])} problems)", "yes", verdict(s["final_ok"])),
+        (f"last step drawn, run still live: within {settle:g} s of the loop cell's end, all 4 charts and summary "
+         "rows end at the last step and value",
+         f"{s['live_final_n_ok']} of {s['n_with']} loops", f"all {s['n_with']}", verdict(s["live_final_ok"])),
+        ("last step drawn after `run.finish()`: all 4 charts and summary rows end at the last step and value",
+         f"{s['finished_final_n_ok']} of {s['n_with']} loops", f"all {s['n_with']}", verdict(s["finished_final_ok"])),
     ]
 
 
@@ -412,8 +436,8 @@ def render(args: argparse.Namespace, reps: list[dict[str, Any]], s: dict[str, An
     notes = []
     if iopub_hits:
         notes.extend(f"- IOPub: {h}" for h in iopub_hits[:5])
-    if s["final_problems"]:
-        notes.extend(f"- final state: {p}" for p in s["final_problems"][:10])
+    for phase, what in (("live_final", "run still live"), ("finished_final", "after run.finish()")):
+        notes.extend(f"- last step, {what}: {p}" for p in s[f"{phase}_problems"][:12])
     if s["charts_visible_min"] < CHARTS:
         notes.append(f"- only {s['charts_visible_min']} of {CHARTS} charts were inside the viewport")
     if blocked:
@@ -428,7 +452,7 @@ def render(args: argparse.Namespace, reps: list[dict[str, Any]], s: dict[str, An
     md.append("<details><summary>Per-repetition numbers</summary>")
     md.append("")
     md.append("| rep | dashboard | loop wall | kernel CPU ÷ wall | feed CPU | messages | redraws (4 charts) | "
-              "redraw median / p90 ms | Chromium cores | renderer | main thread | final |")
+              "redraw median / p90 ms | Chromium cores | renderer | main thread | last step: live / finished |")
     md.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in reps:
         k = r["kernel"]
@@ -437,7 +461,7 @@ def render(args: argparse.Namespace, reps: list[dict[str, Any]], s: dict[str, An
             four = [ms for ms, n in zip(r["redraw_ms"], r["redraw_charts"]) if n == CHARTS]
             extra = (f"{_f(k['feed_cpu_s'], '.1f', 1e3)} ms | {k['messages']} | {len(r['redraw_ms'])} ({len(four)}) | "
                      f"{_f(median(four), '.1f')} / {_f(percentile(four, 90), '.1f')}")
-            final = "ok" if r["final_ok"] else "FAIL"
+            final = " / ".join("ok" if r[ph]["ok"] else "FAIL" for ph in ("live_final", "finished_final"))
         else:
             extra, final = "– | – | – | –", "–"
         md.append(f"| {r['label']} | {'with' if r['show'] else 'without'} | {k['wall_s']:.2f} s | "
@@ -499,13 +523,13 @@ def measure(args: argparse.Namespace, scratch: Path, log: Any) -> dict[str, Any]
         if args.warmup_steps:
             for show in (False, True):
                 rep = run_rep(lab, server, scratch, f"warm-{'with' if show else 'without'}", show,
-                              args.warmup_steps, timeout)
+                              args.warmup_steps, timeout, args.settle)
                 out["warmups"].append(rep)
                 log(f"  warm-up {'with' if show else 'without'}: {rep['kernel']['wall_s']:.2f} s")
         for i in range(args.pairs):
             for show in (True, False):
                 label = f"{i + 1}{'w' if show else 'o'}"
-                rep = run_rep(lab, server, scratch, label, show, args.steps, timeout)
+                rep = run_rep(lab, server, scratch, label, show, args.steps, timeout, args.settle)
                 out["reps"].append(rep)
                 k = rep["kernel"]
                 msg = (f"  rep {label:>3}: loop {k['wall_s']:.2f} s, kernel CPU {k['process_cpu_s'] / k['wall_s']:.2f}, "
@@ -514,7 +538,7 @@ def measure(args: argparse.Namespace, scratch: Path, log: Any) -> dict[str, Any]
                     four = [ms for ms, n in zip(rep["redraw_ms"], rep["redraw_charts"]) if n == CHARTS]
                     msg += (f", feed {k['feed_cpu_s'] * 1e3:.1f} ms ({k['feed_cpu_s'] / k['wall_s'] * 100:.3f} %), "
                             f"{k['messages']} msgs, {len(four)} redraws median {_f(median(four), '.1f')} ms, "
-                            f"final {'ok' if rep['final_ok'] else 'FAIL ' + '; '.join(rep['final_problems'][:2])}")
+                            f"live end {_final_word(rep['live_final'])}, finished {_final_word(rep['finished_final'])}")
                 log(msg)
         if args.keep:
             lab.screenshot("live-dashboard")
@@ -537,12 +561,18 @@ def measure(args: argparse.Namespace, scratch: Path, log: Any) -> dict[str, Any]
     return out
 
 
+def _final_word(final: dict[str, Any]) -> str:
+    return f"ok after {final['after_s']:.1f} s" if final["ok"] else "FAIL (" + "; ".join(final["problems"][:2]) + ")"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smoke run: 5,000 steps, 2 pairs")
     p.add_argument("--steps", type=int, help="steps per loop (default 20,000; 5,000 with --quick)")
     p.add_argument("--pairs", type=int, help="with/without pairs (default 8; 2 with --quick)")
     p.add_argument("--warmup-steps", type=int, default=2000, help="steps of each warm-up loop (0: none)")
+    p.add_argument("--settle", type=float, default=5.0,
+                   help="seconds the live view may take to show the last step after the loop cell ends (default 5)")
     p.add_argument("--flush-interval", type=float, default=0.1, help="init(flush_interval=...) (default 0.1 s)")
     p.add_argument("--results", default=str(RESULTS_MD), help="Markdown file to update")
     p.add_argument("--no-results", action="store_true", help="print only, do not touch RESULTS.md")
@@ -578,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
     s = summarize(reps)
     iopub_hits = iopub_in_log(data["server_log"]) + [f"{r['label']}: {m}" for r in [*data["warmups"], *reps]
                                                      for m in r["iopub_in_output"]]
-    check_rows = checks(s, iopub_hits)
+    check_rows = checks(s, iopub_hits, args.settle)
     page_problems = [f"console error: {e}" for e in data["console_errors"]] + \
                     [f"page error: {e}" for e in data["page_errors"]]
     body = render(args, reps, s, check_rows, iopub_hits, data["blocked"], page_problems, info, vers, started, elapsed)
@@ -589,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nupdated {os.path.relpath(args.results)} (section '{section_name(args)}')")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"args": {k: v for k, v in vars(args).items()}, "summary": s, "checks": check_rows,
+            json.dump({"args": vars(args), "summary": s, "checks": check_rows,
                        "machine": info, "versions": vers, "iopub": iopub_hits,
                        **{k: v for k, v in data.items() if k != "server_log"}}, f, indent=1, default=str)
     if args.keep:

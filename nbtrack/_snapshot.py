@@ -60,7 +60,7 @@ def reduce_m4(steps: np.ndarray, values: np.ndarray, times: np.ndarray,
         else:
             keep.append(np.array([a + int(segment.argmin()), a + int(segment.argmax())]))
     kept = np.unique(np.concatenate(keep))
-    idx = kept if order is None else np.sort(order[kept])
+    idx = kept if order is None else order[kept]  # in step order: what a line chart needs
     return steps[idx], values[idx], times[idx]
 
 
