@@ -1,5 +1,6 @@
 # nbtrack developer tasks. Two commands on a fresh machine:
-#   make demo   records synthetic runs under ./nbruns and lists them
+#   make demo   records synthetic runs under ./nbruns, writes nbruns/dashboard.html, and opens the
+#               quickstart notebook in JupyterLab (train a network there and watch its live dashboard)
 #   make test   installs everything and runs the whole test suite (browser tests included: make test-e2e)
 PYTHON ?= python3
 VENV   ?= .venv
@@ -27,9 +28,14 @@ $(STAMP): $(VENV)/bin/python pyproject.toml nbtrack/static/widget.js
 
 install: $(STAMP)
 
+LAB_PORT ?= 8888
+
 demo: install
 	$(PY) -m nbtrack demo --dir nbruns
-	@echo "Runs are in ./nbruns: read them with nbtrack.open('nbruns').runs()"
+	@echo "Runs are in ./nbruns: read them with nbtrack.open('nbruns').runs(); show them with .show()"
+	@echo "Opening notebooks/quickstart.ipynb in JupyterLab: run all cells (Ctrl+C here stops the server)"
+	$(VENV)/bin/jupyter lab notebooks/quickstart.ipynb --port=$(LAB_PORT) --ServerApp.root_dir=. \
+		$$( [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] || echo --no-browser )
 
 lint: install
 	$(VENV)/bin/ruff check nbtrack tests benchmarks

@@ -24,7 +24,9 @@ import gzip
 import html
 import json
 import math
+import os
 import uuid
+from pathlib import Path
 from typing import Any
 
 from ._chart_png import render_png
@@ -143,6 +145,13 @@ def static_bundle(snapshot: dict[str, Any], *, run_name: str, status: str,
     return {MIME_HTML: "\n".join(parts), MIME_PNG: _b64(png), "text/plain": text}
 
 
+def standalone_page(bundle: dict[str, Any], title: str) -> str:
+    """A whole HTML document around a static output: opens offline from a file in any browser."""
+    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1"></head>\n'
+            f'<body style="margin:16px">\n{bundle[MIME_HTML]}\n</body></html>\n')
+
+
 class StaticDashboard:
     """A dashboard for the cell output that needs no kernel: see the module docstring.
 
@@ -164,6 +173,12 @@ class StaticDashboard:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         return self.bundle()
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the dashboard as one self-contained HTML file (no network needed to open it)."""
+        target = Path(path)
+        target.write_text(standalone_page(self.bundle(), f"nbtrack: {self.run_name}"), encoding="utf-8")
+        return target
 
     def __repr__(self) -> str:
         return f"<nbtrack.StaticDashboard {self.run_name!r}: {len(self.snapshot['series'])} series>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def _ls(args: argparse.Namespace) -> int:
@@ -36,6 +37,8 @@ def _demo(args: argparse.Namespace) -> int:
     table = open_logdir(args.dir).runs()
     print(table[["id", "name", "status", "config.lr", "config.width", "summary.train/loss"]]
           .to_string(index=False))
+    page = open_logdir(args.dir).show().save(Path(args.dir) / "dashboard.html")
+    print(f"dashboard of these runs, to open in any browser (offline): {page}")
     return 0
 
 
