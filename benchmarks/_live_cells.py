@@ -119,6 +119,7 @@ def notebook(logdir: str, flush_interval: float) -> dict:
     sources = [setup_source(logdir, flush_interval), dashboard_source(True, 0, ""), LOOP, FINISH]
     cells = [{"cell_type": "code", "metadata": {}, "source": s, "outputs": [], "execution_count": None}
              for s in sources]
+    cells[0]["metadata"] = {"jupyter": {"source_hidden": True}}  # keeps the dashboard high on the page
     return {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
 
 

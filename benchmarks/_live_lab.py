@@ -83,15 +83,16 @@ DASHBOARD = """() => ({
   charts: [...document.querySelectorAll('.nbtrack-chart')].map((b) => { const r = b.getBoundingClientRect();
     return { key: b.dataset.key, points: Number(b.dataset.points ?? NaN), rawLast: b.dataset.rawLast ?? null,
              visible: r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight }; }),
-  sources: (window.Bokeh?.documents ?? []).flatMap((d) => [...d.all_models])
-    .filter((m) => m.data && m.data.x !== undefined && m.data.x.length > 0)
-    .map((m) => ({ n: m.data.x.length, last: m.data.x[m.data.x.length - 1] })),
+  sources: (() => { // the data sources of the BokehJS figures shown on the page now (stale documents left out)
+    const index = window.Bokeh?.index;
+    const roots = typeof index?.roots === 'function' ? index.roots() : (index?.roots ?? index?._roots ?? []);
+    return [...roots].filter((v) => v.el?.isConnected && Array.isArray(v.model?.renderers))
+      .flatMap((v) => v.model.renderers.map((r) => r.data_source))
+      .filter((d) => d?.data?.x !== undefined && d.data.x.length > 0)
+      .map((d) => ({ n: d.data.x.length, last: d.data.x[d.data.x.length - 1] })); })(),
   status: [...document.querySelectorAll('.nbtrack-status')].map((e) => e.textContent),
   errors: [...document.querySelectorAll('.nbtrack-error')].map((e) => e.textContent),
 })"""
-
-SCROLL_TO_DASHBOARD = """() => { const d = document.querySelector('.nbtrack-charts');
-  if (d) d.scrollIntoView({ block: 'start' }); return !!d; }"""
 
 
 # -- Chromium ---------------------------------------------------------------------------------------------
@@ -275,6 +276,3 @@ class LivePage(LabPage):
 
     def dashboard(self) -> dict[str, Any]:
         return self.page.evaluate(DASHBOARD)
-
-    def scroll_to_dashboard(self) -> bool:
-        return bool(self.page.evaluate(SCROLL_TO_DASHBOARD))

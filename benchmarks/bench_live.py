@@ -175,7 +175,6 @@ def run_rep(lab: LivePage, server: LabServer, scratch: Path, label: str, show: b
     lab.run_cell(1, cells.dashboard_source(show, steps, str(signal)), timeout=60)
     if show:
         wait_dashboard_ready(lab)
-        lab.scroll_to_dashboard()
     lab.page.wait_for_timeout(300)  # let the page settle after the cell's output changed
 
     redraws_before = lab.redraw_count()

@@ -72,12 +72,12 @@ def json_for_html(value: Any) -> str:
 
 
 def payload_of(snapshot: dict[str, Any], *, run_name: str, status: str, config: dict[str, Any],
-               settings: dict[str, Any]) -> dict[str, Any]:
+               settings: dict[str, Any], channel: dict[str, str] | None = None) -> dict[str, Any]:
     """The model state a static render starts from, with array bytes as base64."""
     series = [{**s, **{k: _b64(s[k]) for k in ("steps", "values", "times")}} for s in snapshot["series"]]
     return {"_uid": f"static-{uuid.uuid4().hex}", "run_name": run_name, "status": status,
             "config": _json_safe(config), "settings": dict(settings),
-            "snapshot": {**snapshot, "series": series}}
+            "snapshot": {**snapshot, "series": series}, "channel": channel or {}}
 
 
 def _json_safe(value: Any) -> Any:
@@ -114,7 +114,7 @@ for (const box of boxes) {
 
 def static_bundle(snapshot: dict[str, Any], *, run_name: str, status: str,
                   config: dict[str, Any] | None = None, settings: dict[str, Any] | None = None,
-                  png: bytes | None = None) -> dict[str, Any]:
+                  png: bytes | None = None, channel: dict[str, str] | None = None) -> dict[str, Any]:
     """The display bundle (``{mime: data}``) of a dashboard that needs no kernel.
 
     >>> import numpy as np
@@ -127,7 +127,8 @@ def static_bundle(snapshot: dict[str, Any], *, run_name: str, status: str,
     settings = dict(settings or {})
     if png is None:
         png = render_png(snapshot, settings)
-    payload = payload_of(snapshot, run_name=run_name, status=status, config=config or {}, settings=settings)
+    payload = payload_of(snapshot, run_name=run_name, status=status, config=config or {}, settings=settings,
+                         channel=channel)
     uid = payload["_uid"]
     bokeh = _bokeh_parts()
     alt = html.escape(f"charts of {run_name} ({status})", quote=True)
@@ -145,6 +146,14 @@ def static_bundle(snapshot: dict[str, Any], *, run_name: str, status: str,
     return {MIME_HTML: "\n".join(parts), MIME_PNG: _b64(png), "text/plain": text}
 
 
+def _in_kernel() -> bool:
+    """True inside a Jupyter kernel (where widget models reach the page)."""
+    import sys
+
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
 def standalone_page(bundle: dict[str, Any], title: str) -> str:
     """A whole HTML document around a static output: opens offline from a file in any browser."""
     return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
@@ -159,17 +168,29 @@ class StaticDashboard:
     """
 
     def __init__(self, snapshot: dict[str, Any], *, run_name: str, status: str,
-                 config: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> None:
+                 config: dict[str, Any] | None = None, settings: dict[str, Any] | None = None,
+                 readers: list[Any] | None = None) -> None:
         self.snapshot = snapshot
         self.run_name, self.status = run_name, status
         self.config, self.settings = dict(config or {}), dict(settings or {})
+        self._readers = list(readers or [])
         self._bundle: dict[str, Any] | None = None
 
     def bundle(self) -> dict[str, Any]:
         if self._bundle is None:
             self._bundle = static_bundle(self.snapshot, run_name=self.run_name, status=self.status,
-                                         config=self.config, settings=self.settings)
+                                         config=self.config, settings=self.settings, channel=self._channel())
         return self._bundle
+
+    def _channel(self) -> dict[str, str] | None:
+        """In a live kernel, with reduced series: the loader model that serves zoom detail (``_detail``)."""
+        reduced = any(s.get("n", 0) > len(s["values"]) // 8 for s in self.snapshot["series"])
+        if not (self._readers and reduced and _in_kernel()):
+            return None
+        from ._detail import SERVER
+        from .widget import BokehLoader
+
+        return {"loader": BokehLoader.instance()._uid, "token": SERVER.register(self._readers)}
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         return self.bundle()

@@ -131,7 +131,7 @@ class Logdir:
         statuses = sorted({r.status for r in readers})
         config = readers[0].config if len(readers) == 1 else {}
         return StaticDashboard(snapshot_of(readers), run_name=name, status=", ".join(statuses),
-                               config=config, settings=settings)
+                               config=config, settings=settings, readers=readers)
 
     def _chosen(self, runs: Any) -> list[RunReader]:
         if runs is None:

@@ -464,7 +464,7 @@ class RunReader:
 
         self.refresh_manifests()
         return StaticDashboard(snapshot_of([self]), run_name=self.name, status=self.status,
-                               config=self.config, settings=settings)
+                               config=self.config, settings=settings, readers=[self])
 
     def __repr__(self) -> str:
         return f"<nbtrack.RunReader {self.name!r} id={self.id} ({self.status}) at {self.path}>"

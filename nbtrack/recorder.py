@@ -274,7 +274,8 @@ class Run:
         readers = [RunReader(self.dir)] if self.dir is not None else []
         snapshot = snapshot_of(readers)
         snapshot["runs"] = [{"id": self.id, "name": self.name}]
-        return StaticDashboard(snapshot, run_name=self.name, status=self.status, config=self.config.as_dict())
+        return StaticDashboard(snapshot, run_name=self.name, status=self.status, config=self.config.as_dict(),
+                               readers=readers)
 
     def _ipython_display_(self) -> None:
         """A run shown as a cell's result draws its dashboard."""

@@ -46,6 +46,7 @@ class BokehLoader(anywidget.AnyWidget):
     """
 
     _esm = BUNDLE
+    _uid = traitlets.Unicode("").tag(sync=True)
     bokeh_core = traitlets.Unicode("").tag(sync=True)
     bokeh_api = traitlets.Unicode("").tag(sync=True)
     _instance: BokehLoader | None = None
@@ -53,8 +54,18 @@ class BokehLoader(anywidget.AnyWidget):
     @classmethod
     def instance(cls) -> BokehLoader:
         if cls._instance is None or cls._instance.comm is None:
-            cls._instance = cls(bokeh_core=_bokehjs("bokeh.min.js"), bokeh_api=_bokehjs("bokeh-api.min.js"))
+            cls._instance = cls(_uid=uuid.uuid4().hex, bokeh_core=_bokehjs("bokeh.min.js"),
+                                bokeh_api=_bokehjs("bokeh-api.min.js"))
+            cls._instance.on_msg(cls._instance._on_message)
         return cls._instance
+
+    def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """Zoom-detail requests from static outputs of this kernel (``_detail.py``); answered at once."""
+        if isinstance(content, dict) and content.get("kind") == "detail":
+            from ._detail import SERVER
+
+            reply, buffers = SERVER.handle(content)
+            self.send(reply, buffers=buffers)
 
 
 class Dashboard(anywidget.AnyWidget):

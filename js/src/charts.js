@@ -39,8 +39,9 @@ export function groupOf(key) {
  * when a figure is made, so changing `logY` or `xAxis` means disposing of these charts and making new ones.
  * @param {any} Bokeh @param {import("./store.js").Store} store @param {HTMLElement} container
  * @param {Settings} settings
+ * @param {import("./detail.js").DetailFetch | null} [detail] zoom detail from the kernel, for reduced series
  */
-export function createCharts(Bokeh, store, container, settings) {
+export function createCharts(Bokeh, store, container, settings, detail = null) {
   /** @type {Map<string, Chart>} */
   const charts = new Map();
   /** @type {Map<string, HTMLElement>} */
@@ -121,7 +122,7 @@ export function createCharts(Bokeh, store, container, settings) {
     const visible = range.have_updated_interactively ? [range.start, range.end] : null;
     const members = [...store.series.values()].filter((s) => s.key === key);
     const drawn = members.map((series) => ({
-      series, data: lineData(series.view(), settings, WIDTH, visible, store.runInfo(series.run).name),
+      series, data: lineData(columnsFor(series, visible), settings, WIDTH, visible, store.runInfo(series.run).name),
     }));
     const [lo, hi] = yExtent(drawn.map((d) => d.data), settings);
     const xs = drawn.flatMap((d) => [d.data.x0, d.data.x1]).filter(Number.isFinite);
@@ -144,7 +145,35 @@ export function createCharts(Bokeh, store, container, settings) {
       rawLast: String(first?.raw.y[first.raw.y.length - 1] ?? ""),
       smoothLast: String(first?.smooth.y[first.smooth.y.length - 1] ?? ""),
       yLow: String(lo), yHigh: String(hi), nonFinite: String(drawn.reduce((n, d) => n + d.data.bad.length, 0)),
+      detail: drawn.some((d) => d.series.detail && columnsFor(d.series, visible) === d.series.detail) ? "kernel" : "",
     });
+  }
+
+  /** The points to draw: the kernel's detail when the visible range lies inside it, else the store's.
+   * @param {import("./store.js").Series} series @param {[number, number] | null} visible */
+  function columnsFor(series, visible) {
+    const d = series.detail;
+    if (d && visible && settings.xAxis === "step" && visible[0] >= d.x0 && visible[1] <= d.x1) return d;
+    return series.view();
+  }
+
+  /** @type {Map<string, number>} */
+  const detailTimers = new Map();
+  /** After a zoom settles, ask the kernel for the visible range of reduced series (static outputs).
+   * @param {Chart} chart @param {string} key */
+  function askDetail(chart, key) {
+    if (!detail || settings.xAxis !== "step") return;
+    clearTimeout(detailTimers.get(key));
+    detailTimers.set(key, window.setTimeout(async () => {
+      const { start, end } = chart.figure.x_range;
+      const reduced = [...store.series.values()].filter((s) => s.key === key && s.total > s.length);
+      const replies = await Promise.all(reduced.map(async (series) => {
+        const got = await detail(series.run, key, start, end, 4 * WIDTH);
+        if (got) series.detail = got;
+        return got;
+      }));
+      if (replies.some(Boolean)) fill(chart, key);
+    }, 250));
   }
 
   let zoomPending = 0;
@@ -155,6 +184,7 @@ export function createCharts(Bokeh, store, container, settings) {
     zoomPending = requestAnimationFrame(() => {
       zoomPending = 0;
       fill(chart, key);
+      askDetail(chart, key);
     });
   }
 

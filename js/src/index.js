@@ -10,6 +10,7 @@
 import { ensureBokeh, loaderOf } from "./bokeh.js";
 import { createCharts } from "./charts.js";
 import { createControls, DEFAULT_SETTINGS } from "./controls.js";
+import { registerChannel } from "./detail.js";
 import { createHeader, fillSummary, injectStyle } from "./panels.js";
 import { renderStaticWith } from "./static.js";
 import { storeFor } from "./store.js";
@@ -22,6 +23,7 @@ import { storeFor } from "./store.js";
  * @property {() => void} [save_changes]
  * @property {(event: string, callback: (...args: any[]) => void) => void} on
  * @property {(event: string, callback: (...args: any[]) => void) => void} off
+ * @property {import("./detail.js").DetailFetch | null} [detail] zoom detail from the kernel (static outputs)
  */
 
 /**
@@ -50,6 +52,7 @@ function storeOf(model) {
 function initialize({ model }) {
   if (typeof model.get("bokeh_core") === "string") {
     ensureBokeh(model).catch(() => {}); // the loader: start injecting now; never await here (2 s limit)
+    registerChannel(model); // and serve zoom detail to this kernel's static outputs
     return;
   }
   const store = storeOf(model);
@@ -102,7 +105,7 @@ function render({ model, el }) {
   const rebuild = () => {
     if (!Bokeh) return;
     charts?.dispose(); // axis types are fixed per figure: rebuild, disposing of the old documents
-    charts = createCharts(Bokeh, store, chartBox, settings);
+    charts = createCharts(Bokeh, store, chartBox, settings, model.detail ?? null);
     redraw();
   };
   const controls = createControls(settings, { redraw: () => redraw(), rebuild, save });

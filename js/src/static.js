@@ -4,6 +4,7 @@
 // sits in the output from the start and is hidden only once BokehJS has loaded and the charts are drawn.
 
 import { ensureBokeh } from "./bokeh.js";
+import { detailFetcher } from "./detail.js";
 
 /** @param {string} text base64 @returns {Uint8Array} */
 function fromBase64(text) {
@@ -57,6 +58,7 @@ export function staticModel(payload) {
     on: () => {},
     off: () => {},
     send: () => {},
+    detail: detailFetcher(payload.channel),
   };
 }
 

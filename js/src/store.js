@@ -22,6 +22,10 @@ export class Series {
     this.run = run;
     this.key = key;
     this.length = 0;
+    /** points the series really has (more than `length` when the snapshot was reduced) */
+    this.total = 0;
+    /** @type {import("./detail.js").Detail | null} full-resolution points of a zoomed range */
+    this.detail = null;
     this.steps = new Float64Array(64);
     this.values = new Float64Array(64);
     this.times = new Float64Array(64);
@@ -44,6 +48,7 @@ export class Series {
     this.values.set(values, this.length);
     this.times.set(times, this.length);
     this.length = need;
+    this.total += values.length;
   }
 
   /** Views of the filled part of the columns. */
@@ -124,14 +129,16 @@ export class Store {
   /**
    * Replace everything with a snapshot that covers messages up to `snapshot.seq`.
    * @param {{ seq: number, runs?: { id: string, name: string }[],
-   *   series: { run: string, key: string, steps: Binary, values: Binary, times: Binary }[] }} snapshot
+   *   series: { run: string, key: string, steps: Binary, values: Binary, times: Binary, n?: number }[] }} snapshot
    */
   applySnapshot(snapshot) {
     if (snapshot.seq < this.seq) return false; // older than what we hold
     this.series = new Map();
     for (const run of snapshot.runs ?? []) this.runInfo(String(run.id), String(run.name ?? ""));
     for (const s of snapshot.series) {
-      this.get(s.run, s.key).append(toFloat64Array(s.steps), toFloat64Array(s.values), toFloat64Array(s.times));
+      const series = this.get(s.run, s.key);
+      series.append(toFloat64Array(s.steps), toFloat64Array(s.values), toFloat64Array(s.times));
+      if (typeof s.n === "number" && s.n > series.total) series.total = s.n;
     }
     this.seq = snapshot.seq;
     this.gaps = this.gaps.filter((g) => g > snapshot.seq);

@@ -1,0 +1,52 @@
+// Zoom detail from the kernel for a static dashboard whose long series were reduced (nbtrack/_detail.py).
+//
+// The request goes through the page's BokehJS loader model of the kernel that made the output: it exists
+// while that kernel runs (it registers itself on globalThis when its model is created) and is absent in a
+// reopened notebook, an nbconvert page or a report, where zoom simply stays at the reduced resolution.
+
+const TIMEOUT_MS = 15000;
+
+/** @typedef {{ steps: Float64Array, values: Float64Array, times: Float64Array, x0: number, x1: number, full: boolean }} Detail */
+/** @typedef {(run: string, key: string, x0: number, x1: number, width: number) => Promise<Detail | null>} DetailFetch */
+
+/** Register a loader model as the detail channel of its kernel (called from its initialize()).
+ * @param {{ get: (name: string) => any }} model */
+export function registerChannel(model) {
+  const root = /** @type {any} */ (globalThis);
+  root.__nbtrackChannels ??= new Map();
+  root.__nbtrackChannels.set(String(model.get("_uid") ?? ""), model);
+}
+
+/** @param {any} view @returns {Float64Array} */
+function float64(view) {
+  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
+  return new Float64Array(bytes.buffer);
+}
+
+/**
+ * A fetch function for a static output's channel ({loader, token}), or null when its kernel is not here.
+ * @param {{ loader?: string, token?: string } | undefined} channel
+ * @returns {DetailFetch | null}
+ */
+export function detailFetcher(channel) {
+  const root = /** @type {any} */ (globalThis);
+  const model = channel?.loader ? root.__nbtrackChannels?.get(channel.loader) : null;
+  if (!model || typeof model.send !== "function") return null;
+  /** @type {Map<number, (detail: Detail | null) => void>} */
+  const pending = new Map();
+  let next = 1;
+  model.on("msg:custom", (/** @type {any} */ message, /** @type {any[]} */ buffers) => {
+    const done = message?.kind === "detail" ? pending.get(message.req) : undefined;
+    if (!done) return;
+    pending.delete(message.req);
+    if (message.error || !buffers || buffers.length !== 3) return done(null);
+    const [steps, values, times] = buffers.map(float64);
+    done({ steps, values, times, x0: message.x0, x1: message.x1, full: Boolean(message.full) });
+  });
+  return (run, key, x0, x1, width) => new Promise((resolve) => {
+    const req = next++;
+    pending.set(req, resolve);
+    setTimeout(() => pending.delete(req) && resolve(null), TIMEOUT_MS);
+    model.send({ kind: "detail", token: channel?.token, req, run, key, x0, x1, width });
+  });
+}
