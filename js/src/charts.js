@@ -217,10 +217,16 @@ const FORMATTERS = { "@value": "printf", "@smoothed": "printf" };
 
 /** @param {any} Bokeh @param {string} key @param {Settings} settings */
 function makeFigure(Bokeh, key, settings) {
-  return Bokeh.Plotting.figure({
+  const figure = Bokeh.Plotting.figure({
     width: WIDTH, height: HEIGHT, title: key, // drawn as canvas text, never parsed as HTML
     tools: "pan,wheel_zoom,box_zoom,reset,save", active_scroll: null, toolbar_location: "right",
     x_axis_label: X_LABELS[settings.xAxis], x_axis_type: settings.xAxis === "wall" ? "datetime" : "linear",
     y_axis_type: settings.logY ? "log" : "linear", min_border_left: 50,
   });
+  const [xAxis] = figure.xaxis ?? figure.below ?? [];
+  if (settings.xAxis !== "wall" && xAxis) { // "500.05k", not "5.0005e+5" colliding with its neighbours
+    xAxis.formatter = new Bokeh.NumeralTickFormatter({ format: "0.[00]a" });
+    xAxis.ticker.desired_num_ticks = 5;
+  }
+  return figure;
 }

@@ -45,7 +45,7 @@ def test_quickstart_runs_in_jupyterlab(lab):
     html = "".join(o.get("data", {}).get("text/html", "") for o in last["outputs"])
     assert "<table" in html, f"last cell has no HTML table: {last['outputs']}"
     assert "<table" in "".join(last["output_html"]), "the table is not rendered in the page"
-    for text in ("finished", "summary.train/loss"):
+    for text in ("finished", "summary.val/accuracy"):
         assert text in last["output_text"], f"{text!r} not shown in the last output: {last['output_text']!r}"
 
     shot = lab.screenshot("quickstart")
