@@ -48,15 +48,24 @@ class DetailServer:
 
     def __init__(self) -> None:
         self._readers: dict[str, dict[str, RunReader]] = {}
+        self._live: set[str] = set()  # tokens of runs still being written: never cached
         self._series: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def register(self, readers: list[RunReader]) -> str:
-        """Allow detail requests about these runs; returns the token a static output carries."""
+    def register(self, readers: list[RunReader], live: bool = False) -> str:
+        """Allow detail requests about these runs; returns the token a dashboard carries.
+        ``live``: the runs are still growing, so their points are read anew for every request."""
         token = uuid.uuid4().hex
         with self._lock:
             self._readers[token] = {r.id: r for r in readers}
+            if live:
+                self._live.add(token)
         return token
+
+    def forget(self, token: str) -> None:
+        with self._lock:
+            self._readers.pop(token, None)
+            self._live.discard(token)
 
     def handle(self, message: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
         """The reply (and its buffers) to one detail request."""
@@ -86,7 +95,8 @@ class DetailServer:
             readers = self._readers.get(token)
             if readers is None or run not in readers:
                 raise KeyError(f"no stored run {run!r} behind this output (token {token[:8]})")
-            cached = self._series.get((run, key))
+            live = token in self._live
+            cached = None if live else self._series.get((run, key))
             if cached is not None:
                 self._series.move_to_end((run, key))
                 return cached
@@ -98,6 +108,8 @@ class DetailServer:
         steps = cols.step[rows].astype(np.float64)
         order = np.argsort(steps, kind="stable") if np.any(steps[1:] < steps[:-1]) else slice(None)
         series = (steps[order], cols.value[rows].astype(np.float64)[order], cols.time[rows].astype(np.float64)[order])
+        if live:
+            return series
         with self._lock:
             self._series[(run, key)] = series
             while len(self._series) > _CACHED_SERIES:

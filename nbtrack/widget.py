@@ -92,12 +92,19 @@ class Dashboard(anywidget.AnyWidget):
     settings = traitlets.Dict().tag(sync=True)  # the view's controls, written by the browser
     snapshot = traitlets.Dict().tag(sync=True)  # bytes values travel as binary buffers
     loader = traitlets.Instance(BokehLoader).tag(sync=True, **ipywidgets.widget_serialization)
+    detail_token = traitlets.Unicode("").tag(sync=True)  # zoom detail of history the browser holds reduced
 
     def __init__(self, run: Run, max_rate: float = 10.0, **kwargs: Any) -> None:
         super().__init__(_uid=uuid.uuid4().hex, run_name=run.name, status=run.status,
                          config=_json_safe(run.config.as_dict()), loader=BokehLoader.instance(), **kwargs)
         self._run = run
         self._display_ids: list[str] = []
+        if run.dir is not None:
+            from ._detail import SERVER
+            from .reader import RunReader
+
+            self.detail_token = SERVER.register([RunReader(run.dir)], live=True)
+            self.on_msg(self._on_message)
         self._feed = LiveFeed(self._send_append, run=run.id, max_rate=max_rate, on_close=self._run_finished)
         writer = run._writer
         with writer._lock:  # no flush can run between the snapshot and attaching the feed
@@ -107,6 +114,15 @@ class Dashboard(anywidget.AnyWidget):
 
     def _send_append(self, message: dict[str, Any], buffers: list[memoryview]) -> None:
         self.send(message, buffers=buffers)
+
+    def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """Zoom-detail requests (``_detail.py``): the browser keeps long histories reduced."""
+        if isinstance(content, dict) and content.get("kind") == "detail":
+            from ._detail import SERVER
+
+            self._run.flush()  # what was logged is on disk before it is read
+            reply, buffers = SERVER.handle({**content, "token": self.detail_token})
+            self.send(reply, buffers=buffers)
 
     def _run_finished(self) -> None:
         self.status = self._run.status
@@ -140,6 +156,10 @@ class Dashboard(anywidget.AnyWidget):
 
     def close(self) -> None:
         self._run._writer.remove_sink(self._feed)
+        if self.detail_token:
+            from ._detail import SERVER
+
+            SERVER.forget(self.detail_token)
         super().close()
 
 

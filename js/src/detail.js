@@ -23,15 +23,18 @@ function float64(view) {
   return new Float64Array(bytes.buffer);
 }
 
+/** @type {WeakMap<object, DetailFetch>} */
+const fetchers = new WeakMap();
+
 /**
- * A fetch function for a static output's channel ({loader, token}), or null when its kernel is not here.
- * @param {{ loader?: string, token?: string } | undefined} channel
- * @returns {DetailFetch | null}
+ * A fetch function that sends detail requests over `model` (a loader or a live dashboard) and resolves
+ * with the matching reply, or null on an error reply or after a timeout. One per model.
+ * @param {any} model @param {string | undefined} token
+ * @returns {DetailFetch}
  */
-export function detailFetcher(channel) {
-  const root = /** @type {any} */ (globalThis);
-  const model = channel?.loader ? root.__nbtrackChannels?.get(channel.loader) : null;
-  if (!model || typeof model.send !== "function") return null;
+export function fetcherFor(model, token) {
+  const known = fetchers.get(model);
+  if (known) return known;
   /** @type {Map<number, (detail: Detail | null) => void>} */
   const pending = new Map();
   let next = 1;
@@ -43,10 +46,25 @@ export function detailFetcher(channel) {
     const [steps, values, times] = buffers.map(float64);
     done({ steps, values, times, x0: message.x0, x1: message.x1, full: Boolean(message.full) });
   });
-  return (run, key, x0, x1, width) => new Promise((resolve) => {
+  /** @type {DetailFetch} */
+  const fetch = (run, key, x0, x1, width) => new Promise((resolve) => {
     const req = next++;
     pending.set(req, resolve);
     setTimeout(() => pending.delete(req) && resolve(null), TIMEOUT_MS);
-    model.send({ kind: "detail", token: channel?.token, req, run, key, x0, x1, width });
+    model.send({ kind: "detail", token, req, run, key, x0, x1, width });
   });
+  fetchers.set(model, fetch);
+  return fetch;
+}
+
+/**
+ * A fetch function for a static output's channel ({loader, token}), or null when its kernel is not here.
+ * @param {{ loader?: string, token?: string } | undefined} channel
+ * @returns {DetailFetch | null}
+ */
+export function detailFetcher(channel) {
+  const root = /** @type {any} */ (globalThis);
+  const model = channel?.loader ? root.__nbtrackChannels?.get(channel.loader) : null;
+  if (!model || typeof model.send !== "function") return null;
+  return fetcherFor(model, channel?.token);
 }

@@ -10,7 +10,7 @@
 import { ensureBokeh, loaderOf } from "./bokeh.js";
 import { createCharts } from "./charts.js";
 import { createControls, DEFAULT_SETTINGS } from "./controls.js";
-import { registerChannel } from "./detail.js";
+import { fetcherFor, registerChannel } from "./detail.js";
 import { createHeader, fillSummary, injectStyle } from "./panels.js";
 import { renderStaticWith } from "./static.js";
 import { storeFor } from "./store.js";
@@ -83,6 +83,15 @@ function settingsOf(model) {
   return { settings, save };
 }
 
+/** Where zoom detail comes from: a static output's channel, a live dashboard's own comm, or nowhere.
+ * @param {Model} model */
+function detailOf(model) {
+  if (model.detail !== undefined) return model.detail;
+  const token = model.get("detail_token");
+  const live = /** @type {any} */ (model);
+  return token && typeof live.send === "function" ? fetcherFor(live, String(token)) : null;
+}
+
 /**
  * @param {{ model: Model, el: HTMLElement }} context
  * @returns {() => void} cleanup: removes the listeners and the elements
@@ -105,7 +114,7 @@ function render({ model, el }) {
   const rebuild = () => {
     if (!Bokeh) return;
     charts?.dispose(); // axis types are fixed per figure: rebuild, disposing of the old documents
-    charts = createCharts(Bokeh, store, chartBox, settings, model.detail ?? null);
+    charts = createCharts(Bokeh, store, chartBox, settings, detailOf(model));
     redraw();
   };
   const controls = createControls(settings, { redraw: () => redraw(), rebuild, save });

@@ -7,9 +7,16 @@
 // higher seq, so a late view, a second view and a re-rendered view all end with the same data.
 
 import { toFloat64Array } from "./codecs.js";
+import { m4 } from "./downsample.js";
 
 export const PROTOCOL_VERSION = 1;
 const BUFFERS_PER_SERIES = 3;
+// Browser memory per series stays bounded: above MAX_POINTS, the oldest COMPACT_SHARE of the points are
+// replaced by their M4 reduction into COMPACT_BUCKETS step ranges (exact first, last, min and max per
+// range), while recent points stay at full resolution. Zooming into reduced history asks the kernel.
+export const MAX_POINTS = 1_000_000;
+const COMPACT_SHARE = 0.75;
+const COMPACT_BUCKETS = 16_384;
 
 /** @typedef {{ run: string, key: string, n: number }} SeriesHeader */
 /** @typedef {{ kind: string, v: number, seq: number, series: SeriesHeader[] }} AppendMessage */
@@ -26,6 +33,10 @@ export class Series {
     this.total = 0;
     /** @type {import("./detail.js").Detail | null} full-resolution points of a zoomed range */
     this.detail = null;
+    /** points kept before the oldest are reduced (tests lower it) */
+    this.maxPoints = MAX_POINTS;
+    /** steps up to here are held reduced (-Infinity: nothing reduced) */
+    this.reducedTo = -Infinity;
     this.steps = new Float64Array(64);
     this.values = new Float64Array(64);
     this.times = new Float64Array(64);
@@ -49,6 +60,26 @@ export class Series {
     this.times.set(times, this.length);
     this.length = need;
     this.total += values.length;
+    if (this.length > this.maxPoints) this.compact();
+  }
+
+  /** Reduce the oldest points (see MAX_POINTS); the step up to which data is reduced is kept in `reducedTo`. */
+  compact() {
+    const old = Math.floor(this.length * COMPACT_SHARE);
+    const { steps, values, times } = this.view();
+    const x0 = steps[0];
+    const x1 = steps[old - 1];
+    if (!(x1 > x0)) return;
+    const reduced = m4(steps.subarray(0, old), values.subarray(0, old), x0, x1, COMPACT_BUCKETS);
+    const idx = withNonFinite(reduced.idx, reduced.nonFinite, steps, x0, x1);
+    const kept = idx.length;
+    for (const column of [this.steps, this.values, this.times]) {
+      const reduced = Float64Array.from(idx, (i) => column[i]);
+      column.copyWithin(kept, old, this.length);
+      column.set(reduced, 0);
+    }
+    this.length = kept + (this.length - old);
+    this.reducedTo = Math.max(this.reducedTo, x1);
   }
 
   /** Views of the filled part of the columns. */
@@ -59,6 +90,26 @@ export class Series {
 }
 
 /** @typedef {{ id: string, name: string, index: number }} RunInfo */
+
+/**
+ * M4's kept indices plus one non-finite point per step range that holds any, in index order (so a NaN
+ * stays marked after its neighbourhood is reduced).
+ * @param {Int32Array} idx @param {Int32Array} nonFinite @param {Float64Array} steps @param {number} x0
+ * @param {number} x1
+ */
+function withNonFinite(idx, nonFinite, steps, x0, x1) {
+  if (!nonFinite.length) return idx;
+  const scale = COMPACT_BUCKETS / (x1 - x0);
+  const marks = [];
+  let column = -1;
+  for (const i of nonFinite) {
+    const c = Math.floor((steps[i] - x0) * scale);
+    if (c !== column) marks.push(i);
+    column = c;
+  }
+  const merged = Int32Array.from(new Set([...idx, ...marks]));
+  return merged.sort();
+}
 
 /** Every series of one dashboard, its runs, and the seq of the last message applied. */
 export class Store {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { Store, storeFor } from "./store.js";
+import { Series, Store, storeFor } from "./store.js";
 
 /** An append message and its buffers, as the kernel sends them (nbtrack/_protocol.py). */
 function append(seq, series) {
@@ -86,4 +86,27 @@ test("listeners hear changes; one registry per page keyed by uid", () => {
   stop();
   a.applyAppend(...append(2, [["k", [1], [0]]]));
   assert.equal(calls, 1);
+});
+
+test("a series above its point budget keeps recent points exact and older ones reduced with their extremes", () => {
+  const s = new Series("r", "x");
+  s.maxPoints = 100_000;
+  const n = 300_000;
+  const steps = Float64Array.from({ length: n }, (_, i) => i);
+  const values = Float64Array.from(steps, (i) => (i === 12_345 ? 1000 : Math.sin(i / 100)));
+  values[54_321] = NaN;
+  for (let at = 0; at < n; at += 10_000) {
+    s.append(steps.subarray(at, at + 10_000), values.subarray(at, at + 10_000), steps.subarray(at, at + 10_000));
+  }
+  assert.ok(s.length <= 100_000, `bounded: ${s.length}`);
+  assert.equal(s.total, n);
+  const view = s.view();
+  assert.ok(view.values.includes(1000), "the spike survives compaction");
+  assert.ok(view.values.some(Number.isNaN), "the NaN stays marked");
+  assert.equal(view.steps[0], 0);
+  assert.equal(view.steps[s.length - 1], n - 1);
+  for (let i = 1; i < s.length; i++) assert.ok(view.steps[i] > view.steps[i - 1], "steps stay increasing");
+  const recent = view.steps.subarray(s.length - 20_000);
+  assert.ok(recent.every((v, i) => i === 0 || v === recent[i - 1] + 1), "recent points at full resolution");
+  assert.ok(s.reducedTo > 0 && s.reducedTo < n);
 });
