@@ -22,8 +22,11 @@ COLUMNS = 3
 EXACT_SMOOTHING_BELOW = 50_000  # longer series are reduced (M4) before they are smoothed for the picture
 
 
-def smooth_ema(values: np.ndarray, weight: float) -> np.ndarray:
+def smooth_ema(values: np.ndarray, weight: float, steps: np.ndarray | None = None,
+               spacing: float = 0.0) -> np.ndarray:
     """TensorBoard's debiased EMA (the browser's ``smoothEMA``); non-finite values pass through.
+    With ``steps`` and the original ``spacing`` of a reduced series, a gap of ``k`` spacings
+    decays the average by ``weight ** k``, as the points it stands for would have.
 
     >>> smooth_ema(np.array([1.0, np.nan, 3.0]), 0.5).round(4).tolist()
     [1.0, nan, 2.3333]
@@ -32,11 +35,14 @@ def smooth_ema(values: np.ndarray, weight: float) -> np.ndarray:
     finite = np.flatnonzero(np.isfinite(out))
     if weight <= 0 or len(finite) == 0 or np.all(out[finite] == out[finite[0]]):
         return out
-    last, count = 0.0, 0
+    gaps = steps is not None and spacing > 0
+    last, kept, previous = 0.0, 1.0, 0.0
     for i in finite.tolist():
-        last = last * weight + (1 - weight) * out[i]
-        count += 1
-        out[i] = last / (1 - weight ** count)
+        decay = weight ** max(1.0, (steps[i] - previous) / spacing) if gaps and kept < 1 else weight
+        last = last * decay + (1 - decay) * out[i]
+        kept *= decay
+        previous = steps[i] if gaps else 0.0
+        out[i] = last / (1 - kept)
     return out
 
 
@@ -56,9 +62,11 @@ def _lines(series: list[dict[str, Any]], smoothing: float) -> dict[str, list[Any
         index = run_index.setdefault(s["run"], len(run_index))
         steps = np.frombuffer(s["steps"], dtype=np.float64)
         values = np.frombuffer(s["values"], dtype=np.float64)
+        total = int(s.get("n", len(values)))
         if len(values) > EXACT_SMOOTHING_BELOW:
             steps, values, _ = reduce_m4(steps, values, steps, buckets=EXACT_SMOOTHING_BELOW // 4)
-        smoothed = smooth_ema(values, smoothing)
+        spacing = (steps[-1] - steps[0]) / (total - 1) if total > len(values) > 1 else 0.0
+        smoothed = smooth_ema(values, smoothing, steps, spacing)
         if len(values) > 2000:
             steps_r, values_r, _ = reduce_m4(steps, values, steps, buckets=500)
             steps_s, smoothed_s, _ = reduce_m4(steps, smoothed, steps, buckets=500)

@@ -82,11 +82,12 @@ class DetailServer:
         lo, hi = int(np.searchsorted(steps, x0, side="left")), int(np.searchsorted(steps, x1, side="right"))
         lo, hi = max(lo - 1, 0), min(hi + 1, len(steps))  # one point past each edge: lines reach them
         s, v, t = steps[lo:hi], values[lo:hi], times[lo:hi]
-        full = len(s) <= FULL_RESOLUTION
+        total = len(s)
+        full = total <= FULL_RESOLUTION
         if not full:
             s, v, t = reduce_m4(s, v, t, buckets=width)
         reply = {"kind": "detail", "v": 1, "req": req, "run": message["run"], "key": message["key"],
-                 "x0": x0, "x1": x1, "n": len(s), "full": full}
+                 "x0": x0, "x1": x1, "n": len(s), "total": total, "full": full}
         return reply, [np.ascontiguousarray(a, dtype=np.float64).tobytes() for a in (s, v, t)]
 
     def _series_for(self, message: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -3,14 +3,16 @@
 The writer thread hands it every batch it drains. It keeps the points not yet sent
 and sends them as one ``append`` message (see ``_protocol.py``) at most ``max_rate``
 times a second, however fast training logs, so the IOPub rate limit is never near.
-It is a best-effort sink: a failing send is reported once by the writer and never
-stops training or storage.
+Points held back by the rate limit are sent by a one-shot timer when the interval is
+over, so the view catches up with the last step even when logging stops. It is a
+best-effort sink: a failing send is reported once and never stops training or storage.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -54,6 +56,8 @@ class LiveFeed:
         self.bytes_sent = 0
         self.cpu_seconds = 0.0  # thread CPU time spent in this sink: the dashboard's kernel-side work
         self._on_close = on_close
+        self._timer: threading.Timer | None = None  # sends points held back by the rate limit
+        self.timer_error: BaseException | None = None
 
     def write(self, batch: ScalarBatch) -> None:
         """Keep the batch's points; send if the last message is older than the interval."""
@@ -61,9 +65,25 @@ class LiveFeed:
         with self._lock:
             for key, (steps, values, times) in _columns_with_times(batch).items():
                 self._pending.setdefault(key, []).append((steps, values, times))
-            if self._clock() - self._last_sent >= self.interval:
+            wait = self.interval - (self._clock() - self._last_sent)
+            if wait <= 0:
                 self._flush_locked()
+            elif self._timer is None:  # held back: a one-shot timer sends it when the interval is over
+                self._timer = threading.Timer(wait, self._on_timer)
+                self._timer.daemon = True
+                self._timer.start()
             self.cpu_seconds += time.thread_time() - started
+
+    def _on_timer(self) -> None:
+        with self._lock:
+            self._timer = None
+        try:
+            self.flush()
+        except Exception as error:  # a best-effort sink: training goes on; reported once
+            if self.timer_error is None:
+                self.timer_error = error
+                warnings.warn(f"nbtrack: the live view could not be updated: {error!r}", RuntimeWarning,
+                              stacklevel=1)
 
     def flush(self) -> None:
         """Send what is pending now, whatever the rate (at finish, or on a timer)."""
@@ -74,6 +94,10 @@ class LiveFeed:
 
     def close(self) -> None:
         """Send what is pending; called when the run finishes."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
         self.flush()
         if self._on_close is not None:
             self._on_close()

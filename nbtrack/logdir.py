@@ -18,7 +18,9 @@ MAX_DEPTH = 3  # run folders may sit in project sub-folders
 
 
 def find_run_folders(root: Path, depth: int = MAX_DEPTH) -> list[Path]:
-    """Folders under ``root`` holding a ``run.json``, sorted by path."""
+    """Folders under ``root`` holding a ``run.json``, sorted by path (``root`` itself if it is a run)."""
+    if (root / RUN_FILE).is_file():
+        return [root]
     found: list[Path] = []
     try:
         entries = list(os.scandir(root))
@@ -125,6 +127,8 @@ class Logdir:
         from ._static import StaticDashboard
 
         readers = self._chosen(runs)
+        if not readers:
+            raise ValueError(f"Logdir.show(): no runs under {str(self.path)!r} to show")
         for reader in readers:
             reader.refresh_manifests()
         name = readers[0].name if len(readers) == 1 else f"{len(readers)} runs"

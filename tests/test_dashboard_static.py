@@ -68,7 +68,7 @@ def test_reduce_of_a_bucket_of_only_nans_keeps_a_marker():
     steps = np.arange(100_000.0)
     values = np.ones_like(steps)
     values[50_000:51_000] = np.nan  # a whole bucket of 1,000 steps
-    s, v, _ = reduce_m4(steps, values, steps, buckets=100)
+    _, v, _ = reduce_m4(steps, values, steps, buckets=100)
     assert np.isnan(v).sum() >= 1 and np.nanmax(v) == 1.0
 
 
@@ -215,3 +215,12 @@ def test_a_live_dashboards_static_output_keeps_the_views_settings(tmp_path):
     assert payload["settings"]["xAxis"] == "relative" and payload["settings"]["smoothing"] == 0.25
     assert len(_f64(payload["snapshot"]["series"][0]["steps"])) == 10
     dash.close()
+
+
+def test_open_on_a_run_folder_shows_that_run_and_an_empty_logdir_says_so(tmp_path):
+    with nbtrack.init(dir=tmp_path / "runs", name="only") as run:
+        run.log({"x": 1.0})
+    assert nbtrack.open(run.dir).show().run_name == "only"
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match=r"no runs under .*empty"):
+        nbtrack.open(tmp_path / "empty").show()

@@ -131,3 +131,42 @@ def test_dashboards_share_one_bokehjs_loader(logdir):
     assert "Bokeh" in first.loader.bokeh_core and len(first.loader.bokeh_core) > 500_000
     assert first.loader.bokeh_api and "bokeh_core" not in first.trait_names()
     run.finish()
+
+
+def test_points_held_back_by_the_rate_limit_are_sent_when_logging_stops(logdir):
+    """log, flush, log, flush: the second point must reach the view without waiting for finish()."""
+    import time
+
+    run = nbtrack.init(flush_interval=3600)
+    sent = []
+    feed = LiveFeed(lambda msg, buffers: sent.append(decode_append(msg, buffers)), run=run.id, max_rate=10.0)
+    run._writer.add_sink(feed)
+    run.log({"x": 1.0})
+    run.flush()
+    run.log({"x": 2.0})
+    run.flush()  # within 0.1 s of the first message: held back
+    deadline = time.monotonic() + 5
+    while sum(len(m[(run.id, "x")][1]) for m in sent) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [v for m in sent for v in m[(run.id, "x")][1].tolist()] == [1.0, 2.0]
+    run.finish()
+
+
+def test_a_failing_timer_send_warns_once_and_never_raises():
+    import time
+
+    calls = []
+
+    def broken(msg, buffers):
+        calls.append(msg["seq"])
+        if len(calls) > 1:
+            raise RuntimeError("comm closed")
+
+    feed = LiveFeed(broken, run="r", max_rate=20.0)
+    feed.write(_batch(["x"], 0, 1))
+    with pytest.warns(RuntimeWarning, match="live view could not be updated"):
+        feed.write(_batch(["x"], 1, 1))  # held back, then sent by the timer, which fails
+        deadline = time.monotonic() + 5
+        while feed.timer_error is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert isinstance(feed.timer_error, RuntimeError)

@@ -6,7 +6,10 @@
 
 const TIMEOUT_MS = 15000;
 
-/** @typedef {{ steps: Float64Array, values: Float64Array, times: Float64Array, x0: number, x1: number, full: boolean }} Detail */
+/**
+ * @typedef {{ steps: Float64Array, values: Float64Array, times: Float64Array, x0: number, x1: number,
+ *   full: boolean, spacing: number }} Detail
+ */
 /** @typedef {(run: string, key: string, x0: number, x1: number, width: number) => Promise<Detail | null>} DetailFetch */
 
 /** Register a loader model as the detail channel of its kernel (called from its initialize()).
@@ -44,7 +47,10 @@ export function fetcherFor(model, token) {
     pending.delete(message.req);
     if (message.error || !buffers || buffers.length !== 3) return done(null);
     const [steps, values, times] = buffers.map(float64);
-    done({ steps, values, times, x0: message.x0, x1: message.x1, full: Boolean(message.full) });
+    const n = steps.length;
+    const total = Number(message.total) || n;
+    const spacing = total > n && n > 1 ? (steps[n - 1] - steps[0]) / (total - 1) : 0;
+    done({ steps, values, times, x0: message.x0, x1: message.x1, full: Boolean(message.full), spacing });
   });
   /** @type {DetailFetch} */
   const fetch = (run, key, x0, x1, width) => new Promise((resolve) => {

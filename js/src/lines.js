@@ -9,7 +9,10 @@ import { m4 } from "./downsample.js";
 import { smoothEMA } from "./smoothing.js";
 
 /** @typedef {{ smoothing: number, logY: boolean, xAxis: "step" | "relative" | "wall", ignoreOutliers: boolean }} Settings */
-/** @typedef {{ steps: Float64Array, values: Float64Array, times: Float64Array }} Columns */
+/**
+ * @typedef {{ steps: Float64Array, values: Float64Array, times: Float64Array, spacing?: number }} Columns
+ * spacing: the step distance between original points of a reduced series (0 or absent: not reduced)
+ */
 /** @typedef {{ x: Float64Array, y: Float64Array }} XY */
 
 const EDGE_MARGIN = 0.05; // when zoomed, also reduce points this far (as a share of the range) past each edge
@@ -52,7 +55,7 @@ export function lineData(columns, settings, width, visible, runName) {
   }
   if (!Number.isFinite(x0) || !Number.isFinite(x1) || x1 < x0) [x0, x1] = [0, 0];
   const raw = m4(xs, values, x0, x1, width);
-  const smoothed = settings.smoothing > 0 ? smoothEMA(values, settings.smoothing) : values;
+  const smoothed = settings.smoothing > 0 ? smoothEMA(values, settings.smoothing, steps, columns.spacing ?? 0) : values;
   const smooth = smoothed === values ? raw : m4(xs, smoothed, x0, x1, width);
   const hover = {
     x: smooth.x, y: smooth.y, step: gather(steps, smooth.idx), value: gather(values, smooth.idx),

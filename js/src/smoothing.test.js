@@ -61,3 +61,22 @@ test("weight outside [0, 1) is a RangeError naming the argument and value", () =
   }
   assert.throws(() => smoothEMA(Float64Array.of(1), /** @type {any} */ ("0.5")), RangeError);
 });
+
+test("with x values and the original spacing, a reduced series smooths like its full-resolution source", () => {
+  // Full resolution: a spike at step 100 among 1,000 steps of 1.0; reduced: every 10th step plus the spike.
+  const full = Float64Array.from({ length: 1000 }, (_, i) => (i === 100 ? 1000 : 1));
+  const smoothFull = smoothEMA(full, 0.9);
+  const keep = [...Array(100).keys()].map((k) => k * 10).concat([101]).sort((a, b) => a - b);
+  const xs = Float64Array.from(keep);
+  const reduced = Float64Array.from(keep, (i) => full[i]);
+  const aware = smoothEMA(reduced, 0.9, xs, 1);
+  const naive = smoothEMA(reduced, 0.9);
+  const at = keep.indexOf(300); // 200 steps after the spike: the true average is back near 1
+  assert.ok(Math.abs(smoothFull[300] - 1) < 1e-3);
+  assert.ok(Math.abs(aware[at] - 1) < 1e-3, `gap-aware: ${aware[at]}`);
+  assert.ok(naive[at] > 5, `per-point smoothing drags the spike on: ${naive[at]}`);
+  // equal gaps of one spacing: exactly the plain formula
+  const steps = Float64Array.from({ length: 50 }, (_, i) => i * 3);
+  const ys = Float64Array.from(steps, (s) => Math.sin(s));
+  assert.deepEqual([...smoothEMA(ys, 0.7, steps, 3)], [...smoothEMA(ys, 0.7)]);
+});

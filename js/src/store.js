@@ -82,10 +82,14 @@ export class Series {
     this.reducedTo = Math.max(this.reducedTo, x1);
   }
 
-  /** Views of the filled part of the columns. */
+  /** Views of the filled part of the columns, and the original step spacing when some points were reduced
+   * (0 when every point is held). */
   view() {
     const n = this.length;
-    return { steps: this.steps.subarray(0, n), values: this.values.subarray(0, n), times: this.times.subarray(0, n) };
+    const spacing = this.total > n && n > 1 ? (this.steps[n - 1] - this.steps[0]) / Math.max(1, this.total - 1) : 0;
+    return {
+      steps: this.steps.subarray(0, n), values: this.values.subarray(0, n), times: this.times.subarray(0, n), spacing,
+    };
   }
 }
 
