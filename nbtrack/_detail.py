@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._snapshot import reduce_m4
+from ._snapshot import _joined, reduce_m4, series_pieces
 
 if TYPE_CHECKING:
     from .reader import RunReader
@@ -102,13 +102,10 @@ class DetailServer:
                 self._series.move_to_end((run, key))
                 return cached
             reader = readers[run]
-        cols, names = reader._columns(), reader.scalar_tags()
+        names, pieces = series_pieces(reader)  # one tag's points, not the whole run, are joined
         if key not in names:
             raise KeyError(f"run {run!r} has no scalar {key!r}")
-        rows = np.flatnonzero(cols.tag == names.index(key))
-        steps = cols.step[rows].astype(np.float64)
-        order = np.argsort(steps, kind="stable") if np.any(steps[1:] < steps[:-1]) else slice(None)
-        series = (steps[order], cols.value[rows].astype(np.float64)[order], cols.time[rows].astype(np.float64)[order])
+        series = _joined(pieces[names.index(key)]) if pieces[names.index(key)] else (np.zeros(0),) * 3
         if live:
             return series
         with self._lock:

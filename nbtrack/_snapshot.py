@@ -64,27 +64,94 @@ def reduce_m4(steps: np.ndarray, values: np.ndarray, times: np.ndarray,
     return steps[idx], values[idx], times[idx]
 
 
+Piece = tuple[np.ndarray, np.ndarray, np.ndarray]  # steps, values, times of one tag in one stored batch
+
+
+def _split_chunk(tag: np.ndarray, tag_count: int) -> dict[int, np.ndarray | slice]:
+    """Rows of each tag in one stored batch: strided slices when the batch repeats one tag pattern
+    (the usual case: every step logs the same metrics), else index arrays."""
+    n = len(tag)
+    if n == 0:
+        return {}
+    window = tag[: min(n, 257)]
+    repeats = np.flatnonzero(window[1:] == window[0])
+    k = int(repeats[0]) + 1 if len(repeats) else len(window)
+    if n % k == 0 and len(np.unique(tag[:k])) == k and bool((tag.reshape(-1, k) == tag[:k]).all()):
+        return {int(tag[j]): slice(j, None, k) for j in range(k)}
+    if tag_count <= 64:
+        rows = {t: np.flatnonzero(tag == t) for t in range(tag_count)}
+    else:
+        order = np.argsort(tag, kind="stable")
+        bounds = np.searchsorted(tag[order], np.arange(tag_count + 1))
+        rows = {t: order[bounds[t]:bounds[t + 1]] for t in range(tag_count)}
+    return {t: r for t, r in rows.items() if len(r)}
+
+
+def series_pieces(reader: RunReader) -> tuple[list[str], dict[int, list[Piece]]]:
+    """Each scalar tag's points, per stored batch, as views where possible (no whole-run copy)."""
+    names = reader.scalar_tags()
+    pieces: dict[int, list[Piece]] = {t: [] for t in range(len(names))}
+    for chunk in list(reader._chunks):
+        for t, rows in _split_chunk(chunk.tag, len(names)).items():
+            pieces[t].append((chunk.step[rows], chunk.value[rows], chunk.time[rows]))
+    return names, pieces
+
+
+def _m4_piece(piece: Piece, edges: np.ndarray) -> Piece:
+    """One batch's points reduced to the first, last, min, max (and first non-finite) per bucket."""
+    steps, values, times = piece
+    if np.any(steps[1:] < steps[:-1]):
+        order = np.argsort(steps, kind="stable")
+        steps, values, times = steps[order], values[order], times[order]
+    n = len(steps)
+    starts = np.unique(np.r_[0, np.searchsorted(steps, edges, side="left")])
+    starts = starts[starts < n]
+    ends = np.r_[starts[1:], n]
+    segment = np.repeat(np.arange(len(starts)), ends - starts)
+    finite = np.isfinite(values)
+    keep = [starts, ends - 1]
+    for fill, ufunc in ((np.inf, np.minimum), (-np.inf, np.maximum)):
+        masked = np.where(finite, values, fill)
+        extreme = ufunc.reduceat(masked, starts)
+        hits = np.flatnonzero((masked == extreme[segment]) & finite)
+        keep.append(hits[np.r_[True, segment[hits][1:] != segment[hits][:-1]]] if len(hits) else hits)
+    bad = np.flatnonzero(~finite)
+    if len(bad):
+        keep.append(bad[np.r_[True, segment[bad][1:] != segment[bad][:-1]]])
+    kept = np.unique(np.concatenate(keep))
+    return tuple(np.asarray(column[kept], np.float64) for column in (steps, values, times))  # type: ignore[return-value]
+
+
+def _joined(pieces: list[Piece]) -> Piece:
+    parts = [np.concatenate([np.asarray(p[i], np.float64) for p in pieces]) for i in range(3)]
+    steps, values, times = parts
+    if len(steps) > 1 and np.any(steps[1:] < steps[:-1]):  # several writers: merge by step
+        order = np.argsort(steps, kind="stable")
+        return steps[order], values[order], times[order]
+    return steps, values, times
+
+
+def reduced_series(pieces: list[Piece], max_points: int = MAX_POINTS, buckets: int = BUCKETS) -> tuple[Piece, int]:
+    """A tag's points joined, or, above ``max_points``, reduced batch by batch to ``buckets`` step
+    ranges (the same ranges ``reduce_m4`` uses, so the result equals reducing the joined series)."""
+    total = sum(len(p[0]) for p in pieces)
+    if total <= max_points:
+        return _joined(pieces), total
+    lo = min(float(np.min(p[0][:1])) for p in pieces if len(p[0]))
+    hi = max(float(np.max(p[0][-1:])) for p in pieces if len(p[0]))
+    edges = np.linspace(lo, hi, buckets + 1)[1:-1]
+    steps, values, times = _joined([_m4_piece(p, edges) for p in pieces if len(p[0])])
+    return reduce_m4(steps, values, times, buckets), total
+
+
 def series_of(reader: RunReader, max_points: int = MAX_POINTS) -> list[dict[str, Any]]:
     """Every scalar series of one stored run, reduced above ``max_points``."""
-    cols, names = reader._columns(), reader.scalar_tags()
-    if not names:
-        return []
-    if len(names) <= 64:  # a pass per tag beats sorting tens of millions of rows
-        rows_of = [np.flatnonzero(cols.tag == tag_id) for tag_id in range(len(names))]
-    else:
-        order = np.argsort(cols.tag, kind="stable")
-        bounds = np.searchsorted(cols.tag[order], np.arange(len(names) + 1))
-        rows_of = [order[bounds[i]:bounds[i + 1]] for i in range(len(names))]
+    names, pieces = series_pieces(reader)
     out = []
     for tag_id, key in enumerate(names):
-        rows = rows_of[tag_id]
-        steps = cols.step[rows].astype(np.float64)
-        values = cols.value[rows].astype(np.float64)
-        times = cols.time[rows].astype(np.float64)
-        if len(rows) > max_points:
-            steps, values, times = reduce_m4(steps, values, times)
+        (steps, values, times), total = reduced_series(pieces[tag_id], max_points)
         out.append({"run": reader.id, "key": key, "steps": steps.tobytes(),
-                    "values": values.tobytes(), "times": times.tobytes(), "n": len(rows)})
+                    "values": values.tobytes(), "times": times.tobytes(), "n": total})
     return out
 
 

@@ -224,3 +224,36 @@ def test_open_on_a_run_folder_shows_that_run_and_an_empty_logdir_says_so(tmp_pat
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match=r"no runs under .*empty"):
         nbtrack.open(tmp_path / "empty").show()
+
+
+def test_batchwise_reduction_keeps_what_reducing_the_whole_series_keeps():
+    from nbtrack._snapshot import reduced_series
+
+    rng = np.random.default_rng(5)
+    steps = np.arange(300_000, dtype=np.float64)
+    values = rng.normal(size=300_000)
+    values[rng.integers(0, 300_000, 50)] = np.nan
+    values[123_456] = 1e6
+    cuts = np.sort(rng.integers(0, 300_000, 40))
+    pieces = [(steps[a:b], values[a:b], steps[a:b] * 2) for a, b in zip(np.r_[0, cuts], np.r_[cuts, 300_000])]
+    (s, v, t), total = reduced_series(pieces, max_points=10_000, buckets=1000)
+    whole_s, whole_v, _ = reduce_m4(steps, values, steps, buckets=1000)
+    assert total == 300_000 and np.array_equal(t, s * 2)
+    assert set(whole_s.tolist()) <= set(s.tolist()), "every point the whole-series reduction keeps is kept"
+    assert np.nanmax(v) == 1e6 and s[0] == 0 and s[-1] == 299_999
+    assert np.isnan(v).sum() == np.isnan(whole_v).sum()
+    (s2, _, _), _ = reduced_series(pieces, max_points=10**9)
+    assert np.array_equal(s2, steps), "short enough: joined unchanged"
+
+
+def test_snapshot_of_a_run_whose_batches_interleave_tags_irregularly(tmp_path):
+    with nbtrack.init(dir=tmp_path, name="mixed") as run:
+        for i in range(3000):
+            row = {"a": float(i)}
+            if i % 7 == 0:
+                row["b"] = -float(i)
+            run.log(row)
+    snap = snapshot_of([nbtrack.open(tmp_path).run("mixed")])
+    by_key = {s["key"]: np.frombuffer(s["values"]) for s in snap["series"]}
+    assert np.array_equal(by_key["a"], np.arange(3000.0))
+    assert np.array_equal(by_key["b"], -np.arange(0, 3000, 7.0))
