@@ -131,6 +131,9 @@ class Dashboard(anywidget.AnyWidget):
         """Display with a display id of its own, so that finishing the run can replace this output."""
         from IPython.display import display
 
+        if self.comm is None:  # closed when its run finished: the static output stands in for it
+            display(self.static())
+            return
         display_id = uuid.uuid4().hex
         self._display_ids.append(display_id)
         bundle = self._repr_mimebundle_(**kwargs)
@@ -144,7 +147,7 @@ class Dashboard(anywidget.AnyWidget):
                                config=self.config, settings=self.settings)
 
     def _finalize(self) -> None:
-        """Replace every displayed view by the static output, then let the widget go."""
+        """Replace every displayed view by the static output, then close the widget."""
         if not self._display_ids:
             return
         from IPython.display import update_display
@@ -153,6 +156,7 @@ class Dashboard(anywidget.AnyWidget):
         for display_id in self._display_ids:
             update_display(bundle, raw=True, display_id=display_id)
         self._display_ids.clear()
+        self.close()  # no output uses the widget now: saved widget state need not carry it
 
     def close(self) -> None:
         self._run._writer.remove_sink(self._feed)

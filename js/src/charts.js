@@ -6,7 +6,7 @@
 // marked at the chart's edges. The y extent is computed here (constant series get a sensible span; "ignore
 // outliers" clips to the 5th-95th percentile), and Bokeh's own range tools zoom and pan within it.
 
-import { lineData, yExtent } from "./lines.js";
+import { lineData, logTicks, yExtent } from "./lines.js";
 
 const WIDTH = 420;
 const HEIGHT = 220;
@@ -104,7 +104,8 @@ export function createCharts(Bokeh, store, container, settings, detail = null) {
     const source = () => new Bokeh.ColumnDataSource({ data: { x: [], y: [] } });
     lines = { raw: source(), smooth: source(), marks: source(), bad: source(), smoothRenderer: null };
     const xy = [{ field: "x" }, { field: "y" }];
-    chart.figure.line(...xy, { source: lines.raw, color, line_width: 1, line_alpha: 0.25 });
+    const rawAlpha = store.runs.size > 1 ? 0.12 : 0.25; // overlaid runs: faint raw lines, or the last hides the rest
+    chart.figure.line(...xy, { source: lines.raw, color, line_width: 1, line_alpha: rawAlpha });
     // no in-chart legend (it covers the lines): the header lists the runs with their colour swatches
     lines.smoothRenderer = chart.figure.line(...xy, { source: lines.smooth, color, line_width: 1.75 });
     chart.figure.scatter(...xy, { source: lines.marks, color, size: 5 });
@@ -127,6 +128,7 @@ export function createCharts(Bokeh, store, container, settings, detail = null) {
     const [lo, hi] = yExtent(drawn.map((d) => d.data), settings);
     const xs = drawn.flatMap((d) => [d.data.x0, d.data.x1]).filter(Number.isFinite);
     chart.extent.data = { x: xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1], y: [lo, hi] };
+    if (settings.logY) setLogTicks(chart.figure, lo, hi);
     let points = 0;
     for (const { series, data } of drawn) {
       const lines = linesFor(chart, series);
@@ -215,6 +217,13 @@ export function createCharts(Bokeh, store, container, settings, detail = null) {
 const TOOLTIPS = [["run", "@run"], ["step", "@step"], ["value", "@value{%.6g}"], ["smoothed", "@smoothed{%.6g}"]];
 const FORMATTERS = { "@value": "printf", "@smoothed": "printf" };
 
+/** @param {any} figure @param {number} lo @param {number} hi */
+function setLogTicks(figure, lo, hi) {
+  const [yAxis] = figure.yaxis ?? figure.left ?? [];
+  const ticks = logTicks(lo, hi);
+  if (yAxis?.ticker && "ticks" in yAxis.ticker && ticks.join() !== yAxis.ticker.ticks.join()) yAxis.ticker.ticks = ticks;
+}
+
 /** @param {any} Bokeh @param {string} key @param {Settings} settings */
 function makeFigure(Bokeh, key, settings) {
   const figure = Bokeh.Plotting.figure({
@@ -223,6 +232,13 @@ function makeFigure(Bokeh, key, settings) {
     x_axis_label: X_LABELS[settings.xAxis], x_axis_type: settings.xAxis === "wall" ? "datetime" : "linear",
     y_axis_type: settings.logY ? "log" : "linear", min_border_left: 50,
   });
+  const [yAxis] = figure.yaxis ?? figure.left ?? [];
+  if (yAxis) {
+    // log axes get our ticks (see logTicks); plain numbers down to 1e-5 ("0.0011", not "1.100e-3")
+    if (settings.logY) yAxis.ticker = new Bokeh.FixedTicker({ ticks: [] });
+    yAxis.formatter = new Bokeh.BasicTickFormatter({ power_limit_low: -5 });
+    figure.y_range.change.connect(() => settings.logY && setLogTicks(figure, figure.y_range.start, figure.y_range.end));
+  }
   const [xAxis] = figure.xaxis ?? figure.below ?? [];
   if (settings.xAxis !== "wall" && xAxis) { // "500.05k", not "5.0005e+5" colliding with its neighbours
     xAxis.formatter = new Bokeh.NumeralTickFormatter({ format: "0.[00]a" });

@@ -159,3 +159,36 @@ function quantile(sorted, q) {
   const above = Math.min(below + 1, sorted.length - 1);
   return sorted[below] + (sorted[above] - sorted[below]) * (at - below);
 }
+
+/**
+ * Tick positions for a log axis over [lo, hi]: 1, 2, 5 (or 1 to 9 for a narrow range) times powers of ten,
+ * thinned to at most `max`. BokehJS ticks ranges under two decades linearly, which piles the labels at the
+ * top of a log axis.
+ * @example
+ * logTicks(0.01, 0.35) // [0.01, 0.02, 0.05, 0.1, 0.2]
+ * @param {number} lo @param {number} hi @param {number} [max]
+ * @returns {number[]}
+ */
+export function logTicks(lo, hi, max = 7) {
+  if (!(lo > 0 && hi > lo && Number.isFinite(hi))) return [];
+  const first = Math.floor(Math.log10(lo));
+  const last = Math.ceil(Math.log10(hi));
+  /** @param {number[]} mantissas */
+  const within = (mantissas) => {
+    const ticks = [];
+    for (let k = first; k <= last; k++) {
+      for (const m of mantissas) {
+        const tick = Number((m * 10 ** k).toPrecision(12));
+        if (tick >= lo && tick <= hi) ticks.push(tick);
+      }
+    }
+    return ticks;
+  };
+  for (const mantissas of [[1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 5], [1, 3], [1]]) {
+    const ticks = within(mantissas);
+    if (ticks.length <= max && (ticks.length >= 3 || mantissas.length === 9)) return ticks;
+  }
+  const decades = within([1]);
+  const stride = Math.ceil(decades.length / max);
+  return decades.filter((_, i) => i % stride === 0);
+}

@@ -85,3 +85,12 @@ test("an empty series draws nothing", () => {
   assert.equal(d.raw.x.length, 0);
   assert.equal(d.badPoints(0, 1).x.length, 0);
 });
+
+test("log ticks: 1-2-5 steps within the range instead of linear ticks piled at the top", async () => {
+  const { logTicks } = await import("./lines.js");
+  assert.deepEqual(logTicks(0.01, 0.35), [0.01, 0.02, 0.05, 0.1, 0.2]);
+  assert.deepEqual(logTicks(0.5, 0.9), [0.5, 0.6, 0.7, 0.8, 0.9]);
+  const wide = logTicks(1e-8, 1e8);
+  assert.ok(wide.length <= 7 && wide.every((t) => Number.isInteger(Math.log10(t))));
+  assert.deepEqual(logTicks(-1, 1), []);
+});

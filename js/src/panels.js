@@ -12,8 +12,11 @@ const STYLE = `
 .nbtrack-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; }
 .nbtrack-config summary { cursor: pointer; color: #444; }
 .nbtrack-config table, .nbtrack-summary { border-collapse: collapse; font-size: 11px; margin: 4px 0; }
-.nbtrack-config td, .nbtrack-summary td, .nbtrack-summary th { padding: 1px 8px; border-bottom: 1px solid #eee;
-  text-align: left; font-variant-numeric: tabular-nums; }
+.nbtrack-dashboard .nbtrack-config td, .nbtrack-dashboard .nbtrack-summary td,
+.nbtrack-dashboard .nbtrack-summary th { padding: 1px 8px !important; border: 0 !important;
+  border-bottom: 1px solid #eee !important; text-align: left !important; font-variant-numeric: tabular-nums;
+  background: transparent !important; color: inherit; }
+.nbtrack-dashboard table tr { background: transparent !important; }
 .nbtrack-controls { display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: center; margin: 4px 0 8px; }
 .nbtrack-controls label { display: inline-flex; align-items: center; gap: 4px; }
 .nbtrack-group-title { font-weight: 600; margin: 8px 0 2px; color: #333; }
@@ -29,6 +32,14 @@ export function injectStyle() {
   style.id = "nbtrack-style";
   style.textContent = STYLE;
   document.head.appendChild(style);
+}
+
+/** A number as people read it: at most 6 significant digits ("0.0752676", "1.5e-7", "120000"). @param {number} x */
+export function formatNumber(x) {
+  if (!Number.isFinite(x)) return String(x);
+  if (Number.isInteger(x) && Math.abs(x) < 1e15) return String(x);
+  const text = x.toPrecision(6);
+  return text.includes("e") ? text.replace(/\.?0+e/, "e") : text.replace(/\.?0+$/, "");
 }
 
 /** @param {unknown} value */
@@ -114,15 +125,18 @@ export function fillSummary(store, table) {
     table.tHead.replaceChildren(head);
   }
   const rows = [];
-  for (const series of store.series.values()) {
+  const ordered = [...store.series.values()];
+  if (several) ordered.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : store.runInfo(a.run).index - store.runInfo(b.run).index));
+  for (const series of ordered) {
     const { steps, values } = series.view();
     const n = series.length;
     const tr = document.createElement("tr");
     tr.className = "nbtrack-series";
     tr.dataset.key = series.key;
     tr.dataset.run = series.run;
-    tr.dataset.points = String(n);
-    const cells = [series.key, String(n), n ? String(steps[n - 1]) : "", n ? String(values[n - 1]) : ""];
+    tr.dataset.points = String(series.total || n); // points the series has; `held` in the browser
+    tr.dataset.held = String(n);
+    const cells = [series.key, String(series.total || n), n ? String(steps[n - 1]) : "", n ? formatNumber(values[n - 1]) : ""];
     if (several) cells.push(store.runInfo(series.run).name);
     for (const text of cells) tr.insertCell().textContent = text;
     rows.push(tr);

@@ -26,9 +26,13 @@ POINTS = """() => [...document.querySelectorAll('.nbtrack-summary')].map(t => Ob
     {points: +r.dataset.points, last: [...r.cells].slice(2).map(c => c.textContent)}])))"""
 
 
+# The chart boxes with what they say they draw, and every BokehJS data source in the page that holds x values
+# (per chart: the y-extent helper, the raw and smoothed lines, the newest-point marker, the non-finite marks).
 CHARTS = """() => ({
   scripts: document.querySelectorAll('script[data-nbtrack-bokeh]').length,
   boxes: [...document.querySelectorAll('.nbtrack-chart')].map(b => b.dataset.key),
+  drawn: [...document.querySelectorAll('.nbtrack-chart')].map(b => ({key: b.dataset.key, points: +b.dataset.points,
+    drawn: +b.dataset.drawn})),
   sources: (window.Bokeh?.documents ?? []).flatMap(d => [...d.all_models]
     .filter(m => m.data && m.data.x !== undefined)
     .map(m => ({n: m.data.x.length, last: m.data.x[m.data.x.length - 1]}))),
@@ -99,15 +103,21 @@ def test_dashboard_receives_every_point_live_and_late(lab, tmp_path):
         for key, last_value in (("a", "20999"), ("b", "-20999"), ("c", "0.5"), ("d", "5249.75")):
             assert view[key]["points"] == 21000, (key, view[key])
             assert view[key]["last"] == ["20999", last_value]
-    def charts_settled():
-        state = lab.page.evaluate(CHARTS)
-        return len(state["sources"]) == 30 and all(s["n"] > 0 for s in state["sources"])  # 10 charts x 3 lines
+    expected_points = {"a": 21000, "b": 21000, "c": 21000, "d": 21000, "late/tag": 1}
+
+    def charts_settled():  # 5 charts in each of the 2 views, each drawing all of its points
+        drawn = lab.page.evaluate(CHARTS)["drawn"]
+        return len(drawn) == 10 and all(c["points"] == expected_points[c["key"]] and c["drawn"] > 0 for c in drawn)
 
     lab._poll(charts_settled, 30, lambda: f"charts did not settle: {lab.page.evaluate(CHARTS)}")
     charts = lab.page.evaluate(CHARTS)
     assert charts["scripts"] == 2, "BokehJS (core + api) must be injected once per page"
     assert sorted(charts["boxes"]) == sorted(["a", "b", "c", "d", "late/tag"] * 2)
-    for source in charts["sources"]:  # M4: at most 4 points per pixel column, the newest one kept
+    for chart in charts["drawn"]:  # M4: at most 4 points per pixel column of a 420-pixel chart
+        assert chart["drawn"] <= 4 * 420 + 1, chart
+    drawn = [s for s in charts["sources"] if s["n"]]  # the non-finite marks are empty here
+    assert len(drawn) >= 30, charts["sources"]  # at least raw + smoothed + newest point for each of 10 charts
+    for source in drawn:  # nothing drawn beyond M4's bound, the newest point always kept
         assert source["n"] <= 4 * 420 + 1 and source["last"] in (20999, 21000), source
     statuses = lab.page.evaluate("() => [...document.querySelectorAll('.nbtrack-status')].map(e => e.textContent)")
     assert statuses == ["finished", "finished"]
