@@ -128,7 +128,7 @@ export function createCharts(Bokeh, store, container, settings, detail = null) {
     const [lo, hi] = yExtent(drawn.map((d) => d.data), settings);
     const xs = drawn.flatMap((d) => [d.data.x0, d.data.x1]).filter(Number.isFinite);
     chart.extent.data = { x: xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1], y: [lo, hi] };
-    if (settings.logY) setLogTicks(chart.figure, lo, hi);
+    if (settings.logY) setLogTicks(Bokeh, chart.figure, lo, hi);
     let points = 0;
     for (const { series, data } of drawn) {
       const lines = linesFor(chart, series);
@@ -217,11 +217,16 @@ export function createCharts(Bokeh, store, container, settings, detail = null) {
 const TOOLTIPS = [["run", "@run"], ["step", "@step"], ["value", "@value{%.6g}"], ["smoothed", "@smoothed{%.6g}"]];
 const FORMATTERS = { "@value": "printf", "@smoothed": "printf" };
 
-/** @param {any} figure @param {number} lo @param {number} hi */
-function setLogTicks(figure, lo, hi) {
+/** @param {any} Bokeh @param {any} figure @param {number} lo @param {number} hi */
+function setLogTicks(Bokeh, figure, lo, hi) {
   const [yAxis] = figure.yaxis ?? figure.left ?? [];
   const ticks = logTicks(lo, hi);
-  if (yAxis?.ticker && "ticks" in yAxis.ticker && ticks.join() !== yAxis.ticker.ticks.join()) yAxis.ticker.ticks = ticks;
+  if (!yAxis?.ticker || !("ticks" in yAxis.ticker) || ticks.join() === yAxis.ticker.ticks.join()) return;
+  yAxis.ticker.ticks = ticks;
+  // plain decimals ("0.0001", "20") when they stay short, else scientific ("1e-7")
+  const plain = ticks.length > 0 && ticks[0] >= 1e-6 && ticks[ticks.length - 1] < 1e6;
+  yAxis.formatter = plain ? new Bokeh.NumeralTickFormatter({ format: "0,0.[000000]" })
+    : new Bokeh.BasicTickFormatter({ use_scientific: true, power_limit_low: 0, power_limit_high: 0 });
 }
 
 /** @param {any} Bokeh @param {string} key @param {Settings} settings */
@@ -237,7 +242,7 @@ function makeFigure(Bokeh, key, settings) {
     // log axes get our ticks (see logTicks); plain numbers down to 1e-5 ("0.0011", not "1.100e-3")
     if (settings.logY) yAxis.ticker = new Bokeh.FixedTicker({ ticks: [] });
     yAxis.formatter = new Bokeh.BasicTickFormatter({ power_limit_low: -5 });
-    figure.y_range.change.connect(() => settings.logY && setLogTicks(figure, figure.y_range.start, figure.y_range.end));
+    figure.y_range.change.connect(() => settings.logY && setLogTicks(Bokeh, figure, figure.y_range.start, figure.y_range.end));
   }
   const [xAxis] = figure.xaxis ?? figure.below ?? [];
   if (settings.xAxis !== "wall" && xAxis) { // "500.05k", not "5.0005e+5" colliding with its neighbours
