@@ -235,7 +235,7 @@ function makeFigure(Bokeh, key, settings) {
     width: WIDTH, height: HEIGHT, title: key, // drawn as canvas text, never parsed as HTML
     tools: "pan,wheel_zoom,box_zoom,reset,save", active_scroll: null, toolbar_location: "right",
     x_axis_label: X_LABELS[settings.xAxis], x_axis_type: settings.xAxis === "wall" ? "datetime" : "linear",
-    y_axis_type: settings.logY ? "log" : "linear", min_border_left: 50,
+    y_axis_type: settings.logY ? "log" : "linear", min_border_left: settings.logY ? 64 : 50,
   });
   const [yAxis] = figure.yaxis ?? figure.left ?? [];
   if (yAxis) {
