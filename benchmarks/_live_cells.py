@@ -30,9 +30,9 @@ SIGNAL = None   # set by the driver before each loop
 STEPS = 20_000  # set by the driver before each loop
 run = dash = None
 
-# A small two-layer MLP regressor trained by minibatch SGD: realistic per-step numpy work (~0.3 ms).
+# A small two-layer MLP regressor trained by minibatch SGD: realistic per-step numpy work (about 0.3 ms).
 _rng = np.random.default_rng(0)
-N, D, H, B = 8192, 64, 96, 256
+N, D, H, B = 10752, 64, 96, 448
 X = _rng.standard_normal((N, D))
 Y = np.tanh(X @ _rng.standard_normal((D, 1)) / np.sqrt(D)) + 0.1 * _rng.standard_normal((N, 1))
 
@@ -111,6 +111,7 @@ print("NBTRACK_LIVE_RESULT " + json.dumps(result))
 
 
 def setup_source(logdir: str, flush_interval: float) -> str:
+    """Cell 0, recording runs under ``logdir`` with ``init(flush_interval=...)``."""
     return SETUP.format(logdir=logdir, flush_interval=flush_interval)
 
 

@@ -7,11 +7,12 @@ aborted and listed), without needing pytest.
 
 Probes:
 
-- :func:`chromium_cpu`: user + system CPU seconds of every Chromium process this interpreter started, by
-  process type (browser, renderer, gpu-process, utility, ...), read from ``/proc`` through psutil.
+- :func:`tree_cpu`: user + system CPU seconds of every process this interpreter started (Chromium's by
+  process type: browser, renderer, gpu-process, utility, ...; the kernel; the Jupyter server), read from
+  ``/proc`` through psutil; :func:`system_busy` the same for the whole machine, to see other load.
 - :class:`LivePage` adds to :class:`labpage.LabPage`: running one cell by index (optionally with a new
-  source) through JupyterLab's own ``notebook:run-cell`` command, the renderer main thread's task and
-  script time from the Chrome DevTools Protocol (``Performance.getMetrics``), the page-wide redraw timings
+  source) through JupyterLab's own ``notebook:run-cell`` command, the renderer main thread's task, script,
+  style and layout time from the Chrome DevTools Protocol (``Performance.getMetrics``), the page-wide redraw timings
   ``window.__nbtrackStats`` and what the dashboard shows.
 """
 
@@ -35,8 +36,8 @@ if str(E2E) not in sys.path:
 from labpage import LabPage, RunError  # noqa: E402
 from labserver import LabServer  # noqa: E402
 
-__all__ = ["CHROMIUM", "Browser", "LabServer", "LivePage", "RunError", "chromium_cpu", "chromium_version",
-           "launch_browser"]
+__all__ = ["CHROMIUM", "Browser", "LabServer", "LivePage", "RunError", "chromium_version", "cpu_delta",
+           "launch_browser", "system_busy", "tree_cpu"]
 
 CHROMIUM = os.environ.get("NBTRACK_E2E_CHROMIUM", "/usr/bin/chromium")
 # As in tests/e2e/conftest.py (flags tested with Debian's Chromium under Playwright).
@@ -172,13 +173,25 @@ def _chromium_type(p: psutil.Process) -> str | None:
     return "browser"
 
 
-def chromium_cpu() -> dict[int, tuple[str, float]]:
-    """``{pid: (type, user + system CPU seconds)}`` of every Chromium process descended from this one."""
+CHROMIUM_KINDS = ("browser", "renderer", "gpu-process", "utility", "zygote", "crashpad-handler")
+
+
+def tree_cpu(roles: dict[int, str]) -> dict[int, tuple[str, float]]:
+    """``{pid: (kind, user + system CPU seconds)}`` of this process and every process descended from it.
+
+    Kinds: Chromium's process types (``browser``, ``renderer``, ``gpu-process``, ``utility``, ...), the
+    roles given by pid in ``roles`` (the kernel, the Jupyter server), else ``driver`` (this interpreter and
+    Playwright's node process) or ``other``."""
+    me = psutil.Process()
     out: dict[int, tuple[str, float]] = {}
-    for p in psutil.Process().children(recursive=True):
-        kind = _chromium_type(p)
+    for p in [me, *me.children(recursive=True)]:
+        kind = roles.get(p.pid) or _chromium_type(p)
         if kind is None:
-            continue
+            try:
+                name = p.name()
+            except psutil.Error:
+                name = ""
+            kind = "driver" if p.pid == me.pid or name == "node" else "other"
         try:
             t = p.cpu_times()
         except psutil.Error:
@@ -187,24 +200,23 @@ def chromium_cpu() -> dict[int, tuple[str, float]]:
     return out
 
 
+def system_busy() -> float:
+    """CPU seconds all CPUs have spent busy (not idle, not waiting for I/O) since boot."""
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+
 def cpu_delta(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
-    """CPU seconds used between two :func:`chromium_cpu` readings, per process type and ``total``
-    (a process started in between counts from zero; one that ended in between is lost)."""
-    by_type: dict[str, float] = {}
+    """CPU seconds used between two :func:`tree_cpu` readings, per kind, plus ``chromium`` (all Chromium
+    processes) and ``ours`` (everything). A process started in between counts from zero; one that ended in
+    between is lost."""
+    by_kind: dict[str, float] = {}
     for pid, (kind, cpu) in after.items():
         start = before.get(pid, (kind, 0.0))[1]
-        by_type[kind] = by_type.get(kind, 0.0) + max(0.0, cpu - start)
-    by_type["total"] = sum(by_type.values())
-    return by_type
-
-
-def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of one process (0 if it is gone)."""
-    try:
-        t = psutil.Process(pid).cpu_times()
-    except psutil.Error:
-        return 0.0
-    return t.user + t.system
+        by_kind[kind] = by_kind.get(kind, 0.0) + max(0.0, cpu - start)
+    by_kind["chromium"] = sum(v for k, v in by_kind.items() if k in CHROMIUM_KINDS)
+    by_kind["ours"] = sum(v for k, v in by_kind.items() if k != "chromium")
+    return by_kind
 
 
 def _plain(text: str) -> str:

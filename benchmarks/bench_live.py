@@ -2,27 +2,29 @@
 """Live dashboard path benchmark: a training loop in real JupyterLab with ``run.show()`` displayed.
 
 A notebook runs in JupyterLab (started in a scratch folder, as the browser tests do) in headless Debian
-Chromium, offline (every request to a host other than localhost is aborted and listed). Its loop trains
-a small numpy MLP for 20,000 steps and logs 4 scalars per step, with the dashboard (``dash = run.show()``,
-displayed in the cell before the loop) drawing live, or without it. Repetitions alternate with, without,
-with, without, ... in the same kernel and page, each on a fresh run, after one short warm-up of each.
+Chromium, offline (every request to a host other than localhost is aborted and listed). Its loop cell
+trains a small numpy MLP for 20,000 steps and logs 4 scalars per step, with the dashboard
+(``dash = run.show()``, displayed by the cell before the loop) drawing live, or without it; the next cell
+calls ``run.finish()``. Repetitions alternate with, without, with, without, ... in the same kernel and
+page, each on a fresh run, after one short warm-up of each (not counted).
 
-Measured per repetition, over the window from starting the loop cell until the kernel has finished
-(``run.finish()`` included):
+Measured per repetition, over the window from starting the loop cell until the kernel has ended the
+loop:
 
 1. the dashboard's kernel-side work: ``dash._feed.cpu_seconds`` (thread CPU time of the feed's
    write + send path) ÷ the loop's wall time; bytes, messages and points the feed sent;
-2. the page's redraw timings (``window.__nbtrackStats``: ms per view redraw, from the animation frame
-   to the end of the charts' update) of redraws with 4 charts;
+2. the page's redraw timings (``window.__nbtrackStats``: ms per view redraw) of redraws with 4 charts;
 3. Chromium's CPU: user + system time of all its processes from ``/proc`` (and per process type), and
-   the renderer main thread's task time from the DevTools Protocol (``Performance.getMetrics``);
+   the renderer main thread's task, script, style and layout time from the DevTools Protocol
+   (``Performance.getMetrics``); also the kernel's, the server's and the rest of the machine's CPU;
 4. whether the IOPub rate limit was hit (server log and cell outputs);
-5. whether every chart and summary row ends at the last step and value;
+5. whether every chart and summary row ends at the last step and value, while the run is still live
+   (after the loop cell) and after ``run.finish()``;
 6. the loop's wall time with ÷ without the dashboard, per adjacent pair.
 
-    python benchmarks/bench_live.py              # full run (about 3-4 min on 2 cores); updates RESULTS.md
+    python benchmarks/bench_live.py              # full run (about 2-3 min on 2 cores); updates RESULTS.md
     python benchmarks/bench_live.py --quick      # smoke run: 5,000 steps, 2 pairs; its own section
-    python benchmarks/bench_live.py --no-results --keep
+    python benchmarks/bench_live.py --no-results --keep --json live.json
 
 Exit code 1 if a check FAILs, 2 if the benchmark could not run.
 """
@@ -32,7 +34,9 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -53,24 +57,26 @@ from _live_lab import (  # noqa: E402
     LabServer,
     LivePage,
     RunError,
-    chromium_cpu,
     chromium_version,
     cpu_delta,
     launch_browser,
-    process_cpu,
+    system_busy,
+    tree_cpu,
 )
+from _live_trace import JsProfile, PageTrace  # noqa: E402
 from bench_scalars import machine_info, write_results_md  # noqa: E402
 
 RESULTS_MD = HERE / "RESULTS.md"
 ROOT = HERE.parent
 BUNDLE = ROOT / "nbtrack" / "static" / "widget.js"
 
-# Limits (issue 11's checked requirements for the live path)
+# Limits: the live path's checked requirements
 MAX_KERNEL_SHARE = 0.01  # feed CPU ÷ loop wall time
 MAX_REDRAW_MEDIAN_MS = 10.0  # per redraw of a view with 4 charts
 MAX_BROWSER_CORES = 0.5  # Chromium CPU while the 4 charts update, in cores
 CHARTS = 4
 KEYS = ["train/loss", "train/acc", "train/lr", "train/grad_norm"]
+MAIN_THREAD = ("TaskDuration", "ScriptDuration", "RecalcStyleDuration", "LayoutDuration")
 
 VERSION_PACKAGES = ["nbtrack", "jupyterlab", "jupyter_server", "ipykernel", "ipywidgets", "anywidget", "bokeh",
                     "numpy", "playwright", "psutil"]
@@ -98,6 +104,10 @@ def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+def _f(v: float | None, spec: str, scale: float = 1.0) -> str:
+    return "–" if v is None else format(v * scale, spec)
+
+
 # --------------------------------------------------------------------------------------------------------
 # one repetition
 # --------------------------------------------------------------------------------------------------------
@@ -121,7 +131,7 @@ def final_state(view: dict[str, Any], steps: int, last: dict[str, float], status
             continue
         if row["points"] != steps or row["lastStep"] != str(steps - 1):
             problems.append(f"{key}: summary row shows {row['points']} points, last step {row['lastStep']}")
-        elif not _same_float(row["lastValue"], last[key]):
+        elif not _same_float(row["lastValue"], last[key], rel_tol=1e-5):  # shown to 6 significant digits
             problems.append(f"{key}: summary row's last value {row['lastValue']} != {last[key]!r}")
         if chart["points"] != steps:
             problems.append(f"{key}: chart has {chart['points']} points")
@@ -140,9 +150,10 @@ def final_state(view: dict[str, Any], steps: int, last: dict[str, float], status
     return problems
 
 
-def _same_float(text: Any, value: float) -> bool:
+def _same_float(text: Any, value: float, rel_tol: float = 0.0) -> bool:
+    """Whether ``text`` reads as ``value`` (exactly, or within ``rel_tol`` for a rounded display)."""
     try:
-        return float(text) == float(value)
+        return math.isclose(float(text), float(value), rel_tol=rel_tol, abs_tol=0.0)
     except (TypeError, ValueError):
         return False
 
@@ -168,9 +179,28 @@ def wait_final(lab: LivePage, steps: int, last: dict[str, float], status: str, t
             "rows": view.get("rows"), "charts": view.get("charts")}
 
 
-def run_rep(lab: LivePage, server: LabServer, scratch: Path, label: str, show: bool, steps: int,
-            timeout: float, settle: float) -> dict[str, Any]:
-    """One loop of ``steps`` steps, with or without the dashboard displayed; every probe around it."""
+class Probes:
+    """Everything read at the start and at the end of a loop's window."""
+
+    def __init__(self, lab: LivePage, roles: dict[int, str]) -> None:
+        self.lab = lab
+        self.roles = roles
+
+    def read(self) -> dict[str, Any]:
+        return {"t": time.perf_counter(), "tree": tree_cpu(self.roles), "busy": system_busy(),
+                "main": self.lab.main_thread_metrics()}
+
+    @staticmethod
+    def delta(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+        return {"window_s": b["t"] - a["t"], "cpu_s": cpu_delta(a["tree"], b["tree"]),
+                "busy_s": b["busy"] - a["busy"],
+                "main_thread_s": {k: b["main"].get(k, 0.0) - a["main"].get(k, 0.0) for k in MAIN_THREAD}}
+
+
+def run_rep(lab: LivePage, probes: Probes, scratch: Path, label: str, show: bool, steps: int, timeout: float,
+            settle: float, recorder: Any = None) -> dict[str, Any]:
+    """One loop of ``steps`` steps, with or without the dashboard displayed; every probe around it, and
+    ``recorder`` (a trace or profile with ``start()`` and ``stop()``) around the loop if given."""
     signal = scratch / f"signal-{label}.json"
     lab.run_cell(1, cells.dashboard_source(show, steps, str(signal)), timeout=60)
     if show:
@@ -178,29 +208,22 @@ def run_rep(lab: LivePage, server: LabServer, scratch: Path, label: str, show: b
     lab.page.wait_for_timeout(300)  # let the page settle after the cell's output changed
 
     redraws_before = lab.redraw_count()
-    main0 = lab.main_thread_metrics()
-    server0 = process_cpu(server.proc.pid)
-    cpu0 = chromium_cpu()
-    t0 = time.perf_counter()
+    if recorder is not None:
+        recorder.start()
+    start = probes.read()
     before = lab.start_cell(2)
-    lab.wait_for_file(signal, timeout)
-    window = time.perf_counter() - t0
-    cpu1 = chromium_cpu()
-    server1 = process_cpu(server.proc.pid)
-    main1 = lab.main_thread_metrics()
+    lab.wait_for_file(signal, timeout)  # the loop is over (the kernel wrote its numbers)
+    rep: dict[str, Any] = {"label": label, "show": show, "steps": steps, **probes.delta(start, probes.read())}
+    if recorder is not None:
+        recorder.stop()
 
     state = lab.wait_cell(2, before, timeout=60)
     result = cells.parse_result(state["outputs"])
     if result is None:
         result = json.loads(signal.read_text())
         result["note"] = "result line missing from the loop cell's output; read from the signal file"
-    rep: dict[str, Any] = {
-        "label": label, "show": show, "steps": steps, "kernel": result, "window_s": window,
-        "chromium_cpu_s": cpu_delta(cpu0, cpu1), "server_cpu_s": server1 - server0,
-        "main_thread_s": {k: main1.get(k, 0.0) - main0.get(k, 0.0)
-                          for k in ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")},
-        "outputs_text": cells.output_text(state["outputs"]),
-    }
+    rep["kernel"] = result
+    rep["outputs_text"] = cells.output_text(state["outputs"])
     if show:
         redraws = lab.redraws_since(redraws_before)
         rep.update(redraw_ms=redraws["ms"], redraw_charts=redraws["charts"])
@@ -215,8 +238,22 @@ def run_rep(lab: LivePage, server: LabServer, scratch: Path, label: str, show: b
 
 
 # --------------------------------------------------------------------------------------------------------
-# summary, checks and report
+# summary and checks
 # --------------------------------------------------------------------------------------------------------
+def four_chart_redraws(rep: dict[str, Any]) -> list[float]:
+    return [ms for ms, n in zip(rep["redraw_ms"], rep["redraw_charts"]) if n == CHARTS]
+
+
+def cores(rep: dict[str, Any], kind: str) -> float:
+    """CPU of processes of ``kind`` (see ``cpu_delta``) over the window, in cores."""
+    return rep["cpu_s"].get(kind, 0.0) / rep["window_s"]
+
+
+def other_load(rep: dict[str, Any]) -> float:
+    """Cores the rest of the machine kept busy during the window (other users, other tests)."""
+    return max(0.0, rep["busy_s"] - rep["cpu_s"]["ours"]) / rep["window_s"]
+
+
 def summarize(reps: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians and pooled figures over the measured repetitions (warm-ups excluded by the caller)."""
     with_ = [r for r in reps if r["show"]]
@@ -224,60 +261,62 @@ def summarize(reps: list[dict[str, Any]]) -> dict[str, Any]:
     s: dict[str, Any] = {"n_with": len(with_), "n_without": len(without)}
     shares = [r["kernel"]["feed_cpu_s"] / r["kernel"]["wall_s"] for r in with_]
     s["kernel_share_median"], s["kernel_share_max"] = median(shares), max(shares, default=None)
-    s["feed_cpu_s_median"] = median([r["kernel"]["feed_cpu_s"] for r in with_])
-    for key in ("bytes_sent", "messages", "points_sent"):
-        s[f"{key}_median"] = median([r["kernel"][key] for r in with_])
-        s[f"{key}_range"] = (min((r["kernel"][key] for r in with_), default=None),
-                             max((r["kernel"][key] for r in with_), default=None))
-    pooled = [ms for r in with_ for ms, n in zip(r["redraw_ms"], r["redraw_charts"]) if n == CHARTS]
-    firsts = [next((ms for ms, n in zip(r["redraw_ms"], r["redraw_charts"]) if n == CHARTS), None) for r in with_]
-    s["redraws_4"] = len(pooled)
-    s["redraws_all"] = sum(len(r["redraw_ms"]) for r in with_)
+    s["feed_cpu_ms_median"] = median([r["kernel"]["feed_cpu_s"] * 1e3 for r in with_])
+    s["feed_us_per_message"] = median([r["kernel"]["feed_cpu_s"] * 1e6 / r["kernel"]["messages"] for r in with_
+                                       if r["kernel"]["messages"]])
+    for key in ("bytes_sent", "messages", "points_sent"):  # at the loop's end
+        s[key] = median([r["kernel"][key] for r in with_])
+        s[f"{key}_finished"] = median([r["finish"].get(key, 0) for r in with_])
+    s["messages_per_s"] = median([r["kernel"]["messages"] / r["kernel"]["wall_s"] for r in with_])
+
+    pooled = [ms for r in with_ for ms in four_chart_redraws(r)]
+    # Each loop's slowest redraw is the one that builds the 4 charts (redraws are recorded when they end,
+    # and the building one awaits BokehJS, so it is not always recorded first).
+    slowest = [max(four_chart_redraws(r)) for r in with_ if four_chart_redraws(r)]
+    later = [ms for r in with_ for ms in _without_slowest(four_chart_redraws(r))]
+    s["redraws_4"], s["redraws_all"] = len(pooled), sum(len(r["redraw_ms"]) for r in with_)
     s["redraw_median_ms"], s["redraw_p90_ms"] = median(pooled), percentile(pooled, 90)
     s["redraw_max_ms"] = max(pooled, default=None)
-    s["first_redraw_median_ms"] = median([f for f in firsts if f is not None])
-    later = [ms for r in with_ for ms in _after_first(r)]
+    s["slowest_redraw_median_ms"] = median(slowest)
     s["redraw_median_after_first_ms"], s["redraw_p90_after_first_ms"] = median(later), percentile(later, 90)
-    s["redraws_per_s_median"] = median([len(r["redraw_ms"]) / r["window_s"] for r in with_])
-    for name, group in (("with", with_), ("without", without)):
-        s[f"{name}_chromium_cores"] = median([r["chromium_cpu_s"]["total"] / r["window_s"] for r in group])
-        s[f"{name}_renderer_cores"] = median([r["chromium_cpu_s"].get("renderer", 0.0) / r["window_s"]
-                                              for r in group])
-        s[f"{name}_gpu_cores"] = median([r["chromium_cpu_s"].get("gpu-process", 0.0) / r["window_s"]
-                                         for r in group])
-        s[f"{name}_main_thread_cores"] = median([r["main_thread_s"]["TaskDuration"] / r["window_s"] for r in group])
-        s[f"{name}_script_cores"] = median([r["main_thread_s"]["ScriptDuration"] / r["window_s"] for r in group])
-        s[f"{name}_server_cores"] = median([r["server_cpu_s"] / r["window_s"] for r in group])
-        s[f"{name}_kernel_cores"] = median([r["kernel"]["process_cpu_s"] / r["kernel"]["wall_s"] for r in group])
-        s[f"{name}_wall_s"] = median([r["kernel"]["wall_s"] for r in group])
-    s["task_ms_per_redraw_median"] = median([r["main_thread_s"]["TaskDuration"] * 1e3 / len(r["redraw_ms"])
+    s["redraws_per_s"] = median([len(r["redraw_ms"]) / r["window_s"] for r in with_])
+    for name in MAIN_THREAD:  # renderer main thread, ms per redraw
+        s[f"{name}_ms_per_redraw"] = median([r["main_thread_s"][name] * 1e3 / len(r["redraw_ms"])
                                              for r in with_ if r["redraw_ms"]])
+
+    for label, group in (("with", with_), ("without", without)):
+        g: dict[str, Any] = {}
+        for kind in ("chromium", "renderer", "gpu-process", "browser", "utility", "kernel", "server", "driver"):
+            g[kind] = median([cores(r, kind) for r in group])
+        for name in MAIN_THREAD:
+            g[name] = median([r["main_thread_s"][name] / r["window_s"] for r in group])
+        g["other_load"] = median([other_load(r) for r in group])
+        g["wall_s"] = median([r["kernel"]["wall_s"] for r in group])
+        g["kernel_cpu_per_wall"] = median([r["kernel"]["process_cpu_s"] / r["kernel"]["wall_s"] for r in group])
+        g["finish_s"] = median([r["finish"].get("finish_s", 0.0) for r in group])
+        s[label] = g
+
     ratios = [w["kernel"]["wall_s"] / wo["kernel"]["wall_s"] for w, wo in zip(with_, without)]
     s["ratios"] = ratios
     s["ratio_median"] = median(ratios)
     s["ratio_min"], s["ratio_max"] = min(ratios, default=None), max(ratios, default=None)
     s["ratio_p25"], s["ratio_p75"] = percentile(ratios, 25), percentile(ratios, 75)
+    s["ratio_of_medians"] = (s["with"]["wall_s"] / s["without"]["wall_s"]) if with_ and without else None
+
     for phase in ("live_final", "finished_final"):
         s[f"{phase}_ok"] = bool(with_) and all(r[phase]["ok"] for r in with_)
         s[f"{phase}_n_ok"] = sum(1 for r in with_ if r[phase]["ok"])
         s[f"{phase}_problems"] = [f"{r['label']}: {p}" for r in with_ for p in r[phase]["problems"]]
         s[f"{phase}_after_s_max"] = max((r[phase]["after_s"] for r in with_ if r[phase]["ok"]), default=None)
     s["charts_visible_min"] = min((r["live_final"]["charts_visible"] for r in with_), default=0)
-    s["finish_s_median"] = {name: median([r["finish"].get("finish_s", 0.0) for r in group])
-                            for name, group in (("with", with_), ("without", without))}
     return s
 
 
-def _after_first(rep: dict[str, Any]) -> list[float]:
-    """A repetition's 4-chart redraws without the first one (which builds the charts)."""
-    out, seen = [], False
-    for ms, n in zip(rep["redraw_ms"], rep["redraw_charts"]):
-        if n != CHARTS:
-            continue
-        if seen:
-            out.append(ms)
-        seen = True
-    return out
+def _without_slowest(values: list[float]) -> list[float]:
+    if not values:
+        return []
+    drop = values.index(max(values))
+    return values[:drop] + values[drop + 1:]
 
 
 def iopub_in_log(log_text: str) -> list[str]:
@@ -288,33 +327,31 @@ def checks(s: dict[str, Any], iopub_hits: list[str], settle: float) -> list[tupl
     def verdict(ok: bool | None) -> str:
         return "NOT RUN" if ok is None else ("PASS" if ok else "FAIL")
 
-    share = s["kernel_share_max"]
-    red = s["redraw_median_ms"]
-    cores = s["with_chromium_cores"]
+    share, red, chromium = s["kernel_share_max"], s["redraw_median_ms"], s["with"]["chromium"]
+    n = s["n_with"]
     return [
-        ("kernel-side dashboard work: feed thread CPU ÷ loop wall time (worst repetition)",
-         "n/a" if share is None else f"{share * 100:.3f} %", f"< {MAX_KERNEL_SHARE * 100:g} %",
+        ("kernel-side dashboard work: feed thread CPU ÷ loop wall time (worst loop)",
+         _f(share, ".3f", 100) + " %", f"< {MAX_KERNEL_SHARE * 100:g} %",
          verdict(None if share is None else share < MAX_KERNEL_SHARE)),
-        (f"browser redraw of a view with {CHARTS} charts, median (p90) over the loops",
-         "n/a" if red is None else f"{red:.1f} ms ({s['redraw_p90_ms']:.1f} ms)", f"≤ {MAX_REDRAW_MEDIAN_MS:g} ms median",
+        (f"browser redraw of the view with {CHARTS} charts during the loops: median (p90)",
+         f"{_f(red, '.1f')} ms ({_f(s['redraw_p90_ms'], '.1f')} ms)", f"≤ {MAX_REDRAW_MEDIAN_MS:g} ms median",
          verdict(None if red is None else red <= MAX_REDRAW_MEDIAN_MS)),
-        ("Chromium CPU (all its processes) while the 4 charts update, median over the loops",
-         "n/a" if cores is None else f"{cores:.2f} of a core", f"≤ {MAX_BROWSER_CORES:g} of a core",
-         verdict(None if cores is None else cores <= MAX_BROWSER_CORES)),
+        ("Chromium CPU (all its processes) while the 4 charts update: median over the loops",
+         f"{_f(chromium, '.2f')} of a core", f"≤ {MAX_BROWSER_CORES:g} of a core",
+         verdict(None if chromium is None else chromium <= MAX_BROWSER_CORES)),
         ("IOPub rate limit hit (server log, cell outputs)", "never" if not iopub_hits else f"{len(iopub_hits)} times",
          "never", verdict(not iopub_hits)),
-        (f"last step drawn, run still live: within {settle:g} s of the loop cell's end, all 4 charts and summary "
-         "rows end at the last step and value",
-         f"{s['live_final_n_ok']} of {s['n_with']} loops", f"all {s['n_with']}", verdict(s["live_final_ok"])),
+        (f"last step drawn while the run is live: within {settle:g} s of the loop cell's end, all 4 charts "
+         "and summary rows end at the last step and value", f"{s['live_final_n_ok']} of {n} loops",
+         f"all {n}", verdict(s["live_final_ok"])),
         ("last step drawn after `run.finish()`: all 4 charts and summary rows end at the last step and value",
-         f"{s['finished_final_n_ok']} of {s['n_with']} loops", f"all {s['n_with']}", verdict(s["finished_final_ok"])),
+         f"{s['finished_final_n_ok']} of {n} loops", f"all {n}", verdict(s["finished_final_ok"])),
     ]
 
 
-def _f(v: float | None, spec: str, scale: float = 1.0) -> str:
-    return "–" if v is None else format(v * scale, spec)
-
-
+# --------------------------------------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------------------------------------
 def code_state() -> str:
     """The repo commit under test, and whether nbtrack/ or js/ have uncommitted changes (best effort)."""
     def git(*args: str) -> str:
@@ -351,9 +388,62 @@ def bundle_info() -> str:
     return f"{st.st_size:,} bytes, built {built:%Y-%m-%d %H:%M} UTC"
 
 
-def render(args: argparse.Namespace, reps: list[dict[str, Any]], s: dict[str, Any], check_rows: list[tuple],
-           iopub_hits: list[str], blocked: list[str], page_problems: list[str], info: dict[str, Any],
-           vers: dict[str, str], started: _dt.datetime, elapsed: float) -> str:
+def section_name(args: argparse.Namespace) -> str:
+    if args.quick:
+        return "quick"
+    return "full" if args.steps == 20_000 else f"steps-{args.steps}"
+
+
+def measured_table(s: dict[str, Any]) -> list[str]:
+    w, o = s["with"], s["without"]
+
+    def row(name: str, with_text: str, without_text: str = "–") -> str:
+        return f"| {name} | {with_text} | {without_text} |"
+
+    def both(key: str, spec: str = ".3f", scale: float = 1.0) -> tuple[str, str]:
+        return _f(w[key], spec, scale), _f(o[key], spec, scale)
+
+    lines = ["| | with dashboard | without |", "|---|---|---|"]
+    lines.append(row("loop wall time", *(f"{x} s" for x in both("wall_s", ".2f"))))
+    lines.append(row("`run.finish()`", *(f"{x} ms" for x in both("finish_s", ".0f", 1e3))))
+    lines.append(row("kernel: process CPU ÷ loop wall (all threads)", *both("kernel_cpu_per_wall")))
+    lines.append(row("feed CPU (`dash._feed.cpu_seconds` at the loop's end)",
+                     f"{_f(s['feed_cpu_ms_median'], '.1f')} ms = {_f(s['kernel_share_median'], '.3f', 100)} % of the "
+                     f"loop (worst {_f(s['kernel_share_max'], '.3f', 100)} %); {_f(s['feed_us_per_message'], '.0f')} µs "
+                     "per message"))
+    lines.append(row("sent by the feed during the loop / by `finish()`",
+                     f"{_f(s['messages'], ',.0f')} messages ({_f(s['messages_per_s'], '.1f')}/s), "
+                     f"{_f(s['points_sent'], ',.0f')} points, {_f(s['bytes_sent'], '.2f', 1e-6)} MB / "
+                     f"{_f(s['messages_finished'], ',.0f')} messages, {_f(s['points_sent_finished'], ',.0f')} points, "
+                     f"{_f(s['bytes_sent_finished'], '.2f', 1e-6)} MB"))
+    lines.append(row("view redraws (with 4 charts / all), per second",
+                     f"{s['redraws_4']} / {s['redraws_all']} in all; {_f(s['redraws_per_s'], '.1f')}/s"))
+    lines.append(row("redraw ms, 4 charts: median / p90 / max",
+                     f"{_f(s['redraw_median_ms'], '.1f')} / {_f(s['redraw_p90_ms'], '.1f')} / "
+                     f"{_f(s['redraw_max_ms'], '.0f')}"))
+    lines.append(row("… each loop's slowest redraw (the one that builds the 4 charts), median",
+                     f"{_f(s['slowest_redraw_median_ms'], '.0f')} ms; all the others: median "
+                     f"{_f(s['redraw_median_after_first_ms'], '.1f')}, p90 {_f(s['redraw_p90_after_first_ms'], '.1f')}"))
+    lines.append(row("renderer main thread per redraw (DevTools): tasks / script / style / layout",
+                     " / ".join(_f(s[f"{k}_ms_per_redraw"], ".1f") for k in MAIN_THREAD) + " ms"))
+    lines.append(row("**Chromium CPU, all processes (cores)**", *(f"**{x}**" for x in both("chromium"))))
+    lines.append(row("… renderer process (all its threads)", *both("renderer")))
+    lines.append(row("… renderer main thread: tasks / script / style / layout (DevTools)",
+                     " / ".join(_f(w[k], ".3f") for k in MAIN_THREAD), " / ".join(_f(o[k], ".3f") for k in MAIN_THREAD)))
+    lines.append(row("… GPU process (software compositing)", *both("gpu-process")))
+    lines.append(row("… browser + utility processes", _f((w["browser"] or 0) + (w["utility"] or 0), ".3f"),
+                     _f((o["browser"] or 0) + (o["utility"] or 0), ".3f")))
+    lines.append(row("kernel process (cores)", *both("kernel")))
+    lines.append(row("Jupyter server process (cores)", *both("server")))
+    lines.append(row("this driver + Playwright (cores)", *both("driver")))
+    lines.append(row("rest of the machine (cores)", *both("other_load")))
+    return lines
+
+
+def render(args: argparse.Namespace, data: dict[str, Any], s: dict[str, Any], check_rows: list[tuple],
+           iopub_hits: list[str], info: dict[str, Any], vers: dict[str, str], started: _dt.datetime,
+           elapsed: float) -> str:
+    reps = data["reps"]
     steps = args.steps
     md = []
     title = "" if section_name(args) == "full" else f" ({section_name(args)})"
@@ -361,18 +451,20 @@ def render(args: argparse.Namespace, reps: list[dict[str, Any]], s: dict[str, An
     md.append("")
     cmdline = " ".join(["python benchmarks/bench_live.py", *args.argv])
     md.append(
-        f"Run {started:%Y-%m-%d %H:%M} UTC by `{cmdline}`, {elapsed:.0f} s in all. A notebook in JupyterLab "
-        f"(headless Chromium, offline: {len(blocked)} non-localhost requests blocked) trains a small numpy MLP "
-        f"({s['without_wall_s'] / steps * 1e6:.0f} µs per step on one core) and logs 4 scalars per step, "
-        f"`flush_interval={args.flush_interval:g}`, with `dash = run.show()` displayed in the cell before the "
-        f"loop or without it: {s['n_with']} + {s['n_without']} repetitions interleaved (with, without, ...) "
-        "in one kernel and one page, each on a fresh run, after one short warm-up of each (not counted)."
+        f"Run {started:%Y-%m-%d %H:%M} UTC by `{cmdline}`, {elapsed:.0f} s in all. A notebook in JupyterLab, "
+        f"in headless Chromium (offline: {len(data['blocked'])} non-localhost requests blocked; viewport "
+        f"1400×2400, all 4 charts on screen), trains a small numpy MLP "
+        f"({_f(s['without']['wall_s'] / steps * 1e6, '.0f')} µs per step on one core, numpy's BLAS on one thread) and logs 4 scalars per step "
+        f"with `flush_interval={args.flush_interval:g}`: `dash = run.show()` displayed by the cell before the "
+        f"loop cell, or no dashboard; `run.finish()` in the cell after. {s['n_with']} + {s['n_without']} loops "
+        "interleaved (with, without, with, ...) in one kernel and one page, each on a fresh run, after a "
+        f"{args.warmup_steps:,}-step warm-up of each (not counted)."
     )
     md.append("")
     md.append("**Machine:** " + "; ".join(f"{k}: {v}" for k, v in info.items()))
     md.append("")
     md.append("**Versions:** " + ", ".join(f"{k} {v}" for k, v in vers.items())
-              + f"; widget bundle {bundle_info()}; repo: {code_state()}")
+              + f"; widget bundle {data['bundle']}; repo: {data['code_state']}")
     md.append("")
     md.append("### Checks")
     md.append("")
@@ -380,93 +472,80 @@ def render(args: argparse.Namespace, reps: list[dict[str, Any]], s: dict[str, An
     md.append("|---|---|---|---|")
     for name, val, lim, status in check_rows:
         md.append(f"| {name} | {val} | {lim} | **{status}** |")
-    md.append(f"| loop wall time with ÷ without the dashboard, median of {len(s['ratios'])} adjacent pairs | "
-              f"{_f(s['ratio_median'], '.3f')}× (pairs {_f(s['ratio_min'], '.3f')}–{_f(s['ratio_max'], '.3f')}×, "
-              f"IQR {_f(s['ratio_p25'], '.3f')}–{_f(s['ratio_p75'], '.3f')}×) | report only | – |")
+    md.append(f"| loop wall time with ÷ without the dashboard: median of {len(s['ratios'])} adjacent pairs | "
+              f"{_f(s['ratio_median'], '.3f')}× (pairs {_f(s['ratio_min'], '.2f')}–{_f(s['ratio_max'], '.2f')}×, "
+              f"IQR {_f(s['ratio_p25'], '.3f')}–{_f(s['ratio_p75'], '.3f')}×; ratio of medians "
+              f"{_f(s['ratio_of_medians'], '.3f')}×) | report only | – |")
     md.append("")
-    md.append("### Measured (medians over the repetitions)")
+    md.append("### Measured (medians over the loops)")
     md.append("")
-    md.append("| | with dashboard | without |")
-    md.append("|---|---|---|")
-    md.append(f"| loop wall time | {_f(s['with_wall_s'], '.2f')} s | {_f(s['without_wall_s'], '.2f')} s |")
-    md.append(f"| kernel process CPU ÷ loop wall (all threads) | {_f(s['with_kernel_cores'], '.3f')} | "
-              f"{_f(s['without_kernel_cores'], '.3f')} |")
-    md.append(f"| feed CPU (`dash._feed.cpu_seconds`) | {_f(s['feed_cpu_s_median'], '.1f', 1e3)} ms = "
-              f"{_f(s['kernel_share_median'], '.3f', 100)} % of the loop (worst {_f(s['kernel_share_max'], '.3f', 100)} %)"
-              " | – |")
-    lo, hi = s["bytes_sent_range"]
-    md.append(f"| sent by the feed | {_f(s['messages_median'], ',.0f')} messages, "
-              f"{_f(s['points_sent_median'], ',.0f')} points, {_f(s['bytes_sent_median'], '.2f', 1e-6)} MB "
-              f"(bytes {lo:,}–{hi:,}) | – |" if lo is not None else "| sent by the feed | – | – |")
-    md.append(f"| redraws of the view (4 charts / all) | {s['redraws_4']} / {s['redraws_all']} in all, "
-              f"{_f(s['redraws_per_s_median'], '.1f')} per second | – |")
-    md.append(f"| redraw ms, 4 charts: median / p90 / max | {_f(s['redraw_median_ms'], '.1f')} / "
-              f"{_f(s['redraw_p90_ms'], '.1f')} / {_f(s['redraw_max_ms'], '.1f')} | – |")
-    md.append(f"| the same without each loop's first redraw (builds the charts; median {_f(s['first_redraw_median_ms'], '.0f')} ms) "
-              f"| {_f(s['redraw_median_after_first_ms'], '.1f')} / {_f(s['redraw_p90_after_first_ms'], '.1f')} | – |")
-    md.append(f"| renderer main-thread task time per redraw (DevTools) | {_f(s['task_ms_per_redraw_median'], '.1f')} ms | – |")
-    md.append(f"| Chromium CPU, all processes (cores) | {_f(s['with_chromium_cores'], '.3f')} | "
-              f"{_f(s['without_chromium_cores'], '.3f')} |")
-    md.append(f"| … renderer processes | {_f(s['with_renderer_cores'], '.3f')} | {_f(s['without_renderer_cores'], '.3f')} |")
-    md.append(f"| … GPU process (software compositing) | {_f(s['with_gpu_cores'], '.3f')} | "
-              f"{_f(s['without_gpu_cores'], '.3f')} |")
-    md.append(f"| renderer main thread: tasks / of which script (DevTools) | {_f(s['with_main_thread_cores'], '.3f')} / "
-              f"{_f(s['with_script_cores'], '.3f')} | {_f(s['without_main_thread_cores'], '.3f')} / "
-              f"{_f(s['without_script_cores'], '.3f')} |")
-    md.append(f"| Jupyter server process CPU (cores) | {_f(s['with_server_cores'], '.3f')} | "
-              f"{_f(s['without_server_cores'], '.3f')} |")
+    md.extend(measured_table(s))
     md.append("")
     md.append(
-        "How: *feed CPU* is the thread CPU time the writer thread spends in the dashboard's sink "
-        "(`LiveFeed.write`/`flush`: coalescing, encoding, `comm.send`), read from the kernel after "
-        "`run.finish()`; the IOPub thread's share of sending is not in it (it is in *kernel process CPU*). "
-        "CPU shares are CPU seconds ÷ the window from starting the loop cell until the kernel wrote its result "
-        "after `run.finish()` (the loop's wall time plus about "
-        f"{_f(median([r['window_s'] - r['kernel']['wall_s'] for r in reps]), '.2f')} s); Chromium's from "
-        "`/proc` (user + system of every Chromium process: browser, renderer, GPU, utility), the main "
-        "thread's from the DevTools Protocol (`Performance.getMetrics` in thread-tick time). *Redraw ms* is "
-        "the page's own `window.__nbtrackStats`: from the animation frame to the end of the summary table and "
-        "chart data update of one view; BokehJS paints the canvases in a later frame, which is in the CPU "
-        "figures and in *task time per redraw* but not in *redraw ms*. IOPub: the server log and every cell "
-        "output were searched for the rate-limit messages. Final state: after each loop with the dashboard, "
-        "each of the 4 summary rows shows the last step and value, each chart box reports all points and the "
-        "last logged value as its raw line's last point, and every BokehJS data source ends at the last step."
+        "How: *feed CPU* is `LiveFeed.cpu_seconds`, the thread CPU time the writer thread spends in the "
+        "dashboard's sink (coalescing, encoding, `comm.send`: serialising and handing the message to the "
+        "IOPub thread); the IOPub thread's own share is only in the kernel's process CPU. CPU figures in "
+        "cores are CPU seconds ÷ the window from starting the loop cell until the kernel has ended the loop "
+        f"(loop wall time + about {_f(median([r['window_s'] - r['kernel']['wall_s'] for r in reps]), '.2f')} s): "
+        "per process from `/proc` (user + system, every thread), the renderer main thread from the DevTools "
+        "Protocol (`Performance.getMetrics`, thread-tick time), the rest of the machine from `/proc/stat` "
+        "minus all of the above. *Redraw ms* is the page's own `window.__nbtrackStats`: from the animation "
+        "frame to the end of one view's summary and chart data update; BokehJS paints the canvases after "
+        "that, so painting, style and layout show in the CPU and per-redraw main-thread figures, not in "
+        "*redraw ms*. IOPub: the server log and every cell output were searched for the rate-limit messages. "
+        "Last step drawn: the 4 summary rows show all points, the last step and the last logged value (to the 6 "
+        "significant digits shown); the 4 "
+        "chart boxes report all points and the last logged value as the raw line's last point; every data "
+        "source of the BokehJS figures on the page ends at the last step; the status reads `running` (after "
+        "the loop cell) or `finished` (after `run.finish()`, which replaces the live view by its static "
+        "output)."
     )
     notes = []
-    if iopub_hits:
-        notes.extend(f"- IOPub: {h}" for h in iopub_hits[:5])
-    for phase, what in (("live_final", "run still live"), ("finished_final", "after run.finish()")):
-        notes.extend(f"- last step, {what}: {p}" for p in s[f"{phase}_problems"][:12])
+    for hit in iopub_hits[:5]:
+        notes.append(f"- IOPub: {hit}")
+    for phase, what in (("live_final", "while live"), ("finished_final", "after run.finish()")):
+        notes.extend(f"- last step {what}: {p}" for p in s[f"{phase}_problems"][:12])
     if s["charts_visible_min"] < CHARTS:
-        notes.append(f"- only {s['charts_visible_min']} of {CHARTS} charts were inside the viewport")
-    if blocked:
-        notes.extend(f"- blocked request: {b}" for b in blocked[:5])
-    notes.extend(f"- page: {p}" for p in page_problems[:10])
+        notes.append(f"- in some loop only {s['charts_visible_min']} of {CHARTS} charts were inside the viewport")
+    notes.extend(f"- blocked request: {b}" for b in data["blocked"][:5])
+    notes.extend(f"- page: console error: {e}" for e in data["console_errors"][:5])
+    notes.extend(f"- page: page error: {e}" for e in data["page_errors"][:5])
+    busy = max(s["with"]["other_load"] or 0.0, s["without"]["other_load"] or 0.0)
+    if busy > 0.25:
+        notes.append(f"- the machine was shared: other processes kept a median {busy:.2f} of its "
+                     f"{os.cpu_count()} cores busy during the loops (see *rest of the machine*), which slows the "
+                     "loops and widens the spread of the wall-time ratio; the CPU figures of our own processes are "
+                     "CPU seconds and less affected")
+    if data.get("bundle") != data.get("bundle_end"):
+        notes.append(f"- the widget bundle changed during the run (now {data.get('bundle_end')})")
     if notes:
         md.append("")
         md.append("### Problems and notes")
         md.append("")
         md.extend(notes)
+    if data.get("diagnosis"):
+        md.append("")
+        md.extend(diagnosis_markdown(data["diagnosis"]))
     md.append("")
-    md.append("<details><summary>Per-repetition numbers</summary>")
+    md.append("<details><summary>Per-loop numbers</summary>")
     md.append("")
-    md.append("| rep | dashboard | loop wall | kernel CPU ÷ wall | feed CPU | messages | redraws (4 charts) | "
-              "redraw median / p90 ms | Chromium cores | renderer | main thread | last step: live / finished |")
-    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    md.append("| loop | dashboard | wall | kernel CPU ÷ wall | feed CPU | messages | redraws (4 charts) | "
+              "redraw median / p90 ms | Chromium cores | renderer | main thread | rest of machine | "
+              "last step: live / finished |")
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in reps:
         k = r["kernel"]
-        w = r["window_s"]
         if r["show"]:
-            four = [ms for ms, n in zip(r["redraw_ms"], r["redraw_charts"]) if n == CHARTS]
-            extra = (f"{_f(k['feed_cpu_s'], '.1f', 1e3)} ms | {k['messages']} | {len(r['redraw_ms'])} ({len(four)}) | "
+            four = four_chart_redraws(r)
+            extra = (f"{k['feed_cpu_s'] * 1e3:.1f} ms | {k['messages']} | {len(r['redraw_ms'])} ({len(four)}) | "
                      f"{_f(median(four), '.1f')} / {_f(percentile(four, 90), '.1f')}")
             final = " / ".join("ok" if r[ph]["ok"] else "FAIL" for ph in ("live_final", "finished_final"))
         else:
             extra, final = "– | – | – | –", "–"
         md.append(f"| {r['label']} | {'with' if r['show'] else 'without'} | {k['wall_s']:.2f} s | "
-                  f"{k['process_cpu_s'] / k['wall_s']:.3f} | {extra} | {r['chromium_cpu_s']['total'] / w:.3f} | "
-                  f"{r['chromium_cpu_s'].get('renderer', 0.0) / w:.3f} | {r['main_thread_s']['TaskDuration'] / w:.3f} | "
-                  f"{final} |")
+                  f"{k['process_cpu_s'] / k['wall_s']:.2f} | {extra} | {cores(r, 'chromium'):.3f} | "
+                  f"{cores(r, 'renderer'):.3f} | {r['main_thread_s']['TaskDuration'] / r['window_s']:.3f} | "
+                  f"{other_load(r):.2f} | {final} |")
     md.append("")
     md.append("Wall-time ratios per pair: " + ", ".join(f"{x:.3f}" for x in s["ratios"]) + ".")
     md.append("")
@@ -474,32 +553,106 @@ def render(args: argparse.Namespace, reps: list[dict[str, Any]], s: dict[str, An
     return "\n".join(md)
 
 
-def section_name(args: argparse.Namespace) -> str:
-    if args.quick:
-        return "quick"
-    return "full" if args.steps == 20_000 else f"steps-{args.steps}"
-
-
-def print_table(s: dict[str, Any], check_rows: list[tuple]) -> None:
+def print_checks(s: dict[str, Any], check_rows: list[tuple]) -> None:
     print()
-    print(f"{'check':<88} {'measured':<30} {'limit':<20} result")
     for name, val, lim, status in check_rows:
-        print(f"{name:<88} {val:<30} {lim:<20} {status}")
-    print(f"{'loop wall time with ÷ without, median of pairs':<88} "
-          f"{_f(s['ratio_median'], '.3f')}× ({_f(s['ratio_min'], '.3f')}–{_f(s['ratio_max'], '.3f')})")
+        print(f"  {status:<8} {name}\n           measured {val}; limit {lim}")
+    print(f"  {'report':<8} loop wall time with ÷ without the dashboard, median of {len(s['ratios'])} pairs\n"
+          f"           {_f(s['ratio_median'], '.3f')}× (pairs {_f(s['ratio_min'], '.2f')}–{_f(s['ratio_max'], '.2f')}×)")
     print()
 
 
 # --------------------------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------------------------
+def _final_word(final: dict[str, Any]) -> str:
+    return f"ok after {final['after_s']:.1f} s" if final["ok"] else "FAIL (" + "; ".join(final["problems"][:2]) + ")"
+
+
+def _rep_line(rep: dict[str, Any]) -> str:
+    k = rep["kernel"]
+    msg = (f"  {rep['label']:>3}: loop {k['wall_s']:.2f} s, kernel CPU {k['process_cpu_s'] / k['wall_s']:.2f}, "
+           f"Chromium {cores(rep, 'chromium'):.2f} cores, rest of machine {other_load(rep):.2f}")
+    if rep["show"]:
+        four = four_chart_redraws(rep)
+        msg += (f", feed {k['feed_cpu_s'] * 1e3:.1f} ms ({k['feed_cpu_s'] / k['wall_s'] * 100:.3f} %), "
+                f"{k['messages']} msgs, {len(four)} redraws median {_f(median(four), '.1f')} ms; last step: "
+                f"live {_final_word(rep['live_final'])}, finished {_final_word(rep['finished_final'])}")
+    return msg
+
+
+def diagnose(lab: LivePage, probes: Probes, scratch: Path, args: argparse.Namespace, timeout: float,
+             log: Any) -> dict[str, Any]:
+    """Two extra loops with the dashboard (not counted): one under a Chrome trace, one under the JavaScript
+    sampling profiler; their summaries."""
+    out: dict[str, Any] = {"steps": args.diagnose_steps}
+    for name, recorder in (("trace", PageTrace(lab.cdp, lab.page)), ("profile", JsProfile(lab.cdp))):
+        try:
+            rep = run_rep(lab, probes, scratch, f"diag-{name}", True, args.diagnose_steps, timeout, args.settle,
+                          recorder=recorder)
+        except Exception as e:  # a diagnosis must not sink the measurement
+            out[name] = {"error": f"{type(e).__name__}: {e}"}
+            log(f"  diagnostic loop ({name}) failed: {e}")
+            continue
+        out[name] = {"window_s": rep["window_s"], "redraws": len(rep["redraw_ms"]),
+                     "chromium_cores": cores(rep, "chromium"), "summary": recorder.summary()}
+        log(f"  diagnostic loop under a {name}: {rep['window_s']:.1f} s, {len(rep['redraw_ms'])} redraws")
+    return out
+
+
+def diagnosis_markdown(diag: dict[str, Any]) -> list[str]:
+    """Where the browser's time went in the diagnostic loops."""
+    md = ["### Where the browser's time goes (diagnostic loops, not counted above)", ""]
+    trace = diag.get("trace", {})
+    if "summary" in trace:
+        w, n = trace["window_s"], max(1, trace["redraws"])
+        md.append(f"Chrome trace of a {diag['steps']:,}-step loop with the dashboard ({w:.1f} s, {trace['redraws']} "
+                  f"redraws; tracing itself adds some cost): self time per thread, in cores, and the largest "
+                  "events of the renderer's main thread, in ms per redraw.")
+        md.append("")
+        threads = list(trace["summary"].items())
+        md.append("- threads: " + "; ".join(f"{t} {v['total_ms'] / 1e3 / w:.3f}" for t, v in threads[:7]))
+        main = next((v for t, v in threads if t.startswith("CrRendererMain")), None)
+        if main:
+            md.append("- renderer main thread: " + "; ".join(f"`{e}` {ms / n:.1f}" for e, ms in main["top"][:10]))
+    elif "error" in trace:
+        md.append(f"Chrome trace: not taken ({trace['error']}).")
+    prof = diag.get("profile", {})
+    if prof.get("summary"):
+        p, n = prof["summary"], max(1, prof["redraws"])
+        md.append("")
+        md.append(f"JavaScript sampling profile of another {diag['steps']:,}-step loop ({prof['window_s']:.1f} s, "
+                  f"{prof['redraws']} redraws): self time in ms per redraw of the busiest functions, and the "
+                  f"heaviest call chains into the first one that is not the engine's own.")
+        md.append("")
+        md.append("- functions: " + "; ".join(f"`{name}` {ms / n:.1f}" for name, ms in p["top"][:10]))
+        for chain, ms in p.get("chains", []):
+            md.append(f"- {ms / n:.1f} ms per redraw: `{p['heaviest']}` ← {chain}")
+    elif "error" in prof:
+        md.append(f"JavaScript profile: not taken ({prof['error']}).")
+    return md
+
+
+def wait_quiet(max_wait: float, log: Any, threshold: float = 0.25, sample: float = 5.0) -> float:
+    """Wait (up to ``max_wait`` seconds) until the machine is nearly idle: less than ``threshold`` cores
+    busy over ``sample`` seconds. Returns the last busy figure."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        b0 = system_busy()
+        time.sleep(sample)
+        busy = (system_busy() - b0) / sample
+        if busy < threshold or time.monotonic() >= deadline:
+            return busy
+        log(f"  the machine is busy ({busy:.2f} cores); waiting for it to be quiet")
+
+
 def measure(args: argparse.Namespace, scratch: Path, log: Any) -> dict[str, Any]:
-    """Start JupyterLab and Chromium, run the warm-ups and the interleaved repetitions, stop everything."""
+    """Start JupyterLab and Chromium, run the warm-ups and the interleaved loops, stop everything."""
     server = LabServer(scratch / "jupyterlab")
     server.env.update(KERNEL_ENV)
     server.prepare()
     browser = None
-    out: dict[str, Any] = {"reps": [], "warmups": []}
+    out: dict[str, Any] = {"reps": [], "warmups": [], "bundle": bundle_info(), "code_state": code_state()}
     try:
         t0 = time.perf_counter()
         server.start()
@@ -515,35 +668,31 @@ def measure(args: argparse.Namespace, scratch: Path, log: Any) -> dict[str, Any]
         nb_path.write_text(json.dumps(cells.notebook(str(scratch / "nbruns"), args.flush_interval)))
         lab.open_notebook(nb_path)
         setup = lab.run_cell(0, timeout=120)
-        out["setup_output"] = cells.output_text(setup["outputs"]).strip()
+        out["setup"] = json.loads(cells.output_text(setup["outputs"]).strip().splitlines()[-1])
         out["time_domain"] = lab.time_domain
-        log(f"  notebook open, kernel set up: {out['setup_output']}")
+        log(f"  kernel ready: {out['setup']}")
+        probes = Probes(lab, {out["setup"]["kernel_pid"]: "kernel", server.proc.pid: "server"})
         timeout = max(120.0, args.steps * 0.02)
         if args.warmup_steps:
             for show in (False, True):
-                rep = run_rep(lab, server, scratch, f"warm-{'with' if show else 'without'}", show,
-                              args.warmup_steps, timeout, args.settle)
+                label = f"warm-{'with' if show else 'without'}"
+                rep = run_rep(lab, probes, scratch, label, show, args.warmup_steps, timeout, args.settle)
                 out["warmups"].append(rep)
-                log(f"  warm-up {'with' if show else 'without'}: {rep['kernel']['wall_s']:.2f} s")
+                log(_rep_line(rep))
         for i in range(args.pairs):
             for show in (True, False):
-                label = f"{i + 1}{'w' if show else 'o'}"
-                rep = run_rep(lab, server, scratch, label, show, args.steps, timeout, args.settle)
+                rep = run_rep(lab, probes, scratch, f"{i + 1}{'w' if show else 'o'}", show, args.steps, timeout,
+                              args.settle)
                 out["reps"].append(rep)
-                k = rep["kernel"]
-                msg = (f"  rep {label:>3}: loop {k['wall_s']:.2f} s, kernel CPU {k['process_cpu_s'] / k['wall_s']:.2f}, "
-                       f"Chromium {rep['chromium_cpu_s']['total'] / rep['window_s']:.2f} cores")
-                if show:
-                    four = [ms for ms, n in zip(rep["redraw_ms"], rep["redraw_charts"]) if n == CHARTS]
-                    msg += (f", feed {k['feed_cpu_s'] * 1e3:.1f} ms ({k['feed_cpu_s'] / k['wall_s'] * 100:.3f} %), "
-                            f"{k['messages']} msgs, {len(four)} redraws median {_f(median(four), '.1f')} ms, "
-                            f"live end {_final_word(rep['live_final'])}, finished {_final_word(rep['finished_final'])}")
-                log(msg)
+                log(_rep_line(rep))
+        if args.diagnose_steps:
+            out["diagnosis"] = diagnose(lab, probes, scratch, args, timeout, log)
         if args.keep:
             lab.screenshot("live-dashboard")
         out["console_errors"] = list(lab.console_errors)
         out["page_errors"] = list(lab.page_errors)
         out["blocked"] = list(browser.network.blocked)
+        out["bundle_end"] = bundle_info()
     finally:
         if browser is not None:
             try:
@@ -560,19 +709,19 @@ def measure(args: argparse.Namespace, scratch: Path, log: Any) -> dict[str, Any]
     return out
 
 
-def _final_word(final: dict[str, Any]) -> str:
-    return f"ok after {final['after_s']:.1f} s" if final["ok"] else "FAIL (" + "; ".join(final["problems"][:2]) + ")"
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smoke run: 5,000 steps, 2 pairs")
     p.add_argument("--steps", type=int, help="steps per loop (default 20,000; 5,000 with --quick)")
     p.add_argument("--pairs", type=int, help="with/without pairs (default 8; 2 with --quick)")
     p.add_argument("--warmup-steps", type=int, default=2000, help="steps of each warm-up loop (0: none)")
-    p.add_argument("--settle", type=float, default=5.0,
-                   help="seconds the live view may take to show the last step after the loop cell ends (default 5)")
     p.add_argument("--flush-interval", type=float, default=0.1, help="init(flush_interval=...) (default 0.1 s)")
+    p.add_argument("--settle", type=float, default=5.0,
+                   help="seconds the live view may take to show the last step after the loop cell (default 5)")
+    p.add_argument("--diagnose-steps", type=int, default=5000,
+                   help="steps of each of the two diagnostic loops (trace, JS profile); 0: none (default 5,000)")
+    p.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
+                   help="first wait up to S seconds for the machine to be nearly idle (default: do not wait)")
     p.add_argument("--results", default=str(RESULTS_MD), help="Markdown file to update")
     p.add_argument("--no-results", action="store_true", help="print only, do not touch RESULTS.md")
     p.add_argument("--json", help="also dump every raw measurement to this JSON file")
@@ -594,6 +743,9 @@ def main(argv: list[str] | None = None) -> int:
     if not BUNDLE.exists():
         log(f"the widget bundle {BUNDLE} is missing: npm --prefix js run build")
         return 2
+    if args.wait_quiet:
+        busy = wait_quiet(args.wait_quiet, log)
+        info["busy before the run"] = f"{busy:.2f} cores (waited up to {args.wait_quiet:g} s for < 0.25)"
     scratch = Path(tempfile.mkdtemp(prefix="nbtrack-bench-live-"))
     try:
         data = measure(args, scratch, log)
@@ -603,29 +755,24 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     elapsed = time.perf_counter() - t_start
 
-    reps = data["reps"]
-    s = summarize(reps)
-    iopub_hits = iopub_in_log(data["server_log"]) + [f"{r['label']}: {m}" for r in [*data["warmups"], *reps]
-                                                     for m in r["iopub_in_output"]]
+    s = summarize(data["reps"])
+    iopub_hits = iopub_in_log(data["server_log"]) + [
+        f"{r['label']}: {m}" for r in [*data["warmups"], *data["reps"]] for m in r["iopub_in_output"]]
     check_rows = checks(s, iopub_hits, args.settle)
-    page_problems = [f"console error: {e}" for e in data["console_errors"]] + \
-                    [f"page error: {e}" for e in data["page_errors"]]
-    body = render(args, reps, s, check_rows, iopub_hits, data["blocked"], page_problems, info, vers, started, elapsed)
-    print_table(s, check_rows)
+    body = render(args, data, s, check_rows, iopub_hits, info, vers, started, elapsed)
+    print_checks(s, check_rows)
     print(body)
     if not args.no_results:
         write_results_md(section_name(args), body, args.results, prefix="bench_live")
         print(f"\nupdated {os.path.relpath(args.results)} (section '{section_name(args)}')")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"args": vars(args), "summary": s, "checks": check_rows,
-                       "machine": info, "versions": vers, "iopub": iopub_hits,
-                       **{k: v for k, v in data.items() if k != "server_log"}}, f, indent=1, default=str)
+            json.dump({"args": vars(args), "summary": s, "checks": check_rows, "machine": info, "versions": vers,
+                       "iopub": iopub_hits, **{k: v for k, v in data.items() if k != "server_log"}},
+                      f, indent=1, default=str)
     if args.keep:
         print(f"scratch folder kept: {scratch}")
     else:
-        import shutil
-
         shutil.rmtree(scratch, ignore_errors=True)
     return 1 if any(r[3] == "FAIL" for r in check_rows) else 0
 

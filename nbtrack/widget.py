@@ -19,6 +19,7 @@ import anywidget
 import ipywidgets
 import traitlets
 
+from ._detail import SERVER as DETAIL_SERVER
 from ._snapshot import snapshot_of
 from ._static import StaticDashboard, _json_safe
 from .live import LiveFeed
@@ -62,9 +63,7 @@ class BokehLoader(anywidget.AnyWidget):
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Zoom-detail requests from static outputs of this kernel (``_detail.py``); answered at once."""
         if isinstance(content, dict) and content.get("kind") == "detail":
-            from ._detail import SERVER
-
-            reply, buffers = SERVER.handle(content)
+            reply, buffers = DETAIL_SERVER.handle(content)
             self.send(reply, buffers=buffers)
 
 
@@ -100,10 +99,9 @@ class Dashboard(anywidget.AnyWidget):
         self._run = run
         self._display_ids: list[str] = []
         if run.dir is not None:
-            from ._detail import SERVER
             from .reader import RunReader
 
-            self.detail_token = SERVER.register([RunReader(run.dir)], live=True)
+            self.detail_token = DETAIL_SERVER.register([RunReader(run.dir)], live=True)
             self.on_msg(self._on_message)
         self._feed = LiveFeed(self._send_append, run=run.id, max_rate=max_rate, on_close=self._run_finished)
         writer = run._writer
@@ -118,10 +116,8 @@ class Dashboard(anywidget.AnyWidget):
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Zoom-detail requests (``_detail.py``): the browser keeps long histories reduced."""
         if isinstance(content, dict) and content.get("kind") == "detail":
-            from ._detail import SERVER
-
             self._run.flush()  # what was logged is on disk before it is read
-            reply, buffers = SERVER.handle({**content, "token": self.detail_token})
+            reply, buffers = DETAIL_SERVER.handle({**content, "token": self.detail_token})
             self.send(reply, buffers=buffers)
 
     def _run_finished(self) -> None:
@@ -161,9 +157,7 @@ class Dashboard(anywidget.AnyWidget):
     def close(self) -> None:
         self._run._writer.remove_sink(self._feed)
         if self.detail_token:
-            from ._detail import SERVER
-
-            SERVER.forget(self.detail_token)
+            DETAIL_SERVER.forget(self.detail_token)
         super().close()
 
 

@@ -190,25 +190,48 @@ export function createCharts(Bokeh, store, container, settings, detail = null) {
     });
   }
 
+  /** @type {Map<string, string>} what each chart last drew: its series' sizes and the settings */
+  const drawnState = new Map();
+
+  /** Redraw the charts whose data or settings changed since they were last drawn (BokehJS repaints a
+   * chart whenever one of its sources is set, and that paint is most of a redraw's cost). */
   async function update() {
-    const keys = new Set([...store.series.values()].map((s) => s.key));
-    for (const key of keys) {
+    const sizes = new Map();
+    for (const s of store.series.values()) {
+      sizes.set(s.key, `${sizes.get(s.key) ?? ""}${s.run}:${s.length}:${s.total};`);
+    }
+    const looks = JSON.stringify(settings);
+    for (const [key, size] of sizes) {
+      const state = `${size}|${looks}`;
       const fresh = !charts.has(key);
       const chart = await chartFor(key);
-      if (!fresh) fill(chart, key);
+      if (!fresh && drawnState.get(key) !== state) fill(chart, key);
+      drawnState.set(key, state);
     }
   }
 
   /** Remove the views and clear their BokehJS documents (rebuilding without this leaks documents). */
   function dispose() {
+    const docs = new Set();
     for (const chart of charts.values()) {
       const doc = chart.view?.model?.document;
+      docs.add(doc);
       chart.view?.remove?.();
       doc?.clear?.();
+    }
+    // the documents' other root views (BokehJS adds a notifications view per document) stay in
+    // Bokeh.index unless removed too
+    for (const view of [...(Bokeh.index?.roots ?? [])]) {
+      const doc = view?.model?.document;
+      if (doc == null || docs.has(doc)) {
+        view.remove?.();
+        Bokeh.index.delete?.(view);
+      }
     }
     for (const box of groups.values()) box.parentElement?.remove();
     charts.clear();
     groups.clear();
+    drawnState.clear();
   }
 
   return { update, dispose, charts };

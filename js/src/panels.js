@@ -108,8 +108,9 @@ export function createHeader(model, store) {
 }
 
 /**
- * Rewrite the summary table: one row per series (metric, points, last step, last value, and the run when
- * there are several).
+ * Bring the summary table up to date: one row per series (metric, points, last step, last value, and the
+ * run when there are several). Rows are made once and their cells rewritten only when their text changes,
+ * so a live redraw touches little of the page.
  * @param {import("./store.js").Store} store @param {HTMLTableElement} table
  */
 export function fillSummary(store, table) {
@@ -124,22 +125,39 @@ export function fillSummary(store, table) {
     for (const title of titles) head.appendChild(document.createElement("th")).textContent = title;
     table.tHead.replaceChildren(head);
   }
-  const rows = [];
   const ordered = [...store.series.values()];
   if (several) ordered.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : store.runInfo(a.run).index - store.runInfo(b.run).index));
-  for (const series of ordered) {
-    const { steps, values } = series.view();
-    const n = series.length;
-    const tr = document.createElement("tr");
-    tr.className = "nbtrack-series";
-    tr.dataset.key = series.key;
-    tr.dataset.run = series.run;
-    tr.dataset.points = String(series.total || n); // points the series has; `held` in the browser
-    tr.dataset.held = String(n);
-    const cells = [series.key, String(series.total || n), n ? String(steps[n - 1]) : "", n ? formatNumber(values[n - 1]) : ""];
-    if (several) cells.push(store.runInfo(series.run).name);
-    for (const text of cells) tr.insertCell().textContent = text;
-    rows.push(tr);
-  }
-  table.tBodies[0].replaceChildren(...rows);
+  const body = table.tBodies[0];
+  const rows = /** @type {HTMLTableRowElement[]} */ ([...body.rows]);
+  const same = rows.length === ordered.length && (rows[0]?.cells.length ?? titles.length) === titles.length
+    && ordered.every((s, i) => rows[i].dataset.id === `${s.run}\u0000${s.key}`);
+  const wanted = same ? rows : ordered.map((s) => summaryRow(s, titles.length));
+  ordered.forEach((series, i) => updateRow(wanted[i], series, several ? store.runInfo(series.run).name : null));
+  if (!same) body.replaceChildren(...wanted);
+}
+
+/** @param {import("./store.js").Series} series @param {number} cells */
+function summaryRow(series, cells) {
+  const tr = document.createElement("tr");
+  tr.className = "nbtrack-series";
+  tr.dataset.id = `${series.run}\u0000${series.key}`;
+  tr.dataset.key = series.key;
+  tr.dataset.run = series.run;
+  for (let i = 0; i < cells; i++) tr.insertCell();
+  return tr;
+}
+
+/** @param {HTMLTableRowElement} tr @param {import("./store.js").Series} series @param {string | null} run */
+function updateRow(tr, series, run) {
+  const { steps, values } = series.view();
+  const n = series.length;
+  const points = String(series.total || n);
+  const texts = [series.key, points, n ? String(steps[n - 1]) : "", n ? formatNumber(values[n - 1]) : ""];
+  if (run !== null) texts.push(run);
+  texts.forEach((text, i) => {
+    const cell = tr.cells[i];
+    if (cell && cell.textContent !== text) cell.textContent = text; // logged names are data: text only
+  });
+  if (tr.dataset.points !== points) tr.dataset.points = points; // points the series has; `held` in the browser
+  tr.dataset.held = String(n);
 }
