@@ -8,7 +8,7 @@ PY      = $(VENV)/bin/python
 PIP     = $(PY) -m pip -q --disable-pip-version-check
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test install js lint test-python test-js test-wheel test-e2e browser bench clean
+.PHONY: demo test install js lint test-python test-js test-wheel test-e2e browser bench bench-live clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,11 @@ test: lint test-js test-wheel test-e2e test-python
 bench: install
 	$(PIP) install -r benchmarks/requirements.txt
 	$(PY) benchmarks/bench_scalars.py
+
+# The live dashboard path in JupyterLab + Chromium (no peers needed; see benchmarks/README.md)
+bench-live: install
+	bash scripts/install-browser.sh
+	$(PY) benchmarks/bench_live.py
 
 clean:
 	rm -rf $(VENV) js/node_modules nbtrack/static build dist .pytest_cache
