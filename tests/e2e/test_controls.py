@@ -1,0 +1,82 @@
+"""The dashboard's controls in a static output opened from a file (no kernel): x axis step / relative / wall
+time, ignore outliers, log y with non-positive values, and a group per tag prefix."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+import nbtrack
+
+pytestmark = pytest.mark.e2e
+
+CHART = """(key) => { const b = document.querySelector(`.nbtrack-chart[data-key="${key}"]`);
+  return b ? {...b.dataset, note: b.querySelector('.nbtrack-chart-note')?.textContent ?? ''} : null; }"""
+
+# x values BokehJS draws for a chart's raw line (the first renderer with a step column is the smoothed line;
+# the raw line's source has only x and y, and is the first source of the figure)
+RAW_X = """(key) => { const box = document.querySelector(`.nbtrack-chart[data-key="${key}"]`);
+  const plots = window.Bokeh.documents.flatMap(d => [...d.all_models]).filter(m => m.title?.text === key);
+  const plot = plots[plots.length - 1];
+  const raw = plot.renderers.map(r => r.data_source).find(s => s.data.y && !s.data.step && s.data.x.length > 2);
+  return {first: raw.data.x[0], last: raw.data.x[raw.data.x.length - 1], axis: plot.below[0].type ?? ''}; }"""
+
+
+def _page(browser: Any, tmp_path) -> Any:
+    with nbtrack.init(dir=tmp_path / "runs", name="controls") as run:
+        for i in range(400):
+            run.log({"train/loss": 1000.0 if i == 200 else 1.0 + (i % 10) / 100, "train/acc": i / 400,
+                     "offset": float(i - 100)})
+            time.sleep(0.0005)
+    path = nbtrack.open(tmp_path / "runs").show().save(tmp_path / "controls.html")
+    page = browser.context.new_page()
+    page.route("file://**", lambda route: route.continue_())
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    page.wait_for_function("() => document.querySelectorAll('.nbtrack-chart').length === 3")
+    return page, run, errors
+
+
+def _wait(page: Any, key: str, check: Any, what: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        state = page.evaluate(CHART, key)
+        if state and check(state):
+            return state
+        page.wait_for_timeout(50)
+    raise AssertionError(f"{what}: {page.evaluate(CHART, key)}")
+
+
+def test_x_axis_outliers_log_y_and_groups_work_without_a_kernel(browser, tmp_path):
+    page, run, errors = _page(browser, tmp_path)
+    try:
+        groups = page.evaluate("() => [...document.querySelectorAll('.nbtrack-group')].map(g => g.dataset.group)")
+        assert groups == ["", "train"], "ungrouped tags first, then one group per prefix"
+
+        loss = _wait(page, "train/loss", lambda s: s.get("yHigh"), "loss chart")
+        assert float(loss["yHigh"]) == 1000.0, "the spike sets the range"
+        page.locator(".nbtrack-outliers").check()
+        clipped = _wait(page, "train/loss", lambda s: float(s["yHigh"]) < 2, "ignore outliers")
+        assert float(clipped["yLow"]) >= 1.0
+
+        page.locator(".nbtrack-x-axis").select_option("relative")
+        _wait(page, "train/acc", lambda s: s["xAxis"] == "relative", "relative time")
+        rel = page.evaluate(RAW_X, "train/acc")
+        assert rel["first"] == 0 and 0 < rel["last"] < 60, f"seconds since the run's first point: {rel}"
+
+        page.locator(".nbtrack-x-axis").select_option("wall")
+        _wait(page, "train/acc", lambda s: s["xAxis"] == "wall", "wall time")
+        wall = page.evaluate(RAW_X, "train/acc")
+        assert abs(wall["first"] / 1000 - run.start_time) < 60, f"epoch milliseconds: {wall}"
+
+        page.locator(".nbtrack-x-axis").select_option("step")
+        page.locator(".nbtrack-log-y").check()
+        offset = _wait(page, "offset", lambda s: s["logY"] == "true", "log y")
+        assert "not drawn on a log axis" in offset["note"], "values <= 0 on a log axis are explained"
+        assert float(offset["yLow"]) > 0
+        assert errors == []
+    finally:
+        page.close()
