@@ -10,6 +10,7 @@
 import { ensureBokeh, loaderOf } from "./bokeh.js";
 import { createCharts } from "./charts.js";
 import { createControls, DEFAULT_SETTINGS } from "./controls.js";
+import { createCursor, createMediaPanel } from "./media.js";
 import { fetcherFor, registerChannel } from "./detail.js";
 import { createHeader, fillSummary, injectStyle } from "./panels.js";
 import { renderStaticWith } from "./static.js";
@@ -63,6 +64,7 @@ function initialize({ model }) {
   model.on("change:snapshot", () => store.applySnapshot(model.get("snapshot")));
   model.on("msg:custom", (/** @type {any} */ message, /** @type {DataView[]} */ buffers) => {
     if (message && message.kind === "append") store.applyAppend(message, buffers);
+    else if (message && message.kind === "media") store.applyMedia(message, buffers);
   });
 }
 
@@ -83,6 +85,36 @@ function settingsOf(model) {
     }
   };
   return { settings, save };
+}
+
+/**
+ * A panel per media tag (images, text, audio, ...), made when the tag first appears and redrawn when its
+ * records change; all share one step cursor.
+ * @param {import("./store.js").Store} store @param {HTMLElement} box
+ */
+function createMediaPanels(store, box) {
+  const cursor = createCursor();
+  /** @type {Map<string, { panel: ReturnType<typeof createMediaPanel>, version: number }>} */
+  const panels = new Map();
+  const update = () => {
+    for (const [id, series] of store.media) {
+      if (series.kind === "histogram") continue; // drawn by the histogram panels
+      let entry = panels.get(id);
+      if (!entry) {
+        entry = { panel: createMediaPanel(series, cursor), version: series.version };
+        panels.set(id, entry);
+        box.appendChild(entry.panel.element);
+      } else if (entry.version !== series.version) {
+        entry.version = series.version;
+        entry.panel.update();
+      }
+    }
+  };
+  const dispose = () => {
+    for (const { panel } of panels.values()) panel.dispose();
+    panels.clear();
+  };
+  return { update, dispose, cursor };
 }
 
 /** Where zoom detail comes from: a static output's channel, a live dashboard's own comm, or nowhere.
@@ -108,6 +140,9 @@ function render({ model, el }) {
   table.className = "nbtrack-summary";
   const chartBox = document.createElement("div");
   chartBox.className = "nbtrack-charts";
+  const mediaBox = document.createElement("div");
+  mediaBox.className = "nbtrack-media";
+  const media = createMediaPanels(store, mediaBox);
   const { settings, save } = settingsOf(model);
   /** @type {any} */
   let Bokeh = null;
@@ -120,7 +155,7 @@ function render({ model, el }) {
     redraw();
   };
   const controls = createControls(settings, { redraw: () => redraw(), rebuild, save });
-  root.append(header, controls, chartBox, table);
+  root.append(header, controls, chartBox, mediaBox, table);
   el.appendChild(root);
   let disposed = false;
   let scheduled = 0;
@@ -144,6 +179,7 @@ function render({ model, el }) {
       lastDataRedraw = performance.now();
       const started = performance.now();
       fillSummary(store, table);
+      media.update();
       update();
       root.dataset.seq = String(store.seq);
       charts?.update().then(() => recordRedraw(performance.now() - started, charts?.charts.size ?? 0), showError);
@@ -168,6 +204,7 @@ function render({ model, el }) {
   return () => {
     disposed = true;
     charts?.dispose();
+    media.dispose();
     unsubscribe();
     if (scheduled) cancelAnimationFrame(scheduled);
     if (pendingData) clearTimeout(pendingData);

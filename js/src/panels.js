@@ -23,6 +23,21 @@ const STYLE = `
 .nbtrack-group-charts { display: flex; flex-wrap: wrap; gap: 8px; }
 .nbtrack-chart-note { color: #a15c00; font-size: 11px; min-height: 0; }
 .nbtrack-error { color: #b00020; }
+.nbtrack-media { display: flex; flex-wrap: wrap; gap: 12px; margin: 8px 0; }
+.nbtrack-media-panel { border: 1px solid #e3e3e3; border-radius: 4px; padding: 6px 8px; max-width: 440px; }
+.nbtrack-media-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; margin-bottom: 4px; }
+.nbtrack-media-title { font-weight: 600; }
+.nbtrack-step-label { color: #555; font-variant-numeric: tabular-nums; }
+.nbtrack-media-items { display: flex; flex-wrap: wrap; gap: 6px; }
+.nbtrack-image { margin: 0; }
+.nbtrack-caption { font-size: 11px; color: #444; max-width: 256px; overflow-wrap: anywhere; }
+.nbtrack-text { white-space: pre-wrap; margin: 0; font-size: 12px; max-height: 240px; overflow: auto; }
+.nbtrack-markdown { max-height: 240px; overflow: auto; }
+.nbtrack-html { width: 420px; height: 200px; border: 1px solid #ddd; background: #fff; }
+.nbtrack-table { border-collapse: collapse; font-size: 11px; }
+.nbtrack-dashboard .nbtrack-table td, .nbtrack-dashboard .nbtrack-table th { padding: 1px 6px !important;
+  border-bottom: 1px solid #eee !important; text-align: left !important; background: transparent !important; }
+.nbtrack-sortable { cursor: pointer; }
 `;
 
 /** Add the dashboard's style sheet to the document once. */

@@ -49,8 +49,11 @@ export function staticModel(payload) {
   const series = (snapshot.series ?? []).map((/** @type {any} */ s) => ({
     ...s, steps: float64FromBase64(s.steps), values: float64FromBase64(s.values), times: float64FromBase64(s.times),
   }));
+  const media = (snapshot.media ?? []).map((/** @type {any} */ m) => ({
+    ...m, data: (m.data ?? []).map((/** @type {string} */ d) => fromBase64(d)),
+  }));
   /** @type {Record<string, any>} */
-  const state = { ...payload, snapshot: { ...snapshot, series } };
+  const state = { ...payload, snapshot: { ...snapshot, series, media } };
   return {
     get: (/** @type {string} */ name) => state[name],
     set: (/** @type {string} */ name, /** @type {any} */ value) => { state[name] = value; },

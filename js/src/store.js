@@ -6,7 +6,7 @@
 // report) carries everything up to its own seq. A store applies a snapshot, then only the deltas with a
 // higher seq, so a late view, a second view and a re-rendered view all end with the same data.
 
-import { toFloat64Array } from "./codecs.js";
+import { toFloat64Array, toUint8Array } from "./codecs.js";
 import { m4 } from "./downsample.js";
 
 export const PROTOCOL_VERSION = 1;
@@ -95,6 +95,57 @@ export class Series {
 
 /** @typedef {{ id: string, name: string, index: number }} RunInfo */
 
+/** Records kept per media tag in the browser (the oldest steps go first). */
+export const MAX_MEDIA_RECORDS = 500;
+
+/**
+ * One logged media value: an image's PNG, a histogram's edges and counts, a text in meta.text, ...
+ * @typedef {{ step: number, index: number | null, meta: Record<string, any>, data: Uint8Array[] }} MediaRecord
+ */
+/** @typedef {{ run: string, key: string, kind: string, step: number, index?: number | null,
+ *   meta?: Record<string, any>, buffers?: number, data?: Binary[] }} MediaHeader */
+
+/** The media records of one tag of one run, ordered by step then gallery index. */
+export class MediaSeries {
+  /** @param {string} run @param {string} key @param {string} kind */
+  constructor(run, key, kind) {
+    this.run = run;
+    this.key = key;
+    this.kind = kind;
+    /** @type {MediaRecord[]} */
+    this.records = [];
+    this.version = 0; // bumped on every change: panels redraw only when it moved
+  }
+
+  /** @param {MediaRecord} record */
+  add(record) {
+    const order = (/** @type {MediaRecord} */ r) => [r.step, r.index ?? -1];
+    let at = this.records.length;
+    while (at > 0) {
+      const [s, i] = order(this.records[at - 1]);
+      const [rs, ri] = order(record);
+      if (s < rs || (s === rs && i <= ri)) break;
+      at--;
+    }
+    this.records.splice(at, 0, record);
+    if (this.records.length > MAX_MEDIA_RECORDS) this.records.splice(0, this.records.length - MAX_MEDIA_RECORDS);
+    this.version++;
+  }
+
+  /** Distinct steps, increasing. */
+  steps() {
+    /** @type {number[]} */
+    const out = [];
+    for (const r of this.records) if (out[out.length - 1] !== r.step) out.push(r.step);
+    return out;
+  }
+
+  /** @param {number} step */
+  at(step) {
+    return this.records.filter((r) => r.step === step);
+  }
+}
+
 /**
  * M4's kept indices plus one non-finite point per step range that holds any, in index order (so a NaN
  * stays marked after its neighbourhood is reduced).
@@ -122,6 +173,8 @@ export class Store {
     this.series = new Map();
     /** @type {Map<string, RunInfo>} runs in the order first seen: a run's index fixes its colour */
     this.runs = new Map();
+    /** @type {Map<string, MediaSeries>} */
+    this.media = new Map();
     this.seq = 0;
     /** @type {number[]} seqs that were skipped (a gap means a message was lost) */
     this.gaps = [];
@@ -157,6 +210,46 @@ export class Store {
   }
 
   /**
+   * Add media records (from a `media` message's items with their buffers, or a snapshot's media list).
+   * @param {MediaHeader} header @param {Binary[]} data
+   */
+  addMedia(header, data) {
+    this.runInfo(header.run);
+    const id = `${header.run}\u0000${header.key}`;
+    let series = this.media.get(id);
+    if (!series) {
+      series = new MediaSeries(header.run, header.key, String(header.kind));
+      this.media.set(id, series);
+    }
+    series.add({ step: Number(header.step), index: header.index ?? null, meta: header.meta ?? {},
+      data: data.map(toUint8Array) });
+  }
+
+  /**
+   * Apply a `media` message (nbtrack/_protocol.py): items whose buffers follow each other in order.
+   * Shares the seq counter with append messages. Returns true if applied.
+   * @param {{ kind: string, v: number, seq: number, items: MediaHeader[] }} message @param {Binary[]} buffers
+   */
+  applyMedia(message, buffers) {
+    if (message.kind !== "media" || message.v !== PROTOCOL_VERSION) {
+      throw new Error(`not a media message of protocol version ${PROTOCOL_VERSION}: kind=${message.kind} v=${message.v}`);
+    }
+    if (message.seq <= this.seq) return false;
+    const need = message.items.reduce((n, item) => n + (item.buffers ?? 0), 0);
+    if (buffers.length !== need) throw new Error(`media message needs ${need} buffers, got ${buffers.length}`);
+    for (let missing = this.seq + 1; missing < message.seq && this.seq > 0; missing++) this.gaps.push(missing);
+    let next = 0;
+    for (const item of message.items) {
+      const count = item.buffers ?? 0;
+      this.addMedia(item, buffers.slice(next, next + count));
+      next += count;
+    }
+    this.seq = message.seq;
+    this.changed();
+    return true;
+  }
+
+  /**
    * Apply an append message; ignore one already covered (seq <= this.seq). Returns true if applied.
    * @param {AppendMessage} message @param {Binary[]} buffers
    */
@@ -183,13 +276,15 @@ export class Store {
 
   /**
    * Replace everything with a snapshot that covers messages up to `snapshot.seq`.
-   * @param {{ seq: number, runs?: { id: string, name: string }[],
+   * @param {{ seq: number, runs?: { id: string, name: string }[], media?: MediaHeader[],
    *   series: { run: string, key: string, steps: Binary, values: Binary, times: Binary, n?: number }[] }} snapshot
    */
   applySnapshot(snapshot) {
     if (snapshot.seq < this.seq) return false; // older than what we hold
     this.series = new Map();
+    this.media = new Map();
     for (const run of snapshot.runs ?? []) this.runInfo(String(run.id), String(run.name ?? ""));
+    for (const item of snapshot.media ?? []) this.addMedia(item, item.data ?? []);
     for (const s of snapshot.series) {
       const series = this.get(s.run, s.key);
       series.append(toFloat64Array(s.steps), toFloat64Array(s.values), toFloat64Array(s.times));

@@ -110,3 +110,41 @@ test("a series above its point budget keeps recent points exact and older ones r
   assert.ok(recent.every((v, i) => i === 0 || v === recent[i - 1] + 1), "recent points at full resolution");
   assert.ok(s.reducedTo > 0 && s.reducedTo < n);
 });
+
+test("media messages: buffers split per item, records ordered by step and index, seq shared with appends", () => {
+  const store = new Store();
+  const png = Uint8Array.of(137, 80, 78, 71);
+  const edges = new Float64Array([0, 1, 2]);
+  const counts = new Float64Array([3, 4]);
+  const applied = store.applyMedia({
+    kind: "media", v: 1, seq: 1, items: [
+      { run: "r", key: "samples", kind: "image", step: 10, index: 1, meta: { caption: "b" }, buffers: 1 },
+      { run: "r", key: "samples", kind: "image", step: 10, index: 0, meta: { caption: "a" }, buffers: 1 },
+      { run: "r", key: "w", kind: "histogram", step: 10, index: null, meta: {}, buffers: 2 },
+      { run: "r", key: "note", kind: "text", step: 5, index: null, meta: { text: "<b>x</b>" }, buffers: 0 },
+    ],
+  }, [png, png, new DataView(edges.buffer), new DataView(counts.buffer)]);
+  assert.ok(applied);
+  const images = store.media.get("r\u0000samples");
+  assert.deepEqual(images?.records.map((r) => r.meta.caption), ["a", "b"]);
+  assert.deepEqual([...(images?.records[0].data[0] ?? [])], [...png]);
+  assert.deepEqual(store.media.get("r\u0000w")?.records[0].data.length, 2);
+  assert.equal(store.media.get("r\u0000note")?.records[0].meta.text, "<b>x</b>");
+  // an append with a lower seq is ignored; the next seq applies
+  assert.equal(store.applyMedia({ kind: "media", v: 1, seq: 1, items: [] }, []), false);
+  assert.throws(() => store.applyMedia({ kind: "media", v: 1, seq: 2, items: [
+    { run: "r", key: "x", kind: "image", step: 1, buffers: 1 }] }, []), /needs 1 buffers, got 0/);
+});
+
+test("a media tag keeps its newest records within the bound, and snapshots bring media", async () => {
+  const { MAX_MEDIA_RECORDS } = await import("./store.js");
+  const store = new Store();
+  for (let step = 0; step < MAX_MEDIA_RECORDS + 20; step++) {
+    store.addMedia({ run: "r", key: "img", kind: "image", step }, [Uint8Array.of(step % 256)]);
+  }
+  const series = store.media.get("r\u0000img");
+  assert.equal(series?.records.length, MAX_MEDIA_RECORDS);
+  assert.equal(series?.steps()[0], 20);
+  store.applySnapshot({ seq: 3, series: [], media: [{ run: "q", key: "t", kind: "text", step: 2, meta: { text: "hi" } }] });
+  assert.deepEqual([...store.media.keys()], ["q\u0000t"]);
+});

@@ -1,0 +1,105 @@
+// A small, safe Markdown renderer: it builds DOM nodes (text nodes and a fixed set of elements) and never
+// parses HTML, so a logged text can show formatting but can never run a script or load anything.
+// Supported: # headings, paragraphs, - and * lists, 1. lists, ``` code blocks, **bold**, *italic*, `code`,
+// and [text](http(s) url) links (opened in a new tab, no referrer).
+
+const INLINE = /(\*\*[^*]+\*\*|\*[^*\s][^*]*\*|`[^`]+`|\[[^\]]+\]\([^)\s]+\))/;
+
+/** @param {string} text @param {HTMLElement} into */
+function inline(text, into) {
+  for (const part of text.split(INLINE)) {
+    if (!part) continue;
+    let el = null;
+    if (part.startsWith("**") && part.endsWith("**") && part.length > 4) el = wrap("strong", part.slice(2, -2));
+    else if (part.startsWith("`") && part.endsWith("`") && part.length > 2) el = wrap("code", part.slice(1, -1));
+    else if (part.startsWith("*") && part.endsWith("*") && part.length > 2) el = wrap("em", part.slice(1, -1));
+    else if (part.startsWith("[")) el = link(part);
+    into.append(el ?? part);
+  }
+}
+
+/** @param {string} tag @param {string} text */
+function wrap(tag, text) {
+  const el = document.createElement(tag);
+  el.textContent = text;
+  return el;
+}
+
+/** A link only for http(s) URLs; anything else stays text. @param {string} part */
+function link(part) {
+  const match = /^\[([^\]]+)\]\(([^)\s]+)\)$/.exec(part);
+  if (!match || !/^https?:\/\//i.test(match[2])) return null;
+  const a = document.createElement("a");
+  a.textContent = match[1];
+  a.href = match[2];
+  a.target = "_blank";
+  a.rel = "noopener noreferrer";
+  return a;
+}
+
+/**
+ * Render Markdown source into a new element.
+ * @example
+ * renderMarkdown("# Title\n\n**bold** <script>x</script>") // <div><h3>Title</h3><p><strong>bold</strong> &lt;script&gt;…</p></div>
+ * @param {string} source
+ * @returns {HTMLElement}
+ */
+export function renderMarkdown(source) {
+  const root = document.createElement("div");
+  root.className = "nbtrack-markdown";
+  const lines = String(source).replace(/\r\n?/g, "\n").split("\n");
+  /** @type {HTMLElement | null} */
+  let list = null;
+  /** @type {string[] | null} */
+  let code = null;
+  /** @type {string[]} */
+  let paragraph = [];
+  const endParagraph = () => {
+    if (paragraph.length) {
+      const p = document.createElement("p");
+      inline(paragraph.join(" "), p);
+      root.appendChild(p);
+    }
+    paragraph = [];
+  };
+  for (const line of lines) {
+    if (code) {
+      if (line.startsWith("```")) {
+        root.appendChild(wrap("pre", code.join("\n")));
+        code = null;
+      } else code.push(line);
+      continue;
+    }
+    const heading = /^(#{1,6})\s+(.*)$/.exec(line);
+    const item = /^\s*(?:[-*]|\d+\.)\s+(.*)$/.exec(line);
+    if (line.startsWith("```")) {
+      endParagraph();
+      list = null;
+      code = [];
+    } else if (heading) {
+      endParagraph();
+      list = null;
+      const h = document.createElement(`h${Math.min(6, heading[1].length + 2)}`);
+      inline(heading[2], h);
+      root.appendChild(h);
+    } else if (item) {
+      endParagraph();
+      if (!list) {
+        list = document.createElement(/^\s*\d/.test(line) ? "ol" : "ul");
+        root.appendChild(list);
+      }
+      const li = document.createElement("li");
+      inline(item[1], li);
+      list.appendChild(li);
+    } else if (!line.trim()) {
+      endParagraph();
+      list = null;
+    } else {
+      list = null;
+      paragraph.push(line.trim());
+    }
+  }
+  if (code) root.appendChild(wrap("pre", code.join("\n")));
+  endParagraph();
+  return root;
+}

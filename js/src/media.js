@@ -1,0 +1,206 @@
+// Panels for a run's media tags: images, text / markdown / HTML, audio, video and tables, each with a step
+// slider and a "latest" switch. All panels of a dashboard share one step cursor: choosing a step in one
+// panel shows that step (or the nearest step before it) in every panel. Everything logged is shown as
+// text, as image/audio data from blob URLs, or (HTML) in a sandboxed frame that cannot run scripts.
+
+import { renderMarkdown } from "./markdown.js";
+import { formatNumber } from "./panels.js";
+
+const SMALL_IMAGE = 128; // images up to this wide are scaled up by a whole factor, pixelated (no smoothing)
+const SHOWN_WIDTH = 256;
+
+/** @typedef {import("./store.js").MediaSeries} MediaSeries */
+/** @typedef {import("./store.js").MediaRecord} MediaRecord */
+
+/**
+ * The shared step cursor: null follows the newest step.
+ * @returns {{ step: number | null, set: (step: number | null) => void, subscribe: (f: () => void) => () => void }}
+ */
+export function createCursor() {
+  /** @type {Set<() => void>} */
+  const listeners = new Set();
+  const cursor = {
+    /** @type {number | null} */
+    step: null,
+    /** @param {number | null} step */
+    set(step) {
+      if (cursor.step === step) return;
+      cursor.step = step;
+      for (const f of listeners) f();
+    },
+    /** @param {() => void} f */
+    subscribe(f) {
+      listeners.add(f);
+      return () => listeners.delete(f);
+    },
+  };
+  return cursor;
+}
+
+/** The step a panel shows: the cursor's, or the nearest step before it, or the newest.
+ * @param {number[]} steps increasing @param {number | null} wanted */
+export function shownStep(steps, wanted) {
+  if (!steps.length) return null;
+  if (wanted === null) return steps[steps.length - 1];
+  let best = steps[0];
+  for (const s of steps) if (s <= wanted) best = s;
+  return best;
+}
+
+/** @type {WeakMap<Uint8Array, string>} */
+const urls = new WeakMap();
+
+/** A blob URL for bytes, made once per record. @param {Uint8Array} bytes @param {string} type */
+function urlOf(bytes, type) {
+  let url = urls.get(bytes);
+  if (!url) {
+    url = URL.createObjectURL(new Blob([/** @type {BlobPart} */ (bytes)], { type }));
+    urls.set(bytes, url);
+  }
+  return url;
+}
+
+/** @param {string} tag @param {string} className @param {string} [text] */
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** @param {MediaRecord} record */
+function imageFigure(record) {
+  const figure = el("figure", "nbtrack-image");
+  const img = /** @type {HTMLImageElement} */ (el("img", "nbtrack-image-img"));
+  img.alt = String(record.meta.caption ?? "");
+  img.onload = () => {
+    const w = img.naturalWidth;
+    const scale = w <= SMALL_IMAGE ? Math.max(1, Math.floor(SHOWN_WIDTH / w)) : 1;
+    img.style.width = `${Math.min(w * scale, w <= SMALL_IMAGE ? SHOWN_WIDTH : 420)}px`;
+    img.style.imageRendering = w <= SMALL_IMAGE ? "pixelated" : "auto";
+    img.dataset.scale = String(scale);
+  };
+  if (record.data[0]) img.src = urlOf(record.data[0], "image/png");
+  figure.appendChild(img);
+  if (record.meta.caption) figure.appendChild(el("figcaption", "nbtrack-caption", String(record.meta.caption)));
+  return figure;
+}
+
+/** @param {MediaRecord} record @param {string} kind */
+function textBlock(record, kind) {
+  const text = String(record.meta.text ?? "");
+  if (kind === "markdown") return renderMarkdown(text);
+  if (kind === "html") {
+    const frame = /** @type {HTMLIFrameElement} */ (el("iframe", "nbtrack-html"));
+    frame.setAttribute("sandbox", ""); // no scripts, no same origin, no forms, no top navigation
+    frame.setAttribute("referrerpolicy", "no-referrer");
+    frame.srcdoc = text;
+    return frame;
+  }
+  return el("pre", "nbtrack-text", text);
+}
+
+/** @param {Uint8Array} bytes */
+function tableOf(bytes) {
+  const body = JSON.parse(new TextDecoder().decode(bytes));
+  const table = el("table", "nbtrack-table");
+  const head = table.appendChild(document.createElement("thead")).insertRow();
+  const rows = Array.isArray(body.rows) ? body.rows : [];
+  (body.columns ?? []).forEach((/** @type {unknown} */ name, /** @type {number} */ c) => {
+    const th = head.appendChild(el("th", "nbtrack-sortable", String(name)));
+    th.addEventListener("click", () => sortTable(table, c));
+  });
+  const tbody = table.appendChild(document.createElement("tbody"));
+  for (const row of rows) {
+    const tr = tbody.insertRow();
+    for (const cell of row) tr.insertCell().textContent = cellText(cell);
+  }
+  return table;
+}
+
+/** @param {unknown} cell */
+function cellText(cell) {
+  if (cell === null || cell === undefined) return "";
+  if (typeof cell === "number") return formatNumber(cell);
+  if (typeof cell === "object") return `[${String(/** @type {any} */ (cell)._type ?? "value")}]`;
+  return String(cell);
+}
+
+/** Sort by column c, toggling the direction; numbers compare as numbers. @param {HTMLElement} table @param {number} c */
+function sortTable(table, c) {
+  const tbody = /** @type {HTMLTableSectionElement} */ (table.querySelector("tbody"));
+  const up = table.dataset.sortColumn === String(c) ? table.dataset.sortDir !== "up" : true;
+  const key = (/** @type {HTMLTableRowElement} */ r) => r.cells[c]?.textContent ?? "";
+  const rows = [...tbody.rows].sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    const [nx, ny] = [Number(x), Number(y)];
+    const order = x !== "" && y !== "" && !Number.isNaN(nx) && !Number.isNaN(ny) ? nx - ny : x.localeCompare(y);
+    return up ? order : -order;
+  });
+  tbody.replaceChildren(...rows);
+  Object.assign(table.dataset, { sortColumn: String(c), sortDir: up ? "up" : "down" });
+}
+
+/** The content of one step's records. @param {MediaSeries} series @param {MediaRecord[]} records */
+function content(series, records) {
+  const box = el("div", `nbtrack-media-items nbtrack-${series.kind}-items`);
+  for (const record of records) {
+    if (series.kind === "image") box.appendChild(imageFigure(record));
+    else if (["text", "markdown", "html"].includes(series.kind)) box.appendChild(textBlock(record, series.kind));
+    else if (series.kind === "audio" && record.data[0]) {
+      const audio = /** @type {HTMLAudioElement} */ (el("audio", "nbtrack-audio"));
+      audio.controls = true;
+      audio.src = urlOf(record.data[0], "audio/wav");
+      box.appendChild(audio);
+      if (record.meta.caption) box.appendChild(el("div", "nbtrack-caption", String(record.meta.caption)));
+    } else if (series.kind === "video" && record.data[0]) {
+      const img = /** @type {HTMLImageElement} */ (el("img", "nbtrack-video"));
+      img.src = urlOf(record.data[0], String(record.meta.mime ?? "image/apng"));
+      box.appendChild(img);
+    } else if (series.kind === "table" && record.data[0]) box.appendChild(tableOf(record.data[0]));
+    else box.appendChild(el("div", "nbtrack-media-other", `${series.kind} at step ${record.step}`));
+  }
+  return box;
+}
+
+/**
+ * A panel for one media tag: title, step slider, "latest" switch, and the chosen step's records.
+ * @param {MediaSeries} series @param {ReturnType<typeof createCursor>} cursor
+ */
+export function createMediaPanel(series, cursor) {
+  const panel = el("div", "nbtrack-media-panel");
+  Object.assign(panel.dataset, { key: series.key, kind: series.kind, run: series.run });
+  const bar = el("div", "nbtrack-media-bar");
+  const slider = /** @type {HTMLInputElement} */ (el("input", "nbtrack-step-slider"));
+  Object.assign(slider, { type: "range", min: "0", step: "1" });
+  const latest = /** @type {HTMLInputElement} */ (el("input", "nbtrack-latest"));
+  latest.type = "checkbox";
+  const label = el("span", "nbtrack-step-label");
+  const latestLabel = el("label", "nbtrack-latest-label");
+  latestLabel.append(latest, " latest");
+  bar.append(el("span", "nbtrack-media-title", series.key), slider, label, latestLabel);
+  const body = el("div", "nbtrack-media-body");
+  panel.append(bar, body);
+  let shown = { step: /** @type {number | null} */ (null), version: -1 };
+  const update = () => {
+    const steps = series.steps();
+    const step = shownStep(steps, cursor.step);
+    slider.max = String(Math.max(0, steps.length - 1));
+    slider.value = String(step === null ? 0 : steps.indexOf(step));
+    slider.disabled = steps.length < 2;
+    latest.checked = cursor.step === null;
+    label.textContent = step === null ? "" : `step ${step} (${steps.indexOf(step) + 1} of ${steps.length})`;
+    Object.assign(panel.dataset, { step: String(step ?? ""), steps: String(steps.length) });
+    if (step === shown.step && series.version === shown.version) return;
+    shown = { step, version: series.version };
+    body.replaceChildren(step === null ? el("div", "nbtrack-empty", "nothing yet") : content(series, series.at(step)));
+  };
+  slider.addEventListener("input", () => cursor.set(series.steps()[Number(slider.value)] ?? null));
+  latest.addEventListener("change", () => {
+    if (latest.checked) cursor.set(null);
+    else cursor.set(shownStep(series.steps(), null));
+  });
+  const unsubscribe = cursor.subscribe(update);
+  update();
+  return { element: panel, update, dispose: () => { unsubscribe(); panel.remove(); } };
+}
