@@ -11,16 +11,39 @@ layout; keep the two in step.
     buffers: for each series in order: steps (float64), values (float64), times (float64)
 
 Steps travel as float64: exact up to 2**53.
+
+``media`` (sequence-numbered, sharing the counter with ``append``; each value sent once)::
+
+    {"kind": "media", "v": 1, "seq": 8,
+     "items": [{"run": "a1b2c3d4", "key": "samples", "kind": "image", "step": 40, "index": 0,
+                "meta": {"caption": "a cat", "width": 28, ...}, "buffers": 1}, ...]}
+    buffers: each item's buffers, concatenated in item order
+
+Per kind: ``image`` [the image file: PNG, or JPEG/GIF when logged from a file, see
+``meta.format``]; ``histogram`` [edges (float64), counts (float64)], ``len(edges) ==
+len(counts) + 1``; ``audio`` [WAV]; ``video`` [the video file: animated PNG unless logged
+from a file]; ``text``/``markdown``/``html`` [] with the text in ``meta["text"]``; any
+other kind [the main file] when it holds at most ``MAX_OTHER_BYTES``, else [] (meta only).
+``meta`` is JSON: numpy scalars as numbers, NaN and +/-Inf as the strings ``"nan"``,
+``"inf"``, ``"-inf"`` (a histogram's ``sum`` may overflow), other objects as their ``str()``.
+``index`` is the position in a gallery logged as a list, else null. Float64 buffers are
+little-endian. Snapshots (``_snapshot.media_of``) carry the same items with ``data``
+(the buffers themselves) in place of ``buffers``.
 """
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+import math
+from collections.abc import Sequence
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 
 PROTOCOL_VERSION = 1
 BUFFERS_PER_SERIES = 3
+FILE_KINDS = ("image", "audio", "video")  # always sent with their file
+TEXT_KINDS = ("text", "markdown", "html")  # sent as meta["text"], no buffer
+MAX_OTHER_BYTES = 1 << 20  # tables, figures, PR curves, embeddings: their main file up to 1 MiB, else meta only
 
 
 class SeriesHeader(TypedDict):
@@ -73,4 +96,149 @@ def decode_append(message: AppendMessage, buffers: list[bytes | memoryview]) -> 
         if any(len(c) != header["n"] for c in cols):
             raise ValueError(f"series {header['key']!r}: buffers do not hold {header['n']} points")
         out[(header["run"], header["key"])] = (cols[0], cols[1], cols[2])
+    return out
+
+
+# -- media ---------------------------------------------------------------------------------------
+Buffer = bytes | bytearray | memoryview
+
+
+class MediaHeader(TypedDict):
+    run: str
+    key: str
+    kind: str
+    step: int
+    index: int | None
+    meta: dict[str, Any]
+    buffers: int
+
+
+class MediaMessage(TypedDict):
+    kind: Literal["media"]
+    v: int
+    seq: int
+    items: list[MediaHeader]
+
+
+class MediaEntry(TypedDict):
+    """One logged value as it travels: a ``media`` message's item, or a snapshot's ``media`` entry."""
+
+    run: str
+    key: str
+    kind: str
+    step: int
+    index: int | None
+    meta: dict[str, Any]
+    data: list[Buffer]
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` as strict JSON: numpy scalars as numbers, non-finite floats as their names, others as str().
+
+    >>> json_safe({"sum": float("inf"), "n": np.int64(3), "shape": (2, np.float32(0.5)), "x": None})
+    {'sum': 'inf', 'n': 3, 'shape': [2, 0.5], 'x': None}
+    """
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (np.generic, np.ndarray)):
+        return json_safe(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def float64_le(values: Any) -> bytes:
+    """Numbers as little-endian float64 bytes (a histogram's edges or counts)."""
+    return np.ascontiguousarray(values, dtype="<f8").tobytes()
+
+
+def media_entry(run: str, key: str, step: int, index: int | None, kind: str, meta: dict[str, Any], *,
+                main: bytes | None = None, text: str | None = None, edges: Any = None,
+                counts: Any = None) -> MediaEntry:
+    """One value's entry with the buffers its kind travels with (see the module docstring).
+
+    ``main`` is the value's main file, ``text`` its text (text kinds), ``edges``/``counts``
+    a histogram's arrays. ``meta`` loses ``index`` and ``files`` (stored paths) and is made JSON-safe.
+
+    >>> e = media_entry("r1", "w", 5, None, "histogram", {"count": 3}, edges=[0, 1, 2], counts=[1, 2])
+    >>> [len(b) for b in e["data"]], e["meta"]
+    ([24, 16], {'count': 3})
+    >>> media_entry("r1", "note", 0, None, "text", {"caption": None}, text="hi")["meta"]
+    {'caption': None, 'text': 'hi'}
+    """
+    meta = json_safe({k: v for k, v in meta.items() if k not in ("index", "files")})
+    data: list[Buffer] = []
+    if kind == "histogram":
+        data = [float64_le(edges), float64_le(counts)]
+    elif kind in TEXT_KINDS:
+        meta["text"] = text
+    elif main is not None and (kind in FILE_KINDS or len(main) <= MAX_OTHER_BYTES):
+        data = [main]
+    elif kind in FILE_KINDS:
+        raise ValueError(f"{kind} {key!r} at step {step} has no file")
+    entry: MediaEntry = {"run": run, "key": key, "kind": kind, "step": int(step),
+                         "index": None if index is None else int(index), "meta": meta, "data": data}
+    _check_entry(entry["kind"], entry["key"], [len(memoryview(b).cast("B")) for b in data])
+    return entry
+
+
+def _check_entry(kind: str, key: str, sizes: Sequence[int]) -> None:
+    """Raise ``ValueError`` when an item's buffers do not have the layout its kind needs."""
+    if kind == "histogram":
+        if len(sizes) != 2 or sizes[0] % 8 or sizes[1] % 8 or sizes[0] != sizes[1] + 8:
+            raise ValueError(f"histogram {key!r}: needs edges and counts as float64 with one more edge "
+                             f"than counts; got buffers of {list(sizes)} bytes")
+    elif kind in TEXT_KINDS and sizes:
+        raise ValueError(f"{kind} {key!r} travels without buffers; got {len(sizes)}")
+    elif kind in FILE_KINDS and len(sizes) != 1:
+        raise ValueError(f"{kind} {key!r} needs one buffer (its file); got {len(sizes)}")
+    elif len(sizes) > 1:
+        raise ValueError(f"{kind} {key!r} travels with at most one buffer; got {len(sizes)}")
+
+
+def encode_media(seq: int, items: list[MediaEntry]) -> tuple[MediaMessage, list[memoryview]]:
+    """A ``media`` message and its buffers for entries made by :func:`media_entry`.
+
+    >>> entry = media_entry("r1", "w", 5, None, "histogram", {}, edges=[0.0, 1.0], counts=[4.0])
+    >>> msg, buffers = encode_media(2, [entry])
+    >>> msg["kind"], msg["seq"], msg["items"][0]["buffers"], [b.nbytes for b in buffers]
+    ('media', 2, 2, [16, 8])
+    """
+    headers: list[MediaHeader] = []
+    buffers: list[memoryview] = []
+    for item in items:
+        views = [memoryview(b).cast("B") for b in item["data"]]
+        _check_entry(item["kind"], item["key"], [v.nbytes for v in views])
+        headers.append({"run": item["run"], "key": item["key"], "kind": item["kind"], "step": int(item["step"]),
+                        "index": item["index"], "meta": json_safe(item["meta"]), "buffers": len(views)})
+        buffers.extend(views)
+    return {"kind": "media", "v": PROTOCOL_VERSION, "seq": seq, "items": headers}, buffers
+
+
+def decode_media(message: MediaMessage, buffers: list[bytes | memoryview]) -> list[MediaEntry]:
+    """The inverse of :func:`encode_media` (what the widget's JS does), for tests and tools.
+
+    >>> entry = media_entry("r1", "w", 5, None, "histogram", {}, edges=[0.0, 1.0], counts=[4.0])
+    >>> (back,) = decode_media(*encode_media(2, [entry]))
+    >>> np.frombuffer(back["data"][1], "<f8").tolist(), back["step"]
+    ([4.0], 5)
+    """
+    if message.get("kind") != "media" or message.get("v") != PROTOCOL_VERSION:
+        raise ValueError(f"not a media message of protocol version {PROTOCOL_VERSION}: {message!r}")
+    expected = sum(int(h["buffers"]) for h in message["items"])
+    if len(buffers) != expected:
+        raise ValueError(f"media message with {len(message['items'])} items needs {expected} buffers, "
+                         f"got {len(buffers)}")
+    out: list[MediaEntry] = []
+    start = 0
+    for header in message["items"]:
+        data: list[Buffer] = [bytes(b) for b in buffers[start:start + header["buffers"]]]
+        start += header["buffers"]
+        _check_entry(header["kind"], header["key"], [len(b) for b in data])
+        out.append({"run": header["run"], "key": header["key"], "kind": header["kind"], "step": header["step"],
+                    "index": header["index"], "meta": header["meta"], "data": data})
     return out

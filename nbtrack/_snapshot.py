@@ -6,6 +6,11 @@ base64 in a static output). A series longer than ``max_points`` is reduced per b
 steps to its first, smallest, largest and last finite point, plus one point per bucket
 that holds NaN or ±Inf (M4, the same rule the browser uses), so every spike and every
 non-finite step stays visible and the first and last points are always kept.
+
+``"media"`` lists the stored values (images, histograms, audio, video, text, ...) as
+``{"run", "key", "kind", "step", "index", "meta", "data": [bytes, ...]}``, with the same
+buffers per kind as the live ``media`` message (``_protocol.py``), the most recent
+``max_per_tag`` steps of each tag (``media_of``).
 """
 
 from __future__ import annotations
@@ -15,13 +20,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._protocol import FILE_KINDS, MAX_OTHER_BYTES, TEXT_KINDS, MediaEntry, media_entry
+from ._tail import DamageReport
+
 if TYPE_CHECKING:
+    from ._media_reader import MediaRecords
     from .reader import RunReader
 
 # Above this many points a series is reduced before it reaches the browser (4 x 8,192 buckets keeps
 # 32 points per pixel column of a 1,000-pixel chart; 10M x 4 scalars then travel as ~1 MB per series).
 MAX_POINTS = 200_000
 BUCKETS = 8_192
+MAX_PER_TAG = 100  # steps of each media tag a snapshot keeps (the most recent; every gallery index of a step)
 
 
 def reduce_m4(steps: np.ndarray, values: np.ndarray, times: np.ndarray,
@@ -155,10 +165,113 @@ def series_of(reader: RunReader, max_points: int = MAX_POINTS) -> list[dict[str,
     return out
 
 
-def snapshot_of(readers: Iterable[RunReader], seq: int = 0, max_points: int = MAX_POINTS) -> dict[str, Any]:
-    """The snapshot of several stored runs (one dashboard overlays them, one colour per run)."""
-    runs, series = [], []
+def snapshot_of(readers: Iterable[RunReader], seq: int = 0, max_points: int = MAX_POINTS,
+                max_per_tag: int | None = MAX_PER_TAG) -> dict[str, Any]:
+    """The snapshot of several stored runs (one dashboard overlays them, one colour per run).
+
+    >>> import nbtrack, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> with nbtrack.init(dir=d, name="r") as run:
+    ...     run.log({"loss": 0.5, "note": nbtrack.Text("hello")})
+    >>> snap = snapshot_of([nbtrack.open(d).run("r")])
+    >>> sorted(snap), snap["series"][0]["key"], snap["media"][0]["meta"]["text"]
+    (['media', 'runs', 'seq', 'series'], 'loss', 'hello')
+    """
+    runs, series, media = [], [], []
     for reader in readers:
         runs.append({"id": reader.id, "name": reader.name})
         series.extend(series_of(reader, max_points))
-    return {"seq": seq, "runs": runs, "series": series}
+        media.extend(media_of(reader, max_per_tag))
+    return {"seq": seq, "runs": runs, "series": series, "media": media}
+
+
+MAX_TAG_BYTES = 16 * 2**20  # and at most this much data per tag (a dashboard's saved output stays sane)
+
+
+def media_of(reader: RunReader, max_per_tag: int | None = MAX_PER_TAG) -> list[MediaEntry]:
+    """The stored values of one run, per tag, as ``{"run", "key", "kind", "step", "index", "meta", "data"}``.
+
+    Bounded: of each tag only the ``max_per_tag`` most recent (highest) steps are kept, each
+    with every index of a gallery logged at that step (None keeps every step), and only as
+    many of those as fit in ``MAX_TAG_BYTES`` (16 MiB; the newest step always). Within a
+    tag, entries are in step, then index, order. A value that cannot travel (an image, audio
+    or video whose file is missing, a malformed histogram) is left out; ``reader.damage`` names it.
+
+    >>> import nbtrack, tempfile, numpy as np
+    >>> d = tempfile.mkdtemp()
+    >>> with nbtrack.init(dir=d, name="r") as run:
+    ...     for step in range(5):
+    ...         run.log({"w": nbtrack.Histogram(np.arange(10.0) * step, bins=4)})
+    >>> [(m["kind"], m["step"], len(m["data"])) for m in media_of(nbtrack.open(d).run("r"), max_per_tag=2)]
+    [('histogram', 3, 2), ('histogram', 4, 2)]
+    """
+    reader.media_tags()  # reads what was appended since the last look
+    records = reader._media
+    out: list[MediaEntry] = []
+    for tag, rows in records.histograms.items():
+        out.extend(_within_bytes(_entries(reader.id, tag, _recent(rows, max_per_tag), records, histogram=True)))
+    for tag, rows in records.media.items():
+        out.extend(_within_bytes(_entries(reader.id, tag, _recent(rows, max_per_tag), records, histogram=False)))
+    return out
+
+
+def _within_bytes(entries: list[MediaEntry], limit: int = MAX_TAG_BYTES) -> list[MediaEntry]:
+    """The newest steps of one tag whose data fits in ``limit`` bytes (always the newest step)."""
+    total, keep_from = 0, len(entries)
+    steps = [e["step"] for e in entries]
+    for i in range(len(entries) - 1, -1, -1):
+        total += sum(len(d) for d in entries[i]["data"])
+        if total > limit and steps[i] != steps[-1]:
+            break
+        keep_from = i
+    while 0 < keep_from < len(entries) and steps[keep_from - 1] == steps[keep_from]:
+        keep_from += 1  # never half a gallery
+    return entries[keep_from:]
+
+
+def _entries(run: str, tag: str, rows: list[dict[str, Any]], records: MediaRecords,
+             histogram: bool) -> list[MediaEntry]:
+    """The rows as entries; a row that cannot travel is left out and reported as damage."""
+    out = []
+    for row in rows:
+        try:
+            entry = _histogram_entry(run, tag, row) if histogram else _stored_entry(run, tag, row, records)
+        except (ValueError, TypeError, KeyError) as exc:
+            records.problems.append(DamageReport(tag, 0, 0, f"value at step {row.get('step')} left out of the "
+                                                            f"dashboard: {exc}"))
+            continue
+        if entry is not None:
+            out.append(entry)
+    return out
+
+
+def _histogram_entry(run: str, tag: str, row: dict[str, Any]) -> MediaEntry:
+    meta = {k: v for k, v in row.items() if k not in ("step", "time", "edges", "counts")}
+    return media_entry(run, tag, row["step"], None, "histogram", meta, edges=row["edges"], counts=row["counts"])
+
+
+def _recent(rows: list[dict[str, Any]], max_per_tag: int | None) -> list[dict[str, Any]]:
+    """The rows of the ``max_per_tag`` highest steps, ordered by step, then gallery index."""
+    if max_per_tag is not None:
+        kept = set(sorted({r["step"] for r in rows})[-max_per_tag:] if max_per_tag > 0 else [])
+        rows = [r for r in rows if r["step"] in kept]
+    return sorted(rows, key=lambda r: (r["step"], -1 if r.get("index") is None else r["index"]))
+
+
+def _stored_entry(run: str, tag: str, row: dict[str, Any], records: MediaRecords) -> MediaEntry | None:
+    """One stored media record as an entry, its file read (None when a file it needs is missing)."""
+    kind, main = row["kind"], None
+    if kind in FILE_KINDS:
+        main = records.read(row["path"])
+        if main is None:
+            return None
+    elif kind not in TEXT_KINDS:
+        path = records.resolve(row["path"])
+        try:
+            small = path is not None and path.stat().st_size <= MAX_OTHER_BYTES
+        except OSError:
+            small = False
+        main = records.read(row["path"]) if small else None
+    index = row.get("index")
+    return media_entry(run, tag, row["step"], index if isinstance(index, int) else None, kind, row["meta"],
+                       main=main, text=row["text"])

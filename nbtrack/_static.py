@@ -73,11 +73,18 @@ def json_for_html(value: Any) -> str:
 
 def payload_of(snapshot: dict[str, Any], *, run_name: str, status: str, config: dict[str, Any],
                settings: dict[str, Any], channel: dict[str, str] | None = None) -> dict[str, Any]:
-    """The model state a static render starts from, with array bytes as base64."""
+    """The model state a static render starts from, with array bytes (and media ``data``) as base64.
+
+    >>> snap = {"seq": 0, "runs": [], "series": [], "media": [{"run": "r1", "key": "w", "kind": "image",
+    ...         "step": 0, "index": None, "meta": {}, "data": [b"\\x89PNG"]}]}
+    >>> payload_of(snap, run_name="r", status="finished", config={}, settings={})["snapshot"]["media"][0]["data"]
+    ['iVBORw==']
+    """
     series = [{**s, **{k: _b64(s[k]) for k in ("steps", "values", "times")}} for s in snapshot["series"]]
+    media = [{**m, "data": [_b64(bytes(d)) for d in m["data"]]} for m in snapshot.get("media", [])]
     return {"_uid": f"static-{uuid.uuid4().hex}", "run_name": run_name, "status": status,
             "config": _json_safe(config), "settings": dict(settings),
-            "snapshot": {**snapshot, "series": series}, "channel": channel or {}}
+            "snapshot": {**snapshot, "series": series, "media": media}, "channel": channel or {}}
 
 
 def _json_safe(value: Any) -> Any:

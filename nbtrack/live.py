@@ -1,11 +1,13 @@
-"""``LiveFeed``: the writer's sink that feeds a live widget with new points, coalesced.
+"""``LiveFeed``: the writer's sink that feeds a live widget with new points and values, coalesced.
 
-The writer thread hands it every batch it drains. It keeps the points not yet sent
-and sends them as one ``append`` message (see ``_protocol.py``) at most ``max_rate``
-times a second, however fast training logs, so the IOPub rate limit is never near.
-Points held back by the rate limit are sent by a one-shot timer when the interval is
-over, so the view catches up with the last step even when logging stops. It is a
-best-effort sink: a failing send is reported once and never stops training or storage.
+The writer thread hands it every batch it drains, and every list of encoded values
+(images, histograms, audio, text, ...). It keeps what was not sent yet and sends the
+points as one ``append`` message, then the values as one ``media`` message (see
+``_protocol.py``; each value exactly once), at most ``max_rate`` times a second however
+fast training logs, so the IOPub rate limit is never near. What the rate limit holds
+back is sent by a one-shot timer when the interval is over, so the view catches up with
+the last step even when logging stops. It is a best-effort sink: a failing send, or a
+value that cannot travel, is reported once and never stops training or storage.
 """
 
 from __future__ import annotations
@@ -14,18 +16,21 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._collector import ScalarBatch
-from ._protocol import Series, encode_append
+from ._protocol import MediaEntry, Series, encode_append, encode_media, media_entry
+
+if TYPE_CHECKING:
+    from .storage import MediaItem
 
 Send = Callable[[dict[str, Any], list[memoryview]], None]
 
 
 class LiveFeed:
-    """Coalesces scalar batches of one run into sequence-numbered ``append`` messages.
+    """Coalesces one run's scalar batches and values into sequence-numbered ``append``/``media`` messages.
 
     >>> sent = []
     >>> feed = LiveFeed(lambda msg, buffers: sent.append(msg), run="r1", max_rate=10.0)
@@ -34,6 +39,12 @@ class LiveFeed:
     >>> feed.write(ScalarBatch(["loss"], np.zeros(2, np.int32), np.arange(2), np.zeros(2), np.ones(2)))
     >>> sent[0]["seq"], sent[0]["series"]
     (1, [{'run': 'r1', 'key': 'loss', 'n': 2}])
+    >>> from nbtrack.storage import MediaItem
+    >>> from nbtrack import Text
+    >>> feed.write_media([MediaItem("note", 2, 0.0, Text("hi").encode())])  # held back by the rate
+    >>> feed.flush()  # sends what is pending now
+    >>> sent[1]["kind"], sent[1]["seq"], sent[1]["items"][0]["meta"]["text"]
+    ('media', 2, 'hi')
     """
 
     name = "live view"
@@ -49,10 +60,13 @@ class LiveFeed:
         self.interval = 1.0 / max_rate
         self._clock = clock
         self._pending: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self._pending_media: list[MediaEntry] = []
         self._last_sent = -float("inf")
         self._lock = threading.Lock()
         self.seq = 0
         self.points_sent = 0
+        self.media_sent = 0
+        self.media_error: BaseException | None = None  # the first value that could not be sent
         self.bytes_sent = 0
         self.cpu_seconds = 0.0  # thread CPU time spent in this sink: the dashboard's kernel-side work
         self._on_close = on_close
@@ -65,14 +79,43 @@ class LiveFeed:
         with self._lock:
             for key, (steps, values, times) in _columns_with_times(batch).items():
                 self._pending.setdefault(key, []).append((steps, values, times))
-            wait = self.interval - (self._clock() - self._last_sent)
-            if wait <= 0:
-                self._flush_locked()
-            elif self._timer is None:  # held back: a one-shot timer sends it when the interval is over
-                self._timer = threading.Timer(wait, self._on_timer)
-                self._timer.daemon = True
-                self._timer.start()
+            self._send_or_schedule_locked()
             self.cpu_seconds += time.thread_time() - started
+
+    def write_media(self, items: list[MediaItem]) -> None:
+        """Keep encoded values (images, audio, text, ...) for the next message; same rate as points."""
+        started = time.thread_time()
+        entries = [entry for entry in map(self._entry, items) if entry is not None]
+        with self._lock:
+            self._pending_media.extend(entries)
+            if entries:
+                self._send_or_schedule_locked()
+            self.cpu_seconds += time.thread_time() - started
+
+    write_histograms = write_media  # the writer hands histograms over separately; they travel alike
+
+    def _entry(self, item: MediaItem) -> MediaEntry | None:
+        """The item as it travels, or None (reported once) when it cannot travel: never raises."""
+        try:
+            encoded = item.encoded
+            return media_entry(self.run, item.tag, item.step, item.index, encoded.kind, encoded.meta,
+                               main=next(iter(encoded.files.values()), None), text=encoded.text,
+                               edges=encoded.arrays.get("edges"), counts=encoded.arrays.get("counts"))
+        except Exception as error:  # a best-effort sink: the value stays stored, only the view misses it
+            if self.media_error is None:
+                self.media_error = error
+                warnings.warn(f"nbtrack: the live view skips {getattr(item, 'tag', '?')!r} at step "
+                              f"{getattr(item, 'step', '?')}: {error!r}", RuntimeWarning, stacklevel=2)
+            return None
+
+    def _send_or_schedule_locked(self) -> None:
+        wait = self.interval - (self._clock() - self._last_sent)
+        if wait <= 0:
+            self._flush_locked()
+        elif self._timer is None:  # held back: a one-shot timer sends it when the interval is over
+            self._timer = threading.Timer(wait, self._on_timer)
+            self._timer.daemon = True
+            self._timer.start()
 
     def _on_timer(self) -> None:
         with self._lock:
@@ -103,18 +146,26 @@ class LiveFeed:
             self._on_close()
 
     def _flush_locked(self) -> None:
-        if not self._pending:
-            return
-        series: Series = {}
-        for key, parts in self._pending.items():
-            series[(self.run, key)] = tuple(np.concatenate(cols) for cols in zip(*parts))  # type: ignore[assignment]
-        self._pending = {}
-        self.seq += 1
-        message, buffers = encode_append(self.seq, series)
-        self._last_sent = self._clock()
-        self.points_sent += sum(len(v[1]) for v in series.values())
-        self.bytes_sent += sum(b.nbytes for b in buffers)
-        self._send(dict(message), buffers)
+        """Send the pending points as one ``append`` message, then the pending values as one ``media``."""
+        media, self._pending_media = self._pending_media, []  # taken first: whatever happens, sent once
+        if self._pending:
+            series: Series = {}
+            for key, parts in self._pending.items():
+                series[(self.run, key)] = tuple(np.concatenate(cols) for cols in zip(*parts))  # type: ignore[assignment]
+            self._pending = {}
+            self.seq += 1
+            message, buffers = encode_append(self.seq, series)
+            self._last_sent = self._clock()
+            self.points_sent += sum(len(v[1]) for v in series.values())
+            self.bytes_sent += sum(b.nbytes for b in buffers)
+            self._send(dict(message), buffers)
+        if media:
+            self.seq += 1
+            media_message, media_buffers = encode_media(self.seq, media)
+            self._last_sent = self._clock()
+            self.media_sent += len(media)
+            self.bytes_sent += sum(b.nbytes for b in media_buffers)
+            self._send(dict(media_message), media_buffers)
 
 
 def _columns_with_times(batch: ScalarBatch) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:

@@ -162,9 +162,10 @@ class Dashboard(anywidget.AnyWidget):
 
 
 def _snapshot_of(run: Run, seq: int) -> dict[str, Any]:
-    """Everything the run has stored, per series, as bytes (moved into binary buffers)."""
+    """Everything the run has stored as bytes (moved into binary buffers): per series, and per value
+    (``snapshot["media"][i]["data"][j]``: ipywidgets moves bytes out of lists inside dicts too)."""
     if run.dir is None:
-        return {"seq": seq, "runs": [{"id": run.id, "name": run.name}], "series": []}
+        return {"seq": seq, "runs": [{"id": run.id, "name": run.name}], "series": [], "media": []}
     from .reader import RunReader
 
     snapshot = snapshot_of([RunReader(run.dir)], seq=seq)
