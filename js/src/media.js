@@ -68,15 +68,15 @@ function el(tag, className, text) {
   return node;
 }
 
-/** @param {MediaRecord} record */
-function imageFigure(record) {
+/** @param {MediaRecord} record @param {number} shownWidth width to scale a small image up to */
+function imageFigure(record, shownWidth) {
   const figure = el("figure", "nbtrack-image");
   const img = /** @type {HTMLImageElement} */ (el("img", "nbtrack-image-img"));
   img.alt = String(record.meta.caption ?? "");
   img.onload = () => {
     const w = img.naturalWidth;
-    const scale = w <= SMALL_IMAGE ? Math.max(1, Math.floor(SHOWN_WIDTH / w)) : 1;
-    img.style.width = `${Math.min(w * scale, w <= SMALL_IMAGE ? SHOWN_WIDTH : 420)}px`;
+    const scale = w <= SMALL_IMAGE ? Math.max(1, Math.floor(shownWidth / w)) : 1;
+    img.style.width = `${Math.min(w * scale, w <= SMALL_IMAGE ? Math.max(shownWidth, w) : 420)}px`;
     img.style.imageRendering = w <= SMALL_IMAGE ? "pixelated" : "auto";
     img.dataset.scale = String(scale);
   };
@@ -144,8 +144,9 @@ function sortTable(table, c) {
 /** The content of one step's records. @param {MediaSeries} series @param {MediaRecord[]} records */
 function content(series, records) {
   const box = el("div", `nbtrack-media-items nbtrack-${series.kind}-items`);
+  const shownWidth = records.length > 1 ? SHOWN_WIDTH / 2 : SHOWN_WIDTH; // a gallery sits side by side
   for (const record of records) {
-    if (series.kind === "image") box.appendChild(imageFigure(record));
+    if (series.kind === "image") box.appendChild(imageFigure(record, shownWidth));
     else if (["text", "markdown", "html"].includes(series.kind)) box.appendChild(textBlock(record, series.kind));
     else if (series.kind === "audio" && record.data[0]) {
       const audio = /** @type {HTMLAudioElement} */ (el("audio", "nbtrack-audio"));
