@@ -16,7 +16,10 @@ const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b
 const X_LABELS = { step: "step", relative: "relative time (s)", wall: "wall time" };
 
 /** @typedef {"step" | "relative" | "wall"} XAxis */
-/** @typedef {{ smoothing: number, logY: boolean, xAxis: XAxis, ignoreOutliers: boolean }} Settings */
+/**
+ * @typedef {{ smoothing: number, logY: boolean, xAxis: XAxis, ignoreOutliers: boolean,
+ *   histogramView?: "overlay" | "ridgeline" | "distribution" }} Settings
+ */
 /** @typedef {{ raw: any, smooth: any, marks: any, bad: any, smoothRenderer: any }} RunLines */
 /**
  * @typedef {{ figure: any, box: HTMLElement, note: HTMLElement, hover: any, extent: any,
@@ -200,7 +203,7 @@ export function createCharts(Bokeh, store, container, settings, detail = null) {
     for (const s of store.series.values()) {
       sizes.set(s.key, `${sizes.get(s.key) ?? ""}${s.run}:${s.length}:${s.total};`);
     }
-    const looks = JSON.stringify(settings);
+    const looks = JSON.stringify([settings.smoothing, settings.logY, settings.xAxis, settings.ignoreOutliers]);
     for (const [key, size] of sizes) {
       const state = `${size}|${looks}`;
       const fresh = !charts.has(key);

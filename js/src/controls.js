@@ -4,7 +4,7 @@
 /** @typedef {import("./charts.js").Settings} Settings */
 
 /** @type {Settings} */
-export const DEFAULT_SETTINGS = { smoothing: 0.6, logY: false, xAxis: "step", ignoreOutliers: false };
+export const DEFAULT_SETTINGS = { smoothing: 0.6, logY: false, xAxis: "step", ignoreOutliers: false, histogramView: "overlay" };
 
 /**
  * @param {string} text @param {HTMLElement[]} inputs

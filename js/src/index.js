@@ -10,7 +10,9 @@
 import { ensureBokeh, loaderOf } from "./bokeh.js";
 import { createCharts } from "./charts.js";
 import { createControls, DEFAULT_SETTINGS } from "./controls.js";
+import { createHistogramPanel } from "./histograms.js";
 import { createCursor, createMediaPanel } from "./media.js";
+import { toFloat64Array } from "./codecs.js";
 import { fetcherFor, registerChannel } from "./detail.js";
 import { createHeader, fillSummary, injectStyle } from "./panels.js";
 import { renderStaticWith } from "./static.js";
@@ -87,23 +89,56 @@ function settingsOf(model) {
   return { settings, save };
 }
 
+/** @type {WeakMap<object, { step: number, edges: Float64Array, counts: Float64Array }>} */
+const histogramItems = new WeakMap();
+
+/** A histogram record as the histogram panel takes it (converted once per record).
+ * @param {import("./store.js").MediaRecord} record */
+function histogramItem(record) {
+  let item = histogramItems.get(record);
+  if (!item) {
+    item = { step: record.step, edges: toFloat64Array(record.data[0]), counts: toFloat64Array(record.data[1]) };
+    histogramItems.set(record, item);
+  }
+  return item;
+}
+
 /**
- * A panel per media tag (images, text, audio, ...), made when the tag first appears and redrawn when its
- * records change; all share one step cursor.
+ * A panel per media tag (images, text, audio, ... and histograms over steps), made when the tag first
+ * appears and redrawn when its records change; the media panels share one step cursor.
  * @param {import("./store.js").Store} store @param {HTMLElement} box
+ * @param {{ histogramView?: string }} settings @param {() => any} bokeh BokehJS once loaded, else null
+ * @param {() => void} save
  */
-function createMediaPanels(store, box) {
+function createMediaPanels(store, box, settings, bokeh, save) {
   const cursor = createCursor();
-  /** @type {Map<string, { panel: ReturnType<typeof createMediaPanel>, version: number }>} */
+  /** @type {Map<string, { panel: { update: (items?: any) => unknown, dispose: () => void }, version: number }>} */
   const panels = new Map();
+  /** @param {import("./store.js").MediaSeries} series */
+  const make = (series) => {
+    if (series.kind !== "histogram") {
+      const panel = createMediaPanel(series, cursor);
+      box.appendChild(panel.element);
+      return panel;
+    }
+    const Bokeh = bokeh();
+    if (!Bokeh) return null; // drawn once BokehJS is there
+    const holder = document.createElement("div");
+    holder.className = "nbtrack-media-panel nbtrack-histogram-panel";
+    Object.assign(holder.dataset, { key: series.key, kind: "histogram", run: series.run });
+    box.appendChild(holder);
+    const histogram = createHistogramPanel(Bokeh, holder, /** @type {any} */ (settings),
+      { title: series.key, onViewChange: save });
+    const update = () => histogram.update(series.records.map(histogramItem)).catch(() => {});
+    update();
+    return { update, dispose: () => { histogram.dispose(); holder.remove(); } };
+  };
   const update = () => {
     for (const [id, series] of store.media) {
-      if (series.kind === "histogram") continue; // drawn by the histogram panels
-      let entry = panels.get(id);
+      const entry = panels.get(id);
       if (!entry) {
-        entry = { panel: createMediaPanel(series, cursor), version: series.version };
-        panels.set(id, entry);
-        box.appendChild(entry.panel.element);
+        const panel = make(series);
+        if (panel) panels.set(id, { panel, version: series.version });
       } else if (entry.version !== series.version) {
         entry.version = series.version;
         entry.panel.update();
@@ -142,10 +177,10 @@ function render({ model, el }) {
   chartBox.className = "nbtrack-charts";
   const mediaBox = document.createElement("div");
   mediaBox.className = "nbtrack-media";
-  const media = createMediaPanels(store, mediaBox);
   const { settings, save } = settingsOf(model);
   /** @type {any} */
   let Bokeh = null;
+  const media = createMediaPanels(store, mediaBox, settings, () => Bokeh, () => save());
   /** @type {ReturnType<typeof createCharts> | null} */
   let charts = null;
   const rebuild = () => {
