@@ -80,3 +80,44 @@ def test_x_axis_outliers_log_y_and_groups_work_without_a_kernel(browser, tmp_pat
         assert errors == []
     finally:
         page.close()
+
+
+# The overlay's hover quads: one per drawn bin, with the bin's edges and its stored count.
+BINS = """() => window.Bokeh.documents.flatMap(d => [...d.all_models])
+  .filter(m => m.data && m.data.count !== undefined && m.data.left !== undefined)
+  .map(m => ({left: Array.from(m.data.left), right: Array.from(m.data.right), count: Array.from(m.data.count),
+              step: Array.from(m.data.step)}))"""
+
+
+def test_histogram_bins_in_the_browser_equal_the_stored_counts_and_edges(browser, tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    with nbtrack.init(dir=tmp_path / "runs", name="hist") as run:
+        for step in range(0, 100, 10):
+            run.log({"w": nbtrack.Histogram(rng.normal(step / 50, 1, 5000), bins=32)}, step=step)
+        run.log({"w": nbtrack.Histogram(np_histogram=([1, 5, 2], [-1.0, 0.0, 0.5, 3.0]))}, step=100)
+    stored = nbtrack.open(tmp_path / "runs").run("hist").histograms("w")
+    path = nbtrack.open(tmp_path / "runs").show().save(tmp_path / "hist.html")
+    page = browser.context.new_page()
+    page.route("file://**", lambda route: route.continue_())
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_function("() => document.querySelector('.nbtrack-histogram')?.dataset.steps === '11'")
+        panel = page.evaluate("() => ({...document.querySelector('.nbtrack-histogram').dataset})")
+        assert panel["lastStep"] == "100" and panel["bins"] == "3" and panel["view"] == "overlay"
+        (bins,) = [b for b in page.evaluate(BINS) if b["step"]]
+        last = stored.iloc[-1]
+        drawn = [(lo, hi, c) for lo, hi, c, s in zip(bins["left"], bins["right"], bins["count"], bins["step"])
+                 if s == 100]
+        assert drawn == [(float(lo), float(hi), float(c)) for lo, hi, c in
+                         zip(last["edges"][:-1], last["edges"][1:], last["counts"])]
+        first = stored.iloc[0]
+        drawn0 = [c for c, s in zip(bins["count"], bins["step"]) if s == 0]
+        assert drawn0 == [float(c) for c in first["counts"]]
+        for view in ("ridgeline", "distribution"):
+            page.locator(".nbtrack-histogram-view").select_option(view)
+            page.wait_for_function(f"() => document.querySelector('.nbtrack-histogram').dataset.view === '{view}'")
+        page.screenshot(path=str(tmp_path / "hist.png"))
+    finally:
+        page.close()
