@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._protocol import FILE_KINDS, MAX_OTHER_BYTES, TEXT_KINDS, MediaEntry, media_entry
+from ._protocol import FILE_KINDS, MAX_OTHER_BYTES, TEXT_KINDS, MediaEntry, json_safe, media_entry
 from ._tail import DamageReport
 
 if TYPE_CHECKING:
@@ -165,6 +165,34 @@ def series_of(reader: RunReader, max_points: int = MAX_POINTS) -> list[dict[str,
     return out
 
 
+def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as one level with dotted keys: {"opt": {"lr": 1}} -> {"opt.lr": 1}."""
+    out: dict[str, Any] = {}
+    for key, value in (data or {}).items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def run_info(reader: RunReader) -> dict[str, Any]:
+    """What the run table and the hyperparameter view show of a run (JSON-safe, config and summary flat).
+
+    >>> import nbtrack, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> with nbtrack.init(dir=d, name="r", config={"opt": {"lr": 0.1}}) as run:
+    ...     run.log({"loss": 0.5})
+    >>> info = run_info(nbtrack.open(d).run("r"))
+    >>> info["name"], info["status"], info["config"], info["summary"]["loss"]
+    ('r', 'finished', {'opt.lr': 0.1}, 0.5)
+    """
+    summary = {k: v for k, v in _flat(reader.summary).items() if not k.startswith("_")}
+    return json_safe({"id": reader.id, "name": reader.name, "status": reader.status, "created": reader.created,
+                      "updated": reader.updated, "config": _flat(reader.config), "summary": summary})
+
+
 def snapshot_of(readers: Iterable[RunReader], seq: int = 0, max_points: int = MAX_POINTS,
                 max_per_tag: int | None = MAX_PER_TAG) -> dict[str, Any]:
     """The snapshot of several stored runs (one dashboard overlays them, one colour per run).
@@ -179,7 +207,7 @@ def snapshot_of(readers: Iterable[RunReader], seq: int = 0, max_points: int = MA
     """
     runs, series, media = [], [], []
     for reader in readers:
-        runs.append({"id": reader.id, "name": reader.name})
+        runs.append(run_info(reader))
         series.extend(series_of(reader, max_points))
         media.extend(media_of(reader, max_per_tag))
     return {"seq": seq, "runs": runs, "series": series, "media": media}

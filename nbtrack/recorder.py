@@ -273,7 +273,8 @@ class Run:
 
         readers = [RunReader(self.dir)] if self.dir is not None else []
         snapshot = snapshot_of(readers)
-        snapshot["runs"] = [{"id": self.id, "name": self.name}]
+        snapshot["runs"] = [{**info, "id": self.id, "name": self.name} for info in snapshot["runs"][:1]] or \
+            [{"id": self.id, "name": self.name}]
         return StaticDashboard(snapshot, run_name=self.name, status=self.status, config=self.config.as_dict(),
                                readers=readers)
 

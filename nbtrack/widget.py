@@ -169,5 +169,6 @@ def _snapshot_of(run: Run, seq: int) -> dict[str, Any]:
     from .reader import RunReader
 
     snapshot = snapshot_of([RunReader(run.dir)], seq=seq)
-    snapshot["runs"] = [{"id": run.id, "name": run.name}]
+    snapshot["runs"] = [{**info, "id": run.id, "name": run.name} for info in snapshot["runs"][:1]] or \
+        [{"id": run.id, "name": run.name}]
     return snapshot
