@@ -93,7 +93,12 @@ export class Series {
   }
 }
 
-/** @typedef {{ id: string, name: string, index: number }} RunInfo */
+/**
+ * A run as the dashboard knows it: its colour index, and (from snapshots of stored runs) its status, times,
+ * flat config and summary.
+ * @typedef {{ id: string, name: string, index: number, status?: string, created?: number | null,
+ *   updated?: number | null, config?: Record<string, unknown>, summary?: Record<string, unknown> }} RunInfo
+ */
 
 /** Records kept per media tag in the browser (the oldest steps go first). */
 export const MAX_MEDIA_RECORDS = 500;
@@ -175,6 +180,8 @@ export class Store {
     this.runs = new Map();
     /** @type {Map<string, MediaSeries>} */
     this.media = new Map();
+    /** @type {Set<string>} runs hidden from every chart (the run table's switches) */
+    this.hidden = new Set();
     this.seq = 0;
     /** @type {number[]} seqs that were skipped (a gap means a message was lost) */
     this.gaps = [];
@@ -276,14 +283,15 @@ export class Store {
 
   /**
    * Replace everything with a snapshot that covers messages up to `snapshot.seq`.
-   * @param {{ seq: number, runs?: { id: string, name: string }[], media?: MediaHeader[],
+   * @param {{ seq: number, runs?: ({ id: string, name: string } & Record<string, any>)[], media?: MediaHeader[],
    *   series: { run: string, key: string, steps: Binary, values: Binary, times: Binary, n?: number }[] }} snapshot
    */
   applySnapshot(snapshot) {
     if (snapshot.seq < this.seq) return false; // older than what we hold
     this.series = new Map();
     this.media = new Map();
-    for (const run of snapshot.runs ?? []) this.runInfo(String(run.id), String(run.name ?? ""));
+    for (const run of snapshot.runs ?? []) Object.assign(this.runInfo(String(run.id), String(run.name ?? "")), run, {
+      index: this.runInfo(String(run.id)).index, id: String(run.id), name: String(run.name ?? run.id) });
     for (const item of snapshot.media ?? []) this.addMedia(item, item.data ?? []);
     for (const s of snapshot.series) {
       const series = this.get(s.run, s.key);
