@@ -20,7 +20,7 @@ const X_LABELS = { step: "step", relative: "relative time (s)", wall: "wall time
  * @typedef {{ smoothing: number, logY: boolean, xAxis: XAxis, ignoreOutliers: boolean,
  *   histogramView?: "overlay" | "ridgeline" | "distribution" }} Settings
  */
-/** @typedef {{ raw: any, smooth: any, marks: any, bad: any, smoothRenderer: any }} RunLines */
+/** @typedef {{ raw: any, smooth: any, marks: any, bad: any, smoothRenderer: any, renderers: any[] }} RunLines */
 /**
  * @typedef {{ figure: any, box: HTMLElement, note: HTMLElement, hover: any, extent: any,
  *   lines: Map<string, RunLines>, view: any }} Chart
@@ -105,14 +105,15 @@ export function createCharts(Bokeh, store, container, settings, detail = null) {
     const run = store.runInfo(series.run);
     const color = runColor(run.index);
     const source = () => new Bokeh.ColumnDataSource({ data: { x: [], y: [] } });
-    lines = { raw: source(), smooth: source(), marks: source(), bad: source(), smoothRenderer: null };
+    lines = { raw: source(), smooth: source(), marks: source(), bad: source(), smoothRenderer: null, renderers: [] };
     const xy = [{ field: "x" }, { field: "y" }];
     const rawAlpha = store.runs.size > 1 ? 0.12 : 0.25; // overlaid runs: faint raw lines, or the last hides the rest
-    chart.figure.line(...xy, { source: lines.raw, color, line_width: 1, line_alpha: rawAlpha });
+    const raw = chart.figure.line(...xy, { source: lines.raw, color, line_width: 1, line_alpha: rawAlpha });
     // no in-chart legend (it covers the lines): the header lists the runs with their colour swatches
     lines.smoothRenderer = chart.figure.line(...xy, { source: lines.smooth, color, line_width: 1.75 });
-    chart.figure.scatter(...xy, { source: lines.marks, color, size: 5 });
-    chart.figure.scatter(...xy, { source: lines.bad, color: "#d62728", marker: "x", size: 9, line_width: 2 });
+    const marks = chart.figure.scatter(...xy, { source: lines.marks, color, size: 5 });
+    const bad = chart.figure.scatter(...xy, { source: lines.bad, color: "#d62728", marker: "x", size: 9, line_width: 2 });
+    lines.renderers = [raw, lines.smoothRenderer, marks, bad];
     chart.hover.renderers = [...chart.hover.renderers, lines.smoothRenderer];
     chart.lines.set(series.run, lines);
     return lines;
@@ -125,7 +126,12 @@ export function createCharts(Bokeh, store, container, settings, detail = null) {
     /** @type {[number, number] | null} */
     const visible = range.have_updated_interactively ? [range.start, range.end] : null;
     const members = [...store.series.values()].filter((s) => s.key === key);
-    const drawn = members.map((series) => ({
+    const shown = members.filter((series) => !store.hidden.has(series.run));
+    for (const series of members) {
+      const lines = chart.lines.get(series.run);
+      if (lines) lines.renderers.forEach((r) => { r.visible = !store.hidden.has(series.run); });
+    }
+    const drawn = shown.map((series) => ({
       series, data: lineData(columnsFor(series, visible), settings, WIDTH, visible, store.runInfo(series.run).name),
     }));
     const [lo, hi] = yExtent(drawn.map((d) => d.data), settings);
@@ -203,7 +209,8 @@ export function createCharts(Bokeh, store, container, settings, detail = null) {
     for (const s of store.series.values()) {
       sizes.set(s.key, `${sizes.get(s.key) ?? ""}${s.run}:${s.length}:${s.total};`);
     }
-    const looks = JSON.stringify([settings.smoothing, settings.logY, settings.xAxis, settings.ignoreOutliers]);
+    const looks = JSON.stringify([settings.smoothing, settings.logY, settings.xAxis, settings.ignoreOutliers,
+      [...store.hidden]]);
     for (const [key, size] of sizes) {
       const state = `${size}|${looks}`;
       const fresh = !charts.has(key);

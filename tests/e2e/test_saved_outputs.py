@@ -154,6 +154,23 @@ def _assert_final_charts(dash: dict[str, Any], executed: Executed) -> None:
     assert dash["runName"] == [executed.run_name] and dash["status"] == ["finished"], dash
 
 
+MEDIA = """() => [...document.querySelectorAll('.nbtrack-media-panel')].map(p => ({
+  key: p.dataset.key, kind: p.dataset.kind, steps: p.dataset.steps ?? null,
+  image: [...p.querySelectorAll('img')].some(i => i.complete && i.naturalWidth > 0),
+  histogramSteps: p.querySelector('.nbtrack-histogram')?.dataset.steps ?? null }))"""
+
+
+def _assert_media_panels(lab: LabPage, what: str) -> None:
+    """The quickstart's image panel (11 pictures) and weight histograms (30 steps) are drawn."""
+    def ready() -> bool:
+        panels = {p["key"]: p for p in lab.page.evaluate(MEDIA)}
+        return (panels.get("predictions", {}).get("image") is True
+                and panels.get("weights/W1", {}).get("histogramSteps") == "30")
+    lab._poll(ready, 30, lambda: f"{what}: media panels not drawn: {lab.page.evaluate(MEDIA)}")
+    panels = {p["key"]: p for p in lab.page.evaluate(MEDIA)}
+    assert panels["predictions"]["kind"] == "image" and panels["predictions"]["steps"] == "11", panels
+
+
 # -- live in JupyterLab ---------------------------------------------------------------------------------
 def test_live_dashboard_ends_static_after_finish(executed: Executed) -> None:
     live, finished = executed.live, executed.finished
@@ -191,6 +208,7 @@ def test_reopened_trusted_without_kernel_draws_final_charts(lab: LabPage, execut
     [dash] = wait_for_dashboards(lab, lambda ds: len(ds) == 1 and ds[0]["rendered"] == "done"
                                  and charts_complete(ds[0], executed.expected), what=f"the reopened dashboard, {which}")
     _assert_final_charts(dash, executed)
+    _assert_media_panels(lab, f"reopened, {which}")
     assert [b["png"]["display"] for b in lab.page.evaluate(STATIC_BOXES)] == ["none"]
     shot = lab.screenshot_output(executed.run_cell, f"saved-outputs-reopened-{which}")
     assert_not_blank(shot, "the reopened dashboard")
@@ -283,6 +301,7 @@ def test_nbconvert_html_draws_offline(lab: LabPage, executed: Executed, tmp_path
     [dash] = wait_for_dashboards(lab, lambda ds: len(ds) == 1 and ds[0]["rendered"] == "done"
                                  and charts_complete(ds[0], executed.expected), what="the nbconvert page's dashboard")
     _assert_final_charts(dash, executed)
+    _assert_media_panels(lab, f"nbconvert, {which}")
     shot = ARTIFACTS / f"saved-outputs-nbconvert-{which}.png"
     lab.page.locator("[data-nbtrack-static]").first.screenshot(path=str(shot))
     assert_not_blank(shot, "the nbconvert page's dashboard")
