@@ -82,25 +82,65 @@ def render_png(snapshot: dict[str, Any], settings: dict[str, Any] | None = None,
     settings = settings or {}
     smoothing = float(settings.get("smoothing", 0.6))
     lines = _lines(snapshot.get("series", []), smoothing)
-    if not lines:
-        return encode_png(np.full((40, 200, 3), 255, np.uint8))
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        return _raster(lines)
-    return _matplotlib(lines, bool(settings.get("logY")), snapshot.get("runs", []))
+        return _raster(lines) if lines else encode_png(np.full((40, 200, 3), 255, np.uint8))
+    media = _latest_media(snapshot.get("media", []))
+    if not lines and not media:
+        return encode_png(np.full((40, 200, 3), 255, np.uint8))
+    return _matplotlib(lines, bool(settings.get("logY")), snapshot.get("runs", []), media)
 
 
-def _matplotlib(lines: dict[str, list[Any]], log_y: bool, runs: list[dict[str, str]]) -> bytes:
+def _latest_media(entries: list[dict[str, Any]], limit: int = 6) -> list[dict[str, Any]]:
+    """The newest image and histogram of each tag (the first run's), at most ``limit`` of them."""
+    newest: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        if entry.get("kind") in ("image", "histogram") and entry.get("data"):
+            key = entry["key"]
+            if key not in newest or entry["step"] > newest[key]["step"]:
+                newest[key] = entry
+    return [newest[k] for k in chart_order(list(newest))][:limit]
+
+
+def _draw_media(ax: Any, entry: dict[str, Any]) -> None:
+    """An image at its own pixels, or a histogram's bins as a filled outline."""
+    if entry["kind"] == "image":
+        from .codecs.png import decode_png
+
+        try:
+            pixels = decode_png(bytes(entry["data"][0]))
+        except ValueError:
+            ax.text(0.5, 0.5, "(image)", ha="center", va="center", transform=ax.transAxes)
+        else:
+            grey = pixels.ndim == 2 or pixels.shape[-1] == 1
+            ax.imshow(pixels.squeeze(), cmap="gray" if grey else None, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    else:
+        edges = np.frombuffer(bytes(entry["data"][0]), dtype=np.float64)
+        counts = np.frombuffer(bytes(entry["data"][1]), dtype=np.float64)
+        ax.stairs(counts, edges, fill=True, color="#1f77b4", alpha=0.6)
+    ax.set_title(f"{entry['key']} (step {entry['step']})", fontsize=9)
+
+
+def _matplotlib(lines: dict[str, list[Any]], log_y: bool, runs: list[dict[str, str]],
+                media: list[dict[str, Any]] | None = None) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     keys = chart_order(list(lines))
-    rows = -(-len(keys) // COLUMNS)
-    fig = Figure(figsize=(3.3 * min(len(keys), COLUMNS), 2.3 * rows), dpi=72)
+    media = media or []
+    panels = len(keys) + len(media)
+    rows = -(-panels // COLUMNS)
+    fig = Figure(figsize=(3.3 * min(panels, COLUMNS), 2.3 * rows), dpi=72)
     FigureCanvasAgg(fig)
+    for n, entry in enumerate(media):
+        ax = fig.add_subplot(rows, min(panels, COLUMNS), len(keys) + n + 1)
+        _draw_media(ax, entry)
+        ax.tick_params(labelsize=7)
     for n, key in enumerate(keys):
-        ax = fig.add_subplot(rows, min(len(keys), COLUMNS), n + 1)
+        ax = fig.add_subplot(rows, min(panels, COLUMNS), n + 1)
         for index, steps, values, steps_s, smoothed in lines[key]:
             color = PALETTE[index % len(PALETTE)]
             ax.plot(steps, values, color=color, alpha=0.25, linewidth=0.8)

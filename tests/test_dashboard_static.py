@@ -257,3 +257,16 @@ def test_snapshot_of_a_run_whose_batches_interleave_tags_irregularly(tmp_path):
     by_key = {s["key"]: np.frombuffer(s["values"]) for s in snap["series"]}
     assert np.array_equal(by_key["a"], np.arange(3000.0))
     assert np.array_equal(by_key["b"], -np.arange(0, 3000, 7.0))
+
+
+def test_png_shows_the_newest_image_and_histogram_of_each_tag(tmp_path):
+    with nbtrack.init(dir=tmp_path, name="m") as run:
+        for step in range(3):
+            run.log({"loss": 1.0 / (step + 1), "w": nbtrack.Histogram(np.arange(100.0) * step, bins=8),
+                     "pic": nbtrack.Image(np.full((8, 8, 3), 40 + 100 * step, np.uint8))})
+    snap = snapshot_of([nbtrack.open(tmp_path).run("m")])
+    with_media = decode_png(render_png(snap))
+    without = decode_png(render_png({**snap, "media": []}))
+    assert with_media.shape[1] > without.shape[1], "the image and histogram get panels of their own"
+    grey = np.all(with_media[..., :3] == 240, axis=-1)  # the newest picture's pixels (40 + 200)
+    assert grey.sum() > 200
