@@ -64,3 +64,16 @@ def test_current_run_survives_across_cells_and_is_finished_at_kernel_shutdown(tm
     r = nbtrack.open(logdir).run("left-open")
     assert r.status == "finished"  # finished by the atexit hook when the kernel shut down
     assert r.config == {"lr": 0.5} and len(r.history()) == 10
+
+
+def test_compare_runs_notebook_records_a_sweep_and_shows_it(tmp_path):
+    nb = nbformat.read(ROOT / "notebooks" / "compare_runs.ipynb", as_version=4)
+    _execute(nb, tmp_path, tmp_path / "unused")
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    runs = nbtrack.open(tmp_path / "sweep_runs").runs()
+    assert len(runs) == 8 and set(runs["status"]) == {"finished"}
+    assert sorted(set(runs["config.lr"])) == [0.1, 0.3, 1.0, 2.0] and sorted(set(runs["config.hidden"])) == [16, 64]
+    assert runs["summary.val/accuracy"].max() > 0.8
+    (shown,) = nb.cells[-1].outputs
+    assert "data-nbtrack-static" in shown["data"]["text/html"] and shown["data"]["image/png"]
