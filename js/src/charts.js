@@ -23,7 +23,7 @@ const X_LABELS = { step: "step", relative: "relative time (s)", wall: "wall time
 /** @typedef {{ raw: any, smooth: any, marks: any, bad: any, smoothRenderer: any, renderers: any[] }} RunLines */
 /**
  * @typedef {{ figure: any, box: HTMLElement, note: HTMLElement, hover: any, extent: any,
- *   lines: Map<string, RunLines>, view: any }} Chart
+ *   lines: Map<string, RunLines>, view: any, span: any }} Chart
  */
 
 /** A run's colour: fixed by the order in which the dashboard first saw the run. @param {number} index */
@@ -43,8 +43,10 @@ export function groupOf(key) {
  * @param {any} Bokeh @param {import("./store.js").Store} store @param {HTMLElement} container
  * @param {Settings} settings
  * @param {import("./detail.js").DetailFetch | null} [detail] zoom detail from the kernel, for reduced series
+ * @param {{ step: number | null, set: (step: number | null) => void, subscribe: (f: () => void) => () => void } | null} [cursor]
+ *   the dashboard's step cursor: drawn as a dashed line; a click on a chart (x axis: step) moves it
  */
-export function createCharts(Bokeh, store, container, settings, detail = null) {
+export function createCharts(Bokeh, store, container, settings, detail = null, cursor = null) {
   /** @type {Map<string, Chart>} */
   const charts = new Map();
   /** @type {Map<string, HTMLElement>} */
@@ -82,6 +84,7 @@ export function createCharts(Bokeh, store, container, settings, detail = null) {
     box.dataset.key = key;
     const note = document.createElement("div");
     note.className = "nbtrack-chart-note";
+    box.appendChild(note); // above the chart, present as soon as the chart's dataset is
     groupBox(key).appendChild(box);
     const figure = makeFigure(Bokeh, key, settings);
     const extent = new Bokeh.ColumnDataSource({ data: { x: [0, 1], y: [0, 1] } });
@@ -89,11 +92,16 @@ export function createCharts(Bokeh, store, container, settings, detail = null) {
     figure.y_range.renderers = [extentRenderer]; // the y extent is ours (outliers, constant series)
     const hover = new Bokeh.HoverTool({ mode: "vline", renderers: [], tooltips: TOOLTIPS, formatters: FORMATTERS });
     figure.add_tools(hover);
-    chart = { figure, box, note, hover, extent, lines: new Map(), view: null };
+    const span = new Bokeh.Span({ location: cursor?.step ?? null, dimension: "height", line_color: "#555",
+      line_dash: "dashed", line_width: 1, visible: settings.xAxis === "step" && cursor?.step != null });
+    figure.add_layout(span);
+    if (cursor && settings.xAxis === "step") {
+      figure.on_event("tap", (/** @type {any} */ event) => cursor.set(nearestStep(key, event.x)));
+    }
+    chart = { figure, box, note, hover, extent, lines: new Map(), view: null, span };
     charts.set(key, chart);
     fill(chart, key);
     chart.view = await Bokeh.Plotting.show(figure, box);
-    box.appendChild(note);
     figure.x_range.change.connect(() => zoomed(chart, key));
     return chart;
   }
@@ -199,6 +207,36 @@ export function createCharts(Bokeh, store, container, settings, detail = null) {
     });
   }
 
+  /** The logged step of tag `key` nearest to x. @param {string} key @param {number} x */
+  function nearestStep(key, x) {
+    let best = Math.round(x);
+    let gap = Infinity;
+    for (const series of store.series.values()) {
+      if (series.key !== key) continue;
+      const { steps } = series.view();
+      let lo = 0;
+      let hi = steps.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (steps[mid] < x) lo = mid + 1;
+        else hi = mid;
+      }
+      for (const i of [lo - 1, lo]) {
+        if (i >= 0 && i < steps.length && Math.abs(steps[i] - x) < gap) [best, gap] = [steps[i], Math.abs(steps[i] - x)];
+      }
+    }
+    return best;
+  }
+
+  const moveSpans = () => {
+    for (const chart of charts.values()) {
+      chart.span.location = cursor?.step ?? null;
+      chart.span.visible = settings.xAxis === "step" && cursor?.step != null;
+      chart.box.dataset.cursor = String(cursor?.step ?? "");
+    }
+  };
+  const unsubscribeCursor = cursor?.subscribe(moveSpans) ?? (() => {});
+
   /** @type {Map<string, string>} what each chart last drew: its series' sizes and the settings */
   const drawnState = new Map();
 
@@ -222,6 +260,7 @@ export function createCharts(Bokeh, store, container, settings, detail = null) {
 
   /** Remove the views and clear their BokehJS documents (rebuilding without this leaks documents). */
   function dispose() {
+    unsubscribeCursor();
     const docs = new Set();
     for (const chart of charts.values()) {
       const doc = chart.view?.model?.document;

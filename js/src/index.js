@@ -186,7 +186,7 @@ function render({ model, el }) {
   const rebuild = () => {
     if (!Bokeh) return;
     charts?.dispose(); // axis types are fixed per figure: rebuild, disposing of the old documents
-    charts = createCharts(Bokeh, store, chartBox, settings, detailOf(model));
+    charts = createCharts(Bokeh, store, chartBox, settings, detailOf(model), media.cursor);
     redraw();
   };
   const controls = createControls(settings, { redraw: () => redraw(), rebuild, save });

@@ -121,3 +121,37 @@ def test_histogram_bins_in_the_browser_equal_the_stored_counts_and_edges(browser
         page.screenshot(path=str(tmp_path / "hist.png"))
     finally:
         page.close()
+
+
+def test_one_step_cursor_a_click_on_a_chart_or_an_image_slider_moves_every_panel(browser, tmp_path):
+    import numpy as np
+
+    with nbtrack.init(dir=tmp_path / "runs", name="cursor") as run:
+        for step in range(300):
+            row = {"loss": 1.0 / (step + 1)}
+            if step % 50 == 0:
+                row["pic"] = nbtrack.Image(np.full((4, 4), step, np.uint8))
+                row["note"] = nbtrack.Text(f"step {step}")
+            run.log(row)
+    path = nbtrack.open(tmp_path / "runs").show().save(tmp_path / "cursor.html")
+    page = browser.context.new_page()
+    page.route("file://**", lambda route: route.continue_())
+    steps = """() => Object.fromEntries([...document.querySelectorAll('.nbtrack-media-panel')]
+      .map(p => [p.dataset.key, p.dataset.step]))"""
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_function("() => document.querySelector('.nbtrack-chart')?.dataset.points === '300' && "
+                               "document.querySelectorAll('.nbtrack-media-panel').length === 2")
+        assert page.evaluate(steps) == {"pic": "250", "note": "250"}, "latest by default"
+        box = page.locator('.nbtrack-chart[data-key="loss"] canvas').first.bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] / 2)
+        page.wait_for_function("() => document.querySelector('.nbtrack-chart').dataset.cursor !== ''")
+        cursor = int(page.evaluate("() => document.querySelector('.nbtrack-chart').dataset.cursor"))
+        assert 50 <= cursor <= 250
+        shown = page.evaluate(steps)
+        assert shown["pic"] == shown["note"] == str(cursor // 50 * 50), (cursor, shown)
+        page.locator('.nbtrack-media-panel[data-key="pic"] .nbtrack-step-slider').fill("1")
+        page.wait_for_function("() => document.querySelector('.nbtrack-chart').dataset.cursor === '50'")
+        assert page.evaluate(steps) == {"pic": "50", "note": "50"}
+    finally:
+        page.close()
