@@ -37,6 +37,7 @@ export class FakeElement {
     this.captured = new Set();
   }
 
+  /** @returns {string} */
   get textContent() {
     return this.text + this.children.map((c) => c.textContent).join("");
   }
