@@ -134,10 +134,10 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
     /** @type {[number, number] | null} */
     const visible = range.have_updated_interactively ? [range.start, range.end] : null;
     const members = [...store.series.values()].filter((s) => s.key === key);
-    const shown = members.filter((series) => !store.hidden.has(series.run));
+    const shown = members.filter((series) => store.shown(series.run));
     for (const series of members) {
       const lines = chart.lines.get(series.run);
-      if (lines) lines.renderers.forEach((r) => { r.visible = !store.hidden.has(series.run); });
+      if (lines) lines.renderers.forEach((r) => { r.visible = store.shown(series.run); });
     }
     const drawn = shown.map((series) => ({
       series, data: lineData(columnsFor(series, visible), settings, WIDTH, visible, store.runInfo(series.run).name),
@@ -248,7 +248,7 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
       sizes.set(s.key, `${sizes.get(s.key) ?? ""}${s.run}:${s.length}:${s.total};`);
     }
     const looks = JSON.stringify([settings.smoothing, settings.logY, settings.xAxis, settings.ignoreOutliers,
-      [...store.hidden]]);
+      [...store.runs.keys()].filter((run) => !store.shown(run))]);
     for (const [key, size] of sizes) {
       const state = `${size}|${looks}`;
       const fresh = !charts.has(key);

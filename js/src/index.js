@@ -12,6 +12,8 @@ import { createCharts } from "./charts.js";
 import { createControls, DEFAULT_SETTINGS } from "./controls.js";
 import { createHistogramPanel } from "./histograms.js";
 import { createCursor, createMediaPanel } from "./media.js";
+import { createParallelCoordinates } from "./parcoords.js";
+import { createRunTable } from "./runtable.js";
 import { toFloat64Array } from "./codecs.js";
 import { fetcherFor, registerChannel } from "./detail.js";
 import { createHeader, fillSummary, injectStyle } from "./panels.js";
@@ -152,6 +154,48 @@ function createMediaPanels(store, box, settings, bokeh, save) {
   return { update, dispose, cursor };
 }
 
+/**
+ * For several runs: the hyperparameter view (parallel coordinates, brushing selects runs) and the run
+ * table (filter, sort, show/hide). Hidden runs, and runs outside a brush, leave every chart.
+ * @param {import("./store.js").Store} store @param {HTMLElement} box @param {{ hparamMetric?: string }} settings
+ * @param {() => void} redraw @param {() => void} save
+ */
+function createRunsPanel(store, box, settings, redraw, save) {
+  /** @type {{ hidden: Set<string>, filter: string, sort: any, selected: Set<string> | null }} */
+  const state = { hidden: store.hidden, filter: "", sort: null, selected: null };
+  /** @type {{ table: ReturnType<typeof createRunTable>, plot: ReturnType<typeof createParallelCoordinates> } | null} */
+  let parts = null;
+  let count = 0;
+  const changed = () => {
+    store.selected = state.selected;
+    const runs = [...store.runs.values()];
+    parts?.plot.update(runs);
+    parts?.table.update(runs);
+    redraw();
+  };
+  const update = () => {
+    if (store.runs.size < 2 || store.runs.size === count) return;
+    count = store.runs.size;
+    const runs = [...store.runs.values()];
+    if (!parts) {
+      box.replaceChildren();
+      const plot = createParallelCoordinates(box, runs, state, changed, {
+        metric: settings.hparamMetric, onMetricChange: (metric) => { settings.hparamMetric = metric; save(); },
+      });
+      parts = { plot, table: createRunTable(box, runs, state, changed) };
+    } else {
+      parts.plot.update(runs);
+      parts.table.update(runs);
+    }
+  };
+  const dispose = () => {
+    parts?.plot.dispose();
+    parts?.table.dispose();
+    parts = null;
+  };
+  return { update, dispose, state, get plot() { return parts?.plot ?? null; } };
+}
+
 /** Where zoom detail comes from: a static output's channel, a live dashboard's own comm, or nowhere.
  * @param {Model} model */
 function detailOf(model) {
@@ -173,14 +217,25 @@ function render({ model, el }) {
   const { header, update } = createHeader(model, store);
   const table = document.createElement("table");
   table.className = "nbtrack-summary";
+  // last values per series: open for one run; folded for several (the run table shows their summaries)
+  const summaryBox = document.createElement("details");
+  summaryBox.className = "nbtrack-summary-box";
+  summaryBox.open = true;
+  const summaryTitle = document.createElement("summary");
+  summaryTitle.textContent = "last values";
+  summaryBox.append(summaryTitle, table);
+  let foldedForRuns = false;
   const chartBox = document.createElement("div");
   chartBox.className = "nbtrack-charts";
   const mediaBox = document.createElement("div");
   mediaBox.className = "nbtrack-media";
+  const runsBox = document.createElement("div");
+  runsBox.className = "nbtrack-runs";
   const { settings, save } = settingsOf(model);
   /** @type {any} */
   let Bokeh = null;
   const media = createMediaPanels(store, mediaBox, settings, () => Bokeh, () => save());
+  const runsPanel = createRunsPanel(store, runsBox, /** @type {any} */ (settings), () => redraw(), () => save());
   /** @type {ReturnType<typeof createCharts> | null} */
   let charts = null;
   const rebuild = () => {
@@ -190,7 +245,7 @@ function render({ model, el }) {
     redraw();
   };
   const controls = createControls(settings, { redraw: () => redraw(), rebuild, save });
-  root.append(header, controls, chartBox, mediaBox, table);
+  root.append(header, runsBox, controls, chartBox, mediaBox, summaryBox);
   el.appendChild(root);
   let disposed = false;
   let scheduled = 0;
@@ -214,6 +269,8 @@ function render({ model, el }) {
       lastDataRedraw = performance.now();
       const started = performance.now();
       fillSummary(store, table);
+      if (store.runs.size > 1 && !foldedForRuns) summaryBox.open = !(foldedForRuns = true);
+      runsPanel.update();
       media.update();
       update();
       root.dataset.seq = String(store.seq);
@@ -240,6 +297,7 @@ function render({ model, el }) {
     disposed = true;
     charts?.dispose();
     media.dispose();
+    runsPanel.dispose();
     unsubscribe();
     if (scheduled) cancelAnimationFrame(scheduled);
     if (pendingData) clearTimeout(pendingData);

@@ -182,6 +182,8 @@ export class Store {
     this.media = new Map();
     /** @type {Set<string>} runs hidden from every chart (the run table's switches) */
     this.hidden = new Set();
+    /** @type {Set<string> | null} runs chosen by brushing the hyperparameter view (null: all) */
+    this.selected = null;
     this.seq = 0;
     /** @type {number[]} seqs that were skipped (a gap means a message was lost) */
     this.gaps = [];
@@ -202,6 +204,11 @@ export class Store {
       info.name = name;
     }
     return info;
+  }
+
+  /** Whether a run's lines are drawn: not hidden, and selected when a brush is active. @param {string} run */
+  shown(run) {
+    return !this.hidden.has(run) && (this.selected === null || this.selected.has(run));
   }
 
   /** @param {string} run @param {string} key */
