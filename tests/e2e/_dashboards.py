@@ -225,7 +225,8 @@ DASHBOARDS = """() => [...document.querySelectorAll('.nbtrack-dashboard')].map((
   const text = (sel) => [...d.querySelectorAll(sel)].map((e) => e.textContent);
   return {
     static: !!box, rendered: box ? (box.dataset.nbtrackRendered ?? null) : null,
-    runName: text('.nbtrack-run-name'), runLabels: text('.nbtrack-header .nbtrack-run-label'), status: text('.nbtrack-status'),
+    runName: text('.nbtrack-run-name'), runLabels: text('.nbtrack-header .nbtrack-run-label'),
+    status: text('.nbtrack-status'),
     header: d.querySelector('.nbtrack-header')?.textContent ?? '',
     config: d.querySelector('details.nbtrack-config')?.textContent ?? '',
     summary: d.querySelector('.nbtrack-summary')?.textContent ?? '',
