@@ -21,6 +21,8 @@ CELLS = [
     "        pixels = np.random.default_rng(step).integers(0, 256, (6, 5, 3), dtype=np.uint8)\n"
     "        row['samples'] = nbtrack.Image(pixels, caption=f'<img src=x onerror=\"window.__xss=1\"> {step}')\n"
     "        row['notes'] = nbtrack.Markdown(f'**step** {step} <script>window.__xss=2</script>')\n"
+    "    if step % 50 == 0:\n"
+    "        row['weights'] = nbtrack.Histogram(np.random.default_rng(step).normal(step / 500, 1, 100_000))\n"
     "    run.log(row)\n"
     "    time.sleep(0.004)",
     "run.finish()",
@@ -79,6 +81,16 @@ def test_images_and_text_live_slider_while_running_exact_pixels_and_static(lab, 
     assert (first["w"], first["h"]) == (5, 6) and first["data"] == _expected_rgba(0)
     assert first["rendering"] == "pixelated"
 
+    histogram = ".nbtrack-histogram"
+    lab.page.locator(f"{histogram} .nbtrack-histogram-view").first.select_option("distribution")
+    lab._poll(lambda: lab.page.evaluate(f"() => document.querySelector('{histogram}').dataset.view") == "distribution",
+              10, lambda: "the histogram view did not switch")
+    steps_then = int(lab.page.evaluate(f"() => document.querySelector('{histogram}').dataset.steps"))
+    assert running(), "the histogram view switched while the cell was running"
+    lab._poll(lambda: int(lab.page.evaluate(f"() => document.querySelector('{histogram}').dataset.steps")) > steps_then,
+              30, lambda: "the histogram panel did not grow during the loop")
+    assert running()
+
     lab.page.locator('.nbtrack-media-panel[data-key="samples"] .nbtrack-latest').first.check()
     lab.wait_all_executed(timeout=120)
     lab._poll(lambda: (lab.page.evaluate(PANEL, "samples") or [{}])[0].get("static"), 30,
@@ -90,4 +102,7 @@ def test_images_and_text_live_slider_while_running_exact_pixels_and_static(lab, 
     notes = lab.page.evaluate(PANEL, "notes")[0]
     assert "<strong>step</strong>" in notes["html"] and "&lt;script&gt;" in notes["html"]
     assert lab.page.evaluate("() => window.__xss") is None
+    hist_steps = f"() => document.querySelector('{histogram}')?.dataset.steps"
+    lab._poll(lambda: lab.page.evaluate(hist_steps) == str(STEPS // 50), 30,
+              lambda: "every histogram reaches the static output")
     lab.screenshot("media-panels")
