@@ -33,8 +33,10 @@ little-endian. Snapshots (``_snapshot.media_of``) carry the same items with ``da
 
 from __future__ import annotations
 
+import base64
+import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypedDict
 
 import numpy as np
@@ -154,6 +156,36 @@ def json_safe(value: Any) -> Any:
 def float64_le(values: Any) -> bytes:
     """Numbers as little-endian float64 bytes (a histogram's edges or counts)."""
     return np.ascontiguousarray(values, dtype="<f8").tobytes()
+
+
+def inline_table_cells(main: bytes, read: Callable[[str], bytes | None], budget: int = MAX_OTHER_BYTES) -> bytes:
+    """A table's JSON with its PNG image cells inlined as base64 (``cell["png"]``), within ``budget`` bytes.
+
+    ``read(file)`` gives a cell file's bytes by the name the JSON holds (or None). Cells past
+    the budget, and anything that is not a PNG image cell, stay references.
+
+    >>> body = b'{"columns": ["x"], "rows": [[{"_media": "image", "file": ".cell-0-0.png"}]]}'
+    >>> json.loads(inline_table_cells(body, {".cell-0-0.png": b"PNG"}.get))["rows"][0][0]["png"]
+    'UE5H'
+    """
+    try:
+        body = json.loads(main)
+        rows = body["rows"]
+    except (ValueError, TypeError, KeyError):
+        return main
+    used = len(main)
+    for row in rows if isinstance(rows, list) else []:
+        for cell in row if isinstance(row, list) else []:
+            name = cell.get("file") if isinstance(cell, dict) and cell.get("_media") == "image" else None
+            data = read(name) if isinstance(name, str) and name.endswith(".png") else None
+            if data is None:
+                continue
+            encoded = base64.b64encode(data).decode("ascii")
+            if used + len(encoded) > budget:
+                return json.dumps(body, allow_nan=True).encode("utf-8")
+            cell["png"] = encoded
+            used += len(encoded)
+    return json.dumps(body, allow_nan=True).encode("utf-8")
 
 
 def media_entry(run: str, key: str, step: int, index: int | None, kind: str, meta: dict[str, Any], *,

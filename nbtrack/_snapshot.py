@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._protocol import FILE_KINDS, MAX_OTHER_BYTES, TEXT_KINDS, MediaEntry, json_safe, media_entry
+from ._protocol import (
+    FILE_KINDS,
+    MAX_OTHER_BYTES,
+    TEXT_KINDS,
+    MediaEntry,
+    inline_table_cells,
+    json_safe,
+    media_entry,
+)
 from ._tail import DamageReport
 
 if TYPE_CHECKING:
@@ -300,6 +308,9 @@ def _stored_entry(run: str, tag: str, row: dict[str, Any], records: MediaRecords
         except OSError:
             small = False
         main = records.read(row["path"]) if small else None
+        files = row["meta"].get("files") if isinstance(row.get("meta"), dict) else None
+        if kind == "table" and main is not None and isinstance(files, dict):
+            main = inline_table_cells(main, lambda name: records.read(files[name]) if name in files else None)
     index = row.get("index")
     return media_entry(run, tag, row["step"], index if isinstance(index, int) else None, kind, row["meta"],
                        main=main, text=row["text"])

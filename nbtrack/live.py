@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._collector import ScalarBatch
-from ._protocol import MediaEntry, Series, encode_append, encode_media, media_entry
+from ._protocol import MediaEntry, Series, encode_append, encode_media, inline_table_cells, media_entry
 
 if TYPE_CHECKING:
     from .storage import MediaItem
@@ -98,8 +98,11 @@ class LiveFeed:
         """The item as it travels, or None (reported once) when it cannot travel: never raises."""
         try:
             encoded = item.encoded
+            main = next(iter(encoded.files.values()), None)
+            if encoded.kind == "table" and main is not None:
+                main = inline_table_cells(main, encoded.files.get)  # image cells travel inside the table
             return media_entry(self.run, item.tag, item.step, item.index, encoded.kind, encoded.meta,
-                               main=next(iter(encoded.files.values()), None), text=encoded.text,
+                               main=main, text=encoded.text,
                                edges=encoded.arrays.get("edges"), counts=encoded.arrays.get("counts"))
         except Exception as error:  # a best-effort sink: the value stays stored, only the view misses it
             if self.media_error is None:

@@ -244,14 +244,14 @@ def test_static_payload_carries_media_as_base64(logdir, read):
     assert np.array_equal(decode_png(base64.b64decode(image["data"][0])), _pixels(20))
 
 
-def test_the_kernel_side_png_stays_scalars_only(logdir, read):
+def test_the_kernel_side_png_also_pictures_the_newest_media(logdir, read):
     from nbtrack._chart_png import render_png
 
     run = nbtrack.init()
     _log_media(run, range(20))
     run.finish()
     snap = snapshot_of([read(run)])
-    assert snap["media"] and render_png(snap) == render_png({**snap, "media": []})
+    assert snap["media"] and render_png(snap) != render_png({**snap, "media": []})
 
 
 @pytest.mark.parametrize("module", ["nbtrack._snapshot", "nbtrack._static"])
@@ -276,3 +276,19 @@ def test_snapshot_media_of_a_tag_stays_within_its_byte_budget():
     kept = _within_bytes(entries, limit=450)
     assert [e["step"] for e in kept] == [8, 8, 9, 9], "newest whole steps within the budget"
     assert _within_bytes(entries[-2:], limit=10) == entries[-2:], "the newest step always stays"
+
+
+def test_table_image_cells_travel_inside_the_table_live_and_in_snapshots(tmp_path):
+    table = nbtrack.Table(columns=["pic", "label"], data=[[nbtrack.Image(np.full((3, 3), 7, np.uint8)), "a"]])
+    sent = []
+    run = nbtrack.init(dir=tmp_path, name="t")
+    run._writer.add_sink(LiveFeed(lambda msg, bufs: sent.append((msg, bufs)), run=run.id))
+    run.log({"preds": table})
+    run.finish()
+    live = [(m, b) for m, b in sent if m["kind"] == "media"]
+    (_message, buffers), = live
+    body = json.loads(bytes(buffers[0]))
+    assert decode_png(base64.b64decode(body["rows"][0][0]["png"])).max() == 7
+    (entry,) = media_of(nbtrack.open(tmp_path).run("t"))
+    stored = json.loads(bytes(entry["data"][0]))
+    assert stored["rows"][0][0]["png"] == body["rows"][0][0]["png"]

@@ -113,9 +113,25 @@ function tableOf(bytes) {
   const tbody = table.appendChild(document.createElement("tbody"));
   for (const row of rows) {
     const tr = tbody.insertRow();
-    for (const cell of row) tr.insertCell().textContent = cellText(cell);
+    for (const cell of row) {
+      const td = tr.insertCell();
+      const picture = cellImage(cell);
+      if (picture) td.appendChild(picture);
+      else td.textContent = cellText(cell);
+    }
   }
   return table;
+}
+
+/** An image cell inlined by the kernel (base64 PNG), as an <img>; null for anything else. @param {unknown} cell */
+function cellImage(cell) {
+  const png = cell && typeof cell === "object" ? /** @type {any} */ (cell).png : null;
+  if (typeof png !== "string" || !/^[A-Za-z0-9+/]+={0,2}$/.test(png)) return null;
+  const img = /** @type {HTMLImageElement} */ (el("img", "nbtrack-table-image"));
+  img.src = `data:image/png;base64,${png}`; // only base64 characters after a fixed image type
+  img.style.maxWidth = "96px";
+  img.style.imageRendering = "pixelated";
+  return img;
 }
 
 /** @param {unknown} cell */

@@ -27,7 +27,9 @@ def _page(browser, tmp_path):
                                           "[bad](javascript:window.__xss=3)"),
                 "page": nbtrack.Html(f"<h2>frame {step}</h2><script>parent.__xss=4;top.__xss=5</script>"),
                 "tone": nbtrack.Audio(np.sin(np.arange(4000) / 8000 * 440 * 2 * np.pi) * 0.2, sample_rate=8000),
-                "table": nbtrack.Table(columns=["name", "score"], data=[[XSS, 3.0], ["b", 10.0], ["a", 2.5]]),
+                "table": nbtrack.Table(columns=["name", "score", "pic"],
+                                       data=[[XSS, 3.0, nbtrack.Image(np.full((4, 4), 200, np.uint8))],
+                                             ["b", 10.0, None], ["a", 2.5, None]]),
                 "weights": nbtrack.Histogram(rng.normal(step / 100, 1, 20_000)),
             }, step=step)
     path = nbtrack.open(tmp_path / "runs").show().save(tmp_path / "kinds.html")
@@ -56,6 +58,7 @@ def test_media_kinds_render_as_text_or_sandboxed_and_tables_sort(browser, tmp_pa
         table = panel("table").locator("table")
         first_column = "t => [...t.querySelectorAll('tbody tr')].map(r => r.cells[0].textContent)"
         assert table.evaluate(first_column) == [XSS, "b", "a"]
+        assert table.locator("img.nbtrack-table-image").evaluate("i => i.complete && i.naturalWidth") == 4
         table.locator("th", has_text="score").click()
         assert table.evaluate(first_column) == ["a", XSS, "b"], "sorted by score, numerically"
         page.wait_for_timeout(300)
