@@ -302,7 +302,10 @@ const BIN_FORMATTERS = { "@left": "printf", "@right": "printf", "@count": "print
 
 /**
  * A view's figure and how to fill it from records (returns the note shown under the chart).
- * @typedef {{ figure: any, fill: (items: readonly HistogramRecord[]) => string }} ViewChart
+ * @typedef {{ figure: any, fill: (items: readonly HistogramRecord[]) => string,
+ *   mark: (record: HistogramRecord | null) => void }} ViewChart
+ * `mark` draws the dashboard's step cursor: the record at that step outlined in red (overlay, ridgeline),
+ * or a dashed line at the step (distribution); null removes it.
  */
 /** @typedef {{ title?: string, onViewChange?: (view: HistogramView) => void }} PanelOptions */
 
@@ -313,7 +316,8 @@ const BIN_FORMATTERS = { "@left": "printf", "@right": "printf", "@count": "print
  * reuses the figure's sources when only the data changed, and rebuilds the figure only when the view did.
  * @param {any} Bokeh @param {HTMLElement} container @param {HistogramSettings} settings
  * @param {PanelOptions} [options] title: the tag, drawn as a Bokeh title (canvas text, never HTML)
- * @returns {{ update: (items: readonly HistogramRecord[]) => Promise<void>, dispose: () => void, element: HTMLElement }}
+ * @returns {{ update: (items: readonly HistogramRecord[]) => Promise<void>, dispose: () => void, element: HTMLElement,
+ *   setCursor: (step: number | null) => void }}
  */
 export function createHistogramPanel(Bokeh, container, settings, options = {}) {
   const element = document.createElement("div");
@@ -346,11 +350,14 @@ export function createHistogramPanel(Bokeh, container, settings, options = {}) {
       removeShown();
       const chart = BUILDERS[kind](Bokeh, options.title ?? "");
       note.textContent = chart.fill(latest);
+      chart.mark(cursorRecord());
       shown = { kind, chart, view: await Bokeh.Plotting.show(chart.figure, plot) };
       if (disposed) removeShown();
     } else if (key !== drawnKey) {
       note.textContent = shown.chart.fill(latest); // setting the sources' data repaints the same figure
     }
+    shown?.chart.mark(cursorRecord());
+    element.dataset.cursor = String(cursorRecord()?.step ?? "");
     drawnKey = key;
     describe(element, kind, latest);
   }
@@ -367,6 +374,16 @@ export function createHistogramPanel(Bokeh, container, settings, options = {}) {
     return running;
   }
 
+  /** @type {number | null} */
+  let cursorStep = null;
+  /** The record the cursor points at: the last one at or before its step (none when it follows the newest). */
+  function cursorRecord() {
+    if (cursorStep === null) return null;
+    let found = null;
+    for (const item of latest) if (item.step <= cursorStep) found = item;
+    return found;
+  }
+
   function removeShown() {
     if (shown) disposeView(Bokeh, shown.view);
     shown = null;
@@ -379,6 +396,12 @@ export function createHistogramPanel(Bokeh, container, settings, options = {}) {
     update(items) {
       latest = items;
       return schedule();
+    },
+    /** Show the dashboard's step cursor (null: none). @param {number | null} step */
+    setCursor(step) {
+      cursorStep = step;
+      shown?.chart.mark(cursorRecord());
+      element.dataset.cursor = String(cursorRecord()?.step ?? "");
     },
     dispose() {
       disposed = true;
@@ -544,8 +567,10 @@ function overlayChart(Bokeh, title) {
     major_label_text_font_size: "10px", title_text_font_size: "10px", title_text_font_style: "normal",
   });
   figure.add_layout(colorBar, "right");
+  const mark = markedOutline(Bokeh, figure);
   return {
     figure,
+    mark: (record) => mark(record, 0),
     fill(items) {
       const o = overlayLines(items, PANEL_OVERLAY_LINES);
       lines.data = { xs: o.xs, ys: o.ys, color: o.colors, alpha: o.alphas, width: o.widths };
@@ -572,10 +597,18 @@ function ridgelineChart(Bokeh, title) {
   if (yAxis) yAxis.ticker = ticker;
   for (const grid of figure.ygrids ?? []) grid.visible = false; // the baselines are the ridges' own
   const extent = emptyExtent(Bokeh, figure);
+  const outline = markedOutline(Bokeh, figure);
+  /** @type {{ steps: Float64Array, offsets: Float64Array, spacing: number } | null} */
+  let placed = null;
   return {
     figure,
+    mark(record) {
+      const k = record && placed ? placed.steps.indexOf(record.step) : -1;
+      outline(k >= 0 ? record : null, placed?.offsets[k] ?? 0);
+    },
     fill(items) {
       const r = ridgelines(items, PANEL_RIDGES);
+      placed = r;
       ridges.data = { xs: r.xs, ys: r.ys, color: r.colors, fill: r.fills };
       bins.data = r.hover;
       extent(!items.length);
@@ -607,6 +640,9 @@ function distributionChart(Bokeh, title) {
   const median = figure.line(x, { field: field(mid) }, { source: points, line_color: MEDIAN_COLOR, line_width: 1.5 });
   const marks = figure.scatter(x, { field: field(mid) }, { source: points, color: MEDIAN_COLOR, size: 4 });
   const extent = emptyExtent(Bokeh, figure);
+  const span = new Bokeh.Span({ location: null, dimension: "height", line_color: "#d62728", line_dash: "dashed",
+    line_width: 1.5, visible: false });
+  figure.add_layout(span);
   const tooltips = [["step", "@step"], ...[...qs.keys()].reverse().map((k) => [quantileLabel(qs[k]), `@${field(k)}{%.4g}`])];
   const formatters = Object.fromEntries(qs.map((_, k) => [`@${field(k)}`, "printf"]));
   figure.add_tools(new Bokeh.HoverTool({ mode: "vline", renderers: [median], tooltips, formatters }));
@@ -614,6 +650,10 @@ function distributionChart(Bokeh, title) {
   const cache = new WeakMap(); // percentiles per record: a growing run only computes its new records
   return {
     figure,
+    mark(record) {
+      span.location = record?.step ?? null;
+      span.visible = record !== null;
+    },
     fill(items) {
       const chosen = Array.from(evenIndices(items.length, MAX_DISTRIBUTION_STEPS), (i) => items[i]);
       const { steps, bands } = distributionBands(chosen, qs, cache);
@@ -626,6 +666,21 @@ function distributionChart(Bokeh, title) {
       extent(!items.length);
       return drawnNote(items.length, steps.length);
     },
+  };
+}
+
+/**
+ * A red outline for the record under the step cursor, scaled like the drawn outlines (peak 1, lifted by
+ * `offset`); returns the function that moves it.
+ * @param {any} Bokeh @param {any} figure
+ */
+function markedOutline(Bokeh, figure) {
+  const empty = () => ({ x: new Float64Array(0), y: new Float64Array(0) });
+  const source = new Bokeh.ColumnDataSource({ data: empty() });
+  figure.line({ field: "x" }, { field: "y" }, { source, line_color: "#d62728", line_width: 2.5 });
+  /** @param {HistogramRecord | null} record @param {number} offset */
+  return (record, offset) => {
+    source.data = record ? stepOutline(record.edges, normalizedHeights(record.counts), offset) : empty();
   };
 }
 

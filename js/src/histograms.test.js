@@ -283,7 +283,7 @@ test("panel: updates reuse the figure, the select rebuilds it, dispose leaves no
   await Promise.all([panel.update(items.slice(0, 10)), panel.update(items.slice(0, 20)), panel.update(items)]);
   assert.equal(log.figures, 1, "calls during a redraw collapse; one figure");
   const el = /** @type {any} */ (panel.element);
-  assert.deepEqual({ ...el.dataset }, { view: "ridgeline", steps: "50", lastStep: "4900", bins: "64" });
+  assert.deepEqual({ ...el.dataset }, { view: "ridgeline", steps: "50", lastStep: "4900", bins: "64", cursor: "" });
   assert.equal(el.find("nbtrack-histogram-note").textContent, "20 of 50 steps drawn (evenly spaced, first and last included)");
   await panel.update(items.concat(record([0, 1, 2], [1, 1], 5000)));
   assert.equal(log.figures, 1, "new data refills the same figure");
@@ -312,7 +312,7 @@ test("panel: no records draws an empty chart with a note; an unknown view falls 
   const panel = createHistogramPanel(Bokeh, /** @type {any} */ (container), settings);
   await panel.update([]);
   const el = /** @type {any} */ (panel.element);
-  assert.deepEqual({ ...el.dataset }, { view: "overlay", steps: "0", lastStep: "", bins: "0" });
+  assert.deepEqual({ ...el.dataset }, { view: "overlay", steps: "0", lastStep: "", bins: "0", cursor: "" });
   assert.equal(el.find("nbtrack-histogram-note").textContent, "no histograms logged yet");
   panel.dispose();
 }));

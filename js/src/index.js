@@ -133,7 +133,10 @@ function createMediaPanels(store, box, settings, bokeh, save) {
       { title: series.key, onViewChange: save });
     const update = () => histogram.update(series.records.map(histogramItem)).catch(() => {});
     update();
-    return { update, dispose: () => { histogram.dispose(); holder.remove(); } };
+    const follow = () => histogram.setCursor(cursor.step);
+    const unsubscribe = cursor.subscribe(follow);
+    follow();
+    return { update, dispose: () => { unsubscribe(); histogram.dispose(); holder.remove(); } };
   };
   const update = () => {
     for (const [id, series] of store.media) {

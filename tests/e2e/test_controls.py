@@ -132,6 +132,7 @@ def test_one_step_cursor_a_click_on_a_chart_or_an_image_slider_moves_every_panel
             if step % 50 == 0:
                 row["pic"] = nbtrack.Image(np.full((4, 4), step, np.uint8))
                 row["note"] = nbtrack.Text(f"step {step}")
+                row["w"] = nbtrack.Histogram(np.arange(100.0) + step, bins=10)
             run.log(row)
     path = nbtrack.open(tmp_path / "runs").show().save(tmp_path / "cursor.html")
     page = browser.context.new_page()
@@ -141,8 +142,9 @@ def test_one_step_cursor_a_click_on_a_chart_or_an_image_slider_moves_every_panel
     try:
         page.goto(path.as_uri())
         page.wait_for_function("() => document.querySelector('.nbtrack-chart')?.dataset.points === '300' && "
-                               "document.querySelectorAll('.nbtrack-media-panel').length === 2")
-        assert page.evaluate(steps) == {"pic": "250", "note": "250"}, "latest by default"
+                               "document.querySelectorAll('.nbtrack-media-panel').length === 3 && "
+                               "document.querySelector('.nbtrack-histogram')?.dataset.steps === '6'")
+        assert page.evaluate(steps) == {"pic": "250", "note": "250", "w": None}, "latest by default"
         box = page.locator('.nbtrack-chart[data-key="loss"] canvas').first.bounding_box()
         page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] / 2)
         page.wait_for_function("() => document.querySelector('.nbtrack-chart').dataset.cursor !== ''")
@@ -152,6 +154,8 @@ def test_one_step_cursor_a_click_on_a_chart_or_an_image_slider_moves_every_panel
         assert shown["pic"] == shown["note"] == str(cursor // 50 * 50), (cursor, shown)
         page.locator('.nbtrack-media-panel[data-key="pic"] .nbtrack-step-slider').fill("1")
         page.wait_for_function("() => document.querySelector('.nbtrack-chart').dataset.cursor === '50'")
-        assert page.evaluate(steps) == {"pic": "50", "note": "50"}
+        assert page.evaluate(steps) == {"pic": "50", "note": "50", "w": None}
+        assert page.evaluate("() => document.querySelector('.nbtrack-histogram').dataset.cursor") == "50", \
+            "the histogram outlines the cursor's step"
     finally:
         page.close()
