@@ -11,6 +11,12 @@ Four code cells, run by index from the page:
    ``NBTRACK_LIVE_RESULT {json}`` with the loop's wall and CPU times and the feed's counters, also written
    to ``SIGNAL`` (the driver waits for that file without touching the page); the run is still live;
 3. ``run.finish()``, timed, and the feed's counters again.
+
+In the media mode (``notebook(..., media=True)``) the set-up also defines ``picture()`` (a 64×64×3 ``uint8``
+picture of the first layer's weights) and ``activations()`` (100,000 hidden activations of a fixed probe
+batch), and the loop adds ``nbtrack.Image(picture())`` to the step's dict every ``IMAGE_EVERY`` = 100 steps
+and ``nbtrack.Histogram(activations())`` every ``HISTOGRAM_EVERY`` = 50 steps (step 0 included), in the same
+``run.log()`` call as the 4 scalars; it reports how many it logged and the feed's ``media_sent``.
 """
 
 from __future__ import annotations
@@ -69,6 +75,30 @@ def train_step(i, steps):
 print(json.dumps({{"kernel_pid": os.getpid(), "numpy": np.__version__, "nbtrack": nbtrack.__version__}}))
 '''
 
+# The media mode's additions to the set-up (cell 0), run after SETUP.
+MEDIA_SETUP = '''
+IMAGE_EVERY, HISTOGRAM_EVERY, HISTOGRAM_VALUES = {image_every}, {histogram_every}, {histogram_values}
+IMAGE_TAG, HISTOGRAM_TAG = {image_tag!r}, {histogram_tag!r}
+PROBE = X[:-(-HISTOGRAM_VALUES // H)]  # a fixed probe batch with at least HISTOGRAM_VALUES hidden activations
+
+
+def picture():
+    """A 64x64x3 uint8 picture of the first layer's weights (three overlapping 64-column windows as RGB)."""
+    w = np.stack([W1[:, :64], W1[:, 16:80], W1[:, 32:96]], axis=-1)
+    return np.clip(128.0 + 512.0 * w, 0.0, 255.0).astype(np.uint8)
+
+
+def activations():
+    """HISTOGRAM_VALUES hidden-layer activations on the probe batch (about 0.3 ms)."""
+    return np.tanh(PROBE @ W1).ravel()[:HISTOGRAM_VALUES]
+'''
+
+# The media mode's value types and tags.
+IMAGE_EVERY = 100
+HISTOGRAM_EVERY = 50
+HISTOGRAM_VALUES = 100_000
+IMAGE_TAG = "weights/layer1"
+HISTOGRAM_TAG = "activations/hidden"
 
 
 def dashboard_source(show: bool, steps: int, signal: str) -> str:
@@ -78,46 +108,91 @@ def dashboard_source(show: bool, steps: int, signal: str) -> str:
     return f"STEPS = {steps}\nSIGNAL = {signal!r}\n{last}"
 
 
-LOOP = '''\
+_LOOP_START = '''\
 steps = STEPS
 t0, c0, m0 = time.perf_counter(), time.process_time(), time.thread_time()
 for i in range(steps):
     loss, acc, lr, grad_norm = train_step(i, steps)
+'''
+
+_LOOP_SCALARS = '''\
     run.log({"train/loss": loss, "train/acc": acc, "train/lr": lr, "train/grad_norm": grad_norm})
+'''
+
+# The media loop: the 4 scalars, plus an image and/or a histogram on their steps, in one log() call.
+_LOOP_MEDIA = '''\
+    row = {"train/loss": loss, "train/acc": acc, "train/lr": lr, "train/grad_norm": grad_norm}
+    if i % HISTOGRAM_EVERY == 0:
+        row[HISTOGRAM_TAG] = nbtrack.Histogram(activations())
+        histograms, last_histogram = histograms + 1, i
+    if i % IMAGE_EVERY == 0:
+        row[IMAGE_TAG] = nbtrack.Image(picture())
+        images, last_image = images + 1, i
+    run.log(row)
+'''
+
+_LOOP_END = '''\
 wall, cpu, main_cpu = time.perf_counter() - t0, time.process_time() - c0, time.thread_time() - m0
 result = {
     "steps": steps, "wall_s": wall, "process_cpu_s": cpu, "main_thread_cpu_s": main_cpu, "dashboard": dash is not None,
     "last": {"train/loss": loss, "train/acc": acc, "train/lr": lr, "train/grad_norm": grad_norm},
+    "run_id": run.id,
 }
+'''
+
+_LOOP_END_MEDIA = '''\
+result.update(images=images, histograms=histograms, image_last_step=last_image, histogram_last_step=last_histogram,
+              image_tag=IMAGE_TAG, histogram_tag=HISTOGRAM_TAG)
+'''
+
+_FEED_COUNTERS = '''\
 if dash is not None:
     feed = dash._feed
     result.update(feed_cpu_s=feed.cpu_seconds, bytes_sent=feed.bytes_sent, messages=feed.seq,
-                  points_sent=feed.points_sent)
+                  points_sent=feed.points_sent, media_sent=getattr(feed, "media_sent", None),
+                  media_error=None if getattr(feed, "media_error", None) is None else repr(feed.media_error))
 print("NBTRACK_LIVE_RESULT " + json.dumps(result))
+'''
+
+LOOP = _LOOP_START + _LOOP_SCALARS + _LOOP_END + _FEED_COUNTERS + '''\
 with open(SIGNAL, "w") as f:
     json.dump(result, f)
 '''
+LOOP_MEDIA = '''\
+images = histograms = 0  # logged, and the steps of the last ones
+last_image = last_histogram = None
+''' + _LOOP_START + _LOOP_MEDIA + _LOOP_END + _LOOP_END_MEDIA + _FEED_COUNTERS + '''\
+with open(SIGNAL, "w") as f:
+    json.dump(result, f)
+'''
+
+
+def loop_source(media: bool = False) -> str:
+    """Cell 2: the training loop, with the media values if ``media``."""
+    return LOOP_MEDIA if media else LOOP
+
 
 FINISH = '''\
 t1 = time.perf_counter()
 run.finish()
 result = {"finish_s": time.perf_counter() - t1}
-if dash is not None:
-    feed = dash._feed
-    result.update(feed_cpu_s=feed.cpu_seconds, bytes_sent=feed.bytes_sent, messages=feed.seq,
-                  points_sent=feed.points_sent)
-print("NBTRACK_LIVE_RESULT " + json.dumps(result))
-'''
+''' + _FEED_COUNTERS
 
 
-def setup_source(logdir: str, flush_interval: float) -> str:
+def setup_source(logdir: str, flush_interval: float, media: bool = False) -> str:
     """Cell 0, recording runs under ``logdir`` with ``init(flush_interval=...)``."""
-    return SETUP.format(logdir=logdir, flush_interval=flush_interval)
+    source = SETUP.format(logdir=logdir, flush_interval=flush_interval)
+    if media:
+        source += MEDIA_SETUP.format(image_every=IMAGE_EVERY, histogram_every=HISTOGRAM_EVERY,
+                                     histogram_values=HISTOGRAM_VALUES, image_tag=IMAGE_TAG,
+                                     histogram_tag=HISTOGRAM_TAG)
+    return source
 
 
-def notebook(logdir: str, flush_interval: float) -> dict:
-    """The notebook as nbformat 4 JSON."""
-    sources = [setup_source(logdir, flush_interval), dashboard_source(True, 0, ""), LOOP, FINISH]
+def notebook(logdir: str, flush_interval: float, media: bool = False) -> dict:
+    """The notebook as nbformat 4 JSON (with the media loop if ``media``)."""
+    sources = [setup_source(logdir, flush_interval, media), dashboard_source(True, 0, ""), loop_source(media),
+               FINISH]
     cells = [{"cell_type": "code", "metadata": {}, "source": s, "outputs": [], "execution_count": None}
              for s in sources]
     cells[0]["metadata"] = {"jupyter": {"source_hidden": True}}  # keeps the dashboard high on the page

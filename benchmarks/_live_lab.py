@@ -13,7 +13,8 @@ Probes:
 - :class:`LivePage` adds to :class:`labpage.LabPage`: running one cell by index (optionally with a new
   source) through JupyterLab's own ``notebook:run-cell`` command, the renderer main thread's task, script,
   style and layout time from the Chrome DevTools Protocol (``Performance.getMetrics``), the page-wide redraw timings
-  ``window.__nbtrackStats`` and what the dashboard shows.
+  ``window.__nbtrackStats``, what the dashboard shows and (:meth:`LivePage.media`) what its media panels and
+  the page's stores hold of one run's images and histograms.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ if str(E2E) not in sys.path:
 from labpage import LabPage, RunError  # noqa: E402
 from labserver import LabServer  # noqa: E402
 
-__all__ = ["CHROMIUM", "Browser", "LabServer", "LivePage", "RunError", "chromium_version", "cpu_delta",
-           "launch_browser", "system_busy", "tree_cpu"]
+__all__ = ["CHROMIUM", "Browser", "LabServer", "LivePage", "RunError", "busiest_thread", "chromium_version",
+           "cpu_delta", "launch_browser", "system_busy", "thread_sched", "tree_cpu"]
 
 CHROMIUM = os.environ.get("NBTRACK_E2E_CHROMIUM", "/usr/bin/chromium")
 # As in tests/e2e/conftest.py (flags tested with Debian's Chromium under Playwright).
@@ -94,6 +95,30 @@ DASHBOARD = """() => ({
   status: [...document.querySelectorAll('.nbtrack-status')].map((e) => e.textContent),
   errors: [...document.querySelectorAll('.nbtrack-error')].map((e) => e.textContent),
 })"""
+
+
+# One run's media on the page: its image panels (`data-steps`: distinct steps held, `data-step`: the step
+# shown, and whether that step's <img> decoded), its histogram panels (`.nbtrack-histogram`'s `data-steps`:
+# records drawn, `data-last-step`), and in every dashboard store on the page (`__nbtrackStores`, the live
+# view's and static outputs') the tag's records, distinct steps, newest step, and the store's seq gaps.
+MEDIA = """(run) => {
+  const panels = [...document.querySelectorAll('.nbtrack-media-panel')]
+    .filter((p) => p.isConnected && p.dataset.run === run);
+  const image = panels.filter((p) => p.dataset.kind === 'image').map((p) => {
+    const imgs = [...p.querySelectorAll('img.nbtrack-image-img')];
+    return { key: p.dataset.key, steps: Number(p.dataset.steps ?? NaN), step: p.dataset.step ?? null,
+             imgs: imgs.length, decoded: imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0),
+             width: imgs[0]?.naturalWidth ?? 0 }; });
+  const histogram = panels.filter((p) => p.dataset.kind === 'histogram').map((p) => {
+    const h = p.querySelector('.nbtrack-histogram');
+    return { key: p.dataset.key, steps: Number(h?.dataset.steps ?? NaN), lastStep: h?.dataset.lastStep ?? null,
+             bins: Number(h?.dataset.bins ?? NaN), view: h?.dataset.view ?? null }; });
+  const stores = [...(globalThis.__nbtrackStores?.values() ?? [])].flatMap((s) => [...s.media.values()]
+    .filter((m) => m.run === run)
+    .map((m) => ({ key: m.key, kind: m.kind, records: m.records.length, steps: m.steps().length,
+                   last: m.records.length ? m.records[m.records.length - 1].step : null, gaps: s.gaps.length })));
+  return { image, histogram, stores };
+}"""
 
 
 # -- Chromium ---------------------------------------------------------------------------------------------
@@ -206,6 +231,35 @@ def system_busy() -> float:
     return sum(t) - t.idle - getattr(t, "iowait", 0.0)
 
 
+def thread_sched(pid: int) -> dict[int, tuple[float, float]]:
+    """``{tid: (CPU seconds, seconds runnable but waiting for a CPU)}`` of each thread of ``pid``, from
+    ``/proc/<pid>/task/<tid>/schedstat`` (empty where the kernel does not provide it)."""
+    out: dict[int, tuple[float, float]] = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                run_ns, wait_ns = f.read().split()[:2]
+        except (OSError, ValueError):
+            continue
+        out[int(tid)] = (int(run_ns) / 1e9, int(wait_ns) / 1e9)
+    return out
+
+
+def busiest_thread(before: dict[int, tuple[float, float]], after: dict[int, tuple[float, float]]) -> dict[str, float]:
+    """CPU and run-queue wait between two :func:`thread_sched` readings of the thread that used the most CPU
+    (in the kernel during a loop: the thread running the loop)."""
+    deltas = [(c - before.get(tid, (0.0, 0.0))[0], w - before.get(tid, (0.0, 0.0))[1])
+              for tid, (c, w) in after.items()]
+    if not deltas:
+        return {}
+    cpu, wait = max(deltas)
+    return {"cpu_s": cpu, "runqueue_wait_s": wait}
+
+
 def cpu_delta(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
     """CPU seconds used between two :func:`tree_cpu` readings, per kind, plus ``chromium`` (all Chromium
     processes) and ``ours`` (everything). A process started in between counts from zero; one that ended in
@@ -288,3 +342,7 @@ class LivePage(LabPage):
 
     def dashboard(self) -> dict[str, Any]:
         return self.page.evaluate(DASHBOARD)
+
+    def media(self, run_id: str) -> dict[str, Any]:
+        """Run ``run_id``'s image and histogram panels on the page, and its media in the page's stores."""
+        return self.page.evaluate(MEDIA, run_id)

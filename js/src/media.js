@@ -47,17 +47,24 @@ export function shownStep(steps, wanted) {
   return best;
 }
 
-/** @type {WeakMap<Uint8Array, string>} */
-const urls = new WeakMap();
+/** Blob URLs made for what a panel shows now; revoked when it shows something else (else they leak). */
+/** @type {string[]} */
+let madeUrls = [];
 
-/** A blob URL for bytes, made once per record. @param {Uint8Array} bytes @param {string} type */
+/** A blob URL for bytes, recorded in `madeUrls`. @param {Uint8Array} bytes @param {string} type */
 function urlOf(bytes, type) {
-  let url = urls.get(bytes);
-  if (!url) {
-    url = URL.createObjectURL(new Blob([/** @type {BlobPart} */ (bytes)], { type }));
-    urls.set(bytes, url);
-  }
+  const url = URL.createObjectURL(new Blob([/** @type {BlobPart} */ (bytes)], { type }));
+  madeUrls.push(url);
   return url;
+}
+
+/** Build content, returning it with the blob URLs it uses. @param {() => HTMLElement} build */
+function withUrls(build) {
+  madeUrls = [];
+  const element = build();
+  const urls = madeUrls;
+  madeUrls = [];
+  return { element, urls };
 }
 
 /** @param {string} tag @param {string} className @param {string} [text] */
@@ -199,6 +206,12 @@ export function createMediaPanel(series, cursor) {
   const body = el("div", "nbtrack-media-body");
   panel.append(bar, body);
   let shown = { step: /** @type {number | null} */ (null), version: -1 };
+  /** @type {string[]} */
+  let urls = [];
+  const revoke = () => {
+    for (const url of urls) URL.revokeObjectURL(url);
+    urls = [];
+  };
   const update = () => {
     const steps = series.steps();
     const step = shownStep(steps, cursor.step);
@@ -210,7 +223,11 @@ export function createMediaPanel(series, cursor) {
     Object.assign(panel.dataset, { step: String(step ?? ""), steps: String(steps.length) });
     if (step === shown.step && series.version === shown.version) return;
     shown = { step, version: series.version };
-    body.replaceChildren(step === null ? el("div", "nbtrack-empty", "nothing yet") : content(series, series.at(step)));
+    const next = withUrls(() => (step === null ? el("div", "nbtrack-empty", "nothing yet") : content(series, series.at(step))));
+    body.replaceChildren(next.element);
+    revoke();
+    urls = next.urls;
+    panel.dataset.urls = String(urls.length);
   };
   slider.addEventListener("input", () => cursor.set(series.steps()[Number(slider.value)] ?? null));
   latest.addEventListener("change", () => {
@@ -219,5 +236,5 @@ export function createMediaPanel(series, cursor) {
   });
   const unsubscribe = cursor.subscribe(update);
   update();
-  return { element: panel, update, dispose: () => { unsubscribe(); panel.remove(); } };
+  return { element: panel, update, dispose: () => { unsubscribe(); revoke(); panel.remove(); } };
 }
