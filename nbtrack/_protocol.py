@@ -159,7 +159,8 @@ def float64_le(values: Any) -> bytes:
 
 
 def inline_table_cells(main: bytes, read: Callable[[str], bytes | None], budget: int = MAX_OTHER_BYTES) -> bytes:
-    """A table's JSON with its PNG image cells inlined as base64 (``cell["png"]``), within ``budget`` bytes.
+    """A table's JSON with its PNG image cells inlined as base64 (``cell["png"]``), within ``budget`` bytes,
+    and NaN/±Inf cells written as the strings "nan"/"inf"/"-inf" (which ``JSON.parse`` accepts).
 
     ``read(file)`` gives a cell file's bytes by the name the JSON holds (or None). Cells past
     the budget, and anything that is not a PNG image cell, stay references.
@@ -182,10 +183,15 @@ def inline_table_cells(main: bytes, read: Callable[[str], bytes | None], budget:
                 continue
             encoded = base64.b64encode(data).decode("ascii")
             if used + len(encoded) > budget:
-                return json.dumps(body, allow_nan=True).encode("utf-8")
+                return _browser_json(body)
             cell["png"] = encoded
             used += len(encoded)
-    return json.dumps(body, allow_nan=True).encode("utf-8")
+    return _browser_json(body)
+
+
+def _browser_json(body: Any) -> bytes:
+    """JSON a browser's ``JSON.parse`` reads: NaN and infinities become the strings "nan", "inf", "-inf"."""
+    return json.dumps(json_safe(body), allow_nan=False).encode("utf-8")
 
 
 def media_entry(run: str, key: str, step: int, index: int | None, kind: str, meta: dict[str, Any], *,

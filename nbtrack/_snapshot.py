@@ -309,7 +309,8 @@ def _stored_entry(run: str, tag: str, row: dict[str, Any], records: MediaRecords
             small = False
         main = records.read(row["path"]) if small else None
         files = row["meta"].get("files") if isinstance(row.get("meta"), dict) else None
-        if kind == "table" and main is not None and isinstance(files, dict):
+        files = files if isinstance(files, dict) else {}
+        if kind == "table" and main is not None:
             main = inline_table_cells(main, lambda name: records.read(files[name]) if name in files else None)
     index = row.get("index")
     return media_entry(run, tag, row["step"], index if isinstance(index, int) else None, kind, row["meta"],

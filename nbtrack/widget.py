@@ -144,14 +144,13 @@ class Dashboard(anywidget.AnyWidget):
 
     def _finalize(self) -> None:
         """Replace every displayed view by the static output, then close the widget."""
-        if not self._display_ids:
-            return
-        from IPython.display import update_display
+        if self._display_ids:
+            from IPython.display import update_display
 
-        bundle = self.static().bundle()
-        for display_id in self._display_ids:
-            update_display(bundle, raw=True, display_id=display_id)
-        self._display_ids.clear()
+            bundle = self.static().bundle()
+            for display_id in self._display_ids:
+                update_display(bundle, raw=True, display_id=display_id)
+            self._display_ids.clear()
         self.close()  # no output uses the widget now: saved widget state need not carry it
 
     def close(self) -> None:

@@ -292,3 +292,17 @@ def test_table_image_cells_travel_inside_the_table_live_and_in_snapshots(tmp_pat
     (entry,) = media_of(nbtrack.open(tmp_path).run("t"))
     stored = json.loads(bytes(entry["data"][0]))
     assert stored["rows"][0][0]["png"] == body["rows"][0][0]["png"]
+
+
+def test_tables_with_nan_cells_travel_as_strict_json(tmp_path):
+    sent = []
+    run = nbtrack.init(dir=tmp_path, name="nan")
+    run._writer.add_sink(LiveFeed(lambda msg, bufs: sent.append((msg, bufs)), run=run.id))
+    run.log({"t": nbtrack.Table(columns=["a"], data=[[float("nan")], [float("inf")], [1.5]])})
+    run.finish()
+    (_msg, buffers), = [(m, b) for m, b in sent if m["kind"] == "media"]
+    text = bytes(buffers[0]).decode()
+    assert "NaN" not in text and "Infinity" not in text  # what JavaScript's JSON.parse rejects
+    assert json.loads(text)["rows"] == [["nan"], ["inf"], [1.5]]
+    (entry,) = media_of(nbtrack.open(tmp_path).run("nan"))
+    assert json.loads(bytes(entry["data"][0]))["rows"] == [["nan"], ["inf"], [1.5]]

@@ -27,7 +27,11 @@ export function ensureBokeh(loader) {
     if (!root.Bokeh?.Plotting) throw new Error("nbtrack: BokehJS did not load (Bokeh.Plotting is missing)");
     return root.Bokeh;
   })();
-  return root.__nbtrackBokeh;
+  const loading = root.__nbtrackBokeh;
+  loading.catch(() => { // a failed load is not kept: the next dashboard tries again
+    if (root.__nbtrackBokeh === loading) root.__nbtrackBokeh = undefined;
+  });
+  return loading;
 }
 
 /**

@@ -51,6 +51,7 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
   const charts = new Map();
   /** @type {Map<string, HTMLElement>} */
   const groups = new Map();
+  let disposed = false;
 
   /** @param {string} key */
   function groupBox(key) {
@@ -102,6 +103,12 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
     charts.set(key, chart);
     fill(chart, key);
     chart.view = await Bokeh.Plotting.show(figure, box);
+    if (disposed) { // disposed while BokehJS was building the view: remove it now
+      const doc = chart.view?.model?.document;
+      chart.view?.remove?.();
+      doc?.clear?.();
+      return chart;
+    }
     figure.x_range.change.connect(() => zoomed(chart, key));
     return chart;
   }
@@ -243,6 +250,7 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
   /** Redraw the charts whose data or settings changed since they were last drawn (BokehJS repaints a
    * chart whenever one of its sources is set, and that paint is most of a redraw's cost). */
   async function update() {
+    if (disposed) return;
     const sizes = new Map();
     for (const s of store.series.values()) {
       sizes.set(s.key, `${sizes.get(s.key) ?? ""}${s.run}:${s.length}:${s.total};`);
@@ -260,6 +268,7 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
 
   /** Remove the views and clear their BokehJS documents (rebuilding without this leaks documents). */
   function dispose() {
+    disposed = true;
     unsubscribeCursor();
     const docs = new Set();
     for (const chart of charts.values()) {

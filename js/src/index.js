@@ -140,13 +140,17 @@ function createMediaPanels(store, box, settings, bokeh, save) {
   };
   const update = () => {
     for (const [id, series] of store.media) {
-      const entry = panels.get(id);
-      if (!entry) {
-        const panel = make(series);
-        if (panel) panels.set(id, { panel, version: series.version });
-      } else if (entry.version !== series.version) {
-        entry.version = series.version;
-        entry.panel.update();
+      try { // one panel that fails must not stop the others, nor the charts
+        const entry = panels.get(id);
+        if (!entry) {
+          const panel = make(series);
+          if (panel) panels.set(id, { panel, version: series.version });
+        } else if (entry.version !== series.version) {
+          entry.version = series.version;
+          entry.panel.update();
+        }
+      } catch (error) {
+        console.error(`nbtrack: the panel of ${series.key} failed`, error);
       }
     }
   };

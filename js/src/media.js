@@ -6,6 +6,8 @@
 import { renderMarkdown } from "./markdown.js";
 import { formatNumber } from "./panels.js";
 
+const FRAME_POLICY = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; " +
+  "img-src data:; style-src 'unsafe-inline'; font-src data:\">";
 const SMALL_IMAGE = 128; // images up to this wide are scaled up by a whole factor, pixelated (no smoothing)
 const SHOWN_WIDTH = 256;
 
@@ -101,7 +103,8 @@ function textBlock(record, kind) {
     const frame = /** @type {HTMLIFrameElement} */ (el("iframe", "nbtrack-html"));
     frame.setAttribute("sandbox", ""); // no scripts, no same origin, no forms, no top navigation
     frame.setAttribute("referrerpolicy", "no-referrer");
-    frame.srcdoc = text;
+    // and no network: a logged page may not load images, styles or fonts from anywhere (no tracking pixel)
+    frame.srcdoc = `${FRAME_POLICY}${text}`;
     return frame;
   }
   return el("pre", "nbtrack-text", text);
@@ -164,6 +167,16 @@ function sortTable(table, c) {
   Object.assign(table.dataset, { sortColumn: String(c), sortDir: up ? "up" : "down" });
 }
 
+/** Build a record's element; a value that cannot be read shows as a note instead of breaking the view.
+ * @param {() => HTMLElement} build */
+function safely(build) {
+  try {
+    return build();
+  } catch (error) {
+    return el("div", "nbtrack-media-other", `could not show this value: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 /** The content of one step's records. @param {MediaSeries} series @param {MediaRecord[]} records */
 function content(series, records) {
   const box = el("div", `nbtrack-media-items nbtrack-${series.kind}-items`);
@@ -181,7 +194,7 @@ function content(series, records) {
       const img = /** @type {HTMLImageElement} */ (el("img", "nbtrack-video"));
       img.src = urlOf(record.data[0], String(record.meta.mime ?? "image/apng"));
       box.appendChild(img);
-    } else if (series.kind === "table" && record.data[0]) box.appendChild(tableOf(record.data[0]));
+    } else if (series.kind === "table" && record.data[0]) box.appendChild(safely(() => tableOf(record.data[0])));
     else box.appendChild(el("div", "nbtrack-media-other", `${series.kind} at step ${record.step}`));
   }
   return box;

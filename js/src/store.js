@@ -133,7 +133,11 @@ export class MediaSeries {
       at--;
     }
     this.records.splice(at, 0, record);
-    if (this.records.length > MAX_MEDIA_RECORDS) this.records.splice(0, this.records.length - MAX_MEDIA_RECORDS);
+    if (this.records.length > MAX_MEDIA_RECORDS) { // drop the oldest whole steps (never half a gallery)
+      let drop = this.records.length - MAX_MEDIA_RECORDS;
+      while (drop < this.records.length - 1 && this.records[drop].step === this.records[drop - 1].step) drop++;
+      this.records.splice(0, drop);
+    }
     this.version++;
   }
 
