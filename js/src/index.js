@@ -18,7 +18,7 @@ import { toFloat64Array } from "./codecs.js";
 import { fetcherFor, registerChannel } from "./detail.js";
 import { createHeader, fillSummary, injectStyle } from "./panels.js";
 import { renderStaticWith } from "./static.js";
-import { storeFor } from "./store.js";
+import { dropStore, storeFor } from "./store.js";
 
 /**
  * The part of anywidget's model interface this module uses (static.js implements it without a kernel).
@@ -70,6 +70,8 @@ function initialize({ model }) {
     if (message && message.kind === "append") store.applyAppend(message, buffers);
     else if (message && message.kind === "media") store.applyMedia(message, buffers);
   });
+  const uid = model.get("_uid");
+  return () => { if (uid) dropStore(String(uid)); }; // anywidget calls this when the model is closed
 }
 
 /**

@@ -326,6 +326,11 @@ export class Store {
   }
 }
 
+/** Forget a model's store (its model was closed: nothing will show it again). @param {string} uid */
+export function dropStore(uid) {
+  /** @type {{ __nbtrackStores?: Map<string, Store> }} */ (globalThis).__nbtrackStores?.delete(uid);
+}
+
 /**
  * The page-wide store of a widget model, keyed by its uid: anywidget may evaluate this module once per
  * model, so the registry lives on globalThis.
