@@ -55,6 +55,13 @@ def _module_b64(mtime_ns: int) -> str:
     return _b64(BUNDLE.read_bytes())
 
 
+def _module_version() -> str:
+    """A short hash of the widget module: outputs made by different nbtrack versions load their own."""
+    import hashlib
+
+    return hashlib.sha256(_module_part().encode("ascii")).hexdigest()[:16]
+
+
 def _module_part() -> str:
     from .widget import BUNDLE
 
@@ -106,12 +113,13 @@ for (const box of boxes) {
   if (box.dataset.nbtrackRendered) continue;
   box.dataset.nbtrackRendered = "pending";
   const root = globalThis;
-  root.__nbtrackStaticModule ??= (async () => {
+  const modules = (root.__nbtrackStaticModules ??= {}); // one per module version on the page
+  modules["%(version)s"] ??= (async () => {
     const text = box.querySelector('script[data-part="module"]').textContent.trim();
     const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
     return import(URL.createObjectURL(new Blob([bytes], { type: "text/javascript" })));
   })();
-  root.__nbtrackStaticModule.then((m) => m.renderStatic(box)).catch((error) => {
+  modules["%(version)s"].then((m) => m.renderStatic(box)).catch((error) => {
     box.dataset.nbtrackRendered = "failed";
     console.error("nbtrack: the interactive charts could not be drawn; the picture stays", error);
   });
@@ -147,7 +155,7 @@ def static_bundle(snapshot: dict[str, Any], *, run_name: str, status: str,
         f'<script type="text/plain" data-part="bokeh-core">{bokeh["bokeh"]}</script>',
         f'<script type="text/plain" data-part="bokeh-api">{bokeh["bokeh-api"]}</script>',
         "</div>",
-        LOADER % {"uid": uid},
+        LOADER % {"uid": uid, "version": _module_version()},
     ]
     text = f"nbtrack dashboard: {run_name} ({status}), {len(snapshot['series'])} series"
     return {MIME_HTML: "\n".join(parts), MIME_PNG: _b64(png), "text/plain": text}
