@@ -35,7 +35,7 @@ demo: install
 	@echo "Runs are in ./nbruns: read them with nbtrack.open('nbruns').runs(); show them with .show()"
 	@echo "Opening notebooks/quickstart.ipynb in JupyterLab: run all cells (Ctrl+C here stops the server)"
 	$(VENV)/bin/jupyter lab notebooks/quickstart.ipynb --port=$(LAB_PORT) --ServerApp.root_dir=. \
-		$$( [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] || echo --no-browser )
+		$$( [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] || echo --no-browser ) $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 lint: install
 	$(VENV)/bin/ruff check nbtrack tests benchmarks

@@ -105,13 +105,18 @@ def decode_append(message: AppendMessage, buffers: list[bytes | memoryview]) -> 
 Buffer = bytes | bytearray | memoryview
 
 
-class MediaHeader(TypedDict):
+class _MediaItem(TypedDict):
+    """What every logged value carries, in a message's header and in a snapshot's entry alike."""
+
     run: str
     key: str
     kind: str
     step: int
     index: int | None
     meta: dict[str, Any]
+
+
+class MediaHeader(_MediaItem):
     buffers: int
 
 
@@ -122,15 +127,9 @@ class MediaMessage(TypedDict):
     items: list[MediaHeader]
 
 
-class MediaEntry(TypedDict):
+class MediaEntry(_MediaItem):
     """One logged value as it travels: a ``media`` message's item, or a snapshot's ``media`` entry."""
 
-    run: str
-    key: str
-    kind: str
-    step: int
-    index: int | None
-    meta: dict[str, Any]
     data: list[Buffer]
 
 

@@ -173,18 +173,6 @@ def series_of(reader: RunReader, max_points: int = MAX_POINTS) -> list[dict[str,
     return out
 
 
-def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested dicts as one level with dotted keys: {"opt": {"lr": 1}} -> {"opt.lr": 1}."""
-    out: dict[str, Any] = {}
-    for key, value in (data or {}).items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{name}."))
-        else:
-            out[name] = value
-    return out
-
-
 def run_info(reader: RunReader) -> dict[str, Any]:
     """What the run table and the hyperparameter view show of a run (JSON-safe, config and summary flat).
 
@@ -196,9 +184,11 @@ def run_info(reader: RunReader) -> dict[str, Any]:
     >>> info["name"], info["status"], info["config"], info["summary"]["loss"]
     ('r', 'finished', {'opt.lr': 0.1}, 0.5)
     """
-    summary = {k: v for k, v in _flat(reader.summary).items() if not k.startswith("_")}
+    from .logdir import _flatten
+
+    summary = {k: v for k, v in _flatten("", reader.summary).items() if not k.startswith("_")}
     return json_safe({"id": reader.id, "name": reader.name, "status": reader.status, "created": reader.created,
-                      "updated": reader.updated, "config": _flat(reader.config), "summary": summary})
+                      "updated": reader.updated, "config": _flatten("", reader.config), "summary": summary})
 
 
 def snapshot_of(readers: Iterable[RunReader], seq: int = 0, max_points: int = MAX_POINTS,

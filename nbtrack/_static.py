@@ -23,13 +23,13 @@ import functools
 import gzip
 import html
 import json
-import math
 import os
 import uuid
 from pathlib import Path
 from typing import Any
 
 from ._chart_png import render_png
+from ._protocol import json_safe
 
 MIME_PNG = "image/png"
 MIME_HTML = "text/html"
@@ -90,21 +90,8 @@ def payload_of(snapshot: dict[str, Any], *, run_name: str, status: str, config: 
     series = [{**s, **{k: _b64(s[k]) for k in ("steps", "values", "times")}} for s in snapshot["series"]]
     media = [{**m, "data": [_b64(bytes(d)) for d in m["data"]]} for m in snapshot.get("media", [])]
     return {"_uid": f"static-{uuid.uuid4().hex}", "run_name": run_name, "status": status,
-            "config": _json_safe(config), "settings": dict(settings),
+            "config": json_safe(config or {}), "settings": dict(settings),
             "snapshot": {**snapshot, "series": series, "media": media}, "channel": channel or {}}
-
-
-def _json_safe(value: Any) -> Any:
-    """Config values as JSON: non-finite floats as their names, unknown objects as their str()."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
 
 
 LOADER = """<script type="module">

@@ -168,9 +168,10 @@ def _row(reader: RunReader) -> dict[str, Any]:
 
 
 def _flatten(prefix: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Nested dicts as one level of dotted keys under ``prefix`` ("" for none): {"opt": {"lr": 1}} -> opt.lr."""
     out: dict[str, Any] = {}
-    for key, value in data.items():
-        name = f"{prefix}.{key}"
+    for key, value in (data or {}).items():
+        name = f"{prefix}.{key}" if prefix else str(key)
         if isinstance(value, dict):
             out.update(_flatten(name, value))
         else:

@@ -20,8 +20,9 @@ import ipywidgets
 import traitlets
 
 from ._detail import SERVER as DETAIL_SERVER
+from ._protocol import json_safe
 from ._snapshot import snapshot_of
-from ._static import StaticDashboard, _json_safe
+from ._static import StaticDashboard
 from .live import LiveFeed
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ class Dashboard(anywidget.AnyWidget):
 
     def __init__(self, run: Run, max_rate: float = 10.0, **kwargs: Any) -> None:
         super().__init__(_uid=uuid.uuid4().hex, run_name=run.name, status=run.status,
-                         config=_json_safe(run.config.as_dict()), loader=BokehLoader.instance(), **kwargs)
+                         config=json_safe(run.config.as_dict()), loader=BokehLoader.instance(), **kwargs)
         self._run = run
         self._display_ids: list[str] = []
         if run.dir is not None:
