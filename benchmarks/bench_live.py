@@ -93,7 +93,7 @@ KEYS = ["train/loss", "train/acc", "train/lr", "train/grad_norm"]
 MAIN_THREAD = ("TaskDuration", "ScriptDuration", "RecalcStyleDuration", "LayoutDuration")
 BROWSER_MAX_MEDIA_RECORDS = 500  # js/src/store.js MAX_MEDIA_RECORDS: records a page keeps per media tag
 try:  # steps of each media tag a snapshot (and so a finished run's static output) keeps
-    from nbtrack._snapshot import MAX_PER_TAG as SNAPSHOT_MAX_PER_TAG
+    from nbtrack.dashboard.snapshot import MAX_PER_TAG as SNAPSHOT_MAX_PER_TAG
 except ImportError:
     SNAPSHOT_MAX_PER_TAG = 100
 
@@ -692,7 +692,7 @@ def render(args: argparse.Namespace, data: dict[str, Any], s: dict[str, Any], ch
             "drawn, `data-last-step`), and the dashboard's store in the page (`__nbtrackStores`: records and "
             "distinct steps per tag, seq gaps), polled until they match (as the charts). The page keeps up to "
             f"{BROWSER_MAX_MEDIA_RECORDS} records per tag; a finished run's static output carries the newest "
-            f"{SNAPSHOT_MAX_PER_TAG} steps of each tag (`nbtrack._snapshot.MAX_PER_TAG`). The PNG encoding and "
+            f"{SNAPSHOT_MAX_PER_TAG} steps of each tag (`nbtrack.dashboard.snapshot.MAX_PER_TAG`). The PNG encoding and "
             "the binning happen in nbtrack's writer thread with or without the dashboard, so they are in the "
             "kernel's process CPU of both kinds of loop, not in the feed's."
         )

@@ -13,16 +13,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _current
-from ._init import init
+from nbtrack.record import current as _current
+from nbtrack.record.config import Config
+from nbtrack.record.create import init
+from nbtrack.record.run import Run
+from nbtrack.record.summary import Summary
+from nbtrack.store.logdir import Logdir, open
+from nbtrack.store.reader import NBTRACK_RUNS, RunReader
+from nbtrack.store.sources import register_run_source
+
 from ._version import __version__
-from .config import Config
 from .errors import FormatError, NbtrackError, RunNotFoundError, RunWriteError, UnsupportedFormatError
-from .logdir import Logdir, open
-from .reader import RunReader
-from .recorder import Run
-from .summary import Summary
 from .values import Audio, Embedding, Figure, Histogram, Html, Image, Markdown, PRCurve, Table, Text, Value, Video
+
+register_run_source(NBTRACK_RUNS)  # the kinds of run a logdir is searched for (TensorBoard's join later)
 
 __all__ = [
     "Audio", "Config", "Embedding", "Figure", "FormatError", "Histogram", "Html", "Image", "Logdir", "Markdown",

@@ -2,6 +2,6 @@
 
 import sys
 
-from nbtrack.cli import main
+from .cli import main
 
 sys.exit(main())

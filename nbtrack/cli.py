@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def _ls(args: argparse.Namespace) -> int:
-    from .logdir import open as open_logdir
+    from nbtrack.store.logdir import open as open_logdir
 
     try:
         logdir = open_logdir(args.logdir)
@@ -29,8 +29,9 @@ def _ls(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from nbtrack.store.logdir import open as open_logdir
+
     from .demo import record_demo_runs
-    from .logdir import open as open_logdir
 
     ids = record_demo_runs(args.dir, steps=args.steps)
     print(f"recorded {len(ids)} runs in {args.dir}:")

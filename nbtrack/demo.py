@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._init import init
+from nbtrack.record.create import init
 
 SWEEP = ((0.1, 64), (0.03, 64), (0.01, 128), (0.003, 128))
 

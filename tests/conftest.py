@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 import nbtrack
-from nbtrack import _current
+from nbtrack.record import current as _current
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nbtrack._columns import Columns, _pivot_uniform, pivot
+from nbtrack.store.columns import Columns, _pivot_uniform, pivot
 
 
 def _reference(cols: Columns, ncols: int) -> pd.DataFrame:

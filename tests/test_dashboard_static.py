@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 import nbtrack
-from nbtrack._chart_png import chart_order, render_png, smooth_ema
-from nbtrack._snapshot import reduce_m4, snapshot_of
-from nbtrack._static import StaticDashboard, json_for_html, static_bundle
 from nbtrack.codecs import decode_png
+from nbtrack.dashboard.m4 import reduce_m4
+from nbtrack.dashboard.png_fallback import chart_order, render_png, smooth_ema
+from nbtrack.dashboard.snapshot import snapshot_of
+from nbtrack.dashboard.static_output import StaticDashboard, json_for_html, static_bundle
 from nbtrack.errors import RunNotFoundError
 
 PAYLOAD = '<img src=x onerror="window.__xss=1"></script><script>window.__xss=2</script>'
@@ -227,7 +228,7 @@ def test_open_on_a_run_folder_shows_that_run_and_an_empty_logdir_says_so(tmp_pat
 
 
 def test_batchwise_reduction_keeps_what_reducing_the_whole_series_keeps():
-    from nbtrack._snapshot import reduced_series
+    from nbtrack.dashboard.m4 import reduced_series
 
     rng = np.random.default_rng(5)
     steps = np.arange(300_000, dtype=np.float64)

@@ -1,11 +1,11 @@
-"""Zoom detail served by the kernel (nbtrack._detail): ranges, reduction, errors, live runs."""
+"""Zoom detail served by the kernel (nbtrack.dashboard.zoom): ranges, reduction, errors, live runs."""
 
 from __future__ import annotations
 
 import numpy as np
 
 import nbtrack
-from nbtrack._detail import FULL_RESOLUTION, DetailServer
+from nbtrack.dashboard.zoom import FULL_RESOLUTION, DetailServer
 
 
 def _request(token, run_id, **kw):

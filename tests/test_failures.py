@@ -10,7 +10,8 @@ import warnings
 import pytest
 
 import nbtrack
-from nbtrack import storage
+from nbtrack.store import sink as storage
+from nbtrack.store.folder import DATA_DIR
 
 
 def _writer_warnings(record):
@@ -40,7 +41,7 @@ def test_run_folder_removed_warns_once_and_finish_raises(logdir):
 
 def test_data_folder_replaced_by_a_file_is_an_error_at_finish(logdir):
     run = nbtrack.init()
-    data_dir = run.dir / storage.DATA_DIR
+    data_dir = run.dir / DATA_DIR
     shutil.rmtree(data_dir)
     data_dir.write_text("not a folder")  # every open() below it fails with ENOTDIR
     with warnings.catch_warnings(record=True) as record:
@@ -77,11 +78,11 @@ def test_transient_disk_full_recovers_without_losing_records(logdir, monkeypatch
     r = read(run)
     assert r.scalars("a")["value"].tolist() == [float(i) for i in range(100)]
     assert r.damage == []  # a failed write never leaves a torn file that is appended to
-    assert len(list((run.dir / storage.DATA_DIR).iterdir())) >= 2  # a new segment after the error
+    assert len(list((run.dir / DATA_DIR).iterdir())) >= 2  # a new segment after the error
 
 
 def test_retry_memory_is_bounded(logdir, monkeypatch):
-    from nbtrack import _writer
+    from nbtrack.record import writer as _writer
 
     monkeypatch.setattr(_writer, "MAX_RETRY_ROWS", 1000)
     monkeypatch.setattr(storage, "_write_all", lambda fd, data: (_ for _ in ()).throw(OSError(errno.EIO, "I/O error")))
@@ -99,7 +100,7 @@ def test_retry_memory_is_bounded(logdir, monkeypatch):
 
 
 def test_buffer_is_bounded_by_backpressure(logdir, monkeypatch, read):
-    from nbtrack import recorder
+    from nbtrack.record import run as recorder
 
     monkeypatch.setattr(recorder, "WAKE_AT", 1000)
     monkeypatch.setattr(recorder, "MAX_PENDING", 5000)

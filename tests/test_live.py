@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import nbtrack
-from nbtrack._collector import ScalarBatch
-from nbtrack._protocol import decode_append, encode_append
-from nbtrack.live import LiveFeed
+from nbtrack.dashboard.feed import LiveFeed
+from nbtrack.dashboard.protocol import decode_append, encode_append
+from nbtrack.store.batches import ScalarBatch
 
 
 def test_append_round_trip_and_copies():
@@ -75,7 +75,7 @@ def test_feed_on_a_real_run_receives_exactly_what_was_logged(logdir):
             received.setdefault(key, []).append(values)
 
     feed = LiveFeed(send, run=run.id, max_rate=10.0)
-    run._writer.add_sink(feed)
+    run.attach(feed)
     for step in range(20_000):
         run.log({"a": float(step), "b": -float(step), "c": 1.0, "d": step * 0.5})
     run.log({"late/tag": 7.0})  # a tag first logged mid-run
@@ -92,7 +92,7 @@ def test_a_failing_feed_never_stops_storage(logdir):
         raise RuntimeError("comm closed")
 
     run = nbtrack.init()
-    run._writer.add_sink(LiveFeed(broken, run=run.id))
+    run.attach(LiveFeed(broken, run=run.id))
     with pytest.warns(RuntimeWarning, match="live view failed: RuntimeError: comm closed"):
         for i in range(100):
             run.log({"x": float(i)})
@@ -104,7 +104,7 @@ def test_a_failing_feed_never_stops_storage(logdir):
 
 def test_dashboard_snapshot_then_deltas_without_gaps_or_duplicates(logdir):
     """run.show() after some steps: the snapshot holds them, deltas bring only what follows."""
-    from nbtrack._protocol import decode_append
+    from nbtrack.dashboard.protocol import decode_append
 
     run = nbtrack.init(flush_interval=0.05)
     for step in range(300):
@@ -123,7 +123,7 @@ def test_dashboard_snapshot_then_deltas_without_gaps_or_duplicates(logdir):
 
 def test_dashboards_share_one_bokehjs_loader(logdir):
     """BokehJS travels once per kernel, in the loader's state, not in every dashboard's."""
-    from nbtrack.widget import BokehLoader
+    from nbtrack.dashboard.widget import BokehLoader
 
     run = nbtrack.init()
     first, second = run.show(), run.show()
@@ -140,7 +140,7 @@ def test_points_held_back_by_the_rate_limit_are_sent_when_logging_stops(logdir):
     run = nbtrack.init(flush_interval=3600)
     sent = []
     feed = LiveFeed(lambda msg, buffers: sent.append(decode_append(msg, buffers)), run=run.id, max_rate=10.0)
-    run._writer.add_sink(feed)
+    run.attach(feed)
     run.log({"x": 1.0})
     run.flush()
     run.log({"x": 2.0})

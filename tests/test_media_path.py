@@ -4,7 +4,6 @@ the ``media`` message, the live feed, the widget's snapshot and the static outpu
 from __future__ import annotations
 
 import base64
-import doctest
 import json
 import re
 
@@ -12,11 +11,11 @@ import numpy as np
 import pytest
 
 import nbtrack
-from nbtrack._protocol import MAX_OTHER_BYTES, decode_append, decode_media, encode_media, media_entry
-from nbtrack._snapshot import media_of, snapshot_of
 from nbtrack.codecs import decode_png, encode_png
-from nbtrack.live import LiveFeed
-from nbtrack.storage import MediaItem
+from nbtrack.dashboard.feed import LiveFeed
+from nbtrack.dashboard.protocol import MAX_OTHER_BYTES, decode_append, decode_media, encode_media, media_entry
+from nbtrack.dashboard.snapshot import media_of, snapshot_of
+from nbtrack.store.batches import MediaItem
 
 
 def _pixels(step: int, index: int = 0) -> np.ndarray:
@@ -146,7 +145,7 @@ def test_a_live_feed_receives_every_value_exactly_once_with_its_bytes(logdir, re
     messages = []
     feed = LiveFeed(lambda msg, buffers: messages.append((msg, [bytes(b) for b in buffers])), run=run.id,
                     max_rate=50.0)
-    run._writer.add_sink(feed)
+    run.attach(feed)
     _log_media(run, range(100))
     run.finish()
     assert [m["seq"] for m, _ in messages] == list(range(1, len(messages) + 1))  # one counter, both kinds
@@ -245,22 +244,13 @@ def test_static_payload_carries_media_as_base64(logdir, read):
 
 
 def test_the_kernel_side_png_also_pictures_the_newest_media(logdir, read):
-    from nbtrack._chart_png import render_png
+    from nbtrack.dashboard.png_fallback import render_png
 
     run = nbtrack.init()
     _log_media(run, range(20))
     run.finish()
     snap = snapshot_of([read(run)])
     assert snap["media"] and render_png(snap) != render_png({**snap, "media": []})
-
-
-@pytest.mark.parametrize("module", ["nbtrack._snapshot", "nbtrack._static"])
-def test_docstring_examples_run(module, tmp_path, monkeypatch):
-    import importlib
-
-    monkeypatch.chdir(tmp_path)
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted > 0
 
 
 def test_encode_png_is_what_images_travel_as():
@@ -270,7 +260,7 @@ def test_encode_png_is_what_images_travel_as():
 
 
 def test_snapshot_media_of_a_tag_stays_within_its_byte_budget():
-    from nbtrack._snapshot import _within_bytes
+    from nbtrack.dashboard.snapshot import _within_bytes
 
     entries = [{"step": s, "index": i, "data": [b"x" * 100]} for s in range(10) for i in (0, 1)]
     kept = _within_bytes(entries, limit=450)
@@ -282,7 +272,7 @@ def test_table_image_cells_travel_inside_the_table_live_and_in_snapshots(tmp_pat
     table = nbtrack.Table(columns=["pic", "label"], data=[[nbtrack.Image(np.full((3, 3), 7, np.uint8)), "a"]])
     sent = []
     run = nbtrack.init(dir=tmp_path, name="t")
-    run._writer.add_sink(LiveFeed(lambda msg, bufs: sent.append((msg, bufs)), run=run.id))
+    run.attach(LiveFeed(lambda msg, bufs: sent.append((msg, bufs)), run=run.id))
     run.log({"preds": table})
     run.finish()
     live = [(m, b) for m, b in sent if m["kind"] == "media"]
@@ -297,7 +287,7 @@ def test_table_image_cells_travel_inside_the_table_live_and_in_snapshots(tmp_pat
 def test_tables_with_nan_cells_travel_as_strict_json(tmp_path):
     sent = []
     run = nbtrack.init(dir=tmp_path, name="nan")
-    run._writer.add_sink(LiveFeed(lambda msg, bufs: sent.append((msg, bufs)), run=run.id))
+    run.attach(LiveFeed(lambda msg, bufs: sent.append((msg, bufs)), run=run.id))
     run.log({"t": nbtrack.Table(columns=["a"], data=[[float("nan")], [float("inf")], [1.5]])})
     run.finish()
     (_msg, buffers), = [(m, b) for m, b in sent if m["kind"] == "media"]

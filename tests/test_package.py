@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import os
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,23 +21,6 @@ def test_import_needs_no_bundle_bokeh_pyarrow_or_frameworks(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
                          check=True)
     assert out.stdout.strip() == ""
-
-
-@pytest.mark.parametrize("module", ["nbtrack", "nbtrack.recorder", "nbtrack.config", "nbtrack.summary",
-                                    "nbtrack._init", "nbtrack.reader", "nbtrack.logdir", "nbtrack._convert",
-                                    "nbtrack.demo", "nbtrack.values.image", "nbtrack.values.histogram",
-                                    "nbtrack.values.audio", "nbtrack.values.text", "nbtrack.values.video",
-                                    "nbtrack.values.table", "nbtrack.values.figure", "nbtrack.values.prcurve",
-                                    "nbtrack.values.embedding", "nbtrack.codecs.png", "nbtrack.codecs.wav",
-                                    "nbtrack._protocol", "nbtrack.live", "nbtrack.widget"])
-def test_docstring_examples_run(module, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    mod = importlib.import_module(module)
-    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0
-    import nbtrack
-
-    nbtrack.finish()
 
 
 def test_no_pickle_eval_or_exec_in_the_package():

@@ -331,7 +331,7 @@ def test_poll_never_cuts_a_record_being_written(tmp_path: Path, monkeypatch: pyt
     writer's manifest on disk (not its copy from when it opened) before declaring the
     half-written message a torn tail.
     """
-    import nbtrack.storage as storage
+    import nbtrack.store.sink as storage
 
     run = nbtrack.init(project="live", dir=tmp_path, id="cut", flush_interval=3600,
                        settings={"heartbeat_interval": 0.2})

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nbtrack._protocol import encode_append
+from nbtrack.dashboard.protocol import encode_append
 
 ROOT = Path(__file__).resolve().parents[1]
 

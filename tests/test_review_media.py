@@ -19,9 +19,9 @@ import pyarrow as pa
 import pytest
 
 import nbtrack
-from nbtrack import _format as fmt
-from nbtrack._convert import split_metrics
 from nbtrack.codecs import decode_png, decode_wav
+from nbtrack.record.convert import split_metrics
+from nbtrack.store import format as fmt
 from nbtrack.values import Encoded, Value
 
 RNG = np.random.default_rng(7)

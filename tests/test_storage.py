@@ -9,8 +9,8 @@ import pyarrow as pa
 import pytest
 
 import nbtrack
-from nbtrack import _format as fmt
-from nbtrack._fsutil import confined, safe_component
+from nbtrack.paths import confined, safe_component
+from nbtrack.store import format as fmt
 
 
 def _batches(path):

@@ -215,7 +215,7 @@ def _rss_bytes() -> int:
 
 @pytest.mark.slow
 def test_memory_stays_bounded_with_10000_large_images(logdir):
-    from nbtrack import recorder
+    from nbtrack.record import run as recorder
 
     run = nbtrack.init()
     base = np.add.outer(np.arange(256), np.arange(256)).astype(np.uint8)

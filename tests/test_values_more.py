@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import json
 import math
 
@@ -23,13 +21,6 @@ from nbtrack.values.text import Html, Markdown, Text
 from nbtrack.values.video import Video
 
 RNG = np.random.default_rng(1234)
-
-
-@pytest.mark.parametrize("module", ["video", "table", "figure", "prcurve", "embedding"])
-def test_docstring_examples_run(module):
-    mod = importlib.import_module(f"nbtrack.values.{module}")
-    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
 
 
 # ------------------------------------------------------------------------------------------------- Video

@@ -8,7 +8,7 @@ allocating.
 
 from __future__ import annotations
 
-from nbtrack.codecs.png import decode_apng, decode_png, encode_apng, encode_png, png_size
-from nbtrack.codecs.wav import decode_wav, encode_wav
+from .png import decode_apng, decode_png, encode_apng, encode_png, png_size
+from .wav import decode_wav, encode_wav
 
 __all__ = ["decode_apng", "decode_png", "decode_wav", "encode_apng", "encode_png", "encode_wav", "png_size"]

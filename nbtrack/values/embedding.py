@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 
 from nbtrack.codecs import decode_png, encode_png
-from nbtrack.values._base import Encoded, Value, as_array, to_uint8
-from nbtrack.values.table import NOT_SCALAR, dataframe_rows, plain_scalar
+
+from ._base import Encoded, Value, as_array, to_uint8
+from .table import NOT_SCALAR, dataframe_rows, plain_scalar
 
 ACCEPTED_CELLS = "None, bool, int, float, str or numpy scalars"
 

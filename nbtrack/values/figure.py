@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from nbtrack.codecs import png_size
-from nbtrack.values._base import Encoded, Value, check_caption
+
+from ._base import Encoded, Value, check_caption
 
 ACCEPTED = "a matplotlib Figure (e.g. plt.gcf() or fig from plt.subplots()) or a Bokeh figure or layout"
 

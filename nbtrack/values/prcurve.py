@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from nbtrack.values._base import Encoded, Value, as_array
+from ._base import Encoded, Value, as_array
 
 MIN_COUNT = 1e-7
 """TensorBoard's floor on the denominators of precision and recall."""

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from nbtrack.codecs import decode_png, decode_wav
-from nbtrack.values._base import Encoded, Value, check_unicode
+
+from ._base import Encoded, Value, check_unicode
 
 MEDIA_KINDS = {"image": "image", "audio": "audio", "text": "text", "markdown": "text", "html": "text"}
 ACCEPTED = ("None, bool, int, float, str, numpy scalars, nbtrack.Image, nbtrack.Audio, "

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from nbtrack.codecs import encode_apng, png_size
-from nbtrack.values._base import Encoded, Value, as_array, check_caption, existing_file, to_uint8
+
+from ._base import Encoded, Value, as_array, check_caption, existing_file, to_uint8
 
 LAYOUTS = ("THWC", "TCHW")
 MAX_FPS = 1000.0

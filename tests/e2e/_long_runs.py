@@ -112,8 +112,13 @@ def stage_timer() -> Any:
     Yields a dict filled with seconds per stage (cumulative over calls; stages nest: ``read`` holds
     ``crc32`` and ``concat``, ``series_of`` holds ``read`` and ``reduce_m4``, ``png`` holds ``matplotlib``).
     """
-    from nbtrack import _chart_png, _columns, _format, _snapshot, _static
-    from nbtrack.reader import RunReader
+    from nbtrack.dashboard import m4 as _m4
+    from nbtrack.dashboard import png_fallback as _chart_png
+    from nbtrack.dashboard import snapshot as _snapshot
+    from nbtrack.dashboard import static_output as _static
+    from nbtrack.store import columns as _columns
+    from nbtrack.store import format as _format
+    from nbtrack.store.reader import RunReader
 
     out: dict[str, float] = {}
     patched: list[tuple[Any, str, Any]] = []
@@ -132,16 +137,16 @@ def stage_timer() -> Any:
         setattr(owner, attr, classmethod(timed) if isinstance(original, classmethod) else timed)
         patched.append((owner, attr, original))
 
-    wrap("read (reader._columns: files, CRC, concat)", RunReader, "_columns")
+    wrap("read (RunReader.catch_up: files, CRC)", RunReader, "catch_up")
     wrap("crc32 (verify_batch)", _format, "verify_batch")
     wrap("concat (Columns.concat)", _columns.Columns, "concat")
     wrap("series_of (split per tag + gather + reduce)", _snapshot, "series_of")
-    wrap("reduce_m4 (snapshot)", _snapshot, "reduce_m4")
+    wrap("reduce_m4 (snapshot)", _m4, "reduce_m4")
     wrap("png (render_png)", _static, "render_png")
     wrap("matplotlib (inside png)", _chart_png, "_matplotlib")
     wrap("base64 payload (payload_of)", _static, "payload_of")
     wrap("json (json_for_html)", _static, "json_for_html")
-    wrap("bokehjs gzip+base64 (once per process)", _static, "_bokeh_parts")
+    wrap("bokehjs gzip+base64 (once per process)", _static, "bokeh_parts")
     try:
         yield out
     finally:

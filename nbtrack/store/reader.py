@@ -15,14 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _format as fmt
-from ._columns import Columns, pivot
-from ._fsutil import read_json
-from ._media_reader import MediaRecords
-from ._status import run_status, stale_after_default, writer_status
-from ._tail import DamageReport, StreamTail, TailBatch
-from .errors import FormatError, UnsupportedFormatError
-from .storage import DATA_DIR, RUN_FILE, STREAM_SUFFIX, WRITERS_DIR
+from nbtrack.errors import FormatError, UnsupportedFormatError
+
+from . import format as fmt
+from .columns import Columns, pivot, rows_by_tag
+from .files import read_json
+from .folder import DATA_DIR, RUN_FILE, STREAM_SUFFIX, WRITERS_DIR, StoredPosition
+from .media import MediaRecords
+from .sources import RunSource
+from .status import run_status, stale_after_default, writer_status
+from .tail import DamageReport, StreamTail, TailBatch
+
+Piece = tuple[np.ndarray, np.ndarray, np.ndarray]  # steps, values, times of one tag in one stored batch
 
 MANIFEST_MAX_AGE = 0.5  # seconds a reader trusts the writer manifests it read
 
@@ -225,7 +229,15 @@ class RunReader:
         files = manifest.get("files") or []
         return bool(files) and files[-1] == f"{DATA_DIR}/{path.name}"
 
-    def _read_new(self) -> None:
+    def catch_up(self, until: StoredPosition | None = None) -> None:
+        """Read what was appended since the last read, in every data file of the run.
+
+        ``until`` (from ``Run.attach``) stops at that writer's position: its later records
+        are left for the sink attached at that moment, so none is seen twice.
+        """
+        self._read_new(until)
+
+    def _read_new(self, until: StoredPosition | None = None) -> None:
         data_dir = self.path / DATA_DIR
         try:
             files = sorted(p for p in data_dir.iterdir() if p.name.endswith(STREAM_SUFFIX))
@@ -237,11 +249,12 @@ class RunReader:
             kind = path.name[: -len(STREAM_SUFFIX)].rsplit(".", 1)[-1]
             if kind not in fmt.KNOWN_KINDS:
                 continue
+            limit = until.limit(path.name) if until is not None else None
             tail = self._tails.setdefault(path, StreamTail(path, kind))
-            items = tail.read_new(final=False)
-            if tail.stuck and self._final(path):
+            items = tail.read_new(final=False, limit=limit)
+            if limit is None and tail.stuck and self._final(path):
                 items += tail.read_new(final=True)
-            if not tail.ended and self._is_last_file_of_finished_writer(path):
+            if limit is None and not tail.ended and self._is_last_file_of_finished_writer(path):
                 items += tail.read_new(final=True)
                 tail.note_missing_end()
             for item in items:
@@ -308,6 +321,25 @@ class RunReader:
         new = self._chunks[self._polled:]
         self._polled = len(self._chunks)
         return ScalarDelta(list(self._tag_names), Columns.concat(new))
+
+    def tag_pieces(self) -> tuple[list[str], dict[int, list[Piece]]]:
+        """The scalar points read so far, per tag id and stored batch, as views where possible.
+
+        Reads nothing new (call :meth:`catch_up` first): a dashboard takes exactly what a
+        bounded read held. ``names[t]`` is the tag of ``pieces[t]``, a list of
+        ``(steps, values, times)``, one per stored batch that holds the tag.
+        """
+        names = list(self._tag_names)
+        pieces: dict[int, list[Piece]] = {t: [] for t in range(len(names))}
+        for chunk in list(self._chunks):
+            for t, rows in rows_by_tag(chunk.tag, len(names)).items():
+                pieces[t].append((chunk.step[rows], chunk.value[rows], chunk.time[rows]))
+        return names, pieces
+
+    @property
+    def media_records(self) -> MediaRecords:
+        """The histogram and media records read so far (reads nothing new; see :meth:`catch_up`)."""
+        return self._media
 
     def scalar_tags(self) -> list[str]:
         """Names of the scalar metrics of the run, in order of first appearance."""
@@ -459,12 +491,16 @@ class RunReader:
 
     def show(self, settings: dict[str, Any] | None = None) -> Any:
         """This run's dashboard as a static output (see :meth:`nbtrack.Logdir.show`)."""
-        from ._snapshot import snapshot_of
-        from ._static import StaticDashboard
+        from nbtrack.dashboard import show  # the one upward hook: store/ never imports dashboard/ otherwise
 
-        self.refresh_manifests()
-        return StaticDashboard(snapshot_of([self]), run_name=self.name, status=self.status,
-                               config=self.config, settings=settings, readers=[self])
+        return show(self, settings=settings)
 
     def __repr__(self) -> str:
         return f"<nbtrack.RunReader {self.name!r} id={self.id} ({self.status}) at {self.path}>"
+
+
+def _is_run_folder(folder: Path) -> bool:
+    return (folder / RUN_FILE).is_file()
+
+
+NBTRACK_RUNS = RunSource("nbtrack", _is_run_folder, RunReader)  # registered by the package's face

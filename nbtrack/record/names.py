@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import string
 import time
 from pathlib import Path
 
 _ALPHABET = string.ascii_lowercase + string.digits
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
 ADJECTIVES = (
     "amber", "bold", "brisk", "calm", "clever", "cosmic", "crisp", "dashing", "eager", "fancy",
@@ -36,16 +34,6 @@ def new_writer_id() -> str:
     """Unique per writer lifetime; sorts by start time."""
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     return f"w{stamp}-{secrets.token_hex(4)}"
-
-
-def check_run_id(run_id: object) -> str:
-    """Validate a user-given run id (it becomes a folder name)."""
-    if not isinstance(run_id, str) or not _ID_PATTERN.match(run_id) or ".." in run_id:
-        raise ValueError(
-            f"init(id=...): {run_id!r} is not a valid run id; use 1 to 64 characters from "
-            "A-Z a-z 0-9 _ . - starting with a letter or digit"
-        )
-    return run_id
 
 
 def new_run_name(logdir: Path) -> str:

@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._collector import ScalarBatch
-from ._protocol import MediaEntry, Series, encode_append, encode_media, inline_table_cells, media_entry
+from nbtrack.store.batches import ScalarBatch
+
+from .protocol import MediaEntry, Series, encode_append, encode_media, inline_table_cells, media_entry
 
 if TYPE_CHECKING:
-    from .storage import MediaItem
+    from nbtrack.store.batches import MediaItem
 
 Send = Callable[[dict[str, Any], list[memoryview]], None]
 
@@ -35,11 +36,11 @@ class LiveFeed:
     >>> sent = []
     >>> feed = LiveFeed(lambda msg, buffers: sent.append(msg), run="r1", max_rate=10.0)
     >>> import numpy as np
-    >>> from nbtrack._collector import ScalarBatch
+    >>> from nbtrack.store.batches import ScalarBatch
     >>> feed.write(ScalarBatch(["loss"], np.zeros(2, np.int32), np.arange(2), np.zeros(2), np.ones(2)))
     >>> sent[0]["seq"], sent[0]["series"]
     (1, [{'run': 'r1', 'key': 'loss', 'n': 2}])
-    >>> from nbtrack.storage import MediaItem
+    >>> from nbtrack.store.batches import MediaItem
     >>> from nbtrack import Text
     >>> feed.write_media([MediaItem("note", 2, 0.0, Text("hi").encode())])  # held back by the rate
     >>> feed.flush()  # sends what is pending now
@@ -77,7 +78,7 @@ class LiveFeed:
         """Keep the batch's points; send if the last message is older than the interval."""
         started = time.thread_time()
         with self._lock:
-            for key, (steps, values, times) in _columns_with_times(batch).items():
+            for key, (steps, values, times) in batch.series().items():
                 self._pending.setdefault(key, []).append((steps, values, times))
             self._send_or_schedule_locked()
             self.cpu_seconds += time.thread_time() - started
@@ -169,17 +170,3 @@ class LiveFeed:
             self.media_sent += len(media)
             self.bytes_sent += sum(b.nbytes for b in media_buffers)
             self._send(dict(media_message), media_buffers)
-
-
-def _columns_with_times(batch: ScalarBatch) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """``{tag: (steps, values, times)}`` of a batch, in log order."""
-    if batch.period:
-        k = batch.period
-        return {name: (batch.steps[j::k], batch.values[j::k], batch.times[j::k])
-                for j, name in enumerate(batch.names)}
-    out = {}
-    for j, name in enumerate(batch.names):
-        rows = np.flatnonzero(batch.tag_index == j)
-        if len(rows):
-            out[name] = (batch.steps[rows], batch.values[rows], batch.times[rows])
-    return out

@@ -18,9 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from nbtrack.store.logdir import flatten
+from nbtrack.store.tail import DamageReport
 
-from ._protocol import (
+from .m4 import reduced_series
+from .protocol import (
     FILE_KINDS,
     MAX_OTHER_BYTES,
     TEXT_KINDS,
@@ -29,142 +31,20 @@ from ._protocol import (
     json_safe,
     media_entry,
 )
-from ._tail import DamageReport
 
 if TYPE_CHECKING:
-    from ._media_reader import MediaRecords
-    from .reader import RunReader
+    from nbtrack.store.media import MediaRecords
+    from nbtrack.store.reader import RunReader
 
 # Above this many points a series is reduced before it reaches the browser (4 x 8,192 buckets keeps
 # 32 points per pixel column of a 1,000-pixel chart; 10M x 4 scalars then travel as ~1 MB per series).
 MAX_POINTS = 200_000
-BUCKETS = 8_192
 MAX_PER_TAG = 100  # steps of each media tag a snapshot keeps (the most recent; every gallery index of a step)
 
 
-def reduce_m4(steps: np.ndarray, values: np.ndarray, times: np.ndarray,
-              buckets: int = BUCKETS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Indices-preserving M4 reduction of one series into ``buckets`` equal step ranges.
-
-    >>> steps = np.arange(1_000_000.0); values = np.ones_like(steps); values[123_457] = 1000.0
-    >>> s, v, t = reduce_m4(steps, values, steps, buckets=100)
-    >>> len(v) <= 400, float(v.max()), float(s[0]), float(s[-1])
-    (True, 1000.0, 0.0, 999999.0)
-    """
-    n = len(values)
-    if n <= 4 * buckets:
-        return steps, values, times
-    order = None if bool(np.all(steps[1:] >= steps[:-1])) else np.argsort(steps, kind="stable")
-    xs, ys = (steps, values) if order is None else (steps[order], values[order])
-    lo, hi = float(xs[0]), float(xs[-1])
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return steps, values, times
-    edges = np.searchsorted(xs, np.linspace(lo, hi, buckets + 1)[1:-1], side="left")
-    starts = np.unique(np.r_[0, edges])
-    ends = np.r_[starts[1:], n]
-    finite = np.isfinite(ys)
-    keep = [starts, ends - 1]
-    any_bad = not bool(finite.all())
-    for a, b in zip(starts.tolist(), ends.tolist()):
-        segment = ys[a:b]
-        if any_bad:
-            ok = np.flatnonzero(finite[a:b])
-            if len(ok) < b - a:
-                keep.append(np.array([a + int(np.flatnonzero(~finite[a:b])[0])]))  # a NaN/Inf marker
-            if not len(ok):
-                continue
-            segment_ok = segment[ok]
-            keep.append(a + ok[[int(segment_ok.argmin()), int(segment_ok.argmax())]])
-        else:
-            keep.append(np.array([a + int(segment.argmin()), a + int(segment.argmax())]))
-    kept = np.unique(np.concatenate(keep))
-    idx = kept if order is None else order[kept]  # in step order: what a line chart needs
-    return steps[idx], values[idx], times[idx]
-
-
-Piece = tuple[np.ndarray, np.ndarray, np.ndarray]  # steps, values, times of one tag in one stored batch
-
-
-def _split_chunk(tag: np.ndarray, tag_count: int) -> dict[int, np.ndarray | slice]:
-    """Rows of each tag in one stored batch: strided slices when the batch repeats one tag pattern
-    (the usual case: every step logs the same metrics), else index arrays."""
-    n = len(tag)
-    if n == 0:
-        return {}
-    window = tag[: min(n, 257)]
-    repeats = np.flatnonzero(window[1:] == window[0])
-    k = int(repeats[0]) + 1 if len(repeats) else len(window)
-    if n % k == 0 and len(np.unique(tag[:k])) == k and bool((tag.reshape(-1, k) == tag[:k]).all()):
-        return {int(tag[j]): slice(j, None, k) for j in range(k)}
-    if tag_count <= 64:
-        rows = {t: np.flatnonzero(tag == t) for t in range(tag_count)}
-    else:
-        order = np.argsort(tag, kind="stable")
-        bounds = np.searchsorted(tag[order], np.arange(tag_count + 1))
-        rows = {t: order[bounds[t]:bounds[t + 1]] for t in range(tag_count)}
-    return {t: r for t, r in rows.items() if len(r)}
-
-
-def series_pieces(reader: RunReader) -> tuple[list[str], dict[int, list[Piece]]]:
-    """Each scalar tag's points, per stored batch, as views where possible (no whole-run copy)."""
-    names = reader.scalar_tags()
-    pieces: dict[int, list[Piece]] = {t: [] for t in range(len(names))}
-    for chunk in list(reader._chunks):
-        for t, rows in _split_chunk(chunk.tag, len(names)).items():
-            pieces[t].append((chunk.step[rows], chunk.value[rows], chunk.time[rows]))
-    return names, pieces
-
-
-def _m4_piece(piece: Piece, edges: np.ndarray) -> Piece:
-    """One batch's points reduced to the first, last, min, max (and first non-finite) per bucket."""
-    steps, values, times = piece
-    if np.any(steps[1:] < steps[:-1]):
-        order = np.argsort(steps, kind="stable")
-        steps, values, times = steps[order], values[order], times[order]
-    n = len(steps)
-    starts = np.unique(np.r_[0, np.searchsorted(steps, edges, side="left")])
-    starts = starts[starts < n]
-    ends = np.r_[starts[1:], n]
-    segment = np.repeat(np.arange(len(starts)), ends - starts)
-    finite = np.isfinite(values)
-    keep = [starts, ends - 1]
-    for fill, ufunc in ((np.inf, np.minimum), (-np.inf, np.maximum)):
-        masked = np.where(finite, values, fill)
-        extreme = ufunc.reduceat(masked, starts)
-        hits = np.flatnonzero((masked == extreme[segment]) & finite)
-        keep.append(hits[np.r_[True, segment[hits][1:] != segment[hits][:-1]]] if len(hits) else hits)
-    bad = np.flatnonzero(~finite)
-    if len(bad):
-        keep.append(bad[np.r_[True, segment[bad][1:] != segment[bad][:-1]]])
-    kept = np.unique(np.concatenate(keep))
-    return tuple(np.asarray(column[kept], np.float64) for column in (steps, values, times))  # type: ignore[return-value]
-
-
-def _joined(pieces: list[Piece]) -> Piece:
-    parts = [np.concatenate([np.asarray(p[i], np.float64) for p in pieces]) for i in range(3)]
-    steps, values, times = parts
-    if len(steps) > 1 and np.any(steps[1:] < steps[:-1]):  # several writers: merge by step
-        order = np.argsort(steps, kind="stable")
-        return steps[order], values[order], times[order]
-    return steps, values, times
-
-
-def reduced_series(pieces: list[Piece], max_points: int = MAX_POINTS, buckets: int = BUCKETS) -> tuple[Piece, int]:
-    """A tag's points joined, or, above ``max_points``, reduced batch by batch to ``buckets`` step
-    ranges (the same ranges ``reduce_m4`` uses, so the result equals reducing the joined series)."""
-    total = sum(len(p[0]) for p in pieces)
-    if total <= max_points:
-        return _joined(pieces), total
-    lo = min(float(np.min(p[0][:1])) for p in pieces if len(p[0]))
-    hi = max(float(np.max(p[0][-1:])) for p in pieces if len(p[0]))
-    edges = np.linspace(lo, hi, buckets + 1)[1:-1]
-    steps, values, times = _joined([_m4_piece(p, edges) for p in pieces if len(p[0])])
-    return reduce_m4(steps, values, times, buckets), total
-
-
 def series_of(reader: RunReader, max_points: int = MAX_POINTS) -> list[dict[str, Any]]:
-    """Every scalar series of one stored run, reduced above ``max_points``."""
-    names, pieces = series_pieces(reader)
+    """Every scalar series the reader holds, reduced above ``max_points``."""
+    names, pieces = reader.tag_pieces()
     out = []
     for tag_id, key in enumerate(names):
         (steps, values, times), total = reduced_series(pieces[tag_id], max_points)
@@ -184,16 +64,17 @@ def run_info(reader: RunReader) -> dict[str, Any]:
     >>> info["name"], info["status"], info["config"], info["summary"]["loss"]
     ('r', 'finished', {'opt.lr': 0.1}, 0.5)
     """
-    from .logdir import _flatten
-
-    summary = {k: v for k, v in _flatten("", reader.summary).items() if not k.startswith("_")}
+    summary = {k: v for k, v in flatten("", reader.summary).items() if not k.startswith("_")}
     return json_safe({"id": reader.id, "name": reader.name, "status": reader.status, "created": reader.created,
-                      "updated": reader.updated, "config": _flatten("", reader.config), "summary": summary})
+                      "updated": reader.updated, "config": flatten("", reader.config), "summary": summary})
 
 
 def snapshot_of(readers: Iterable[RunReader], seq: int = 0, max_points: int = MAX_POINTS,
-                max_per_tag: int | None = MAX_PER_TAG) -> dict[str, Any]:
+                max_per_tag: int | None = MAX_PER_TAG, catch_up: bool = True) -> dict[str, Any]:
     """The snapshot of several stored runs (one dashboard overlays them, one colour per run).
+
+    ``catch_up`` reads what each run appended since its reader last looked; without it the
+    snapshot holds exactly what the readers hold (a live view read up to a position).
 
     >>> import nbtrack, tempfile
     >>> d = tempfile.mkdtemp()
@@ -205,16 +86,18 @@ def snapshot_of(readers: Iterable[RunReader], seq: int = 0, max_points: int = MA
     """
     runs, series, media = [], [], []
     for reader in readers:
+        if catch_up:
+            reader.catch_up()
         runs.append(run_info(reader))
         series.extend(series_of(reader, max_points))
-        media.extend(media_of(reader, max_per_tag))
+        media.extend(media_of(reader, max_per_tag, catch_up=False))
     return {"seq": seq, "runs": runs, "series": series, "media": media}
 
 
 MAX_TAG_BYTES = 16 * 2**20  # and at most this much data per tag (a dashboard's saved output stays sane)
 
 
-def media_of(reader: RunReader, max_per_tag: int | None = MAX_PER_TAG) -> list[MediaEntry]:
+def media_of(reader: RunReader, max_per_tag: int | None = MAX_PER_TAG, catch_up: bool = True) -> list[MediaEntry]:
     """The stored values of one run, per tag, as ``{"run", "key", "kind", "step", "index", "meta", "data"}``.
 
     Bounded: of each tag only the ``max_per_tag`` most recent (highest) steps are kept, each
@@ -231,8 +114,9 @@ def media_of(reader: RunReader, max_per_tag: int | None = MAX_PER_TAG) -> list[M
     >>> [(m["kind"], m["step"], len(m["data"])) for m in media_of(nbtrack.open(d).run("r"), max_per_tag=2)]
     [('histogram', 3, 2), ('histogram', 4, 2)]
     """
-    reader.media_tags()  # reads what was appended since the last look
-    records = reader._media
+    if catch_up:
+        reader.catch_up()
+    records = reader.media_records
     out: list[MediaEntry] = []
     for tag, rows in records.histograms.items():
         out.extend(_within_bytes(_entries(reader.id, tag, _recent(rows, max_per_tag), records, histogram=True)))

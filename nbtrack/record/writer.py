@@ -17,8 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ._collector import Collector, ScalarBatch
-from .storage import MediaItem, meta_json
+from nbtrack.store.batches import MediaItem, ScalarBatch, meta_json
+from nbtrack.store.folder import StoredPosition
+
+from .collector import Collector
 from .summary import Summary
 
 MAX_RETRY_ROWS = 4_000_000  # rows a failing sink may hold for retry (about 110 MB)
@@ -76,9 +78,21 @@ class Writer:
         self._thread.start()
 
     def add_sink(self, sink: Any) -> None:
-        """Attach another sink (a live view) to a running writer; it gets batches from now on."""
+        """Attach another sink to a running writer; it gets batches from now on."""
         with self._lock:
             self.slots.append(_SinkSlot(sink))
+
+    def attach(self, sink: Any) -> StoredPosition | None:
+        """Flush, note where the stored data ends, and add ``sink``, with no flush in between.
+
+        Holds the lock only for that: the caller reads the stored data up to the returned
+        position afterwards, while logging and flushing go on.
+        """
+        with self._lock:
+            self.flush()
+            position = next((slot.sink.position() for slot in self.slots if hasattr(slot.sink, "position")), None)
+            self.slots.append(_SinkSlot(sink))
+        return position
 
     def remove_sink(self, sink: Any) -> None:
         with self._lock:

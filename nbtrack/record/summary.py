@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._convert import to_jsonable
+from .convert import to_jsonable
 
 SUMMARY_KINDS = ("min", "max", "mean", "last", "first", "best", "none")
 GOALS = {"minimize": "minimize", "min": "minimize", "maximize": "maximize", "max": "maximize"}

@@ -41,6 +41,37 @@ class Columns:
         return self.take(np.lexsort((self.time, self.step)))
 
 
+def rows_by_tag(tag: np.ndarray, tag_count: int, period: int | None = None) -> dict[int, np.ndarray | slice]:
+    """The rows of each tag id in long-form records: the one place records are split by tag.
+
+    Strided slices (views, no copy) when the records repeat one pattern of tags (the
+    usual case: every step logs the same metrics; ``period`` says so when it is known),
+    else index arrays in record order. Tags without rows are left out.
+
+    >>> rows_by_tag(np.array([0, 1, 0, 1]), 2)
+    {0: slice(0, None, 2), 1: slice(1, None, 2)}
+    >>> {t: r.tolist() for t, r in rows_by_tag(np.array([1, 1, 0]), 3).items()}
+    {0: [2], 1: [0, 1]}
+    """
+    n = len(tag)
+    if n == 0:
+        return {}
+    if period:
+        return {int(tag[j]): slice(j, None, period) for j in range(min(period, n))}
+    window = tag[: min(n, 257)]
+    repeats = np.flatnonzero(window[1:] == window[0])
+    k = int(repeats[0]) + 1 if len(repeats) else len(window)
+    if n % k == 0 and len(np.unique(tag[:k])) == k and bool((tag.reshape(-1, k) == tag[:k]).all()):
+        return {int(tag[j]): slice(j, None, k) for j in range(k)}
+    if tag_count <= 64:
+        rows = {t: np.flatnonzero(tag == t) for t in range(tag_count)}
+    else:
+        order = np.argsort(tag, kind="stable")
+        bounds = np.searchsorted(tag[order], np.arange(tag_count + 1))
+        rows = {t: order[bounds[t]:bounds[t + 1]] for t in range(tag_count)}
+    return {t: r for t, r in rows.items() if len(r)}
+
+
 def pivot(cols: Columns, ncols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Wide form of step-sorted records: (unique steps, last time per step, values[row, tag]).
 

@@ -83,7 +83,7 @@ def schema_for(kind: str) -> pa.Schema:
         return histogram_schema()
     if kind == KIND_MEDIA:
         return media_schema()
-    from .errors import FormatError
+    from nbtrack.errors import FormatError
 
     raise FormatError(f"unknown record kind {kind!r}; this nbtrack knows {KNOWN_KINDS}")
 

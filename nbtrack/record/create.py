@@ -6,11 +6,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import _current
-from ._names import check_run_id, new_run_id, new_run_name, new_writer_id
+from nbtrack.paths import check_run_id
+from nbtrack.store.folder import RunFolder, identity_record
+from nbtrack.store.sink import StorageSink, warm_up
+
+from . import current as _current
 from .config import config_to_dict
-from .recorder import Run
-from .storage import RunFolder, StorageSink, identity_record, warm_up
+from .names import new_run_id, new_run_name, new_writer_id
+from .run import Run
 
 DEFAULT_LOGDIR = "nbruns"
 RESUME_CHOICES = ("allow", "must", "never", "auto")
@@ -154,7 +157,7 @@ def _create(logdir: Path, project: str | None, name: str | None, run_id: str | N
 
 def _resume(folder: RunFolder, project: str | None, name: str | None, cfg: dict[str, Any],
             options: dict[str, Any]) -> Run:
-    from .reader import RunReader
+    from nbtrack.store.reader import RunReader
 
     reader = RunReader(folder.path)
     identity = dict(reader.identity)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._tail import DamageReport, TailBatch
+from .tail import DamageReport, TailBatch
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -134,7 +134,7 @@ def _file_for(records: MediaRecords, row: dict[str, Any], suffix: str) -> bytes 
 
 def _decode_image(records: MediaRecords, row: dict[str, Any]) -> np.ndarray | bytes | None:
     """PNG pixels as an array; other formats (JPEG, GIF, WebP logged as files) as their bytes."""
-    from .codecs import decode_png
+    from nbtrack.codecs import decode_png
 
     data = records.read(row["path"])
     if data is None or not row["path"].endswith(".png"):
@@ -143,14 +143,14 @@ def _decode_image(records: MediaRecords, row: dict[str, Any]) -> np.ndarray | by
 
 
 def _decode_audio(records: MediaRecords, row: dict[str, Any]) -> tuple[np.ndarray, int] | None:
-    from .codecs import decode_wav
+    from nbtrack.codecs import decode_wav
 
     data = records.read(row["path"])
     return decode_wav(data) if data is not None else None
 
 
 def _decode_video(records: MediaRecords, row: dict[str, Any]) -> tuple[np.ndarray, float] | None:
-    from .codecs import decode_apng
+    from nbtrack.codecs import decode_apng
 
     data = records.read(row["path"])
     return decode_apng(data) if data is not None and row["path"].endswith(".png") else None
@@ -164,7 +164,7 @@ def _decode_json(records: MediaRecords, row: dict[str, Any]) -> Any:
 def _decode_table(records: MediaRecords, row: dict[str, Any]) -> pd.DataFrame | None:
     import pandas as pd
 
-    from .values.table import decode_table
+    from nbtrack.values.table import decode_table
 
     data = records.read(row["path"])
     if data is None:
@@ -183,7 +183,7 @@ def _decode_figure(records: MediaRecords, row: dict[str, Any]) -> dict[str, Any]
 
 
 def _decode_embedding(records: MediaRecords, row: dict[str, Any]) -> dict[str, Any]:
-    from .values.embedding import decode_embedding
+    from nbtrack.values.embedding import decode_embedding
 
     return decode_embedding(row["meta"], lambda suffix: _file_for(records, row, suffix))
 

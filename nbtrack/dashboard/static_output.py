@@ -5,7 +5,7 @@ section 3): JupyterLab with its default settings keeps no widget state, untruste
 and GitHub run no JavaScript, and ``nbconvert --to html`` pages are opened offline. So the
 bundle holds no widget view, only:
 
-- ``image/png``: the charts drawn in the kernel (``_chart_png``), for viewers without JS;
+- ``image/png``: the charts drawn in the kernel (``png_fallback.py``), for viewers without JS;
 - ``text/html``: the same PNG as an ``<img>``, the snapshot (JSON, base64 arrays), the
   widget's own ES module and BokehJS (gzip, base64) in inert ``<script type="text/plain">``
   blocks, and a small module script that imports the widget module from a Blob URL and
@@ -18,9 +18,6 @@ only through the JSON block (with ``<``, ``>`` and ``&`` escaped) and the escape
 
 from __future__ import annotations
 
-import base64
-import functools
-import gzip
 import html
 import json
 import os
@@ -28,44 +25,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ._chart_png import render_png
-from ._protocol import json_safe
+from .assets import b64 as _b64
+from .assets import bokeh_parts, module_part, module_version
+from .png_fallback import render_png
+from .protocol import json_safe
 
 MIME_PNG = "image/png"
 MIME_HTML = "text/html"
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-@functools.lru_cache(maxsize=1)
-def _bokeh_parts() -> dict[str, str]:
-    """BokehJS from the installed bokeh package, gzip-compressed and base64-encoded (computed once)."""
-    from .widget import _bokehjs
-
-    return {name: _b64(gzip.compress(_bokehjs(f"{name}.min.js").encode(), 9, mtime=0))
-            for name in ("bokeh", "bokeh-api")}
-
-
-@functools.lru_cache(maxsize=4)
-def _module_b64(mtime_ns: int) -> str:
-    from .widget import BUNDLE
-
-    return _b64(BUNDLE.read_bytes())
-
-
-def _module_version() -> str:
-    """A short hash of the widget module: outputs made by different nbtrack versions load their own."""
-    import hashlib
-
-    return hashlib.sha256(_module_part().encode("ascii")).hexdigest()[:16]
-
-
-def _module_part() -> str:
-    from .widget import BUNDLE
-
-    return _module_b64(BUNDLE.stat().st_mtime_ns)
 
 
 def json_for_html(value: Any) -> str:
@@ -132,17 +98,17 @@ def static_bundle(snapshot: dict[str, Any], *, run_name: str, status: str,
     payload = payload_of(snapshot, run_name=run_name, status=status, config=config or {}, settings=settings,
                          channel=channel)
     uid = payload["_uid"]
-    bokeh = _bokeh_parts()
+    bokeh = bokeh_parts()
     alt = html.escape(f"charts of {run_name} ({status})", quote=True)
     parts = [
         f'<div class="nbtrack-static" data-nbtrack-static="{uid}">',
         f'<img class="nbtrack-static-png" alt="{alt}" src="data:image/png;base64,{_b64(png)}"/>',
         f'<script type="application/json" data-part="payload">{json_for_html(payload)}</script>',
-        f'<script type="text/plain" data-part="module">{_module_part()}</script>',
+        f'<script type="text/plain" data-part="module">{module_part()}</script>',
         f'<script type="text/plain" data-part="bokeh-core">{bokeh["bokeh"]}</script>',
         f'<script type="text/plain" data-part="bokeh-api">{bokeh["bokeh-api"]}</script>',
         "</div>",
-        LOADER % {"uid": uid, "version": _module_version()},
+        LOADER % {"uid": uid, "version": module_version()},
     ]
     text = f"nbtrack dashboard: {run_name} ({status}), {len(snapshot['series'])} series"
     return {MIME_HTML: "\n".join(parts), MIME_PNG: _b64(png), "text/plain": text}
@@ -185,12 +151,12 @@ class StaticDashboard:
         return self._bundle
 
     def _channel(self) -> dict[str, str] | None:
-        """In a live kernel, with reduced series: the loader model that serves zoom detail (``_detail``)."""
+        """In a live kernel, with reduced series: the loader model that serves zoom detail (``zoom.py``)."""
         reduced = any(s.get("n", 0) > len(s["values"]) // 8 for s in self.snapshot["series"])
         if not (self._readers and reduced and _in_kernel()):
             return None
-        from ._detail import SERVER
-        from .widget import BokehLoader
+        from .loader import BokehLoader
+        from .zoom import SERVER
 
         return {"loader": BokehLoader.instance()._uid, "token": SERVER.register(self._readers)}
 

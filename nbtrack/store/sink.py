@@ -1,81 +1,25 @@
-"""The run folder on disk and the sink that appends records to it.
+"""``StorageSink``: the writer's sink that appends a run's records to its folder.
 
-Layout (documented in FORMAT.md)::
-
-    <logdir>/<run id>/
-        run.json                     identity, written once when the run is created
-        writers/<writer id>.json     one per writer lifetime: status, heartbeat, config, summary
-        data/<writer id>-<segment>.scalars.arrows   append-only Arrow IPC streams
-        media/                       files referenced by records (value-types issue)
+One Arrow IPC stream per record family (scalars, histograms, media) and writer lifetime,
+segment by segment; media files are written atomically before the record that names
+them. The folder's layout is in ``folder.py`` and FORMAT.md.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import _format as fmt
-from ._collector import ScalarBatch
-from ._fsutil import confined, write_json_atomic
-from ._version import __version__
+from nbtrack.paths import confined
 
-RUN_FILE = "run.json"
-WRITERS_DIR = "writers"
-DATA_DIR = "data"
-MEDIA_DIR = "media"
-STREAM_SUFFIX = ".arrows"
-
-
-@dataclass
-class RunFolder:
-    """Paths inside one run folder."""
-
-    path: Path
-
-    @property
-    def run_file(self) -> Path:
-        return self.path / RUN_FILE
-
-    @property
-    def data_dir(self) -> Path:
-        return self.path / DATA_DIR
-
-    @property
-    def writers_dir(self) -> Path:
-        return self.path / WRITERS_DIR
-
-    def writer_file(self, writer_id: str) -> Path:
-        return self.writers_dir / f"{writer_id}.json"
-
-    def stream_file(self, writer_id: str, segment: int, kind: str) -> Path:
-        return self.data_dir / f"{writer_id}-{segment:04d}.{kind}{STREAM_SUFFIX}"
-
-    def create(self, identity: dict[str, Any]) -> None:
-        """Create the folder (fails if it exists) and write ``run.json``."""
-        self.path.mkdir(parents=False, exist_ok=False)
-        self.prepare()
-        write_json_atomic(self.run_file, identity)
-
-    def prepare(self) -> None:
-        """Make sure the sub-folders exist (also when resuming)."""
-        for sub in (self.writers_dir, self.data_dir):
-            sub.mkdir(exist_ok=True)
-
-
-def identity_record(run_id: str, name: str, project: str, extra: dict[str, Any]) -> dict[str, Any]:
-    """The content of ``run.json`` for a new run."""
-    return {
-        "format_version": fmt.FORMAT_VERSION, "id": run_id, "name": name, "project": project,
-        "created": time.time(), "host": socket.gethostname(), "pid": os.getpid(),
-        "nbtrack_version": __version__, **extra,
-    }
+from . import format as fmt
+from .batches import MediaItem, ScalarBatch, meta_json
+from .files import write_json_atomic
+from .folder import MEDIA_DIR, RunFolder, StoredPosition
 
 
 def warm_up() -> None:
@@ -114,22 +58,6 @@ class _ChunkSink:
         out = list(self.parts)
         self.parts.clear()
         return out
-
-
-@dataclass
-class MediaItem:
-    """An encoded value waiting to be stored, with where and when it was logged."""
-
-    tag: str
-    step: int
-    time: float
-    encoded: Any  # values._base.Encoded
-    index: int | None = None  # position in a gallery logged as a list
-    stored: tuple[str | None, dict[str, Any]] | None = None  # files written: kept across retries
-
-    @property
-    def is_histogram(self) -> bool:
-        return self.encoded.kind == "histogram"
 
 
 @dataclass
@@ -273,6 +201,17 @@ class StorageSink:
             except OSError:
                 pass
 
+    def position(self) -> StoredPosition:
+        """The size of each data file this sink has written (call while no write runs)."""
+        sizes = {}
+        for relative in self.files:
+            path = self.folder.path / relative
+            try:
+                sizes[path.name] = path.stat().st_size
+            except OSError:  # removed from under the writer: nothing of it can be read anyway
+                continue
+        return StoredPosition(self.writer_id, sizes)
+
     def write_state(self, state: dict[str, Any]) -> None:
         """Replace this writer's manifest (status, heartbeat, config, summary)."""
         state = {**state, "files": list(self.files), "tag_names": dict(self.tag_names)}
@@ -300,17 +239,6 @@ def _media_arrays(items: list[MediaItem], rows: list[tuple[str | None, dict[str,
             pa.array([path for path, _ in rows], pa.string()),
             pa.array([meta_json(meta) for _, meta in rows], pa.string()),
             pa.array([i.encoded.text for i in items], pa.string())]
-
-
-def meta_json(meta: dict[str, Any]) -> str:
-    """A record's metadata as strict JSON (no NaN, no objects JSON has no form for)."""
-    return json.dumps(meta, ensure_ascii=False, allow_nan=False, default=_strict_default)
-
-
-def _strict_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"metadata value of type {type(value).__name__} cannot be stored as JSON")
 
 
 def _histogram_arrays(items: list[MediaItem], local: dict[str, int]) -> list[Any]:

@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ._snapshot import reduce_m4
-from .codecs.png import encode_png
+from nbtrack.codecs.png import encode_png
+
+from .m4 import reduce_m4
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf"]
@@ -106,7 +107,7 @@ def _latest_media(entries: list[dict[str, Any]], limit: int = 6) -> list[dict[st
 def _draw_media(ax: Any, entry: dict[str, Any]) -> None:
     """An image at its own pixels, or a histogram's bins as a filled outline."""
     if entry["kind"] == "image":
-        from .codecs.png import decode_png
+        from nbtrack.codecs.png import decode_png
 
         try:
             pixels = decode_png(bytes(entry["data"][0]))

@@ -1,53 +1,32 @@
-"""Small filesystem helpers: atomic JSON files and safe path components."""
+"""Names that become paths: run ids and tag folder names, checked before they touch the disk.
+
+Used both by the recorder (``record/``: a run id given to ``init``) and by the run
+folder (``store/``: the folders media files are written to), so it sits below both and
+imports nothing of nbtrack.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any
 
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 _MAX_COMPONENT_BYTES = 120
 
 
-def write_json_atomic(path: Path, data: dict[str, Any], fsync: bool = False) -> None:
-    """Write ``data`` as JSON to ``path`` so that readers see the old or the new file, never half.
+def check_run_id(run_id: object) -> str:
+    """Validate a user-given run id (it becomes a folder name)."""
+    if not isinstance(run_id, str) or not _ID_PATTERN.match(run_id) or ".." in run_id:
+        raise ValueError(
+            f"init(id=...): {run_id!r} is not a valid run id; use 1 to 64 characters from "
+            "A-Z a-z 0-9 _ . - starting with a letter or digit"
+        )
+    return run_id
 
-    The file is written beside the target under a name unique to this process and
-    thread, then moved over the target with ``os.replace``.
-    """
-    import threading
-
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    text = json.dumps(data, ensure_ascii=False, indent=1, default=_json_default)
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        if fsync:
-            f.flush()
-            os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    """Read a JSON object from ``path``; ``ValueError`` when it is not an object."""
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a JSON object, found {type(data).__name__}")
-    return data
-
-
-def _json_default(value: Any) -> Any:
-    """Encode numpy scalars and arrays that reach a manifest; anything else as a string."""
-    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return repr(value)
 
 
 def safe_component(name: str) -> str:
@@ -58,7 +37,9 @@ def safe_component(name: str) -> str:
     name shortened, a short hash of the original is appended.
 
     >>> safe_component("train/loss")
-    'train_loss-...'  # doctest: +SKIP
+    'train_loss-fe909792'
+    >>> safe_component("val")
+    'val'
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, got {type(name).__name__}")

@@ -123,7 +123,7 @@ def split_metrics(data: Mapping[Any, Any],
     >>> split_metrics({"loss": 1, "val": {"acc": 0.5}})
     ({'loss': 1.0, 'val/acc': 0.5}, [])
     """
-    from .values._base import Value
+    from nbtrack.values._base import Value
 
     scalars: dict[str, float] = {}
     values: list[tuple[str, Any, int | None]] = []

@@ -1,6 +1,6 @@
 """Zoom detail for static dashboards, served by the kernel while it is running and idle.
 
-A static output of stored runs (``Logdir.show()``) carries long series reduced (``_snapshot``).
+A static output of stored runs (``Logdir.show()``) carries long series reduced (``snapshot.py``).
 When the kernel that made it is still there, the output's JavaScript asks for the points of
 a zoomed range through the page's BokehJS loader model (one per kernel, never displayed, so
 a reopened notebook shows no broken widget): ``{"kind": "detail", "token", "req", "run",
@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._snapshot import _joined, reduce_m4, series_pieces
+from .m4 import joined, reduce_m4
 
 if TYPE_CHECKING:
-    from .reader import RunReader
+    from nbtrack.store.reader import RunReader
 
 FULL_RESOLUTION = 100_000  # a zoomed range up to this many points arrives complete
 MAX_BUCKETS = 16_384
@@ -102,10 +102,11 @@ class DetailServer:
                 self._series.move_to_end((run, key))
                 return cached
             reader = readers[run]
-        names, pieces = series_pieces(reader)  # one tag's points, not the whole run, are joined
+        reader.catch_up()
+        names, pieces = reader.tag_pieces()  # one tag's points, not the whole run, are joined
         if key not in names:
             raise KeyError(f"run {run!r} has no scalar {key!r}")
-        series = _joined(pieces[names.index(key)]) if pieces[names.index(key)] else (np.zeros(0),) * 3
+        series = joined(pieces[names.index(key)]) if pieces[names.index(key)] else (np.zeros(0),) * 3
         if live:
             return series
         with self._lock:

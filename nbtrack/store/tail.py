@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import _format as fmt
+from . import format as fmt
 
 _CONTINUATION = b"\xff\xff\xff\xff"
 
@@ -57,11 +57,12 @@ class StreamTail:
     damage: list[DamageReport] = field(default_factory=list)
     _last_start: int | None = None  # where the last good message began
 
-    def read_new(self, final: bool = False) -> list[TailBatch]:
+    def read_new(self, final: bool = False, limit: int | None = None) -> list[TailBatch]:
         """Return the batches completed since the last call.
 
         ``final`` says the file's writer is done (finished or crashed), so an
         incomplete record at the end is a torn tail rather than a write in progress.
+        ``limit`` reads no further than that many bytes of the file (a record boundary).
         """
         import pyarrow as pa
 
@@ -69,6 +70,8 @@ class StreamTail:
             size = os.stat(self.path).st_size
         except FileNotFoundError:
             return []
+        if limit is not None:
+            size = min(size, limit)
         if self.ended or size <= self.offset:
             return []
         start = self.offset

@@ -15,7 +15,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .recorder import Run
+    from .run import Run
 
 _current: Run | None = None
 _live: weakref.WeakSet[Run] = weakref.WeakSet()

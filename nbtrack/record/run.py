@@ -12,19 +12,23 @@ import socket
 import sys
 import time
 import warnings
-import weakref
 from array import array
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import _convert
-from ._collector import Collector, convertible_prefix
-from ._format import FORMAT_VERSION
-from ._version import __version__
-from ._writer import Writer
+from nbtrack._version import __version__
+from nbtrack.errors import RunWriteError
+from nbtrack.store.format import FORMAT_VERSION
+
+from . import convert as _convert
+from .collector import Collector, convertible_prefix
 from .config import Config
-from .errors import RunWriteError
 from .summary import Summary, make_definition
+from .writer import Writer
+
+if TYPE_CHECKING:
+    from nbtrack.store.folder import StoredPosition
 
 WAKE_AT = 65_536  # buffered log() calls that trigger an early flush
 _CHECK_EVERY = 4095  # the fast path looks at the buffer size when step & this == 0
@@ -62,7 +66,7 @@ class Run:
         self._notes: str | None = identity.get("notes")
         self._step = start_step
         self._finished = False
-        self._dashboards: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._on_finish: dict[int, Callable[[], None]] = {}  # attached sinks' finish hooks
         self._status = "running"
         self._exit_code: int | None = None
         self._known_keys: set[str] = set()
@@ -119,7 +123,13 @@ class Run:
 
     @property
     def status(self) -> str:
+        """``running``, ``finished`` or ``crashed``."""
         return self._status
+
+    @property
+    def finished(self) -> bool:
+        """True once ``finish()`` was called: nothing more can be logged."""
+        return self._finished
 
     # -- logging -----------------------------------------------------------------
     def log(self, data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:
@@ -254,29 +264,13 @@ class Run:
     def show(self, max_rate: float = 10.0) -> Any:
         """This run's dashboard for the cell output.
 
-        While the run is live: a ``nbtrack.widget.Dashboard`` that updates as ``log()`` is
-        called, and turns into a static output (no kernel or widget state needed) when the
-        run finishes. For a finished run: that static output (``StaticDashboard``) at once.
+        While the run is live: a ``nbtrack.dashboard.widget.Dashboard`` that updates as
+        ``log()`` is called, and turns into a static output (no kernel or widget state
+        needed) when the run finishes. For a finished run: that static output at once.
         """
-        if self._finished:
-            return self._static_dashboard()
-        from .widget import Dashboard
+        from nbtrack.dashboard import show  # the one upward hook: record/ never imports dashboard/ otherwise
 
-        dashboard = Dashboard(self, max_rate=max_rate)
-        self._dashboards.add(dashboard)
-        return dashboard
-
-    def _static_dashboard(self) -> Any:
-        from ._snapshot import snapshot_of
-        from ._static import StaticDashboard
-        from .reader import RunReader
-
-        readers = [RunReader(self.dir)] if self.dir is not None else []
-        snapshot = snapshot_of(readers)
-        snapshot["runs"] = [{**info, "id": self.id, "name": self.name} for info in snapshot["runs"][:1]] or \
-            [{"id": self.id, "name": self.name}]
-        return StaticDashboard(snapshot, run_name=self.name, status=self.status, config=self.config.as_dict(),
-                               readers=readers)
+        return show(self, max_rate=max_rate)
 
     def _ipython_display_(self) -> None:
         """A run shown as a cell's result draws its dashboard."""
@@ -284,15 +278,49 @@ class Run:
 
         display(self.show())
 
-    def _finalize_dashboards(self) -> None:
-        """Replace the live dashboards' outputs by static ones; never lets a display problem fail finish()."""
-        for dashboard in list(self._dashboards):
+    # -- sinks: where flushed records go besides the run folder -----------------------
+    def attach(self, sink: Any, on_finish: Callable[[], None] | None = None) -> StoredPosition | None:
+        """Send every record flushed from now on to ``sink`` as well (a live view, for example).
+
+        ``sink`` has ``write(ScalarBatch)`` and may have ``write_media(items)``,
+        ``write_histograms(items)``, ``close()`` and a ``critical`` flag; its failures are
+        reported, never raised into ``log()``. Returns where the stored data ended when it
+        was attached (None for a run without a folder): read up to there with
+        ``RunReader.catch_up(until=...)`` and every record is seen exactly once. The
+        writer is paused only to flush and note that position, never while the run is read.
+        ``on_finish`` is called after ``finish()`` has stored everything.
+
+        >>> import nbtrack, tempfile
+        >>> run = nbtrack.init(dir=tempfile.mkdtemp())
+        >>> class Count:
+        ...     rows = 0
+        ...     def write(self, batch): Count.rows += len(batch)
+        ...     def close(self): pass
+        >>> run.log({"a": 1.0}); position = run.attach(Count()); run.log({"a": 2.0}); run.finish()
+        >>> Count.rows, sorted(position.sizes.values()) != []
+        (1, True)
+        """
+        if self._finished:
+            raise RuntimeError(f"run {self.id} is finished: attach() a sink before finish()")
+        position = self._writer.attach(sink)
+        if on_finish is not None:
+            self._on_finish[id(sink)] = on_finish
+        return position
+
+    def detach(self, sink: Any) -> None:
+        """Stop sending records to ``sink`` (harmless if it was never attached)."""
+        self._writer.remove_sink(sink)
+        self._on_finish.pop(id(sink), None)
+
+    def _call_finish_hooks(self) -> None:
+        """Tell attached views the run is stored and finished; never lets one of them fail finish()."""
+        hooks, self._on_finish = list(self._on_finish.values()), {}
+        for hook in hooks:
             try:
-                dashboard._finalize()
+                hook()
             except Exception as error:  # the run is finished and stored either way
-                warnings.warn(f"nbtrack: could not replace the live dashboard by its static output: {error!r}",
+                warnings.warn(f"nbtrack: a view of run {self.id} failed when the run finished: {error!r}",
                               RuntimeWarning, stacklevel=3)
-        self._dashboards.clear()
 
     # -- flushing and finishing --------------------------------------------------
     def flush(self) -> None:
@@ -315,14 +343,13 @@ class Run:
         self._keys = None  # sends log() to the slow path, which raises
         self._exit_code = int(exit_code)
         self._status = "finished" if exit_code == 0 else "crashed"
-        from ._current import forget
+        from .current import forget
 
         forget(self)
         if not self._writer.alive:  # never started (disabled) or forked child
             self._writer.flush(final=True)
         problems = self._writer.close()
-        if self._dashboards:
-            self._finalize_dashboards()
+        self._call_finish_hooks()
         if problems:
             self._errors = problems
             self._writer.state_dirty = True

@@ -13,44 +13,11 @@ from __future__ import annotations
 
 import threading
 from array import array
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-
-@dataclass
-class ScalarBatch:
-    """Scalars in long form, in log order: row ``i`` is ``names[tag_index[i]]`` at ``steps[i]``.
-
-    When ``period`` is set, every call logged the same ``period`` keys, in the order of
-    ``names``, so the rows of tag ``j`` are ``values[j::period]``.
-    """
-
-    names: list[str]
-    tag_index: np.ndarray
-    steps: np.ndarray
-    times: np.ndarray
-    values: np.ndarray
-    period: int | None = None
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-    def columns(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """``{name: (steps, values)}`` for each tag of the batch, in log order."""
-        if self.period:
-            k = self.period
-            return {n: (self.steps[j::k], self.values[j::k]) for j, n in enumerate(self.names)}
-        order = np.argsort(self.tag_index, kind="stable")
-        bounds = np.cumsum(np.bincount(self.tag_index, minlength=len(self.names)))
-        out, start = {}, 0
-        for name, end in zip(self.names, bounds):
-            if end > start:
-                rows = order[start:end]
-                out[name] = (self.steps[rows], self.values[rows])
-            start = end
-        return out
+from nbtrack.store.batches import ScalarBatch
 
 
 class Collector:

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import FormatError, RunNotFoundError
+from nbtrack.errors import FormatError, RunNotFoundError
+
 from .reader import RunReader
-from .storage import RUN_FILE
+from .sources import source_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -18,8 +19,9 @@ MAX_DEPTH = 3  # run folders may sit in project sub-folders
 
 
 def find_run_folders(root: Path, depth: int = MAX_DEPTH) -> list[Path]:
-    """Folders under ``root`` holding a ``run.json``, sorted by path (``root`` itself if it is a run)."""
-    if (root / RUN_FILE).is_file():
+    """Folders under ``root`` that hold a run of a registered kind (``sources.py``), sorted by path
+    (``root`` itself if it is a run)."""
+    if source_of(root) is not None:
         return [root]
     found: list[Path] = []
     try:
@@ -30,7 +32,7 @@ def find_run_folders(root: Path, depth: int = MAX_DEPTH) -> list[Path]:
         if not entry.is_dir(follow_symlinks=False) or entry.name.startswith("."):
             continue
         path = Path(entry.path)
-        if (path / RUN_FILE).is_file():
+        if source_of(path) is not None:
             found.append(path)
         elif depth > 1:
             found.extend(find_run_folders(path, depth - 1))
@@ -62,8 +64,11 @@ class Logdir:
         """A reader per run folder, discovering runs that appeared since the last call."""
         for folder in find_run_folders(self.path):
             if folder not in self._readers:
+                source = source_of(folder)
+                if source is None:  # gone since it was found
+                    continue
                 try:
-                    self._readers[folder] = RunReader(folder, self.stale_after)
+                    self._readers[folder] = source.open(folder, self.stale_after)
                 except FormatError as exc:
                     self._errors[folder.name] = exc
                     if str(exc) not in self.problems:
@@ -123,21 +128,12 @@ class Logdir:
         >>> nbtrack.open(d).show()
         <nbtrack.StaticDashboard '2 runs': 2 series>
         """
-        from ._snapshot import snapshot_of
-        from ._static import StaticDashboard
+        from nbtrack.dashboard import show  # the one upward hook: store/ never imports dashboard/ otherwise
 
-        readers = self._chosen(runs)
-        if not readers:
-            raise ValueError(f"Logdir.show(): no runs under {str(self.path)!r} to show")
-        for reader in readers:
-            reader.refresh_manifests()
-        name = readers[0].name if len(readers) == 1 else f"{len(readers)} runs"
-        statuses = sorted({r.status for r in readers})
-        config = readers[0].config if len(readers) == 1 else {}
-        return StaticDashboard(snapshot_of(readers), run_name=name, status=", ".join(statuses),
-                               config=config, settings=settings, readers=readers)
+        return show(self, runs=runs, settings=settings)
 
-    def _chosen(self, runs: Any) -> list[RunReader]:
+    def select(self, runs: Any = None) -> list[RunReader]:
+        """Readers of the named runs (ids or names, a list or one), or of every run, oldest first."""
         if runs is None:
             readers = self.readers()
             for reader in readers:
@@ -148,7 +144,7 @@ class Logdir:
         try:
             chosen = list(runs)
         except TypeError:
-            raise TypeError(f"Logdir.show(runs=...) takes run ids or names (a list, one, or None), "
+            raise TypeError(f"runs=... takes run ids or names (a list, one, or None), "
                             f"got {type(runs).__name__}") from None
         return [r if isinstance(r, RunReader) else self.run(str(r)) for r in chosen]
 
@@ -162,18 +158,18 @@ def _row(reader: RunReader) -> dict[str, Any]:
         "status": reader.status, "created": reader.created, "updated": reader.updated,
         "tags": reader.tags, "notes": reader.notes, "path": str(reader.path),
     }
-    row.update(_flatten("config", reader.config))
-    row.update(_flatten("summary", reader.summary))
+    row.update(flatten("config", reader.config))
+    row.update(flatten("summary", reader.summary))
     return row
 
 
-def _flatten(prefix: str, data: dict[str, Any]) -> dict[str, Any]:
+def flatten(prefix: str, data: dict[str, Any]) -> dict[str, Any]:
     """Nested dicts as one level of dotted keys under ``prefix`` ("" for none): {"opt": {"lr": 1}} -> opt.lr."""
     out: dict[str, Any] = {}
     for key, value in (data or {}).items():
         name = f"{prefix}.{key}" if prefix else str(key)
         if isinstance(value, dict):
-            out.update(_flatten(name, value))
+            out.update(flatten(name, value))
         else:
             out[name] = value
     return out

@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ._convert import to_jsonable
+from .convert import to_jsonable
 
 
 def config_to_dict(config: Any, where: str = "init(config=...)") -> dict[str, Any]:

@@ -1,0 +1,134 @@
+"""The live dashboard widget (anywidget): the data path from ``log()`` to the browser.
+
+``Dashboard(run)`` attaches a live feed to the run (``Run.attach``), which returns where
+the stored data ended at that moment; it then reads the run up to there with one
+incremental reader, outside the writer's lock, so logging never waits while the view is
+built. From then on the view receives only new points as sequence-numbered binary
+``append`` messages (``feed.LiveFeed``), at most about ten a second. Its JavaScript
+(``js/src/index.js``) keeps the data in one store per model, so late and second views
+show the same points. This module is imported only when a live dashboard is made, so
+``import nbtrack`` needs neither anywidget nor the JS bundle.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import anywidget
+import ipywidgets
+import traitlets
+
+from nbtrack.record.run import Run
+from nbtrack.store.reader import RunReader
+
+from .assets import BUNDLE
+from .feed import LiveFeed
+from .loader import BokehLoader
+from .protocol import json_safe
+from .showing import named_as
+from .snapshot import snapshot_of
+from .static_output import StaticDashboard
+from .zoom import SERVER as ZOOM_SERVER
+
+
+class Dashboard(anywidget.AnyWidget):
+    """A run's live view. Make one with ``run.show()``.
+
+    While the run is live its output is this widget. When the run finishes (``run.finish()``
+    in the kernel), every place it was displayed is replaced by a static output that needs
+    neither the kernel nor widget state (``static_output.py``), drawn with the view's last settings.
+
+    >>> import nbtrack, tempfile
+    >>> run = nbtrack.init(dir=tempfile.mkdtemp())
+    >>> run.log({"loss": 1.0})
+    >>> dash = run.show()
+    >>> dash.snapshot["series"][0]["key"], dash.snapshot["seq"]
+    ('loss', 0)
+    >>> run.finish()
+    """
+
+    _esm = BUNDLE
+    _uid = traitlets.Unicode("").tag(sync=True)
+    run_name = traitlets.Unicode("").tag(sync=True)
+    status = traitlets.Unicode("running").tag(sync=True)
+    config = traitlets.Dict().tag(sync=True)
+    settings = traitlets.Dict().tag(sync=True)  # the view's controls, written by the browser
+    snapshot = traitlets.Dict().tag(sync=True)  # bytes values travel as binary buffers
+    loader = traitlets.Instance(BokehLoader).tag(sync=True, **ipywidgets.widget_serialization)
+    detail_token = traitlets.Unicode("").tag(sync=True)  # zoom detail of history the browser holds reduced
+
+    def __init__(self, run: Run, max_rate: float = 10.0, **kwargs: Any) -> None:
+        super().__init__(_uid=uuid.uuid4().hex, run_name=run.name, status=run.status,
+                         config=json_safe(run.config.as_dict()), loader=BokehLoader.instance(), **kwargs)
+        self._run = run
+        self._display_ids: list[str] = []
+        self._reader = RunReader(run.dir) if run.dir is not None else None  # the one reader of this view
+        if self._reader is not None:
+            self.detail_token = ZOOM_SERVER.register([self._reader], live=True)
+            self.on_msg(self._on_message)
+        self._feed = LiveFeed(self._send_append, run=run.id, max_rate=max_rate, on_close=self._run_finished)
+        position = run.attach(self._feed, on_finish=self._finalize)
+        if self._reader is not None:
+            self._reader.catch_up(until=position)  # outside the writer's lock: logging goes on meanwhile
+        self.snapshot = self._snapshot(seq=0)
+
+    def _snapshot(self, seq: int) -> dict[str, Any]:
+        """What the reader holds, as bytes (moved into binary buffers): per series, and per value
+        (``snapshot["media"][i]["data"][j]``: ipywidgets moves bytes out of lists inside dicts too)."""
+        if self._reader is None:
+            return {"seq": seq, "runs": named_as(self._run, []), "series": [], "media": []}
+        snapshot = snapshot_of([self._reader], seq=seq, catch_up=False)
+        snapshot["runs"] = named_as(self._run, snapshot["runs"])
+        return snapshot
+
+    def _send_append(self, message: dict[str, Any], buffers: list[memoryview]) -> None:
+        self.send(message, buffers=buffers)
+
+    def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """Zoom-detail requests (``zoom.py``): the browser keeps long histories reduced."""
+        if isinstance(content, dict) and content.get("kind") == "detail":
+            self._run.flush()  # what was logged is on disk before it is read
+            reply, buffers = ZOOM_SERVER.handle({**content, "token": self.detail_token})
+            self.send(reply, buffers=buffers)
+
+    def _run_finished(self) -> None:
+        self.status = self._run.status
+
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        """Display with a display id of its own, so that finishing the run can replace this output."""
+        from IPython.display import display
+
+        if self.comm is None:  # closed when its run finished: the static output stands in for it
+            display(self.static())
+            return
+        display_id = uuid.uuid4().hex
+        self._display_ids.append(display_id)
+        bundle = self._repr_mimebundle_(**kwargs)
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        display(data, metadata=metadata, raw=True, display_id=display_id)
+
+    def static(self) -> StaticDashboard:
+        """This dashboard's data, from the run's files, as a static output (see ``static_output.py``)."""
+        if self._reader is not None:
+            self._reader.catch_up()
+        snapshot = self._snapshot(seq=self._feed.seq)
+        return StaticDashboard(snapshot, run_name=self.run_name, status=self._run.status,
+                               config=self.config, settings=self.settings)
+
+    def _finalize(self) -> None:
+        """Replace every displayed view by the static output, then close the widget."""
+        if self._display_ids:
+            from IPython.display import update_display
+
+            bundle = self.static().bundle()
+            for display_id in self._display_ids:
+                update_display(bundle, raw=True, display_id=display_id)
+            self._display_ids.clear()
+        self.close()  # no output uses the widget now: saved widget state need not carry it
+
+    def close(self) -> None:
+        self._run.detach(self._feed)
+        if self.detail_token:
+            ZOOM_SERVER.forget(self.detail_token)
+        super().close()
