@@ -1,5 +1,5 @@
-// The dashboard's text panels: header (runs, status, config) and the summary table. Every logged name and
-// value is set as text (textContent), never parsed as HTML.
+// The dashboard's text panels: header (runs, status, config), the summary table and error lines. Every
+// logged name and value is set as text (textContent), never parsed as HTML.
 
 import { runColor } from "./colors.js";
 import { el } from "./dom.js";
@@ -94,6 +94,29 @@ export function createHeader(model, store) {
   };
   update();
   return { header, update };
+}
+
+/**
+ * The last values per series, in a box that is open for one run and folded once there are several (the run
+ * table then shows their summaries); `update` brings the table up to date.
+ * @param {import("./store.js").Store} store
+ */
+export function createSummary(store) {
+  const table = el("table", "nbtrack-summary");
+  const element = el("details", "nbtrack-summary-box");
+  element.open = true;
+  element.append(el("summary", "", "last values"), table);
+  let foldedForRuns = false;
+  const update = () => {
+    fillSummary(store, table);
+    if (store.runs.size > 1 && !foldedForRuns) element.open = !(foldedForRuns = true);
+  };
+  return { element, update };
+}
+
+/** A line saying what went wrong. @param {unknown} error */
+export function errorLine(error) {
+  return el("div", "nbtrack-error", `nbtrack: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 /**
