@@ -1,4 +1,4 @@
-// Loading BokehJS once per page, from the installed bokeh package (never a CDN).
+// Loading BokehJS once per page, from the installed bokeh package (never a CDN), and removing its views.
 //
 // The kernel has one small loader model (nbtrack.widget.BokehLoader) whose state holds bokeh.min.js and
 // bokeh-api.min.js; every dashboard references it. Whoever needs BokehJS first, the loader's initialize()
@@ -45,4 +45,31 @@ export async function loaderOf(model) {
     return model.widget_manager.get_model(ref.slice(REF_PREFIX.length));
   }
   return ref;
+}
+
+/**
+ * Remove a view and clear its BokehJS document (rebuilding a chart without this leaks documents).
+ * @param {any} view @returns {any} the view's document
+ */
+export function removeView(view) {
+  const doc = view?.model?.document;
+  view?.remove?.();
+  doc?.clear?.();
+  return doc;
+}
+
+/**
+ * Remove views and clear their documents, with the documents' other root views (BokehJS adds a
+ * notifications view per document, which stays in Bokeh.index unless removed too).
+ * @param {any} Bokeh @param {any[]} views
+ */
+export function disposeViews(Bokeh, views) {
+  const docs = new Set(views.map(removeView));
+  for (const root of [...(Bokeh.index?.roots ?? [])]) {
+    const doc = root?.model?.document;
+    if (doc == null || docs.has(doc)) {
+      root.remove?.();
+      Bokeh.index.delete?.(root);
+    }
+  }
 }

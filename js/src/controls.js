@@ -1,54 +1,46 @@
 // The dashboard's controls: smoothing, x axis, log y and ignore-outliers. Plain DOM inputs handled in the
 // browser, so they work while the kernel is busy in a training loop.
 
+import { el } from "./dom.js";
+
 /** @typedef {import("./charts.js").Settings} Settings */
 
 /** @type {Settings} */
 export const DEFAULT_SETTINGS = { smoothing: 0.6, logY: false, xAxis: "step", ignoreOutliers: false, histogramView: "overlay" };
 
-/**
- * @param {string} text @param {HTMLElement[]} inputs
- */
-function label(text, ...inputs) {
-  const el = document.createElement("label");
-  el.append(...inputs, text);
-  return el;
+/** A label holding its parts in order. @param {...(string | HTMLElement)} parts */
+function label(...parts) {
+  const node = el("label");
+  node.append(...parts);
+  return node;
 }
 
 /** @param {Settings} settings @param {() => void} changed */
 function smoothingControl(settings, changed) {
-  const slider = document.createElement("input");
+  const slider = el("input", "nbtrack-smoothing");
   Object.assign(slider, { type: "range", min: "0", max: "0.99", step: "0.01", value: String(settings.smoothing) });
-  slider.className = "nbtrack-smoothing";
-  const shown = document.createElement("span");
-  shown.className = "nbtrack-smoothing-value";
-  shown.textContent = settings.smoothing.toFixed(2);
+  const shown = el("span", "nbtrack-smoothing-value", settings.smoothing.toFixed(2));
   slider.addEventListener("input", () => {
     settings.smoothing = Math.min(0.99, Math.max(0, Number(slider.value)));
     shown.textContent = settings.smoothing.toFixed(2);
     changed();
   });
-  const el = document.createElement("label");
-  el.append("smoothing ", slider, " ", shown);
-  return el;
+  return label("smoothing ", slider, " ", shown);
 }
 
 /** @param {Settings} settings @param {() => void} changed */
 function xAxisControl(settings, changed) {
-  const select = document.createElement("select");
-  select.className = "nbtrack-x-axis";
+  const select = el("select", "nbtrack-x-axis");
   for (const [value, text] of [["step", "step"], ["relative", "relative time"], ["wall", "wall time"]]) {
-    const option = document.createElement("option");
-    Object.assign(option, { value, textContent: text, selected: settings.xAxis === value });
+    const option = el("option", "", text);
+    Object.assign(option, { value, selected: settings.xAxis === value });
     select.appendChild(option);
   }
   select.addEventListener("change", () => {
     settings.xAxis = /** @type {Settings["xAxis"]} */ (select.value);
     changed();
   });
-  const el = document.createElement("label");
-  el.append("x ", select);
-  return el;
+  return label("x ", select);
 }
 
 /**
@@ -56,15 +48,14 @@ function xAxisControl(settings, changed) {
  * @param {string} text @param {() => void} changed
  */
 function toggle(settings, name, className, text, changed) {
-  const box = document.createElement("input");
+  const box = el("input", className);
   box.type = "checkbox";
-  box.className = className;
   box.checked = settings[name];
   box.addEventListener("change", () => {
     settings[name] = box.checked;
     changed();
   });
-  return label(` ${text}`, box);
+  return label(box, ` ${text}`);
 }
 
 /**
@@ -73,8 +64,7 @@ function toggle(settings, name, className, text, changed) {
  * @param {{ redraw: () => void, rebuild: () => void, save: () => void }} actions
  */
 export function createControls(settings, { redraw, rebuild, save }) {
-  const bar = document.createElement("div");
-  bar.className = "nbtrack-controls";
+  const bar = el("div", "nbtrack-controls");
   const then = (/** @type {() => void} */ action) => () => {
     action();
     save();
@@ -86,4 +76,23 @@ export function createControls(settings, { redraw, rebuild, save }) {
     toggle(settings, "ignoreOutliers", "nbtrack-outliers", "ignore outliers", then(redraw)),
   );
   return bar;
+}
+
+/**
+ * The view's settings: the model's (a finished run's static output starts from the live view's), else
+ * the defaults. Changes are written back to the model, so the static output keeps them.
+ * @param {import("./index.js").Model} model
+ */
+export function settingsOf(model) {
+  const saved = model.get("settings");
+  const settings = { ...DEFAULT_SETTINGS, ...(saved && typeof saved === "object" ? saved : {}) };
+  const save = () => {
+    try {
+      model.set?.("settings", { ...settings });
+      model.save_changes?.();
+    } catch {
+      // a view without a kernel connection keeps its settings to itself
+    }
+  };
+  return { settings, save };
 }

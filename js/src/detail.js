@@ -74,3 +74,12 @@ export function detailFetcher(channel) {
   if (!model || typeof model.send !== "function") return null;
   return fetcherFor(model, channel?.token);
 }
+
+/** Where a dashboard's zoom detail comes from: a static output's channel, a live dashboard's own comm, or
+ * nowhere. @param {import("./index.js").Model} model */
+export function detailOf(model) {
+  if (model.detail !== undefined) return model.detail;
+  const token = model.get("detail_token");
+  const live = /** @type {any} */ (model);
+  return token && typeof live.send === "function" ? fetcherFor(live, String(token)) : null;
+}

@@ -3,26 +3,21 @@
 // Supported: # headings, paragraphs, - and * lists, 1. lists, ``` code blocks, **bold**, *italic*, `code`,
 // and [text](http(s) url) links (opened in a new tab, no referrer).
 
+import { el } from "./dom.js";
+
 const INLINE = /(\*\*[^*]+\*\*|\*[^*\s][^*]*\*|`[^`]+`|\[[^\]]+\]\([^)\s]+\))/;
 
 /** @param {string} text @param {HTMLElement} into */
 function inline(text, into) {
   for (const part of text.split(INLINE)) {
     if (!part) continue;
-    let el = null;
-    if (part.startsWith("**") && part.endsWith("**") && part.length > 4) el = wrap("strong", part.slice(2, -2));
-    else if (part.startsWith("`") && part.endsWith("`") && part.length > 2) el = wrap("code", part.slice(1, -1));
-    else if (part.startsWith("*") && part.endsWith("*") && part.length > 2) el = wrap("em", part.slice(1, -1));
-    else if (part.startsWith("[")) el = link(part);
-    into.append(el ?? part);
+    let node = null;
+    if (part.startsWith("**") && part.endsWith("**") && part.length > 4) node = el("strong", "", part.slice(2, -2));
+    else if (part.startsWith("`") && part.endsWith("`") && part.length > 2) node = el("code", "", part.slice(1, -1));
+    else if (part.startsWith("*") && part.endsWith("*") && part.length > 2) node = el("em", "", part.slice(1, -1));
+    else if (part.startsWith("[")) node = link(part);
+    into.append(node ?? part);
   }
-}
-
-/** @param {string} tag @param {string} text */
-function wrap(tag, text) {
-  const el = document.createElement(tag);
-  el.textContent = text;
-  return el;
 }
 
 /** A link only for http(s) URLs; anything else stays text. @param {string} part */
@@ -45,8 +40,7 @@ function link(part) {
  * @returns {HTMLElement}
  */
 export function renderMarkdown(source) {
-  const root = document.createElement("div");
-  root.className = "nbtrack-markdown";
+  const root = el("div", "nbtrack-markdown");
   const lines = String(source).replace(/\r\n?/g, "\n").split("\n");
   /** @type {HTMLElement | null} */
   let list = null;
@@ -65,7 +59,7 @@ export function renderMarkdown(source) {
   for (const line of lines) {
     if (code) {
       if (line.startsWith("```")) {
-        root.appendChild(wrap("pre", code.join("\n")));
+        root.appendChild(el("pre", "", code.join("\n")));
         code = null;
       } else code.push(line);
       continue;
@@ -99,7 +93,7 @@ export function renderMarkdown(source) {
       paragraph.push(line.trim());
     }
   }
-  if (code) root.appendChild(wrap("pre", code.join("\n")));
+  if (code) root.appendChild(el("pre", "", code.join("\n")));
   endParagraph();
   return root;
 }

@@ -3,8 +3,9 @@
 // panel shows that step (or the nearest step before it) in every panel. Everything logged is shown as
 // text, as image/audio data from blob URLs, or (HTML) in a sandboxed frame that cannot run scripts.
 
+import { el } from "./dom.js";
+import { formatNumber } from "./format.js";
 import { renderMarkdown } from "./markdown.js";
-import { formatNumber } from "./panels.js";
 
 const FRAME_POLICY = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; " +
   "img-src data:; style-src 'unsafe-inline'; font-src data:\">";
@@ -69,18 +70,10 @@ function withUrls(build) {
   return { element, urls };
 }
 
-/** @param {string} tag @param {string} className @param {string} [text] */
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 /** @param {MediaRecord} record @param {number} shownWidth width to scale a small image up to */
 function imageFigure(record, shownWidth) {
   const figure = el("figure", "nbtrack-image");
-  const img = /** @type {HTMLImageElement} */ (el("img", "nbtrack-image-img"));
+  const img = el("img", "nbtrack-image-img");
   img.alt = String(record.meta.caption ?? "");
   img.onload = () => {
     const w = img.naturalWidth;
@@ -100,7 +93,7 @@ function textBlock(record, kind) {
   const text = String(record.meta.text ?? "");
   if (kind === "markdown") return renderMarkdown(text);
   if (kind === "html") {
-    const frame = /** @type {HTMLIFrameElement} */ (el("iframe", "nbtrack-html"));
+    const frame = el("iframe", "nbtrack-html");
     frame.setAttribute("sandbox", ""); // no scripts, no same origin, no forms, no top navigation
     frame.setAttribute("referrerpolicy", "no-referrer");
     // and no network: a logged page may not load images, styles or fonts from anywhere (no tracking pixel)
@@ -114,13 +107,13 @@ function textBlock(record, kind) {
 function tableOf(bytes) {
   const body = JSON.parse(new TextDecoder().decode(bytes));
   const table = el("table", "nbtrack-table");
-  const head = table.appendChild(document.createElement("thead")).insertRow();
+  const head = table.appendChild(el("thead")).insertRow();
   const rows = Array.isArray(body.rows) ? body.rows : [];
   (body.columns ?? []).forEach((/** @type {unknown} */ name, /** @type {number} */ c) => {
     const th = head.appendChild(el("th", "nbtrack-sortable", String(name)));
     th.addEventListener("click", () => sortTable(table, c));
   });
-  const tbody = table.appendChild(document.createElement("tbody"));
+  const tbody = table.appendChild(el("tbody"));
   for (const row of rows) {
     const tr = tbody.insertRow();
     for (const cell of row) {
@@ -137,7 +130,7 @@ function tableOf(bytes) {
 function cellImage(cell) {
   const png = cell && typeof cell === "object" ? /** @type {any} */ (cell).png : null;
   if (typeof png !== "string" || !/^[A-Za-z0-9+/]+={0,2}$/.test(png)) return null;
-  const img = /** @type {HTMLImageElement} */ (el("img", "nbtrack-table-image"));
+  const img = el("img", "nbtrack-table-image");
   img.src = `data:image/png;base64,${png}`; // only base64 characters after a fixed image type
   img.style.maxWidth = "96px";
   img.style.imageRendering = "pixelated";
@@ -185,13 +178,13 @@ function content(series, records) {
     if (series.kind === "image") box.appendChild(imageFigure(record, shownWidth));
     else if (["text", "markdown", "html"].includes(series.kind)) box.appendChild(textBlock(record, series.kind));
     else if (series.kind === "audio" && record.data[0]) {
-      const audio = /** @type {HTMLAudioElement} */ (el("audio", "nbtrack-audio"));
+      const audio = el("audio", "nbtrack-audio");
       audio.controls = true;
       audio.src = urlOf(record.data[0], "audio/wav");
       box.appendChild(audio);
       if (record.meta.caption) box.appendChild(el("div", "nbtrack-caption", String(record.meta.caption)));
     } else if (series.kind === "video" && record.data[0]) {
-      const img = /** @type {HTMLImageElement} */ (el("img", "nbtrack-video"));
+      const img = el("img", "nbtrack-video");
       img.src = urlOf(record.data[0], String(record.meta.mime ?? "image/apng"));
       box.appendChild(img);
     } else if (series.kind === "table" && record.data[0]) box.appendChild(safely(() => tableOf(record.data[0])));
@@ -208,9 +201,9 @@ export function createMediaPanel(series, cursor) {
   const panel = el("div", "nbtrack-media-panel");
   Object.assign(panel.dataset, { key: series.key, kind: series.kind, run: series.run });
   const bar = el("div", "nbtrack-media-bar");
-  const slider = /** @type {HTMLInputElement} */ (el("input", "nbtrack-step-slider"));
+  const slider = el("input", "nbtrack-step-slider");
   Object.assign(slider, { type: "range", min: "0", step: "1" });
-  const latest = /** @type {HTMLInputElement} */ (el("input", "nbtrack-latest"));
+  const latest = el("input", "nbtrack-latest");
   latest.type = "checkbox";
   const label = el("span", "nbtrack-step-label");
   const latestLabel = el("label", "nbtrack-latest-label");

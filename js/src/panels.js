@@ -1,7 +1,9 @@
-// The dashboard's text panels: header (runs, status, config) and the summary table. Every logged name and
-// value is set as text (textContent), never parsed as HTML.
+// The dashboard's text panels: header (runs, status, config), the summary table and error lines. Every
+// logged name and value is set as text (textContent), never parsed as HTML.
 
-import { runColor } from "./charts.js";
+import { runColor } from "./colors.js";
+import { el } from "./dom.js";
+import { asText, formatNumber } from "./format.js";
 
 const STYLE = `
 .nbtrack-dashboard { font: 12px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; }
@@ -43,53 +45,26 @@ const STYLE = `
 /** Add the dashboard's style sheet to the document once. */
 export function injectStyle() {
   if (document.getElementById("nbtrack-style")) return;
-  const style = document.createElement("style");
+  const style = el("style", "", STYLE);
   style.id = "nbtrack-style";
-  style.textContent = STYLE;
   document.head.appendChild(style);
-}
-
-/** A number as people read it: at most 6 significant digits ("0.0752676", "1.5e-7", "120000"). @param {number} x */
-export function formatNumber(x) {
-  if (!Number.isFinite(x)) return String(x);
-  if (Number.isInteger(x) && Math.abs(x) < 1e15) return String(x);
-  const text = x.toPrecision(6);
-  return text.includes("e") ? text.replace(/\.?0+e/, "e") : text.replace(/\.?0+$/, "");
-}
-
-/** @param {unknown} value */
-export function asText(value) {
-  if (value == null) return "";
-  return typeof value === "object" ? JSON.stringify(value) : String(value);
-}
-
-/**
- * @param {string} className @param {string} text
- */
-function span(className, text) {
-  const el = document.createElement("span");
-  el.className = className;
-  el.textContent = text;
-  return el;
 }
 
 /** A run with its colour swatch. @param {import("./store.js").RunInfo} run */
 function runBadge(run) {
-  const badge = span("nbtrack-run", "");
-  const swatch = span("nbtrack-swatch", "");
+  const badge = el("span", "nbtrack-run");
+  const swatch = el("span", "nbtrack-swatch");
   swatch.style.background = runColor(run.index);
-  badge.append(swatch, span("nbtrack-run-label", run.name));
+  badge.append(swatch, el("span", "nbtrack-run-label", run.name));
   return badge;
 }
 
 /** The config as a collapsed key/value table. @param {Record<string, unknown>} config */
 function configPanel(config) {
-  const details = document.createElement("details");
-  details.className = "nbtrack-config";
-  const summary = document.createElement("summary");
+  const details = el("details", "nbtrack-config");
   const entries = Object.entries(config);
-  summary.textContent = `config (${entries.length})`;
-  const table = document.createElement("table");
+  const summary = el("summary", "", `config (${entries.length})`);
+  const table = el("table");
   for (const [key, value] of entries) {
     const row = table.insertRow();
     row.insertCell().textContent = key;
@@ -104,13 +79,12 @@ function configPanel(config) {
  * @param {import("./index.js").Model} model @param {import("./store.js").Store} store
  */
 export function createHeader(model, store) {
-  const header = document.createElement("div");
-  header.className = "nbtrack-header";
+  const header = el("div", "nbtrack-header");
   const update = () => {
     const parts = [];
     if (store.runs.size > 1) parts.push(...[...store.runs.values()].map(runBadge));
-    else parts.push(span("nbtrack-run-name", asText(model.get("run_name"))));
-    parts.push(span("nbtrack-status", asText(model.get("status"))));
+    else parts.push(el("span", "nbtrack-run-name", asText(model.get("run_name"))));
+    parts.push(el("span", "nbtrack-status", asText(model.get("status"))));
     const config = model.get("config");
     if (config && typeof config === "object" && Object.keys(config).length) parts.push(configPanel(config));
     const signature = JSON.stringify([store.runs.size, model.get("run_name"), model.get("status")]);
@@ -120,6 +94,29 @@ export function createHeader(model, store) {
   };
   update();
   return { header, update };
+}
+
+/**
+ * The last values per series, in a box that is open for one run and folded once there are several (the run
+ * table then shows their summaries); `update` brings the table up to date.
+ * @param {import("./store.js").Store} store
+ */
+export function createSummary(store) {
+  const table = el("table", "nbtrack-summary");
+  const element = el("details", "nbtrack-summary-box");
+  element.open = true;
+  element.append(el("summary", "", "last values"), table);
+  let foldedForRuns = false;
+  const update = () => {
+    fillSummary(store, table);
+    if (store.runs.size > 1 && !foldedForRuns) element.open = !(foldedForRuns = true);
+  };
+  return { element, update };
+}
+
+/** A line saying what went wrong. @param {unknown} error */
+export function errorLine(error) {
+  return el("div", "nbtrack-error", `nbtrack: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 /**
@@ -136,8 +133,8 @@ export function fillSummary(store, table) {
   }
   const titles = ["metric", "points", "last step", "last value", ...(several ? ["run"] : [])];
   if (table.tHead && table.tHead.textContent !== titles.join("")) {
-    const head = document.createElement("tr");
-    for (const title of titles) head.appendChild(document.createElement("th")).textContent = title;
+    const head = el("tr");
+    for (const title of titles) head.appendChild(el("th", "", title));
     table.tHead.replaceChildren(head);
   }
   const ordered = [...store.series.values()];
@@ -153,8 +150,7 @@ export function fillSummary(store, table) {
 
 /** @param {import("./store.js").Series} series @param {number} cells */
 function summaryRow(series, cells) {
-  const tr = document.createElement("tr");
-  tr.className = "nbtrack-series";
+  const tr = el("tr", "nbtrack-series");
   tr.dataset.id = `${series.run}\u0000${series.key}`;
   tr.dataset.key = series.key;
   tr.dataset.run = series.run;

@@ -3,8 +3,9 @@
 // columns, and the selection brushed in the parallel coordinates (parcoords.js) decide which rows are shown.
 // Everything logged is set as text (textContent), never parsed as HTML.
 
-import { runColor } from "./charts.js";
-import { asText, formatNumber } from "./panels.js";
+import { runColor } from "./colors.js";
+import { el } from "./dom.js";
+import { asText, formatDuration, formatNumber, formatTime } from "./format.js";
 
 /** @typedef {import("./store.js").RunInfo} RunInfo */
 /** @typedef {{ column: string, descending: boolean }} Sort */
@@ -95,26 +96,6 @@ export function valueOf(run, column) {
     return typeof created === "number" && typeof updated === "number" ? updated - created : undefined;
   }
   return undefined;
-}
-
-/** A duration as people read it: "45 s", "3 min 05 s", "1 h 02 min", "2 d 03 h" ("" when unknown).
- * @param {unknown} seconds */
-export function formatDuration(seconds) {
-  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) return "";
-  const s = Math.round(seconds);
-  const pad = (/** @type {number} */ n) => String(n).padStart(2, "0");
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${pad(s % 60)} s`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ${pad(Math.floor((s % 3600) / 60))} min`;
-  return `${Math.floor(s / 86400)} d ${pad(Math.floor((s % 86400) / 3600))} h`;
-}
-
-/** An epoch time (seconds) as a local date and time, "2025-03-07 14:05" ("" when unknown). @param {unknown} epoch */
-export function formatTime(epoch) {
-  if (typeof epoch !== "number" || !Number.isFinite(epoch)) return "";
-  const d = new Date(epoch * 1000);
-  const pad = (/** @type {number} */ n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
 /** A cell's text. @param {unknown} value @param {string} column */
@@ -209,15 +190,6 @@ export function sortRuns(runs, sort) {
 
 // ---------------------------------------------------------------------------------------------------------
 // The table
-
-/** @template {keyof HTMLElementTagNameMap} K @param {K} tag @param {string} [className] @param {string} [text]
- * @returns {HTMLElementTagNameMap[K]} */
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 /** @param {string} className @param {string} title */
 function checkbox(className, title) {

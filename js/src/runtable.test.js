@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import {
-  cellText, columnsOf, createRunTable, formatDuration, formatTime, matchesFilter, parseFilter, sortRuns,
-} from "./runtable.js";
-import { FakeElement, withFakeDocument } from "./testdom.js";
+import { formatTime } from "./format.js";
+import { cellText, columnsOf, createRunTable, matchesFilter, parseFilter, sortRuns } from "./runtable.js";
+import { findAll, fire, withDocument } from "./testdom.js";
 
 /** @typedef {import("./store.js").RunInfo} RunInfo */
 
@@ -26,17 +25,7 @@ test("columns: run columns, then every config key and every summary key in the o
   assert.deepEqual(columnsOf([{ id: "a", name: "a", index: 0 }]).map((c) => c.key), ["name", "status", "created", "duration"]);
 });
 
-test("durations and times read like people write them", () => {
-  assert.equal(formatDuration(45), "45 s");
-  assert.equal(formatDuration(0.4), "0 s");
-  assert.equal(formatDuration(59.6), "1 min 00 s");
-  assert.equal(formatDuration(125), "2 min 05 s");
-  assert.equal(formatDuration(3725), "1 h 02 min");
-  assert.equal(formatDuration(86400 + 2 * 3600 + 59), "1 d 02 h");
-  for (const bad of [null, undefined, NaN, -1, Infinity, "12"]) assert.equal(formatDuration(bad), "");
-  const local = new Date(2025, 2, 7, 14, 5, 30).getTime() / 1000;
-  assert.equal(formatTime(local), "2025-03-07 14:05");
-  assert.equal(formatTime(null), "");
+test("cells show numbers, values and durations as text", () => {
   assert.equal(cellText(0.07526755080463468, "summary.loss"), "0.0752676");
   assert.equal(cellText({ a: [1, 2] }, "config.x"), '{"a":[1,2]}');
   assert.equal(cellText(null, "config.x"), "");
@@ -89,26 +78,26 @@ test("sort: numbers numerically, text naturally, missing values last either way,
   assert.notEqual(sortRuns(runs, null), runs, "a new array");
 });
 
-// ---- the table, in the stand-in DOM
+// ---- the table, in happy-dom
 
 /** @param {readonly RunInfo[]} runs @param {Partial<import("./runtable.js").TableState>} [initial] */
 function mount(runs, initial = {}) {
-  const container = new FakeElement("div");
+  const container = document.createElement("div");
   /** @type {import("./runtable.js").TableState} */
   const state = { hidden: new Set(), filter: "", sort: null, selected: null, ...initial };
   const calls = { changes: 0 };
-  const table = createRunTable(/** @type {any} */ (container), runs, state, () => { calls.changes += 1; });
-  const root = /** @type {FakeElement} */ (/** @type {unknown} */ (table.element));
-  const rows = () => root.findAll((e) => e.dataset.run !== undefined);
+  const table = createRunTable(container, runs, state, () => { calls.changes += 1; });
+  const root = table.element;
+  const rows = () => findAll(root, "[data-run]");
   const shown = () => rows().filter((r) => r.style.display !== "none").map((r) => r.dataset.run);
-  const tableEl = root.byTag("table")[0];
+  const tableEl = findAll(root, "table")[0];
   return { container, state, calls, table, root, rows, shown, tableEl };
 }
 
-/** @param {FakeElement} root @param {string} column */
-const header = (root, column) => root.findAll((e) => e.dataset.column === column)[0];
+/** @param {HTMLElement} root @param {string} column */
+const header = (root, column) => findAll(root, "[data-column]").filter((e) => e.dataset.column === column)[0];
 
-test("table: a row per run with its cells as text; a name holding HTML stays text", () => withFakeDocument(() => {
+test("table: a row per run with its cells as text; a name holding HTML stays text", () => withDocument(() => {
   const evil = "<img src=x onerror=alert(1)>";
   const runs = [run(0, { name: evil }), run(1), run(2, { status: "running" })];
   const { root, rows, tableEl, container } = mount(runs);
@@ -116,102 +105,102 @@ test("table: a row per run with its cells as text; a name holding HTML stays tex
   assert.deepEqual(rows().map((r) => r.dataset.run), ["r0", "r1", "r2"]);
   assert.equal(tableEl.dataset.shown, "3");
   const first = rows()[0];
-  const label = first.byClass("nbtrack-run-label")[0];
+  const label = findAll(first, ".nbtrack-run-label")[0];
   assert.equal(label.textContent, evil);
   assert.equal(label.children.length, 0, "set as text: no element was parsed from the name");
-  assert.equal(root.byTag("img").length, 0);
-  const cells = first.byTag("td").map((td) => td.textContent);
+  assert.equal(findAll(root, "img").length, 0);
+  const cells = findAll(first, "td").map((td) => td.textContent);
   assert.deepEqual(cells.slice(2, 8), ["finished", formatTime(1_700_000_000), "45 s", "0.1", "adam", "1"]);
-  assert.equal(first.byClass("nbtrack-swatch")[0].style.background, "#1f77b4");
-  assert.equal(rows()[2].byTag("td")[2].dataset.status, "running");
+  assert.equal(findAll(first, ".nbtrack-swatch")[0].style.background, "#1f77b4");
+  assert.equal(findAll(rows()[2], "td")[2].dataset.status, "running");
   assert.equal(first.dataset.hidden, "false");
-  assert.equal(root.byClass("nbtrack-run-count")[0].textContent, "3 of 3 runs");
-  const groups = root.byClass("nbtrack-col-groups")[0].byTag("th").map((th) => th.textContent);
+  assert.equal(findAll(root, ".nbtrack-run-count")[0].textContent, "3 of 3 runs");
+  const groups = findAll(findAll(root, ".nbtrack-col-groups")[0], "th").map((th) => th.textContent);
   assert.deepEqual(groups, ["", "config", "summary"]);
 }));
 
-test("table: the filter hides rows and counts them; an invalid regex shows a hint and filters nothing", () => withFakeDocument(() => {
+test("table: the filter hides rows and counts them; an invalid regex shows a hint and filters nothing", () => withDocument(() => {
   const runs = [run(0), run(1), run(2), run(3)];
   const { root, shown, tableEl, state } = mount(runs);
-  const input = root.byClass("nbtrack-run-filter")[0];
+  const input = findAll(root, ".nbtrack-run-filter")[0];
   input.value = "SGD";
-  input.fire("input");
+  fire(input, "input");
   assert.equal(state.filter, "SGD");
   assert.deepEqual(shown(), ["r1", "r3"]);
   assert.equal(tableEl.dataset.shown, "2");
-  assert.equal(root.byClass("nbtrack-run-count")[0].textContent, "2 of 4 runs");
+  assert.equal(findAll(root, ".nbtrack-run-count")[0].textContent, "2 of 4 runs");
   input.value = "/[/";
-  input.fire("input");
+  fire(input, "input");
   assert.deepEqual(shown(), ["r0", "r1", "r2", "r3"]);
-  assert.match(root.byClass("nbtrack-run-filter-error")[0].textContent, /^invalid regular expression/);
+  assert.match(findAll(root, ".nbtrack-run-filter-error")[0].textContent, /^invalid regular expression/);
   assert.equal(input.dataset.error, "true");
   input.value = "re:^run-[02]$";
-  input.fire("input");
+  fire(input, "input");
   assert.deepEqual(shown(), ["r0", "r2"]);
-  assert.equal(root.byClass("nbtrack-run-filter-error")[0].textContent, "");
+  assert.equal(findAll(root, ".nbtrack-run-filter-error")[0].textContent, "");
 }));
 
-test("table: a header click sorts, a second click reverses, with a mark in the header", () => withFakeDocument(() => {
+test("table: a header click sorts, a second click reverses, with a mark in the header", () => withDocument(() => {
   const runs = [run(0), run(1), run(2)];
   const { root, shown, state } = mount(runs);
   const loss = header(root, "summary.val/loss");
-  loss.fire("click");
+  fire(loss, "click");
   assert.deepEqual(state.sort, { column: "summary.val/loss", descending: false });
   assert.deepEqual(shown(), ["r2", "r1", "r0"]);
-  assert.equal(loss.byClass("nbtrack-sort-mark")[0].textContent, " ▲");
-  loss.fire("click");
+  assert.equal(findAll(loss, ".nbtrack-sort-mark")[0].textContent, " ▲");
+  fire(loss, "click");
   assert.deepEqual(shown(), ["r0", "r1", "r2"]);
-  assert.equal(loss.byClass("nbtrack-sort-mark")[0].textContent, " ▼");
-  header(root, "config.optimizer").fire("click");
+  assert.equal(findAll(loss, ".nbtrack-sort-mark")[0].textContent, " ▼");
+  fire(header(root, "config.optimizer"), "click");
   assert.deepEqual(shown(), ["r0", "r2", "r1"]);
-  assert.equal(loss.byClass("nbtrack-sort-mark")[0].textContent, "");
+  assert.equal(findAll(loss, ".nbtrack-sort-mark")[0].textContent, "");
 }));
 
-test("table: switches change state.hidden and call onChange; the header switch covers the filtered runs", () => withFakeDocument(() => {
+test("table: switches change state.hidden and call onChange; the header switch covers the filtered runs", () => withDocument(() => {
   const runs = [run(0), run(1), run(2), run(3)];
   const { root, rows, state, calls } = mount(runs, { hidden: new Set(["r3"]) });
-  const box = (/** @type {number} */ i) => rows()[i].byClass("nbtrack-run-visible")[0];
+  const box = (/** @type {number} */ i) => /** @type {HTMLInputElement} */ (findAll(rows()[i], ".nbtrack-run-visible")[0]);
   assert.equal(box(3).checked, false);
   assert.equal(rows()[3].dataset.hidden, "true");
-  const all = root.byClass("nbtrack-run-visible-all")[0];
+  const all = findAll(root, ".nbtrack-run-visible-all")[0];
   assert.equal(all.indeterminate, true);
   box(1).checked = false;
-  box(1).fire("change");
+  fire(box(1), "change");
   assert.deepEqual([...state.hidden].sort(), ["r1", "r3"]);
   assert.equal(rows()[1].dataset.hidden, "true");
   assert.equal(calls.changes, 1);
-  const input = root.byClass("nbtrack-run-filter")[0];
+  const input = findAll(root, ".nbtrack-run-filter")[0];
   input.value = "adam"; // r0, r2: both shown, so the header switch hides both
-  input.fire("input");
+  fire(input, "input");
   assert.equal(all.checked, true);
-  all.fire("change");
+  fire(all, "change");
   assert.deepEqual([...state.hidden].sort(), ["r0", "r1", "r2", "r3"]);
   assert.equal(calls.changes, 2);
   input.value = "sgd"; // r1, r3: both hidden, so it shows both
-  input.fire("input");
+  fire(input, "input");
   assert.equal(all.checked, false);
-  all.fire("change");
+  fire(all, "change");
   assert.deepEqual([...state.hidden].sort(), ["r0", "r2"]);
   box(3).checked = true;
-  box(3).fire("change");
+  fire(box(3), "change");
   assert.deepEqual([...state.hidden].sort(), ["r0", "r2"], "showing a shown run changes nothing");
 }));
 
-test("table: rows outside the plot's selection are not shown; update keeps rows and rewrites changed cells", () => withFakeDocument(() => {
+test("table: rows outside the plot's selection are not shown; update keeps rows and rewrites changed cells", () => withDocument(() => {
   const runs = [run(0), run(1), run(2)];
   const { root, rows, shown, state, table, tableEl } = mount(runs);
   state.selected = new Set(["r0", "r2"]);
   table.update(runs);
   assert.deepEqual(shown(), ["r0", "r2"]);
   assert.equal(tableEl.dataset.shown, "2");
-  assert.equal(root.byClass("nbtrack-run-count")[0].textContent, "2 of 3 runs (2 selected in the plot)");
+  assert.equal(findAll(root, ".nbtrack-run-count")[0].textContent, "2 of 3 runs (2 selected in the plot)");
   const before = rows()[1];
   const changed = runs.map((r) => (r.id === "r1" ? { ...r, status: "crashed", summary: { "val/loss": 0.25 } } : r));
   state.selected = null;
   table.update(changed);
   assert.equal(rows()[1], before, "the same row element");
-  assert.equal(before.byTag("td")[2].textContent, "crashed");
-  assert.equal(before.byTag("td")[7].textContent, "0.25");
+  assert.equal(findAll(before, "td")[2].textContent, "crashed");
+  assert.equal(findAll(before, "td")[7].textContent, "0.25");
   table.update([...changed, run(3, { summary: { "val/loss": 1, acc: 0.9 } })]);
   assert.ok(header(root, "summary.acc"), "a new key adds a column");
   assert.equal(rows().length, 4);

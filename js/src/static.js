@@ -5,6 +5,7 @@
 
 import { ensureBokeh } from "./bokeh.js";
 import { detailFetcher } from "./detail.js";
+import { el } from "./dom.js";
 
 /** @param {string} text base64 @returns {Uint8Array} */
 function fromBase64(text) {
@@ -75,10 +76,9 @@ export async function renderStaticWith(box, widget) {
   await bokehFrom(box);
   const model = staticModel(payload);
   widget.initialize({ model });
-  const el = document.createElement("div");
-  el.className = "nbtrack-static-live";
-  box.appendChild(el);
-  widget.render({ model, el });
+  const host = el("div", "nbtrack-static-live");
+  box.appendChild(host);
+  widget.render({ model, el: host });
   const picture = /** @type {HTMLElement | null} */ (box.querySelector(".nbtrack-static-png"));
   if (picture) picture.style.display = "none";
   box.dataset.nbtrackRendered = "done";

@@ -346,3 +346,10 @@ export function storeFor(uid) {
   }
   return store;
 }
+
+/** The store of a dashboard model (by its `_uid` trait; "default" without one).
+ * @param {{ get: (name: string) => any }} model */
+export function storeOf(model) {
+  const uid = model.get("_uid");
+  return storeFor(uid == null || uid === "" ? "default" : String(uid));
+}

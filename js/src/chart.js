@@ -1,0 +1,229 @@
+// One BokehJS chart of one scalar tag: a coloured line set per run (the raw line faint behind the smoothed
+// one), markers for non-finite points at the chart's edges, the dashboard's step cursor as a dashed line,
+// and zoom detail from the kernel for reduced series. What it draws is computed by lines.js (smoothing,
+// M4 downsampling to the chart's width over the visible x range, the y extent); Bokeh's own range tools
+// zoom and pan within it. The grid of charts is charts.js.
+
+import { removeView } from "./bokeh.js";
+import { runColor } from "./colors.js";
+import { el } from "./dom.js";
+import { lineData, logTicks, yExtent } from "./lines.js";
+
+const WIDTH = 420;
+const HEIGHT = 220;
+const MARK_ALL_BELOW = 100; // short series: a marker on every point (one point draws no line)
+const X_LABELS = { step: "step", relative: "relative time (s)", wall: "wall time" };
+const TOOLTIPS = [["run", "@run"], ["step", "@step"], ["value", "@value{%.6g}"], ["smoothed", "@smoothed{%.6g}"]];
+const FORMATTERS = { "@value": "printf", "@smoothed": "printf" };
+
+/** @typedef {"step" | "relative" | "wall"} XAxis */
+/**
+ * @typedef {{ smoothing: number, logY: boolean, xAxis: XAxis, ignoreOutliers: boolean,
+ *   histogramView?: "overlay" | "ridgeline" | "distribution" }} Settings
+ */
+/** @typedef {{ raw: any, smooth: any, marks: any, bad: any, smoothRenderer: any, renderers: any[] }} RunLines */
+/** @typedef {{ step: number | null, set: (step: number | null) => void, subscribe: (f: () => void) => () => void }} Cursor */
+/**
+ * What a chart shares with the other charts of its grid.
+ * @typedef {{ store: import("./store.js").Store, settings: Settings,
+ *   detail: import("./detail.js").DetailFetch | null, cursor: Cursor | null,
+ *   nextFrame: (redraw: () => void) => void }} ChartContext
+ * nextFrame: runs a zoom redraw at the next animation frame, unless one is already waiting
+ */
+
+/**
+ * The chart of tag `key`: `box` holds a note and, once `show` resolves, the BokehJS view. `fill` redraws it
+ * from the store, over the visible x range when the user has zoomed. Axis types are fixed when the figure
+ * is made, so changing `logY` or `xAxis` means making a new chart.
+ * @param {any} Bokeh @param {string} key @param {ChartContext} context
+ */
+export function createChart(Bokeh, key, context) {
+  const { store, settings, cursor } = context;
+  const box = el("div", "nbtrack-chart");
+  box.dataset.key = key;
+  const note = el("div", "nbtrack-chart-note");
+  box.appendChild(note); // above the chart, present as soon as the chart's dataset is
+  const figure = makeFigure(Bokeh, key, settings);
+  const extent = new Bokeh.ColumnDataSource({ data: { x: [0, 1], y: [0, 1] } });
+  const extentRenderer = figure.scatter({ field: "x" }, { field: "y" }, { source: extent, alpha: 0 });
+  figure.y_range.renderers = [extentRenderer]; // the y extent is ours (outliers, constant series)
+  const hover = new Bokeh.HoverTool({ mode: "vline", renderers: [], tooltips: TOOLTIPS, formatters: FORMATTERS });
+  figure.add_tools(hover);
+  const span = new Bokeh.Span({ location: cursor?.step ?? null, dimension: "height", line_color: "#555",
+    line_dash: "dashed", line_width: 1, visible: settings.xAxis === "step" && cursor?.step != null });
+  figure.add_layout(span);
+  if (cursor && settings.xAxis === "step") {
+    figure.on_event("tap", (/** @type {any} */ event) => cursor.set(nearestStep(store, key, event.x)));
+  }
+  /** @type {Map<string, RunLines>} */
+  const lines = new Map();
+
+  /** @param {import("./store.js").Series} series */
+  function linesFor(series) {
+    let run = lines.get(series.run);
+    if (run) return run;
+    const color = runColor(store.runInfo(series.run).index);
+    const source = () => new Bokeh.ColumnDataSource({ data: { x: [], y: [] } });
+    run = { raw: source(), smooth: source(), marks: source(), bad: source(), smoothRenderer: null, renderers: [] };
+    const xy = [{ field: "x" }, { field: "y" }];
+    const rawAlpha = store.runs.size > 1 ? 0.12 : 0.25; // overlaid runs: faint raw lines, or the last hides the rest
+    const raw = figure.line(...xy, { source: run.raw, color, line_width: 1, line_alpha: rawAlpha });
+    // no in-chart legend (it covers the lines): the header lists the runs with their colour swatches
+    run.smoothRenderer = figure.line(...xy, { source: run.smooth, color, line_width: 1.75 });
+    const marks = figure.scatter(...xy, { source: run.marks, color, size: 5 });
+    const bad = figure.scatter(...xy, { source: run.bad, color: "#d62728", marker: "x", size: 9, line_width: 2 });
+    run.renderers = [raw, run.smoothRenderer, marks, bad];
+    hover.renderers = [...hover.renderers, run.smoothRenderer];
+    lines.set(series.run, run);
+    return run;
+  }
+
+  /** The points to draw: the kernel's detail when the visible range lies inside it, else the store's.
+   * @param {import("./store.js").Series} series @param {[number, number] | null} visible */
+  function columnsFor(series, visible) {
+    const d = series.detail;
+    if (d && visible && settings.xAxis === "step" && visible[0] >= d.x0 && visible[1] <= d.x1) return d;
+    return series.view();
+  }
+
+  /** Redraw from the store, over the visible x range when the user has zoomed. */
+  function fill() {
+    const range = figure.x_range;
+    /** @type {[number, number] | null} */
+    const visible = range.have_updated_interactively ? [range.start, range.end] : null;
+    const members = [...store.series.values()].filter((s) => s.key === key);
+    const shown = members.filter((series) => store.shown(series.run));
+    for (const series of members) {
+      const run = lines.get(series.run);
+      if (run) run.renderers.forEach((r) => { r.visible = store.shown(series.run); });
+    }
+    const drawn = shown.map((series) => ({
+      series, data: lineData(columnsFor(series, visible), settings, WIDTH, visible, store.runInfo(series.run).name),
+    }));
+    const [lo, hi] = yExtent(drawn.map((d) => d.data), settings);
+    const xs = drawn.flatMap((d) => [d.data.x0, d.data.x1]).filter(Number.isFinite);
+    extent.data = { x: xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1], y: [lo, hi] };
+    if (settings.logY) setLogTicks(Bokeh, figure, lo, hi);
+    let points = 0;
+    for (const { series, data } of drawn) {
+      const run = linesFor(series);
+      run.raw.data = data.raw;
+      run.smooth.data = data.smooth;
+      run.marks.data = data.raw.x.length < MARK_ALL_BELOW && series.length < MARK_ALL_BELOW ? data.smooth : data.newest;
+      run.bad.data = data.badPoints(lo, hi);
+      points += series.length;
+    }
+    const nonPositive = settings.logY && drawn.some((d) => d.data.minRaw <= 0);
+    note.textContent = nonPositive ? "values ≤ 0 are not drawn on a log axis" : "";
+    const first = drawn[0]?.data;
+    Object.assign(box.dataset, { // what is drawn, readable by tests and tools
+      smoothing: settings.smoothing.toFixed(2), logY: String(settings.logY), xAxis: settings.xAxis,
+      points: String(points), runs: String(drawn.length), drawn: String(first?.raw.x.length ?? 0),
+      rawLast: String(first?.raw.y[first.raw.y.length - 1] ?? ""),
+      smoothLast: String(first?.smooth.y[first.smooth.y.length - 1] ?? ""),
+      yLow: String(lo), yHigh: String(hi), nonFinite: String(drawn.reduce((n, d) => n + d.data.bad.length, 0)),
+      detail: drawn.some((d) => d.series.detail && columnsFor(d.series, visible) === d.series.detail) ? "kernel" : "",
+    });
+  }
+
+  let detailTimer = 0;
+  /** After a zoom settles, ask the kernel for the visible range of reduced series (static outputs). */
+  function askDetail() {
+    const { detail } = context;
+    if (!detail || settings.xAxis !== "step") return;
+    clearTimeout(detailTimer);
+    detailTimer = window.setTimeout(async () => {
+      const { start, end } = figure.x_range;
+      const reduced = [...store.series.values()].filter((s) => s.key === key && s.total > s.length);
+      const replies = await Promise.all(reduced.map(async (series) => {
+        const got = await detail(series.run, key, start, end, 4 * WIDTH);
+        if (got) series.detail = got;
+        return got;
+      }));
+      if (replies.some(Boolean)) fill();
+    }, 250);
+  }
+
+  const chart = {
+    box, figure, lines, fill,
+    /** @type {any} the BokehJS view, once shown */
+    view: null,
+    /** Show the figure in `box`; `gone()` says whether the grid was disposed of meanwhile.
+     * @param {() => boolean} gone */
+    async show(gone) {
+      chart.view = await Bokeh.Plotting.show(figure, box);
+      if (gone()) { // disposed while BokehJS was building the view: remove it now
+        removeView(chart.view);
+        return;
+      }
+      // after a zoom or pan by the user, redraw at the detail of the new range (once per frame)
+      figure.x_range.change.connect(() => {
+        if (figure.x_range.have_updated_interactively) context.nextFrame(() => { fill(); askDetail(); });
+      });
+    },
+    /** Move the dashed line to the cursor's step. */
+    markCursor() {
+      span.location = cursor?.step ?? null;
+      span.visible = settings.xAxis === "step" && cursor?.step != null;
+      box.dataset.cursor = String(cursor?.step ?? "");
+    },
+  };
+  return chart;
+}
+
+/** The logged step of tag `key` nearest to x.
+ * @param {import("./store.js").Store} store @param {string} key @param {number} x */
+function nearestStep(store, key, x) {
+  let best = Math.round(x);
+  let gap = Infinity;
+  for (const series of store.series.values()) {
+    if (series.key !== key) continue;
+    const { steps } = series.view();
+    let lo = 0;
+    let hi = steps.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (steps[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    for (const i of [lo - 1, lo]) {
+      if (i >= 0 && i < steps.length && Math.abs(steps[i] - x) < gap) [best, gap] = [steps[i], Math.abs(steps[i] - x)];
+    }
+  }
+  return best;
+}
+
+/** @param {any} Bokeh @param {any} figure @param {number} lo @param {number} hi */
+function setLogTicks(Bokeh, figure, lo, hi) {
+  const [yAxis] = figure.yaxis ?? figure.left ?? [];
+  const ticks = logTicks(lo, hi);
+  if (!yAxis?.ticker || !("ticks" in yAxis.ticker) || ticks.join() === yAxis.ticker.ticks.join()) return;
+  yAxis.ticker.ticks = ticks;
+  // plain decimals ("0.0001", "20") when they stay short, else scientific ("1e-7")
+  const plain = ticks.length > 0 && ticks[0] >= 1e-6 && ticks[ticks.length - 1] < 1e6;
+  yAxis.formatter = plain ? new Bokeh.NumeralTickFormatter({ format: "0,0.[000000]" })
+    : new Bokeh.BasicTickFormatter({ use_scientific: true, power_limit_low: 0, power_limit_high: 0 });
+}
+
+/** @param {any} Bokeh @param {string} key @param {Settings} settings */
+function makeFigure(Bokeh, key, settings) {
+  const figure = Bokeh.Plotting.figure({
+    width: WIDTH, height: HEIGHT, title: key, // drawn as canvas text, never parsed as HTML
+    tools: "pan,wheel_zoom,box_zoom,reset,save", active_scroll: null, toolbar_location: "right",
+    x_axis_label: X_LABELS[settings.xAxis], x_axis_type: settings.xAxis === "wall" ? "datetime" : "linear",
+    y_axis_type: settings.logY ? "log" : "linear", min_border_left: settings.logY ? 64 : 50,
+  });
+  const [yAxis] = figure.yaxis ?? figure.left ?? [];
+  if (yAxis) {
+    // log axes get our ticks (see logTicks); plain numbers down to 1e-5 ("0.0011", not "1.100e-3")
+    if (settings.logY) yAxis.ticker = new Bokeh.FixedTicker({ ticks: [] });
+    yAxis.formatter = new Bokeh.BasicTickFormatter({ power_limit_low: -5 });
+    figure.y_range.change.connect(() => settings.logY && setLogTicks(Bokeh, figure, figure.y_range.start, figure.y_range.end));
+  }
+  const [xAxis] = figure.xaxis ?? figure.below ?? [];
+  if (settings.xAxis !== "wall" && xAxis) { // "500.05k", not "5.0005e+5" colliding with its neighbours
+    xAxis.formatter = new Bokeh.NumeralTickFormatter({ format: "0.[00]a" });
+    xAxis.ticker.desired_num_ticks = 5;
+  }
+  return figure;
+}

@@ -1,0 +1,76 @@
+// The dashboard's media: a panel per media tag (images, text, audio, ... in media.js; histograms over steps
+// in histograms.js), made when the tag first appears and redrawn when its records change. The media panels
+// share one step cursor, which the charts follow too.
+
+import { toFloat64Array } from "./codecs.js";
+import { el } from "./dom.js";
+import { createHistogramPanel } from "./histograms.js";
+import { createCursor, createMediaPanel } from "./media.js";
+
+/** @type {WeakMap<object, { step: number, edges: Float64Array, counts: Float64Array }>} */
+const histogramItems = new WeakMap();
+
+/** A histogram record as the histogram panel takes it (converted once per record).
+ * @param {import("./store.js").MediaRecord} record */
+function histogramItem(record) {
+  let item = histogramItems.get(record);
+  if (!item) {
+    item = { step: record.step, edges: toFloat64Array(record.data[0]), counts: toFloat64Array(record.data[1]) };
+    histogramItems.set(record, item);
+  }
+  return item;
+}
+
+/**
+ * A panel per media tag of `store` inside `box`; `update` makes the new ones and redraws the changed ones.
+ * @param {import("./store.js").Store} store @param {HTMLElement} box
+ * @param {{ histogramView?: string }} settings @param {() => any} bokeh BokehJS once loaded, else null
+ * @param {() => void} save
+ */
+export function createMediaPanels(store, box, settings, bokeh, save) {
+  const cursor = createCursor();
+  /** @type {Map<string, { panel: { update: (items?: any) => unknown, dispose: () => void }, version: number }>} */
+  const panels = new Map();
+  /** @param {import("./store.js").MediaSeries} series */
+  const make = (series) => {
+    if (series.kind !== "histogram") {
+      const panel = createMediaPanel(series, cursor);
+      box.appendChild(panel.element);
+      return panel;
+    }
+    const Bokeh = bokeh();
+    if (!Bokeh) return null; // drawn once BokehJS is there
+    const holder = el("div", "nbtrack-media-panel nbtrack-histogram-panel");
+    Object.assign(holder.dataset, { key: series.key, kind: "histogram", run: series.run });
+    box.appendChild(holder);
+    const histogram = createHistogramPanel(Bokeh, holder, /** @type {any} */ (settings),
+      { title: series.key, onViewChange: save });
+    const update = () => histogram.update(series.records.map(histogramItem)).catch(() => {});
+    update();
+    const follow = () => histogram.setCursor(cursor.step);
+    const unsubscribe = cursor.subscribe(follow);
+    follow();
+    return { update, dispose: () => { unsubscribe(); histogram.dispose(); holder.remove(); } };
+  };
+  const update = () => {
+    for (const [id, series] of store.media) {
+      try { // one panel that fails must not stop the others, nor the charts
+        const entry = panels.get(id);
+        if (!entry) {
+          const panel = make(series);
+          if (panel) panels.set(id, { panel, version: series.version });
+        } else if (entry.version !== series.version) {
+          entry.version = series.version;
+          entry.panel.update();
+        }
+      } catch (error) {
+        console.error(`nbtrack: the panel of ${series.key} failed`, error);
+      }
+    }
+  };
+  const dispose = () => {
+    for (const { panel } of panels.values()) panel.dispose();
+    panels.clear();
+  };
+  return { update, dispose, cursor };
+}
