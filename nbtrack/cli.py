@@ -9,10 +9,10 @@ from pathlib import Path
 
 
 def _ls(args: argparse.Namespace) -> int:
-    from nbtrack.store.logdir import open as open_logdir
+    import nbtrack
 
     try:
-        logdir = open_logdir(args.logdir)
+        logdir = nbtrack.open(args.logdir)
     except FileNotFoundError as exc:
         print(f"nbtrack ls: {exc}", file=sys.stderr)
         return 2
@@ -29,16 +29,16 @@ def _ls(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from nbtrack.store.logdir import open as open_logdir
+    import nbtrack
 
     from .demo import record_demo_runs
 
     ids = record_demo_runs(args.dir, steps=args.steps)
     print(f"recorded {len(ids)} runs in {args.dir}:")
-    table = open_logdir(args.dir).runs()
+    table = nbtrack.open(args.dir).runs()
     print(table[["id", "name", "status", "config.lr", "config.width", "summary.train/loss"]]
           .to_string(index=False))
-    page = open_logdir(args.dir).show().save(Path(args.dir) / "dashboard.html")
+    page = nbtrack.open(args.dir).show().save(Path(args.dir) / "dashboard.html")
     print(f"dashboard of these runs, to open in any browser (offline): {page}")
     return 0
 

@@ -14,7 +14,7 @@ from nbtrack.record.run import Run
 from nbtrack.store.logdir import Logdir
 from nbtrack.store.reader import RunReader
 
-from .snapshot import snapshot_of
+from .snapshot import named_as, snapshot_of
 from .static_output import StaticDashboard
 
 
@@ -71,8 +71,3 @@ def _show_run(run: Run, max_rate: float) -> Any:
     from .widget import Dashboard  # imports anywidget: only when a live view is made
 
     return Dashboard(run, max_rate=max_rate)
-
-
-def named_as(run: Run, infos: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The run-table entry of ``run``: what is stored, under the recorder's id and name."""
-    return [{**info, "id": run.id, "name": run.name} for info in infos[:1]] or [{"id": run.id, "name": run.name}]

@@ -189,3 +189,8 @@ def _stored_entry(run: str, tag: str, row: dict[str, Any], records: MediaRecords
     index = row.get("index")
     return media_entry(run, tag, row["step"], index if isinstance(index, int) else None, kind, row["meta"],
                        main=main, text=row["text"])
+
+
+def named_as(run: Any, infos: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The run-table entry of ``run``: what is stored, under the recorder's id and name."""
+    return [{**info, "id": run.id, "name": run.name} for info in infos[:1]] or [{"id": run.id, "name": run.name}]

@@ -26,8 +26,7 @@ from .assets import BUNDLE
 from .feed import LiveFeed
 from .loader import BokehLoader
 from .protocol import json_safe
-from .showing import named_as
-from .snapshot import snapshot_of
+from .snapshot import named_as, snapshot_of
 from .static_output import StaticDashboard
 from .zoom import SERVER as ZOOM_SERVER
 

@@ -12,10 +12,22 @@ import sys
 import threading
 import warnings
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .run import Run
+
+class Run(Protocol):
+    """What this module needs of a run (``run.Run`` has it; this module does not import it,
+    since ``Run.finish`` calls :func:`forget`)."""
+
+    id: str
+
+    def log(self, data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None: ...
+
+    def define_metric(self, name: str, *args: Any, **kwargs: Any) -> None: ...
+
+    def finish(self, exit_code: int = 0, quiet: bool | None = None) -> None: ...
+
+    def _detach(self) -> None: ...
 
 _current: Run | None = None
 _live: weakref.WeakSet[Run] = weakref.WeakSet()
