@@ -3,7 +3,7 @@
 The writer thread hands it every batch it drains, and every list of encoded values
 (images, histograms, audio, text, ...). It keeps what was not sent yet and sends the
 points as one ``append`` message, then the values as one ``media`` message (see
-``_protocol.py``; each value exactly once), at most ``max_rate`` times a second however
+``protocol.py``; each value exactly once), at most ``max_rate`` times a second however
 fast training logs, so the IOPub rate limit is never near. What the rate limit holds
 back is sent by a one-shot timer when the interval is over, so the view catches up with
 the last step even when logging stops. It is a best-effort sink: a failing send, or a

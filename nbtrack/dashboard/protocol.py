@@ -27,7 +27,7 @@ other kind [the main file] when it holds at most ``MAX_OTHER_BYTES``, else [] (m
 ``meta`` is JSON: numpy scalars as numbers, NaN and +/-Inf as the strings ``"nan"``,
 ``"inf"``, ``"-inf"`` (a histogram's ``sum`` may overflow), other objects as their ``str()``.
 ``index`` is the position in a gallery logged as a list, else null. Float64 buffers are
-little-endian. Snapshots (``_snapshot.media_of``) carry the same items with ``data``
+little-endian. Snapshots (``snapshot.media_of``) carry the same items with ``data``
 (the buffers themselves) in place of ``buffers``.
 """
 

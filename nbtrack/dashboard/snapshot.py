@@ -9,7 +9,7 @@ non-finite step stays visible and the first and last points are always kept.
 
 ``"media"`` lists the stored values (images, histograms, audio, video, text, ...) as
 ``{"run", "key", "kind", "step", "index", "meta", "data": [bytes, ...]}``, with the same
-buffers per kind as the live ``media`` message (``_protocol.py``), the most recent
+buffers per kind as the live ``media`` message (``protocol.py``), the most recent
 ``max_per_tag`` steps of each tag (``media_of``).
 """
 

@@ -1,7 +1,7 @@
 """``Run``: the in-kernel recorder returned by ``nbtrack.init()``.
 
 ``log()`` validates its input, stamps the step and the time and appends to memory;
-the writer thread (``_writer.py``) does everything else. This module imports neither
+the writer thread (``writer.py``) does everything else. This module imports neither
 the widget nor bokeh nor pyarrow.
 """
 

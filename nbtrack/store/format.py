@@ -1,6 +1,6 @@
 """The on-disk record format: schemas, per-batch checksums and batch metadata.
 
-Pure functions shared by the writer (``storage.py``) and the reader (``_tail.py``).
+Pure functions shared by the writer (``sink.py``) and the reader (``tail.py``).
 See ``FORMAT.md`` at the repository root for the documented layout.
 """
 
