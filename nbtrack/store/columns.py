@@ -1,4 +1,4 @@
-"""Scalar records of a run held as numpy columns, and their wide (pivoted) form."""
+"""Scalar records of a run held as numpy columns: split by tag, and their wide (pivoted) form."""
 
 from __future__ import annotations
 
