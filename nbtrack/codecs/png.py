@@ -1,9 +1,16 @@
 """PNG and animated PNG (APNG) encoding and decoding of numpy arrays.
 
-Pure numpy + :mod:`zlib`. The encoder writes 8- or 16-bit, non-interlaced images. The decoder reads every
-non-interlaced PNG (all colour types and bit depths, all five row filters); decoding never executes anything
-taken from the data, checks every chunk's CRC, and rejects hostile input with :class:`ValueError` before
-allocating: declared dimensions are capped at :data:`MAX_PIXELS` and checked against the compressed size.
+The encoder is pure numpy + :mod:`zlib` and writes 8- or 16-bit, non-interlaced images. It stays hand-written
+because Pillow writes no 16-bit colour PNG, and because it is faster: measured against Pillow's
+``Image.save(format="PNG")`` (best of 7, RGB uint8, zlib level 6), encode_png took 0.65 vs 1.58 ms (gradient)
+and 4.7 vs 9.9 ms (natural) at 256x256, 22 vs 41 ms and 91 vs 148 ms at 1024x1024; its files are ~3 % larger
+for natural images and 9-40 % for gradients (already under 1 % of raw; Pillow picks a filter per row). On
+noise: 3.8 vs 7.2 ms and 62 vs 116 ms, same size.
+
+Decoding goes through Pillow (:mod:`nbtrack.codecs.images`), bounded before allocating, except for 16-bit
+grey + alpha, RGB and RGBA, which Pillow reduces to 8 bits: :func:`decode_png` decodes those here (all five
+row filters, every chunk's CRC checked, declared dimensions capped at :data:`MAX_PIXELS` and checked against
+the compressed size). APNGs are decoded with Pillow too (:func:`decode_apng`), exactly.
 
 Row filter of the encoder
 -------------------------
@@ -26,17 +33,15 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["MAX_PIXELS", "decode_apng", "decode_png", "encode_apng", "encode_png", "png_size"]
+from .images import MAX_PIXELS, decode_apng, decode_image
 
-MAX_PIXELS = 1 << 28
-"""Largest width * height (times frames, for APNG) that the decoders accept."""
+__all__ = ["MAX_PIXELS", "decode_apng", "decode_png", "encode_apng", "encode_png", "png_size"]
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _MAX_CHUNK = (1 << 31) - 1
 _MAX_DEFLATE_RATIO = 1032  # deflate cannot expand its input by more than ~1032:1
 _COLOUR_OF_CHANNELS = {1: 0, 2: 4, 3: 2, 4: 6}
-_CHANNELS_OF_COLOUR = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
-_DEPTHS_OF_COLOUR = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
+_CHANNELS_OF_COLOUR = {2: 3, 4: 2, 6: 4}  # of the 16-bit colour types decoded here
 _CRITICAL = (b"IHDR", b"PLTE", b"IDAT", b"IEND")
 # Decoder cost model (seconds, measured): the diagonal sweep costs per numpy step and per byte, the pure-Python
 # Average/Paeth row loop per byte.
@@ -236,23 +241,20 @@ def _iend() -> bytes:
 
 @dataclass(frozen=True)
 class _Header:
+    """A 16-bit colour PNG's IHDR: the only PNGs decoded here (Pillow reads them as 8 bits)."""
+
     width: int
     height: int
-    depth: int
-    colour: int
-
-    @property
-    def channels(self) -> int:
-        return _CHANNELS_OF_COLOUR[self.colour]
+    channels: int
 
     @property
     def bpp(self) -> int:
-        """Bytes per complete pixel, at least 1: the distance of the "left" byte in the row filters."""
-        return max(1, self.channels * self.depth // 8)
+        """Bytes per pixel: the distance of the "left" byte in the row filters."""
+        return 2 * self.channels
 
     @property
     def rowbytes(self) -> int:
-        return (self.width * self.channels * self.depth + 7) // 8
+        return self.width * self.bpp
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -278,15 +280,17 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def decode_png(data: bytes) -> np.ndarray:
-    """Decode a non-interlaced PNG.
+    """Decode a PNG (for an APNG, its default image).
+
+    Pillow decodes it (see :func:`nbtrack.codecs.images.decode_image`), except 16-bit grey + alpha, RGB and
+    RGBA, which Pillow would cut to 8 bits: those are decoded here, non-interlaced only.
 
     Parameters
     ----------
     data : bytes
         The PNG file. Any colour type and bit depth; 16-bit images decode to ``uint16``, everything else to
         ``uint8`` (grey of 1/2/4 bits is scaled to 0..255, palette images are expanded to RGB, or RGBA when
-        they carry a ``tRNS`` chunk). ``tRNS`` of grey and RGB images is ignored. For an APNG this is the
-        default image (frame 0).
+        they carry a ``tRNS`` chunk). ``tRNS`` of grey and RGB images is ignored.
 
     Returns
     -------
@@ -296,8 +300,8 @@ def decode_png(data: bytes) -> np.ndarray:
     Raises
     ------
     ValueError
-        Bad signature, CRC mismatch, truncated data, unsupported or inconsistent header, interlacing,
-        dimensions over :data:`MAX_PIXELS` or impossible for the compressed size, corrupt image data.
+        Not a PNG, truncated or corrupt data, dimensions over :data:`MAX_PIXELS` or impossible for the
+        compressed size; for 16-bit colour also CRC mismatches and interlacing.
 
     Examples
     --------
@@ -305,58 +309,17 @@ def decode_png(data: bytes) -> np.ndarray:
     >>> img = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
     >>> bool((decode_png(encode_png(img)) == img).all())
     True
+    >>> wide = np.arange(24, dtype=np.uint16).reshape(2, 4, 3) * 2000
+    >>> out = decode_png(encode_png(wide))
+    >>> out.dtype, bool((out == wide).all())
+    (dtype('uint16'), True)
     """
-    chunks = _read_chunks(data)
-    header = _parse_header(chunks)
-    palette = _palette(chunks, header)
-    idat = [body for kind, body in chunks if kind == b"IDAT"]
-    if not idat:
-        raise ValueError("PNG has no IDAT chunk")
-    return _decode_image(b"".join(idat), header, palette)
-
-
-def decode_apng(data: bytes) -> tuple[np.ndarray, float]:
-    """Decode an animated PNG written by :func:`encode_apng`.
-
-    Full-frame animations only: every frame must cover the whole canvas, share one delay and either replace
-    the canvas or be opaque; anything else raises :class:`ValueError`.
-
-    Returns
-    -------
-    frames : numpy.ndarray
-        ``(T, H, W, C)``, C = 1 for grey (also for videos encoded as ``(T, H, W)``).
-    fps : float
-        ``1 / delay``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> frames, fps = decode_apng(encode_apng(np.zeros((3, 2, 2), np.uint8), fps=25))
-    >>> frames.shape, fps
-    ((3, 2, 2, 1), 25.0)
-    """
-    chunks = _read_chunks(data)
-    header = _parse_header(chunks)
-    palette = _palette(chunks, header)
-    actl = [body for kind, body in chunks if kind == b"acTL"]
-    if len(actl) != 1 or len(actl[0]) != 8:
-        raise ValueError("not an animated PNG: expected exactly one 8-byte acTL chunk")
-    count = struct.unpack(">I", actl[0][:4])[0]
-    if not 1 <= count <= MAX_PIXELS // (header.width * header.height):
-        size = f"{header.width}x{header.height}"
-        raise ValueError(f"APNG declares {count} frames of {size}: none, or over {MAX_PIXELS} pixels in all")
-    frames = _apng_frames(chunks, header)
-    if len(frames) != count:
-        raise ValueError(f"APNG acTL declares {count} frames but {len(frames)} were found")
-    delays = {delay for delay, _ in frames}
-    if len(delays) != 1:
-        raise ValueError(f"APNG frames have different delays {sorted(delays)}; only constant frame rates are supported")
-    num, den = delays.pop()
-    if num == 0:
-        raise ValueError("APNG frame delay is 0 (as fast as possible): no frame rate")
-    images = [_decode_image(b"".join(parts), header, palette) for _, parts in frames]
-    video = np.stack(images)
-    return (video if video.ndim == 4 else video[..., None]), den / num
+    buf = _as_buffer(data)
+    if bytes(buf[:8]) != _SIGNATURE:
+        raise ValueError("not a PNG file: bad signature")
+    if len(buf) >= 29 and bytes(buf[12:16]) == b"IHDR" and buf[24] == 16 and buf[25] in (2, 4, 6):
+        return _decode_wide(_read_chunks(buf))
+    return decode_image(buf, ("PNG",))
 
 
 def _as_buffer(data: object) -> memoryview:
@@ -365,11 +328,8 @@ def _as_buffer(data: object) -> memoryview:
     return memoryview(data).cast("B")
 
 
-def _read_chunks(data: object) -> list[tuple[bytes, memoryview]]:
+def _read_chunks(buf: memoryview) -> list[tuple[bytes, memoryview]]:
     """Every chunk up to IEND as (type, body), each CRC checked."""
-    buf = _as_buffer(data)
-    if bytes(buf[:8]) != _SIGNATURE:
-        raise ValueError("not a PNG file: bad signature")
     pos, chunks = 8, []
     while True:
         if pos + 12 > len(buf):
@@ -390,95 +350,28 @@ def _read_chunks(data: object) -> list[tuple[bytes, memoryview]]:
             return chunks
 
 
-def _parse_header(chunks: list[tuple[bytes, memoryview]]) -> _Header:
-    if chunks[0][0] != b"IHDR" or len(chunks[0][1]) != 13:
-        raise ValueError("PNG must start with a 13-byte IHDR chunk")
-    width, height, depth, colour, method, filtering, interlace = struct.unpack(">IIBBBBB", chunks[0][1])
+def _parse_header(ihdr: memoryview) -> _Header:
+    width, height, _, colour, method, filtering, interlace = struct.unpack(">IIBBBBB", ihdr)
     if not (1 <= width <= _MAX_CHUNK and 1 <= height <= _MAX_CHUNK):
         raise ValueError(f"invalid PNG dimensions {width}x{height}")
-    if colour not in _DEPTHS_OF_COLOUR or depth not in _DEPTHS_OF_COLOUR[colour]:
-        raise ValueError(f"invalid PNG colour type {colour} with bit depth {depth}")
     if method != 0 or filtering != 0 or interlace not in (0, 1):
         raise ValueError(f"invalid PNG compression/filter/interlace method {method}/{filtering}/{interlace}")
     if interlace == 1:
-        raise ValueError("interlaced PNG not supported")
+        raise ValueError("interlaced 16-bit colour PNG not supported")
     if width * height > MAX_PIXELS:
         raise ValueError(f"PNG dimensions {width}x{height} exceed the limit of {MAX_PIXELS} pixels")
-    return _Header(width, height, depth, colour)
+    return _Header(width, height, _CHANNELS_OF_COLOUR[colour])
 
 
-def _palette(chunks: list[tuple[bytes, memoryview]], header: _Header) -> np.ndarray | None:
-    """The (N, 3) or, with tRNS, (N, 4) colour table of a palette image; None for other colour types."""
-    if header.colour != 3:
-        return None
-    plte = [body for kind, body in chunks if kind == b"PLTE"]
-    if len(plte) != 1 or not 3 <= len(plte[0]) <= 768 or len(plte[0]) % 3:
-        raise ValueError("palette PNG needs one PLTE chunk of 1 to 256 RGB entries")
-    table = np.frombuffer(plte[0], np.uint8).reshape(-1, 3)
-    trns = [body for kind, body in chunks if kind == b"tRNS"]
-    if not trns:
-        return table
-    if len(trns[0]) > len(table):
-        raise ValueError(f"tRNS has {len(trns[0])} entries, more than the {len(table)} palette colours")
-    alpha = np.full((len(table), 1), 255, np.uint8)
-    alpha[: len(trns[0]), 0] = np.frombuffer(trns[0], np.uint8)
-    return np.concatenate([table, alpha], axis=1)
-
-
-def _apng_frames(chunks: list[tuple[bytes, memoryview]], header: _Header) -> list[tuple[tuple[int, int], list]]:
-    """Per frame: (delay numerator, denominator) and its image-data pieces; sequence numbers checked."""
-    frames: list[tuple[tuple[int, int], list]] = []
-    seq = 0
-    for kind, body in chunks:
-        if kind in (b"fcTL", b"fdAT"):
-            if len(body) < 4 or struct.unpack(">I", body[:4])[0] != seq:
-                raise ValueError(f"APNG {kind.decode()} chunk out of sequence (expected sequence number {seq})")
-            seq += 1
-        if kind == b"fcTL":
-            frames.append((_frame_delay(body, header, len(frames)), []))
-        elif kind == b"IDAT":
-            if len(frames) != 1:
-                raise ValueError("APNG whose default image is not its first frame is not supported")
-            frames[0][1].append(body)
-        elif kind == b"fdAT":
-            if len(frames) < 2:
-                raise ValueError("APNG fdAT chunk before the second frame's fcTL")
-            frames[-1][1].append(body[4:])
-    if any(not parts for _, parts in frames):
-        raise ValueError("APNG frame without image data")
-    return frames
-
-
-def _frame_delay(fctl: memoryview, header: _Header, index: int) -> tuple[int, int]:
-    if len(fctl) != 26:
-        raise ValueError(f"APNG fcTL chunk has {len(fctl)} bytes, expected 26")
-    _, width, height, x, y, num, den, dispose, blend = struct.unpack(">IIIIIHHBB", fctl)
-    if (width, height, x, y) != (header.width, header.height, 0, 0):
-        region = f"{width}x{height} region at ({x}, {y})"
-        raise ValueError(f"APNG frame {index} is a {region}; only full-canvas frames are supported")
-    if dispose > 2 or blend > 1:
-        raise ValueError(f"APNG frame {index} has invalid dispose/blend ops {dispose}/{blend}")
-    if blend == 1 and index > 0 and header.colour not in (0, 2):
-        raise ValueError(f"APNG frame {index} blends over the previous frame (blend_op OVER): not supported")
-    return num, den or 100
-
-
-def _decode_image(compressed: bytes, header: _Header, palette: np.ndarray | None) -> np.ndarray:
-    """Pixels from the concatenated zlib image data of one (full) frame."""
-    filtered = _inflate(compressed, header.height * (header.rowbytes + 1))
+def _decode_wide(chunks: list[tuple[bytes, memoryview]]) -> np.ndarray:
+    """Pixels (uint16) of a 16-bit grey + alpha, RGB or RGBA PNG."""
+    header = _parse_header(chunks[0][1])
+    idat = b"".join(body for kind, body in chunks if kind == b"IDAT")
+    if not idat:
+        raise ValueError("PNG has no IDAT chunk")
+    filtered = _inflate(idat, header.height * (header.rowbytes + 1))
     rows = _unfilter(np.frombuffer(filtered, np.uint8).reshape(header.height, header.rowbytes + 1), header.bpp)
-    h, w, c = header.height, header.width, header.channels
-    if header.depth == 16:
-        pixels = rows.view(">u2").reshape(h, w, c).astype(np.uint16)
-    elif header.depth == 8:
-        pixels = rows.reshape(h, w, c)
-    else:
-        pixels = _unpack_bits(rows, header.depth, w)[:, :, None]
-        if header.colour == 0:
-            pixels *= 255 // ((1 << header.depth) - 1)
-    if palette is not None:
-        pixels = _apply_palette(pixels[:, :, 0], palette)
-    return pixels[:, :, 0] if pixels.shape[2] == 1 else pixels
+    return rows.view(">u2").reshape(header.height, header.width, header.channels).astype(np.uint16)
 
 
 def _inflate(compressed: bytes, expected: int) -> bytes:
@@ -494,20 +387,6 @@ def _inflate(compressed: bytes, expected: int) -> bytes:
     if len(out) < expected:
         raise ValueError(f"PNG image data too short: {len(out)} of {expected} bytes (truncated?)")
     return out
-
-
-def _unpack_bits(rows: np.ndarray, depth: int, width: int) -> np.ndarray:
-    """(H, W) uint8 sample values from rows packed at 1, 2 or 4 bits per sample, most significant first."""
-    per_byte = 8 // depth
-    shifts = np.arange(8 - depth, -1, -depth, dtype=np.uint8)
-    values = (rows[:, :, None] >> shifts) & np.uint8((1 << depth) - 1)
-    return values.reshape(rows.shape[0], rows.shape[1] * per_byte)[:, :width]
-
-
-def _apply_palette(indices: np.ndarray, palette: np.ndarray) -> np.ndarray:
-    if int(indices.max()) >= len(palette):
-        raise ValueError(f"PNG palette index {int(indices.max())} out of range for {len(palette)} colours")
-    return palette[indices]
 
 
 # ----------------------------------------------------------------------------------- reverse filtering

@@ -2,8 +2,10 @@
 
 Drawn in the kernel from the same snapshot the browser renders: one small chart per tag,
 in the browser's order (grouped by tag prefix), the raw line faint behind the smoothed one,
-one colour per run. matplotlib (Agg, no pyplot state) draws it when installed; without it a
-plain numpy raster of the lines, with no text, is drawn instead.
+one colour per run, and the newest image and histogram of each media tag. matplotlib (Agg, no
+pyplot state) draws it when installed; without it Pillow's ``ImageDraw`` does: the same lines,
+a frame per chart with the step and value range at its corners, the tag as title, in Pillow's
+default font.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from nbtrack.codecs.png import encode_png
+from nbtrack.codecs import decode_image, encode_png
 
 from .m4 import reduce_m4
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf"]
 COLUMNS = 3
+PANEL = (300, 180)  # width, height of one chart drawn by Pillow
+GAP = 10
+BLANK = np.full((40, 200, 3), 255, np.uint8)
 EXACT_SMOOTHING_BELOW = 50_000  # longer series are reduced (M4) before they are smoothed for the picture
 
 
@@ -83,14 +88,15 @@ def render_png(snapshot: dict[str, Any], settings: dict[str, Any] | None = None,
     settings = settings or {}
     smoothing = float(settings.get("smoothing", 0.6))
     lines = _lines(snapshot.get("series", []), smoothing)
+    media = _latest_media(snapshot.get("media", []))
+    if not lines and not media:
+        return encode_png(BLANK)
+    log_y, runs = bool(settings.get("logY")), snapshot.get("runs", [])
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        return _raster(lines) if lines else encode_png(np.full((40, 200, 3), 255, np.uint8))
-    media = _latest_media(snapshot.get("media", []))
-    if not lines and not media:
-        return encode_png(np.full((40, 200, 3), 255, np.uint8))
-    return _matplotlib(lines, bool(settings.get("logY")), snapshot.get("runs", []), media)
+        return _pillow(lines, log_y, runs, media)
+    return _matplotlib(lines, log_y, runs, media)
 
 
 def _latest_media(entries: list[dict[str, Any]], limit: int = 6) -> list[dict[str, Any]]:
@@ -107,10 +113,8 @@ def _latest_media(entries: list[dict[str, Any]], limit: int = 6) -> list[dict[st
 def _draw_media(ax: Any, entry: dict[str, Any]) -> None:
     """An image at its own pixels, or a histogram's bins as a filled outline."""
     if entry["kind"] == "image":
-        from nbtrack.codecs.png import decode_png
-
         try:
-            pixels = decode_png(bytes(entry["data"][0]))
+            pixels = decode_image(bytes(entry["data"][0]))
         except ValueError:
             ax.text(0.5, 0.5, "(image)", ha="center", va="center", transform=ax.transAxes)
         else:
@@ -172,41 +176,137 @@ def _axis_range(ax: Any, lines: list[Any], log_y: bool) -> None:
         ax.set_ylim(v / 2, v * 2) if log_y and v > 0 else ax.set_ylim(v - half, v + half)
 
 
-def _raster(lines: dict[str, list[Any]], width: int = 300, height: int = 160) -> bytes:
-    """Without matplotlib: the lines on white, a grey frame per chart, no text."""
+def _pillow(lines: dict[str, list[Any]], log_y: bool, runs: list[dict[str, str]],
+            media: list[dict[str, Any]]) -> bytes:
+    """Without matplotlib: the charts, then the media, drawn with Pillow, as PNG bytes."""
+    from PIL import Image, ImageDraw, ImageFont
+
     keys = chart_order(list(lines))
-    rows = -(-len(keys) // COLUMNS)
-    image = np.full((rows * (height + 10), min(len(keys), COLUMNS) * (width + 10), 3), 255, np.uint8)
-    for n, key in enumerate(keys):
-        top, left = (n // COLUMNS) * (height + 10) + 5, (n % COLUMNS) * (width + 10) + 5
-        panel = image[top:top + height, left:left + width]
-        panel[[0, -1], :] = 200
-        panel[:, [0, -1]] = 200
-        finite = np.concatenate([v[np.isfinite(v)] for _, _, v, _, _ in lines[key]] or [np.zeros(1)])
-        y_lo, y_hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
-        if y_hi == y_lo:
-            y_lo, y_hi = y_lo - 1, y_hi + 1
-        x_all = np.concatenate([s for _, s, _, _, _ in lines[key]])
-        x_lo, x_hi = float(x_all.min()), float(x_all.max()) or 1.0
-        for index, steps, values, steps_s, smoothed in lines[key]:
-            rgb = np.array([int(PALETTE[index % 10][i:i + 2], 16) for i in (1, 3, 5)], np.uint8)
-            faint = (255 - (255 - rgb.astype(int)) // 4).astype(np.uint8)
-            for xs, ys, color in ((steps, values, faint), (steps_s, smoothed, rgb)):
-                _polyline(panel, xs, ys, (x_lo, x_hi), (y_lo, y_hi), color)
-    return encode_png(image)
+    panels = len(keys) + len(media)
+    columns, rows = min(panels, COLUMNS), -(-panels // COLUMNS)
+    canvas = Image.new("RGB", (columns * (PANEL[0] + GAP) + GAP, rows * (PANEL[1] + GAP) + GAP), "white")
+    draw, font = ImageDraw.Draw(canvas), ImageFont.load_default()
+    for n in range(panels):
+        left, top = GAP + (n % COLUMNS) * (PANEL[0] + GAP), GAP + (n // COLUMNS) * (PANEL[1] + GAP)
+        box = (left, top, left + PANEL[0], top + PANEL[1])
+        if n < len(keys):
+            names = [r.get("name", "") for r in runs] if len(runs) > 1 and n == 0 else []
+            _draw_chart(draw, font, box, keys[n], lines[keys[n]], log_y, names)
+        else:
+            _draw_media_tile(canvas, draw, font, box, media[n - len(keys)])
+    return encode_png(np.asarray(canvas))
 
 
-def _polyline(panel: np.ndarray, xs: np.ndarray, ys: np.ndarray, x_range: tuple[float, float],
-              y_range: tuple[float, float], color: np.ndarray) -> None:
-    """Draw a line through the finite points by sampling each segment densely."""
-    h, w = panel.shape[:2]
-    ok = np.isfinite(ys)
-    xs, ys = xs[ok], ys[ok]
-    if not len(xs):
+def _plot_area(draw: Any, font: Any, box: tuple[int, int, int, int], title: str) -> tuple[int, int, int, int]:
+    """Draw the title and the frame of a panel; the frame's inside, where the content goes."""
+    left, top, right, bottom = box
+    draw.text((left + 2, top), title, fill="black", font=font)
+    area = (left + 56, top + 16, right - 4, bottom - 16)
+    draw.rectangle(area, outline=(160, 160, 160))
+    return area
+
+
+def _draw_chart(draw: Any, font: Any, box: tuple[int, int, int, int], key: str, lines: list[Any],
+                log_y: bool, names: list[str]) -> None:
+    """One tag's lines (raw faint, smoothed strong), the step and value ranges at the frame's corners."""
+    area = _plot_area(draw, font, box, key)
+    shown = [(i, s, _y(v, log_y), ss, _y(sm, log_y)) for i, s, v, ss, sm in lines]
+    finite = np.concatenate([v[np.isfinite(v)] for _, _, v, _, _ in shown])
+    y_lo, y_hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+    if y_hi == y_lo:
+        y_lo, y_hi = y_lo - 1, y_hi + 1
+    x_all = np.concatenate([s for _, s, _, _, _ in shown])
+    x_lo, x_hi = float(x_all.min()), float(x_all.max())
+    x_hi = x_hi if x_hi > x_lo else x_lo + 1
+    for index, steps, values, steps_s, smoothed in shown:
+        color = PALETTE[index % len(PALETTE)]
+        faint = tuple(255 - (255 - int(color[i:i + 2], 16)) // 4 for i in (1, 3, 5))
+        for xs, ys, fill, width in ((steps, values, faint, 1), (steps_s, smoothed, color, 2)):
+            for points in _segments(xs, ys, (x_lo, x_hi), (y_lo, y_hi), area):
+                if len(points) > 1:
+                    draw.line(points, fill=fill, width=width)
+                else:
+                    draw.point(points, fill=fill)
+    left, top, right, bottom = area
+    labels = [(_number(y_hi, log_y), top), (_number(y_lo, log_y), bottom - 10)]
+    for text, y in labels:
+        _text_left_of(draw, font, (left - 4, y), text, (90, 90, 90))
+    draw.text((left, bottom + 2), _number(x_lo, False), fill=(90, 90, 90), font=font)
+    _text_left_of(draw, font, (right, bottom + 2), _number(x_hi, False), (90, 90, 90))
+    for n, name in enumerate(names):
+        _text_left_of(draw, font, (right - 4, top + 2 + 11 * n), name, PALETTE[n % len(PALETTE)])
+
+
+def _text_left_of(draw: Any, font: Any, at: tuple[float, float], text: str, fill: Any) -> None:
+    """``text`` ending at ``at`` (no text anchors: Pillow's bitmap font, the default before 10.1, has none)."""
+    draw.text((at[0] - draw.textlength(text, font=font), at[1]), text, fill=fill, font=font)
+
+
+def _y(values: np.ndarray, log_y: bool) -> np.ndarray:
+    """Values as drawn: their log10 on a log axis (non-positive values are left out)."""
+    if not log_y:
+        return values
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(values > 0, np.log10(np.where(values > 0, values, 1.0)), np.nan)
+
+
+def _number(value: float, log_y: bool) -> str:
+    """A tick label: 4 significant digits (of 10 ** value on a log axis)."""
+    return f"{10 ** value if log_y else value:.4g}"
+
+
+def _segments(xs: np.ndarray, ys: np.ndarray, x_range: tuple[float, float], y_range: tuple[float, float],
+              area: tuple[int, int, int, int]) -> list[list[tuple[float, float]]]:
+    """The points in pixels, split where a value is not finite (a gap in the line)."""
+    left, top, right, bottom = area
+    px = left + 1 + (xs - x_range[0]) / (x_range[1] - x_range[0]) * (right - left - 2)
+    py = bottom - 1 - (ys - y_range[0]) / (y_range[1] - y_range[0]) * (bottom - top - 2)
+    ok = np.isfinite(py)
+    breaks = np.flatnonzero(np.diff(ok.astype(np.int8)) != 0) + 1
+    out = []
+    for part in np.split(np.arange(len(ys)), breaks):
+        if len(part) and ok[part[0]]:
+            out.append(list(zip(px[part].tolist(), py[part].tolist())))
+    return out
+
+
+def _draw_media_tile(canvas: Any, draw: Any, font: Any, box: tuple[int, int, int, int],
+                     entry: dict[str, Any]) -> None:
+    """The newest image of a tag, scaled into the panel, or its newest histogram as bars."""
+    area = _plot_area(draw, font, box, f"{entry['key']} (step {entry['step']})")
+    if entry["kind"] == "image":
+        _paste_image(canvas, draw, font, area, bytes(entry["data"][0]))
         return
-    px = (xs - x_range[0]) / ((x_range[1] - x_range[0]) or 1) * (w - 3) + 1
-    py = (1 - (ys - y_range[0]) / ((y_range[1] - y_range[0]) or 1)) * (h - 3) + 1
-    t = np.linspace(0, 1, 8)[None, :]
-    sx = (px[:-1, None] * (1 - t) + px[1:, None] * t).ravel() if len(px) > 1 else px
-    sy = (py[:-1, None] * (1 - t) + py[1:, None] * t).ravel() if len(py) > 1 else py
-    panel[np.clip(sy.round().astype(int), 0, h - 1), np.clip(sx.round().astype(int), 0, w - 1)] = color
+    edges = np.frombuffer(bytes(entry["data"][0]), dtype=np.float64)
+    counts = np.frombuffer(bytes(entry["data"][1]), dtype=np.float64)
+    if not len(counts) or len(edges) != len(counts) + 1 or not np.isfinite(edges).all():
+        return
+    left, top, right, bottom = area
+    span = (edges[-1] - edges[0]) or 1.0
+    peak = float(np.nanmax(counts)) or 1.0
+    for lo, hi, count in zip(edges[:-1], edges[1:], counts):
+        x0 = left + 1 + (lo - edges[0]) / span * (right - left - 2)
+        x1 = left + 1 + (hi - edges[0]) / span * (right - left - 2)
+        y = bottom - 1 - (count / peak if np.isfinite(count) else 0) * (bottom - top - 2)
+        draw.rectangle((x0, y, max(x0, x1 - 1), bottom - 1), fill=(143, 187, 217))
+
+
+def _paste_image(canvas: Any, draw: Any, font: Any, area: tuple[int, int, int, int], data: bytes) -> None:
+    """Decode an image (PNG, JPEG, GIF, WebP) and paste it, fitted into ``area``, centred."""
+    from PIL import Image
+
+    left, top, right, bottom = area
+    try:
+        pixels = decode_image(data)
+    except ValueError:
+        _text_left_of(draw, font, ((left + right + draw.textlength("(image)", font=font)) / 2, (top + bottom) / 2),
+                      "(image)", "black")
+        return
+    if pixels.dtype == np.uint16:
+        pixels = (pixels >> 8).astype(np.uint8)
+    image = Image.fromarray(pixels).convert("RGBA")
+    scale = min((right - left - 2) / image.width, (bottom - top - 2) / image.height)
+    size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
+    image = image.resize(size, Image.Resampling.NEAREST if scale > 1 else Image.Resampling.BILINEAR)
+    x, y = left + 1 + (right - left - 2 - size[0]) // 2, top + 1 + (bottom - top - 2 - size[1]) // 2
+    canvas.paste(image, (x, y), image)

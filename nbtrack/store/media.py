@@ -132,14 +132,18 @@ def _file_for(records: MediaRecords, row: dict[str, Any], suffix: str) -> bytes 
     return records.read(files.get(suffix, row["path"] if row["path"] and row["path"].endswith(suffix) else None))
 
 
-def _decode_image(records: MediaRecords, row: dict[str, Any]) -> np.ndarray | bytes | None:
-    """PNG pixels as an array; other formats (JPEG, GIF, WebP logged as files) as their bytes."""
-    from nbtrack.codecs import decode_png
+def _decode_image(records: MediaRecords, row: dict[str, Any]) -> np.ndarray | None:
+    """The pixels of a PNG, JPEG, GIF or WebP file as an array (see :func:`nbtrack.codecs.decode_png`).
+
+    A file that declares too many pixels, or is truncated or corrupt, raises :class:`ValueError`, which
+    :meth:`MediaRecords.decode` reports as damage.
+    """
+    from nbtrack.codecs import decode_image, decode_png
 
     data = records.read(row["path"])
-    if data is None or not row["path"].endswith(".png"):
-        return data
-    return decode_png(data)
+    if data is None:
+        return None
+    return decode_png(data) if row["path"].endswith(".png") else decode_image(data)
 
 
 def _decode_audio(records: MediaRecords, row: dict[str, Any]) -> tuple[np.ndarray, int] | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from nbtrack.codecs import encode_png
+from nbtrack.codecs import encode_png, image_size
 
 from ._base import Encoded, Value, as_array, check_caption, existing_file, to_uint8
 
@@ -25,7 +25,9 @@ class Image(Value):
     ``NHWC``/``NCHW`` drawn as a grid. ``uint8`` and ``uint16`` pixels are kept; bools
     become 0/255; floats are read as [0, 1] and scaled to 0..255, values outside clipped
     and NaN stored as 0. One channel is grey, two need ``mode="LA"``, three are RGB, four
-    RGBA. Stored as PNG, so pixels read back identical. Image files are kept as they are.
+    RGBA. Stored as PNG, so pixels read back identical. Image files (PNG, JPEG, GIF, WebP)
+    are kept as they are, after checking their header: a file declaring more pixels than
+    it can hold or than nbtrack decodes (a decompression bomb) is refused.
 
     >>> import numpy as np, nbtrack
     >>> img = nbtrack.Image(np.zeros((8, 8, 3), np.uint8), caption="black")
@@ -168,12 +170,21 @@ def _default_mode(pixels: np.ndarray) -> str:
 
 def _read_image_file(path: str | os.PathLike[str]) -> tuple[bytes, str]:
     data = existing_file(path, "data", "Image()").read_bytes()
+    suffix = _file_suffix(data)
+    if suffix is None:
+        raise ValueError(f"Image(): {str(path)!r} is not a PNG, JPEG, GIF or WebP file")
+    try:
+        image_size(data)  # the header only: a decompression bomb is refused here, damage shows when read
+    except ValueError as exc:
+        raise ValueError(f"Image(): {str(path)!r} refused: {exc}") from None
+    return data, suffix
+
+
+def _file_suffix(data: bytes) -> str | None:
     for magic, suffix in _FILE_SUFFIXES.items():
         if data.startswith(magic):
-            return data, suffix
-    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
-        return data, ".webp"
-    raise ValueError(f"Image(): {str(path)!r} is not a PNG, JPEG, GIF or WebP file")
+            return suffix
+    return ".webp" if data.startswith(b"RIFF") and data[8:12] == b"WEBP" else None
 
 
 def _check_masks(masks: dict[str, Any], shape: tuple[int, ...]) -> dict[str, Any]:
