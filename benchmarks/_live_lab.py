@@ -1,16 +1,15 @@
 """JupyterLab, headless Chromium and the measuring probes for ``bench_live.py``.
 
-The server and the notebook driving come from the browser tests (``tests/e2e/labserver.py`` and
-``tests/e2e/labpage.py``, imported unchanged). Chromium is launched the way ``tests/e2e/conftest.py``
-launches it (Debian's ``/usr/bin/chromium``, the same flags, every request to a host other than localhost
-aborted and listed), without needing pytest.
+The server, Chromium (Debian's ``/usr/bin/chromium``, the tested flags, every request to a host other than
+localhost aborted and listed) and the notebook driving are the browser tests' own, from ``tests/e2e/labkit``
+(no pytest needed).
 
 Probes:
 
 - :func:`tree_cpu`: user + system CPU seconds of every process this interpreter started (Chromium's by
   process type: browser, renderer, gpu-process, utility, ...; the kernel; the Jupyter server), read from
   ``/proc`` through psutil; :func:`system_busy` the same for the whole machine, to see other load.
-- :class:`LivePage` adds to :class:`labpage.LabPage`: running one cell by index (optionally with a new
+- :class:`LivePage` adds to :class:`labkit.page.LabPage`: running one cell by index (optionally with a new
   source) through JupyterLab's own ``notebook:run-cell`` command, the renderer main thread's task, script,
   style and layout time from the Chrome DevTools Protocol (``Performance.getMetrics``), the page-wide redraw timings
   ``window.__nbtrackStats``, what the dashboard shows and (:meth:`LivePage.media`) what its media panels and
@@ -21,12 +20,9 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import psutil
 
@@ -34,26 +30,12 @@ E2E = Path(__file__).resolve().parents[1] / "tests" / "e2e"
 if str(E2E) not in sys.path:
     sys.path.insert(0, str(E2E))
 
-from labpage import LabPage, RunError  # noqa: E402
-from labserver import LabServer  # noqa: E402
+from labkit.browser import CHROMIUM, Browser, chromium_version, launch_browser  # noqa: E402
+from labkit.page import _PANEL, LabPage, RunError  # noqa: E402
+from labkit.server import LabServer  # noqa: E402
 
 __all__ = ["CHROMIUM", "Browser", "LabServer", "LivePage", "RunError", "busiest_thread", "chromium_version",
            "cpu_delta", "launch_browser", "system_busy", "thread_sched", "tree_cpu"]
-
-CHROMIUM = os.environ.get("NBTRACK_E2E_CHROMIUM", "/usr/bin/chromium")
-# As in tests/e2e/conftest.py (flags tested with Debian's Chromium under Playwright).
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-VIEWPORT = {"width": 1400, "height": 2400}  # as in the browser tests: the whole dashboard is on screen
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-LOCAL_SCHEMES = {"data", "blob", "about"}
-
-# The notebook panel showing `path` (as in labpage.py).
-_PANEL = """const panel = [...window.jupyterapp.shell.widgets('main')]
-  .find((w) => w.context?.path === path && w.content?.widgets);"""
 
 # Select cell i (after replacing its source if one is given) and run it with JupyterLab's own command.
 RUN_CELL = f"""([path, i, source]) => {{ {_PANEL}
@@ -121,68 +103,7 @@ MEDIA = """(run) => {
 }"""
 
 
-# -- Chromium ---------------------------------------------------------------------------------------------
-@dataclass
-class NetworkGuard:
-    """Lets the page reach localhost only; aborts and records every other request."""
-
-    blocked: list[str] = field(default_factory=list)
-
-    @staticmethod
-    def is_local(url: str) -> bool:
-        parts = urlsplit(url)
-        return parts.scheme in LOCAL_SCHEMES or (parts.hostname or "") in LOCAL_HOSTS
-
-    def route(self, route: Any) -> None:
-        request = route.request
-        if self.is_local(request.url):
-            route.continue_()
-        else:
-            self.blocked.append(f"{request.method} {request.url[:300]} ({request.resource_type})")
-            route.abort("blockedbyclient")
-
-
-@dataclass
-class Browser:
-    """Playwright, one persistent Chromium context and its network guard."""
-
-    playwright: Any
-    context: Any
-    network: NetworkGuard
-
-    def close(self) -> None:
-        try:
-            self.context.close()
-        finally:
-            self.playwright.stop()
-
-
-def launch_browser(profile: Path) -> Browser:
-    """Headless Debian Chromium with the browser tests' flags, offline but for localhost."""
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
-    try:
-        context = pw.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, viewport=VIEWPORT,
-            device_scale_factor=1)
-    except Exception:
-        pw.stop()
-        raise
-    network = NetworkGuard()
-    context.route("**/*", network.route)
-    return Browser(pw, context, network)
-
-
-def chromium_version() -> str:
-    """``chromium --version`` (Debian's wrapper script prints a harmless shell warning on stderr)."""
-    try:
-        out = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=30).stdout
-    except (OSError, subprocess.SubprocessError) as e:
-        return f"unknown ({e})"
-    return out.strip() or "unknown"
-
-
+# -- CPU probes -------------------------------------------------------------------------------------------
 def _chromium_type(p: psutil.Process) -> str | None:
     """``browser``, ``renderer``, ``gpu-process``, ``utility``, ``zygote``... or None if not Chromium."""
     try:
@@ -280,7 +201,7 @@ def _plain(text: str) -> str:
 
 # -- the page ---------------------------------------------------------------------------------------------
 class LivePage(LabPage):
-    """A :class:`labpage.LabPage` with the operations ``bench_live.py`` needs."""
+    """A :class:`labkit.page.LabPage` with the operations ``bench_live.py`` needs."""
 
     def __init__(self, page: Any, server: LabServer, artifacts: Path) -> None:
         super().__init__(page, server, artifacts)

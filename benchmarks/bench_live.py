@@ -49,12 +49,10 @@ import math
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +61,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import _live_cells as cells  # noqa: E402
+from _common import add_results_options, code_state, machine_info, save_results, versions  # noqa: E402
 from _live_lab import (  # noqa: E402
     CHROMIUM,
     LabServer,
@@ -77,9 +76,7 @@ from _live_lab import (  # noqa: E402
     tree_cpu,
 )
 from _live_trace import JsProfile, PageTrace  # noqa: E402
-from bench_scalars import machine_info, write_results_md  # noqa: E402
 
-RESULTS_MD = HERE / "RESULTS.md"
 ROOT = HERE.parent
 BUNDLE = ROOT / "nbtrack" / "static" / "widget.js"
 
@@ -500,29 +497,8 @@ def checks(s: dict[str, Any], iopub_hits: list[str], settle: float) -> list[tupl
 # --------------------------------------------------------------------------------------------------------
 # report
 # --------------------------------------------------------------------------------------------------------
-def code_state() -> str:
-    """The repo commit under test, and whether nbtrack/ or js/ have uncommitted changes (best effort)."""
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
-                                  timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
-    head = git("rev-parse", "--short", "HEAD")
-    if not head:
-        return "no git commit"
-    dirty = [d for d in ("nbtrack", "js") if git("status", "--porcelain", "--", d)]
-    return f"commit {head}" + (f" + uncommitted changes in {', '.join(d + '/' for d in dirty)}" if dirty else "")
-
-
-def versions() -> dict[str, str]:
-    out = {}
-    for pkg in VERSION_PACKAGES:
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
+def all_versions() -> dict[str, str]:
+    out = versions(VERSION_PACKAGES)
     out["chromium"] = chromium_version().replace("Chromium ", "").split(" built on")[0] + f" ({CHROMIUM})"
     return out
 
@@ -876,7 +852,7 @@ def measure(args: argparse.Namespace, scratch: Path, log: Any) -> dict[str, Any]
     server.env.update(KERNEL_ENV)
     server.prepare()
     browser = None
-    out: dict[str, Any] = {"reps": [], "warmups": [], "bundle": bundle_info(), "code_state": code_state()}
+    out: dict[str, Any] = {"reps": [], "warmups": [], "bundle": bundle_info(), "code_state": code_state(("nbtrack", "js"))}
     try:
         t0 = time.perf_counter()
         server.start()
@@ -885,8 +861,7 @@ def measure(args: argparse.Namespace, scratch: Path, log: Any) -> dict[str, Any]
         page = browser.context.new_page()
         page.set_default_timeout(60_000)
         lab = LivePage(page, server, scratch / "artifacts")
-        page.on("console", lambda m: m.type == "error" and lab.console_errors.append(m.text[:500]))
-        page.on("pageerror", lambda e: lab.page_errors.append(str(e)[:500]))
+        lab.watch_events(limit=500)
         lab.blocked_requests = browser.network.blocked
         nb_path = scratch / "live_bench.ipynb"
         nb_path.write_text(json.dumps(cells.notebook(str(scratch / "nbruns"), args.flush_interval, args.media)))
@@ -950,9 +925,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="steps of each of the two diagnostic loops (trace, JS profile); 0: none (default 5,000)")
     p.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
                    help="first wait up to S seconds for the machine to be nearly idle (default: do not wait)")
-    p.add_argument("--results", default=str(RESULTS_MD), help="Markdown file to update")
-    p.add_argument("--no-results", action="store_true", help="print only, do not touch RESULTS.md")
-    p.add_argument("--json", help="also dump every raw measurement to this JSON file")
+    add_results_options(p)
     p.add_argument("--keep", action="store_true", help="keep the scratch folder (server log, notebook, screenshot)")
     args = p.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
@@ -965,7 +938,7 @@ def main(argv: list[str] | None = None) -> int:
     started = _dt.datetime.now(_dt.timezone.utc)
     t_start = time.perf_counter()
     info = machine_info()
-    vers = versions()
+    vers = all_versions()
     media = (f" + an image every {cells.IMAGE_EVERY} steps and a {cells.HISTOGRAM_VALUES:,}-value histogram every "
              f"{cells.HISTOGRAM_EVERY}" if args.media else "")
     log(f"bench_live: {args.steps:,} steps × {len(KEYS)} scalars{media}, {args.pairs} with/without pairs, "
@@ -992,14 +965,9 @@ def main(argv: list[str] | None = None) -> int:
     body = render(args, data, s, check_rows, iopub_hits, info, vers, started, elapsed)
     print_checks(s, check_rows)
     print(body)
-    if not args.no_results:
-        write_results_md(section_name(args), body, args.results, prefix="bench_live")
-        print(f"\nupdated {os.path.relpath(args.results)} (section '{section_name(args)}')")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"args": vars(args), "summary": s, "checks": check_rows, "machine": info, "versions": vers,
-                       "iopub": iopub_hits, **{k: v for k, v in data.items() if k != "server_log"}},
-                      f, indent=1, default=str)
+    save_results(args, "bench_live", section_name(args), body, {
+        "args": vars(args), "summary": s, "checks": check_rows, "machine": info, "versions": vers,
+        "iopub": iopub_hits, **{k: v for k, v in data.items() if k != "server_log"}})
     if args.keep:
         print(f"scratch folder kept: {scratch}")
     else:

@@ -13,7 +13,7 @@ compared with the logged data regenerated from the seed.
     python benchmarks/bench_media.py --quick      # 100 histograms, 50 images
     python benchmarks/bench_media.py --tools nbtrack,wandb --workloads H
 
-Subprocess plumbing, machine and version info come from ``bench_scalars.py``;
+Subprocess plumbing comes from ``bench_scalars.py``, machine, versions and results files from ``_common.py``;
 timing, RSS and disk helpers from ``_worker.py``.  See benchmarks/README.md.
 """
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import json
 import os
 import shutil
 import sys
@@ -30,10 +29,18 @@ import time
 
 import _media_worker  # this folder is on sys.path when the script runs; stdlib-only at import
 import bench_scalars as bs
+from _common import (
+    add_results_options,
+    add_tool_options,
+    chosen_tools,
+    code_state,
+    machine_info,
+    save_results,
+    versions,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MEDIA_WORKER = os.path.join(HERE, "_media_worker.py")
-RESULTS_MD = bs.RESULTS_MD
 MARKER = "bench_media"
 
 PEERS = list(bs.PEERS)
@@ -279,23 +286,6 @@ def table_markdown(summary, tools, wl):
     return "\n".join(lines)
 
 
-def write_results_md(section: str, body: str, path: str = RESULTS_MD) -> None:
-    """This script's section of RESULTS.md, written by bench_scalars' writer."""
-    bs.write_results_md(section, body, path, prefix="bench_media")
-
-
-def versions():
-    from importlib import metadata
-
-    out = bs.versions()
-    for pkg in EXTRA_VERSION_PACKAGES:
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
 def render(args, steps, workloads, repeats, summary, check_rows, info, vers, started, elapsed, tools):
     md = []
     title = "quick smoke run" if args.quick else "full run"
@@ -311,7 +301,7 @@ def render(args, steps, workloads, repeats, summary, check_rows, info, vers, sta
     md.append("")
     md.append("**Machine:** " + "; ".join(f"{k}: {v}" for k, v in info.items()))
     md.append("")
-    md.append("**Versions:** " + ", ".join(f"{k} {v}" for k, v in vers.items()) + f"; repo: {bs.code_state()}")
+    md.append("**Versions:** " + ", ".join(f"{k} {v}" for k, v in vers.items()) + f"; repo: {code_state()}")
     for wl in workloads:
         md.append("")
         md.append(f"### {WORKLOADS[wl]['title']}, {steps[wl]:,} steps")
@@ -393,24 +383,15 @@ def render(args, steps, workloads, repeats, summary, check_rows, info, vers, sta
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smoke run: 100 histograms, 50 images")
-    p.add_argument(
-        "--tools", default=",".join(ALL_TOOLS), help=f"comma-separated subset of {','.join(ALL_TOOLS)} (default: all)"
-    )
+    add_tool_options(p, ALL_TOOLS)
     p.add_argument("--workloads", default="H,I", help="H (histograms), I (images) or H,I (default)")
     p.add_argument("--hist-steps", type=int, help="steps of workload H (default 1,000; 100 with --quick)")
     p.add_argument("--image-steps", type=int, help="steps of workload I (default 200; 50 with --quick)")
-    p.add_argument("--repeats", type=int, default=3, help="repetitions, median reported (default 3)")
-    p.add_argument("--timeout", type=float, default=300.0, help="seconds per subprocess (default 300)")
-    p.add_argument("--results", default=RESULTS_MD, help="Markdown file to update (default benchmarks/RESULTS.md)")
-    p.add_argument("--no-results", action="store_true", help="print only, do not touch RESULTS.md")
-    p.add_argument("--json", help="also dump all raw measurements to this JSON file")
+    add_results_options(p)
     args = p.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
 
-    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
-    unknown = [t for t in tools if t not in ALL_TOOLS]
-    if unknown:
-        p.error(f"unknown tool(s) {unknown}; choose from {ALL_TOOLS}")
+    tools = chosen_tools(p, args, ALL_TOOLS)
     workloads = [w.strip().upper() for w in args.workloads.split(",") if w.strip()]
     if not workloads or any(w not in WORKLOADS for w in workloads):
         p.error(f"--workloads: choose from {list(WORKLOADS)}")
@@ -424,8 +405,8 @@ def main(argv=None):
     bs._become_subreaper()
     started = _dt.datetime.now(_dt.timezone.utc)
     t_start = time.perf_counter()
-    info = bs.machine_info()
-    vers = versions()
+    info = machine_info()
+    vers = versions([*bs.VERSION_PACKAGES, *EXTRA_VERSION_PACKAGES])
     log(
         "bench_media: " + ", ".join(f"{wl}: {steps[wl]:,} steps" for wl in workloads)
         + f", {args.repeats} repetitions, tools: {', '.join(tools)}  (python {sys.executable})"
@@ -441,26 +422,12 @@ def main(argv=None):
     body = render(args, steps, workloads, args.repeats, summary, check_rows, info, vers, started, elapsed, tools)
     print()
     print(body)
-    if not args.no_results:
-        default = all(steps[wl] == WORKLOADS[wl]["steps"] for wl in workloads) and workloads == list(WORKLOADS)
-        section = "quick" if args.quick else ("full" if default else "-".join(f"{w}{steps[w]}" for w in workloads))
-        write_results_md(section, body, args.results)
-        print(f"\nupdated {os.path.relpath(args.results)} (section '{MARKER}:{section}')")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(
-                {
-                    "steps": steps,
-                    "results": {f"{t}/{w}": v for (t, w), v in results.items()},
-                    "summary": {f"{t}/{w}": v for (t, w), v in summary.items()},
-                    "checks": check_rows,
-                    "machine": info,
-                    "versions": vers,
-                },
-                f,
-                indent=1,
-                default=str,
-            )
+    default = all(steps[wl] == WORKLOADS[wl]["steps"] for wl in workloads) and workloads == list(WORKLOADS)
+    section = "quick" if args.quick else ("full" if default else "-".join(f"{w}{steps[w]}" for w in workloads))
+    save_results(args, MARKER, section, body, {
+        "steps": steps, "results": {f"{t}/{w}": v for (t, w), v in results.items()},
+        "summary": {f"{t}/{w}": v for (t, w), v in summary.items()}, "checks": check_rows,
+        "machine": info, "versions": vers})
     failed = any(r[3] == "FAIL" for r in check_rows)
     return 1 if failed else 0
 

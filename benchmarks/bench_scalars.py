@@ -19,7 +19,6 @@ import argparse
 import datetime as _dt
 import json
 import os
-import platform
 import shutil
 import signal
 import statistics
@@ -29,10 +28,19 @@ import tempfile
 import time
 
 import _worker  # this folder is on sys.path when the script runs; stdlib-only at import
+from _common import (  # tools, machine, versions, results files: shared by every benchmark script
+    add_results_options,
+    add_tool_options,
+    chosen_tools,
+    code_state,
+    machine_info,
+    save_results,
+    versions,
+    write_results_md,  # noqa: F401  (still importable from here, as before)
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKER = os.path.join(HERE, "_worker.py")
-RESULTS_MD = os.path.join(HERE, "RESULTS.md")
 
 BASELINES = ["lists", "jsonl"]
 PEERS = ["tensorboardX", "torch", "wandb", "trackio"]
@@ -477,98 +485,6 @@ def checks_markdown(rows):
     return "\n".join(lines)
 
 
-def machine_info():
-    cpu = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    mem = "?"
-    try:
-        with open("/proc/meminfo") as f:
-            mem = f"{int(f.readline().split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    try:
-        load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        load = "?"
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory": mem,
-        "os": platform.platform(),
-        "python": f"{platform.python_version()} ({sys.executable})",
-        "load average at start (1/5/15 min)": load,
-    }
-
-
-def code_state() -> str:
-    """The repo commit the nbtrack under test comes from (best effort)."""
-    repo = os.path.dirname(HERE)
-
-    def git(*args):
-        try:
-            return subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True, timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
-    head = git("rev-parse", "--short", "HEAD")
-    if not head:
-        return "no git commit"
-    dirty = git("status", "--porcelain", "--", "nbtrack")
-    return f"commit {head}" + (" + uncommitted changes in nbtrack/" if dirty else "")
-
-
-def versions():
-    from importlib import metadata
-
-    out = {}
-    for pkg in VERSION_PACKAGES:
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-            if pkg == "nbtrack":  # importable from a source tree without being installed?
-                try:
-                    import nbtrack
-
-                    out[pkg] = (
-                        f"{getattr(nbtrack, '__version__', '?')} (not pip-installed, imported from {os.path.dirname(nbtrack.__file__)})"
-                    )
-                except Exception:
-                    pass
-    return out
-
-
-def write_results_md(section: str, body: str, path: str = RESULTS_MD, prefix: str = "bench_scalars") -> None:
-    """Replace this script's section of RESULTS.md (between its marker comments)."""
-    begin = f"<!-- {prefix}:{section}:begin -->"
-    end = f"<!-- {prefix}:{section}:end -->"
-    block = f"{begin}\n{body.rstrip()}\n{end}\n"
-    if os.path.exists(path):
-        with open(path) as f:
-            text = f.read()
-    else:
-        text = (
-            "# Benchmark results\n\n"
-            "Written by the benchmark scripts in this folder; each script replaces only its own "
-            "section (between its marker comments). See README.md for how to run them.\n\n"
-        )
-    if begin in text and end in text:
-        pre, rest = text.split(begin, 1)
-        _, post = rest.split(end, 1)
-        text = pre + block.rstrip("\n") + post
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    with open(path, "w") as f:
-        f.write(text)
-
-
 def render(args, steps, repeats, summary, big, check_rows, info, vers, started, elapsed, tools):
     md = []
     title = "quick smoke run" if args.quick else "full run"
@@ -644,27 +560,18 @@ def render(args, steps, repeats, summary, big, check_rows, info, vers, started, 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smoke run: 10,000 steps, 1,000,000-step big run")
-    p.add_argument(
-        "--tools", default=",".join(ALL_TOOLS), help=f"comma-separated subset of {','.join(ALL_TOOLS)} (default: all)"
-    )
+    add_tool_options(p, ALL_TOOLS)
     p.add_argument("--steps", type=int, help="steps per run (default 100,000; 10,000 with --quick)")
-    p.add_argument("--repeats", type=int, default=3, help="repetitions, median reported (default 3)")
     p.add_argument(
         "--big-steps",
         type=int,
         help="steps of the single-scalar nbtrack run (default 10,000,000; 1,000,000 with --quick; 0 to skip)",
     )
-    p.add_argument("--timeout", type=float, default=300.0, help="seconds per subprocess (default 300)")
-    p.add_argument("--results", default=RESULTS_MD, help="Markdown file to update (default benchmarks/RESULTS.md)")
-    p.add_argument("--no-results", action="store_true", help="print only, do not touch RESULTS.md")
-    p.add_argument("--json", help="also dump all raw measurements to this JSON file")
+    add_results_options(p)
     args = p.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
 
-    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
-    unknown = [t for t in tools if t not in ALL_TOOLS]
-    if unknown:
-        p.error(f"unknown tool(s) {unknown}; choose from {ALL_TOOLS}")
+    tools = chosen_tools(p, args, ALL_TOOLS)
     steps = args.steps or (10_000 if args.quick else 100_000)
     big_steps = args.big_steps if args.big_steps is not None else (1_000_000 if args.quick else 10_000_000)
     if "nbtrack" not in tools:
@@ -677,7 +584,7 @@ def main(argv=None):
     started = _dt.datetime.now(_dt.timezone.utc)
     t_start = time.perf_counter()
     info = machine_info()
-    vers = versions()
+    vers = versions(VERSION_PACKAGES)
     log(
         f"bench_scalars: {steps:,} steps × {SCALARS_PER_STEP} scalars, {args.repeats} repetitions, "
         f"tools: {', '.join(tools)}  (python {sys.executable})"
@@ -698,26 +605,10 @@ def main(argv=None):
     body = render(args, steps, args.repeats, summary, big, check_rows, info, vers, started, elapsed, tools)
     print()
     print(body)
-    if not args.no_results:
-        section = "quick" if args.quick else ("full" if steps == 100_000 else f"steps-{steps}")
-        write_results_md(section, body, args.results)
-        print(f"\nupdated {os.path.relpath(args.results)} (section '{section}')")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(
-                {
-                    "steps": steps,
-                    "results": results,
-                    "summary": summary,
-                    "big": big,
-                    "checks": check_rows,
-                    "machine": info,
-                    "versions": vers,
-                },
-                f,
-                indent=1,
-                default=str,
-            )
+    section = "quick" if args.quick else ("full" if steps == 100_000 else f"steps-{steps}")
+    save_results(args, "bench_scalars", section, body, {
+        "steps": steps, "results": results, "summary": summary, "big": big, "checks": check_rows,
+        "machine": info, "versions": vers})
     failed = any(r[3] == "FAIL" for r in check_rows)
     return 1 if failed else 0
 

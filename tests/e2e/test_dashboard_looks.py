@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _dashboards import (
+from labkit.dashboards import (
     PageErrors,
     assert_not_blank,
     bad_output_texts,
@@ -28,7 +28,7 @@ from _dashboards import (
     wait_for_quiet_dashboards,
     watch_outputs,
 )
-from labpage import LabPage
+from labkit.page import LabPage
 from PIL import Image
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +39,7 @@ ONE_LR = 0.001  # a small constant: on a -1..1 axis it would look like 0
 SWEEP = (0.3, 0.1, 0.03, 0.01)
 MEASURED: dict[str, Any] = {}  # per screenshot: chart boxes, datasets, pixel statistics (looks.json)
 TOOLBAR = 45  # pixels at the right of a chart box taken by BokehJS's toolbar
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")  # js/src/charts.js: the first four run colours
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")  # js/src/colors.js: the first four run colours
 
 SETUP = f"""import numpy as np
 import nbtrack

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _dashboards import (
+from labkit.dashboards import (
     STATIC_BOXES,
     PageErrors,
     bad_output_texts,
@@ -21,7 +21,7 @@ from _dashboards import (
     wait_for_dashboards,
     watch_outputs,
 )
-from labpage import LabPage
+from labkit.page import LabPage
 
 pytestmark = pytest.mark.e2e
 

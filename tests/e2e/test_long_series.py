@@ -37,12 +37,12 @@ NUMBERS: dict[str, Any] = {}  # everything measured here, written to long-series
 N_1M = 1_000_000
 N_10M = 10_000_000
 KEYS_10M = ("a", "b", "c", "d")
-WIDTH = 420  # js/src/charts.js: pixel columns per chart, so at most 4 * 420 + 1 points drawn per line
+WIDTH = 420  # js/src/chart.js: pixel columns per chart, so at most 4 * 420 + 1 points drawn per line
 APPEAR_WITHIN_S = 5.0
 HEAP_LIMIT = 500 * 2**20
 
 # Per chart box under `root`: its dataset and what its figure's glyph renderers hold. Renderers are told
-# apart by their glyphs (js/src/charts.js): raw line (alpha 0.25), smoothed line (width 1.75), non-finite
+# apart by their glyphs (js/src/chart.js): raw line (alpha 0.25), smoothed line (width 1.75), non-finite
 # markers (marker "x"). `range` counts raw points with x in [x0, x1] (the newest point is always kept).
 PROBE = """([root, range]) => {
   const B = window.Bokeh;

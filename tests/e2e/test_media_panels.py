@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from labpage import START_RUN_ALL  # tests/e2e is on sys.path (conftest.py)
+from labkit.page import START_RUN_ALL  # tests/e2e is on sys.path (conftest.py)
 
 pytestmark = pytest.mark.e2e
 

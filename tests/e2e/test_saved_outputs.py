@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from _dashboards import (
+from labkit.dashboards import (
     STATIC_BOXES,
     PageErrors,
     assert_not_blank,
@@ -49,8 +49,8 @@ from _dashboards import (
     wait_for_quiet_dashboards,
     watch_outputs,
 )
-from labpage import LabPage
-from labserver import LabServer
+from labkit.page import LabPage
+from labkit.server import LabServer
 from PIL import Image
 
 import nbtrack

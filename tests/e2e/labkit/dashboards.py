@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from labpage import _PANEL, SELECT_CELL, LabPage, RunError
-from labserver import LabServer
 from PIL import Image
+
+from .page import _PANEL, SELECT_CELL, LabPage, RunError, new_lab_page
+from .server import LabServer
 
 # -- what a person must never see in an output area ------------------------------------------------------
 BAD_OUTPUT_TEXT = ("Error displaying widget", "model not found", "Loading widget", "<nbtrack.", "Dashboard(")
@@ -111,30 +112,9 @@ class PageErrors:
 @contextlib.contextmanager
 def lab_page(browser: Any, server: LabServer, artifacts: Path, name: str) -> Iterator[LabPage]:
     """A LabPage for a module-scoped fixture: output watcher on, errors collected, diagnostics saved."""
-    page = browser.context.new_page()
-    page.set_default_timeout(30_000)
-    lab = LabPage(page, server, artifacts)
-    watch_outputs(page)
-    page.on("console", lambda m: m.type == "error" and lab.console_errors.append(m.text[:2000]))
-    page.on("pageerror", lambda e: lab.page_errors.append(str(e)[:2000]))
-    page.on("dialog", lambda d: (lab.dialogs.append(f"{d.type}: {d.message[:300]}"), d.dismiss()))
-    ok = False
-    try:
+    with new_lab_page(browser, server, artifacts, name, facts={"fixture": name}) as lab:
+        watch_outputs(lab.page)
         yield lab
-        ok = True
-    finally:
-        try:
-            if not ok and lab.path:
-                lab.screenshot(f"FAILED-{name}")
-        except Exception as e:  # a diagnostic must not hide the fixture's own failure
-            print(f"could not take the failure screenshot: {e}")
-        artifacts.mkdir(parents=True, exist_ok=True)
-        (artifacts / f"{name}.json").write_text(json.dumps({
-            "fixture": name, "failed": not ok, "console_errors": lab.console_errors,
-            "page_errors": lab.page_errors, "dialogs": lab.dialogs}, indent=2) + "\n")
-        page.close()
-        with contextlib.suppress(OSError):
-            server.delete_sessions()
 
 
 # -- JupyterLab operations ------------------------------------------------------------------------------

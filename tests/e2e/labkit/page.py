@@ -6,13 +6,14 @@ The waits read JupyterLab's own models through ``window.jupyterapp`` (the server
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from labserver import KERNEL_NAME, LabServer
+from .server import KERNEL_NAME, LabServer
 
 # The notebook panel showing `path`, whichever widget happens to be current.
 _PANEL = """const panel = [...window.jupyterapp.shell.widgets('main')]
@@ -80,11 +81,27 @@ class LabPage:
         self.artifacts = artifacts
         self.timings = timings if timings is not None else {}
         self.path: str | None = None  # the open notebook, relative to the server's root_dir
-        # filled by the `lab` fixture from the page's events and the browser's network guard
+        # filled by watch_events() and, where given, the browser's network guard
         self.console_errors: list[str] = []
         self.page_errors: list[str] = []
         self.dialogs: list[str] = []
         self.blocked_requests: list[str] = []
+
+    def watch_events(self, limit: int = 2000) -> LabPage:
+        """Collect the page's console errors, uncaught errors and dialogs (each dismissed) from now on."""
+        self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text[:limit]))
+        self.page.on("pageerror", lambda e: self.page_errors.append(str(e)[:limit]))
+        self.page.on("dialog", lambda d: (self.dialogs.append(f"{d.type}: {d.message[:300]}"), d.dismiss()))
+        return self
+
+    def write_diagnostics(self, name: str, **facts: Any) -> Path:
+        """``<artifacts>/<name>.json``: ``facts`` and what went wrong in the browser."""
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        path = self.artifacts / f"{name}.json"
+        path.write_text(json.dumps({**facts, "console_errors": self.console_errors, "page_errors": self.page_errors,
+                                    "blocked_requests": list(self.blocked_requests), "dialogs": self.dialogs},
+                                   indent=2) + "\n")
+        return path
 
     # -- opening --------------------------------------------------------------------------------------
     def open_notebook(self, src: Path, name: str | None = None, timeout: float = 60) -> str:
@@ -219,3 +236,32 @@ class LabPage:
             if time.monotonic() > deadline:
                 raise RunError(describe())
             self.page.wait_for_timeout(every * 1000)  # unlike time.sleep, lets Playwright serve routes/events
+
+
+@contextlib.contextmanager
+def new_lab_page(browser: Any, server: LabServer, artifacts: Path, name: str, *,
+                 timings: dict[str, float] | None = None, blocked: list[str] | None = None,
+                 failed: Callable[[], bool] | None = None, facts: dict[str, Any] | None = None) -> Iterator[LabPage]:
+    """A new page of ``browser`` (a :class:`labkit.browser.Browser`) as a :class:`LabPage` collecting the page's
+    errors (and ``blocked``: the network guard's list, if given). On leaving: a screenshot FAILED-<name>.png if
+    the block raised or ``failed()`` says so, the diagnostics <name>.json, the page closed, the kernels stopped."""
+    page = browser.context.new_page()
+    page.set_default_timeout(30_000)
+    lab = LabPage(page, server, artifacts, timings=timings).watch_events()
+    if blocked is not None:
+        lab.blocked_requests = blocked
+    ok = False
+    try:
+        yield lab
+        ok = True
+    finally:
+        bad = not ok or (failed is not None and failed())
+        try:
+            if bad and lab.path:
+                lab.screenshot(f"FAILED-{name}")
+        except Exception as e:  # a diagnostic must not hide the failure itself
+            print(f"could not take the failure screenshot: {e}")
+        lab.write_diagnostics(name, **(facts or {}), failed=bad, timings=lab.timings)
+        page.close()
+        with contextlib.suppress(OSError):
+            server.delete_sessions()  # stop this page's kernel now rather than at server shutdown
