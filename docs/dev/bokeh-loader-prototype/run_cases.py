@@ -3,9 +3,9 @@ import json, sys, time, tempfile, subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
-sys.path.insert(0, "/work/main/tests/e2e")
-from labserver import LabServer  # noqa
-from labpage import LabPage      # noqa
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "e2e"))
+from labkit.server import LabServer  # noqa
+from labkit.page import LabPage      # noqa
 import nbformat
 from nbformat.v4 import new_notebook, new_code_cell
 
