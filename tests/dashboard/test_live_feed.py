@@ -1,4 +1,5 @@
-"""The kernel side of the live view: protocol codecs and the coalescing feed."""
+"""The kernel side of the live view: the coalescing feed, and a dashboard's stored snapshot followed by live
+deltas (scalars and media, nothing lost or sent twice)."""
 
 from __future__ import annotations
 
@@ -6,31 +7,13 @@ import numpy as np
 import pytest
 
 import nbtrack
+from nbtrack.codecs import decode_png
 from nbtrack.dashboard.feed import LiveFeed
-from nbtrack.dashboard.protocol import decode_append, encode_append
-from nbtrack.store.batches import ScalarBatch
-
-
-def test_append_round_trip_and_copies():
-    steps = np.arange(5, dtype=np.int64)
-    values = np.array([0.5, np.nan, np.inf, -1.0, 2.0 ** 60])
-    msg, buffers = encode_append(3, {("r", "a/b 损失"): (steps, values, np.ones(5))})
-    values[0] = 99.0  # the message holds a copy
-    assert msg == {"kind": "append", "v": 1, "seq": 3, "series": [{"run": "r", "key": "a/b 损失", "n": 5}]}
-    decoded = decode_append(msg, [bytes(b) for b in buffers])
-    got_steps, got_values, _ = decoded[("r", "a/b 损失")]
-    np.testing.assert_array_equal(got_steps, [0, 1, 2, 3, 4])
-    np.testing.assert_array_equal(got_values, [0.5, np.nan, np.inf, -1.0, 2.0 ** 60])
-
-
-def test_decode_rejects_malformed_messages():
-    msg, buffers = encode_append(1, {("r", "a"): (np.arange(2), np.ones(2), np.ones(2))})
-    with pytest.raises(ValueError, match="needs 3 buffers, got 2"):
-        decode_append(msg, buffers[:2])
-    with pytest.raises(ValueError, match="not an append message"):
-        decode_append({**msg, "v": 99}, buffers)
-    with pytest.raises(ValueError, match="differ in length"):
-        encode_append(1, {("r", "a"): (np.arange(2), np.ones(3), np.ones(2))})
+from nbtrack.dashboard.protocol import (
+    decode_append,
+    decode_media,
+)
+from nbtrack.store.batches import MediaItem, ScalarBatch
 
 
 class FakeClock:
@@ -121,18 +104,6 @@ def test_dashboard_snapshot_then_deltas_without_gaps_or_duplicates(logdir):
     assert dash.status == "finished"
 
 
-def test_dashboards_share_one_bokehjs_loader(logdir):
-    """BokehJS travels once per kernel, in the loader's state, not in every dashboard's."""
-    from nbtrack.dashboard.widget import BokehLoader
-
-    run = nbtrack.init()
-    first, second = run.show(), run.show()
-    assert first.loader is second.loader is BokehLoader.instance()
-    assert "Bokeh" in first.loader.bokeh_core and len(first.loader.bokeh_core) > 500_000
-    assert first.loader.bokeh_api and "bokeh_core" not in first.trait_names()
-    run.finish()
-
-
 def test_points_held_back_by_the_rate_limit_are_sent_when_logging_stops(logdir):
     """log, flush, log, flush: the second point must reach the view without waiting for finish()."""
     import time
@@ -170,3 +141,117 @@ def test_a_failing_timer_send_warns_once_and_never_raises():
         while feed.timer_error is None and time.monotonic() < deadline:
             time.sleep(0.01)
     assert isinstance(feed.timer_error, RuntimeError)
+
+
+def _pixels(step: int, index: int = 0) -> np.ndarray:
+    return np.random.default_rng(step * 10 + index).integers(0, 256, (6, 5, 3), dtype=np.uint8)
+
+
+def _f64(data) -> list[float]:
+    return np.frombuffer(data, dtype="<f8").tolist()
+
+
+def test_an_odd_value_is_skipped_once_and_never_breaks_the_feed():
+    sent = []
+    feed = LiveFeed(lambda m, b: sent.append(decode_media(m, b)), run="r", max_rate=1e6)
+    odd = MediaItem("odd", 1, 0.0, object())  # no kind, no files: cannot travel
+    with pytest.warns(RuntimeWarning, match="live view skips 'odd' at step 1"):
+        feed.write_media([odd, MediaItem("t", 1, 0.0, nbtrack.Text("ok").encode())])
+    feed.write_media([odd])  # reported once only; nothing to send
+    feed.flush()
+    assert [[e["key"] for e in m] for m in sent] == [["t"]] and feed.media_sent == 1
+
+
+def _log_media(run, steps) -> None:
+    for step in steps:
+        row = {"loss": 1.0 / (step + 1)}
+        if step % 10 == 0:
+            row["samples"] = nbtrack.Image(_pixels(step), caption=f"step {step}")
+            row["gallery"] = [nbtrack.Image(_pixels(step, i)) for i in range(2)]
+        if step % 5 == 0:
+            row["weights"] = nbtrack.Histogram(np.arange(50.0) * (step + 1), bins=10)
+        if step == 42:
+            row["note"] = nbtrack.Markdown("**half way**")
+        run.log(row)
+
+
+def _expected(steps) -> set[tuple[str, int, int | None]]:
+    out = set()
+    for step in steps:
+        if step % 10 == 0:
+            out |= {("samples", step, None), ("gallery", step, 0), ("gallery", step, 1)}
+        if step % 5 == 0:
+            out.add(("weights", step, None))
+        if step == 42:
+            out.add(("note", step, None))
+    return out
+
+
+def _check_entries(entries, reader) -> None:
+    """Every entry carries exactly what was logged (and stored)."""
+    histograms = reader.histograms("weights").set_index("step")
+    for e in entries:
+        if e["key"] in ("samples", "gallery"):
+            assert np.array_equal(decode_png(bytes(e["data"][0])), _pixels(e["step"], e["index"] or 0))
+        elif e["key"] == "weights":
+            assert _f64(e["data"][0]) == histograms.loc[e["step"], "edges"].tolist()
+            assert _f64(e["data"][1]) == histograms.loc[e["step"], "counts"].tolist()
+            assert e["meta"]["count"] == 50
+        else:
+            assert e["kind"] == "markdown" and e["data"] == [] and e["meta"]["text"] == "**half way**"
+
+
+def test_a_live_feed_receives_every_value_exactly_once_with_its_bytes(logdir, read):
+    run = nbtrack.init(flush_interval=0.02)
+    messages = []
+    feed = LiveFeed(lambda msg, buffers: messages.append((msg, [bytes(b) for b in buffers])), run=run.id,
+                    max_rate=50.0)
+    run.attach(feed)
+    _log_media(run, range(100))
+    run.finish()
+    assert [m["seq"] for m, _ in messages] == list(range(1, len(messages) + 1))  # one counter, both kinds
+    entries = [e for m, b in messages if m["kind"] == "media" for e in decode_media(m, b)]
+    keys = [(e["key"], e["step"], e["index"]) for e in entries]
+    assert len(keys) == len(set(keys)) and set(keys) == _expected(range(100))
+    assert all(e["run"] == run.id for e in entries) and feed.media_sent == len(entries)
+    losses = [v for m, b in messages if m["kind"] == "append" for v in decode_append(m, b)[(run.id, "loss")][1]]
+    assert len(losses) == 100
+    assert feed.bytes_sent >= sum(len(d) for e in entries for d in e["data"]) + 100 * 24
+    _check_entries(entries, read(run))
+
+
+def test_a_dashboard_starts_from_stored_values_and_gets_only_later_ones_live(logdir, read):
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    run = nbtrack.init(flush_interval=0.02)
+    _log_media(run, range(50))
+    dash = run.show()
+    snap = dash.snapshot
+    received = list(snap["media"])
+    seqs = []
+
+    def send(msg, buffers=None):
+        seqs.append(msg["seq"])
+        if msg["kind"] == "media":
+            received.extend(decode_media(msg, buffers))
+
+    dash.send = send
+    _log_media(run, range(50, 100))
+    run.finish()
+    assert {(e["key"], e["step"], e["index"]) for e in snap["media"]} == _expected(range(50))
+    keys = [(e["key"], e["step"], e["index"]) for e in received]
+    assert len(keys) == len(set(keys)) and set(keys) == _expected(range(100))
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs) and seqs[0] > snap["seq"]
+    _check_entries(received, read(run))
+    # in widget state each value's bytes travel as binary buffers, at snapshot.media[i].data[j]
+    state, paths, _ = _remove_buffers({"snapshot": snap})
+    image_paths = [p for p in paths if p[1] == "media"]
+    assert len(image_paths) == sum(len(e["data"]) for e in snap["media"])
+    assert all(p[3] == "data" and state["snapshot"]["media"][p[2]]["data"][p[4]] is None for p in image_paths)
+
+
+def test_a_dashboard_of_a_run_without_media_has_an_empty_media_list(logdir):
+    run = nbtrack.init()
+    run.log({"x": 1.0})
+    assert run.show().snapshot["media"] == []
+    run.finish()
