@@ -16,7 +16,7 @@ Row filter of the encoder
 -------------------------
 Every row is written with the "Up" filter (type 2): the byte-wise difference from the row above. Encoding it
 is one vectorised subtraction and decoding it one cumulative sum, so both directions stay cheap in the writer
-thread. Measured on 256x256 RGB (``tests/test_codecs.py`` prints the figures): against no filter, Up makes a
+thread. Measured on 256x256 RGB (``tests/codecs/test_png.py`` prints the figures): against no filter, Up makes a
 smooth gradient ~100x smaller and a smooth noisy "natural" image ~25 % smaller, costs nothing on noise, and
 encodes as fast. Paeth, or libpng's per-row adaptive choice (vectorised), shrinks natural images ~8 % further
 and gradients 2x further (already under 1 % of raw), but encodes 1.6-2.5x slower and produces rows that

@@ -1,4 +1,5 @@
-"""Child process for tests/test_processes.py: logs a deterministic sequence into a run.
+"""Child process for tests/test_processes.py and tests/store/test_corruption.py: logs a deterministic
+sequence into a run.
 
 Prints ``READY <first step>`` after init, ``FLUSHED <step>`` after each explicit
 ``run.flush()`` (every record up to that step is on disk), and ``DONE`` after finish.

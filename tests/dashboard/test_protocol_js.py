@@ -13,7 +13,7 @@ import pytest
 
 from nbtrack.dashboard.protocol import encode_append
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = """
 import { readFileSync } from "node:fs";

@@ -1,17 +1,22 @@
-"""Background I/O errors: one warning at once, an error at finish(), no hang, no silent loss."""
+"""Writer failures: I/O errors, and values that cannot be encoded or stored: one warning at once, an error at
+finish(), no hang, no silent loss; the other values are kept."""
 
 from __future__ import annotations
 
 import errno
+import glob
+import os
 import shutil
 import time
 import warnings
 
+import numpy as np
 import pytest
 
 import nbtrack
 from nbtrack.store import sink as storage
 from nbtrack.store.folder import DATA_DIR
+from nbtrack.values import Encoded, Value
 
 
 def _writer_warnings(record):
@@ -120,3 +125,80 @@ def test_buffer_is_bounded_by_backpressure(logdir, monkeypatch, read):
     run.finish()
     assert 1000 < peak <= 5000 + 256  # grew past the wake mark, held at the cap
     assert read(run).scalars("a")["value"].tolist() == [float(i) for i in range(50_000)]
+
+
+IMG = np.arange(12, dtype=np.uint8).reshape(2, 2, 3)
+
+
+def _run(tmp_path, name="r"):
+    return nbtrack.init(dir=tmp_path / "runs", name=name)
+
+
+def _reader(tmp_path, run):
+    return nbtrack.open(tmp_path / "runs").run(run.id)
+
+
+class _Unstorable(Value):
+    """A value whose encoding cannot be turned into a record (meta with a tuple key)."""
+
+    KIND = "review_unstorable"
+
+    def encode(self) -> Encoded:
+        return Encoded(self.KIND, {(1, 2): "tuple key"})
+
+
+def test_one_unstorable_value_does_not_block_other_media(tmp_path):
+    """write_media fails for the whole merged batch; _enqueue keeps merging later media into the
+    failing entry, so every later image is lost too, and each retry rewrites the files of all items
+    under new names (orphans)."""
+    run = _run(tmp_path)
+    run.log({"good": nbtrack.Image(IMG), "bad": _Unstorable()})
+    run.flush()
+    run.log({"good": nbtrack.Image(IMG)})
+    run.flush()
+    run.log({"good": nbtrack.Image(IMG)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(nbtrack.errors.RunWriteError):
+            run.finish()  # the bad value must be reported
+        r = _reader(tmp_path, run)
+        steps = r.media("good")["step"].tolist() if "good" in r.media_tags() else []
+    assert steps == [0, 1, 2]
+    files = glob.glob(os.path.join(run.dir, "media", "good", "*"))
+    assert len(files) == 3, sorted(map(os.path.basename, files))
+
+
+def test_a_failed_histogram_write_does_not_duplicate_media_records(tmp_path):
+    """write_media appends the media rows, then the histogram rows; when the second append fails
+    (data file replaced), the retry appends the media rows again: duplicated records, silently."""
+    run = _run(tmp_path)
+    run.log({"img": nbtrack.Image(IMG), "h": nbtrack.Histogram([1.0])})
+    run.flush()
+    hfile = glob.glob(os.path.join(run.dir, "data", "*.histograms.arrows"))[0]
+    os.rename(hfile, hfile + ".moved")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run.log({"img": nbtrack.Image(IMG), "h": nbtrack.Histogram([2.0])})
+        run.flush()  # the histogram append fails: stream file is gone
+        os.rename(hfile + ".moved", hfile)
+        run.finish()
+    r = _reader(tmp_path, run)
+    assert r.media("img")["step"].tolist() == [0, 1]
+    assert r.histograms("h")["step"].tolist() == [0, 1]
+
+
+def test_failing_encode_is_reported_and_other_values_kept(tmp_path):
+    class Boom(Value):
+        KIND = "review_boom"
+
+        def encode(self):
+            raise RuntimeError("kaboom")
+
+    run = _run(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run.log({"a": nbtrack.Image(IMG), "b": Boom(), "c": nbtrack.Image(IMG)})
+        with pytest.raises(nbtrack.errors.RunWriteError, match="kaboom"):
+            run.finish()
+    assert run._collector.media_bytes == 0
+    assert set(_reader(tmp_path, run).media_tags()) == {"a", "c"}

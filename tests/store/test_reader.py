@@ -1,4 +1,4 @@
-"""The query API: runs(), history(), scalars(), to_arrow(), poll(), status."""
+"""The query API: runs(), history(), scalars(), images(), to_arrow(), poll(), status."""
 
 from __future__ import annotations
 
@@ -159,3 +159,82 @@ def test_ten_million_points_read_back_exactly(logdir):
     run.finish()
     s = nbtrack.open(logdir).run(run.id).scalars("x")
     assert len(s) == n and s["step"].iloc[-1] == n - 1 and s["value"].sum() == values.sum()
+
+
+def test_history_shows_which_steps_hold_media(logdir):
+    run = nbtrack.init()
+    for step in range(4):
+        data = {"loss": float(step)}
+        if step % 2:
+            data["img"] = nbtrack.Image(np.zeros((2, 2), np.uint8))
+        run.log(data)
+    run.finish()
+    h = nbtrack.open(logdir).run(run.id).history()
+    assert h["img"].isna().tolist() == [True, False, True, False]
+    assert h["img"][1].startswith("media/img/")
+
+
+IMG = np.arange(12, dtype=np.uint8).reshape(2, 2, 3)
+
+
+def _run(tmp_path, name="r"):
+    return nbtrack.init(dir=tmp_path / "runs", name=name)
+
+
+def _reader(tmp_path, run):
+    return nbtrack.open(tmp_path / "runs").run(run.id)
+
+
+def test_history_keeps_the_scalar_of_a_tag_also_used_for_media(tmp_path):
+    """_with_media_columns assigns ``out[tag] = marks``, replacing the scalar column of the same name."""
+    run = _run(tmp_path)
+    run.log({"x": 1.0})                    # step 0: scalar
+    run.log({"x": nbtrack.Image(IMG)})     # step 1: image under the same name
+    run.finish()
+    r = _reader(tmp_path, run)
+    assert r.scalars("x")["value"].tolist() == [1.0]
+    hist = r.history()
+    assert hist.loc[hist["_step"] == 0, "x"].tolist() == [1.0]
+
+
+def test_history_keeps_image_steps_of_a_tag_also_used_for_histograms(tmp_path):
+    """The histogram marks overwrite the media marks of the same tag, and the image's step vanishes
+    from history() entirely."""
+    run = _run(tmp_path)
+    run.log({"h": nbtrack.Image(IMG)})            # step 0
+    run.log({"h": nbtrack.Histogram([1, 2, 3])})  # step 1
+    run.finish()
+    hist = _reader(tmp_path, run).history()
+    assert hist["_step"].tolist() == [0, 1]
+
+
+def test_images_of_a_mixed_gallery_hold_only_images(tmp_path):
+    """images() checks only the first row's kind: the audio of a gallery shows up as an 'image'
+    (a (samples, rate) tuple) in the image column."""
+    run = _run(tmp_path)
+    run.log({"g": [nbtrack.Image(IMG), nbtrack.Audio(np.zeros(10), sample_rate=100)]})
+    run.finish()
+    frame = _reader(tmp_path, run).images("g")
+    assert all(isinstance(v, np.ndarray) for v in frame["image"]), frame["image"].map(type).tolist()
+
+
+def test_images_of_a_tag_that_started_as_audio(tmp_path):
+    """media_tags() reports the LAST row's kind ('image'), images() checks the FIRST row's kind and
+    raises KeyError with a message listing the tag as an image tag."""
+    run = _run(tmp_path)
+    run.log({"t": nbtrack.Audio(np.zeros(10), sample_rate=100)})
+    run.log({"t": nbtrack.Image(IMG)})
+    run.finish()
+    r = _reader(tmp_path, run)
+    assert r.media_tags()["t"] == "image"
+    frame = r.images("t")  # KeyError today
+    assert frame["step"].tolist() == [1]
+
+
+def test_history_with_only_media(tmp_path):
+    run = _run(tmp_path)
+    run.log({"img": nbtrack.Image(IMG)})
+    run.log({"img": nbtrack.Image(IMG)})
+    run.finish()
+    hist = _reader(tmp_path, run).history()
+    assert hist["_step"].tolist() == [0, 1] and hist["img"].notna().all()

@@ -26,7 +26,7 @@ import pytest
 
 import nbtrack
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # tests/, which holds _proc/
 REPO = HERE.parent
 CHILD = HERE / "_proc" / "child.py"
 
