@@ -28,3 +28,19 @@ def test_no_pickle_eval_or_exec_in_the_package():
         text = path.read_text()
         for banned in ("import pickle", "eval(", "exec(", "import dill", "cloudpickle"):
             assert banned not in text, f"{path.name} uses {banned}"
+
+
+PUBLIC_NAMES_BEFORE_THE_LAYOUT_MOVE = {
+    "Audio", "Config", "Embedding", "Figure", "FormatError", "Histogram", "Html", "Image", "Logdir", "Markdown",
+    "NbtrackError", "PRCurve", "Run", "RunNotFoundError", "RunReader", "RunWriteError", "Summary", "Table", "Text",
+    "UnsupportedFormatError", "Value", "Video", "__version__", "config", "define_metric", "finish", "init", "log",
+    "open", "run", "summary",
+}
+
+
+def test_every_public_name_of_the_face_is_still_exported():
+    import nbtrack
+
+    assert PUBLIC_NAMES_BEFORE_THE_LAYOUT_MOVE <= set(nbtrack.__all__)
+    for name in PUBLIC_NAMES_BEFORE_THE_LAYOUT_MOVE - {"run", "config", "summary"}:  # those need a current run
+        assert getattr(nbtrack, name) is not None, name
