@@ -221,7 +221,9 @@ class Run:
             self._writer.wake()  # encode soon: the queue stays small and log() rarely waits
         if self._collector.media_bytes > MAX_MEDIA_BYTES:
             if self._writer.alive:
-                if not self._writer.wait_for_media_room(MAX_MEDIA_BYTES // 2):
+                # wait only until the queue is under the limit again: the writer frees each value as it
+                # encodes it, so waits stay about one value's encoding long, spread over the calls
+                if not self._writer.wait_for_media_room(MAX_MEDIA_BYTES):
                     warnings.warn("nbtrack: the writer is not keeping up with logged media; log() keeps "
                                   "buffering", RuntimeWarning, stacklevel=3)
             else:
