@@ -19,6 +19,8 @@ import numpy as np
 
 from nbtrack.store.batches import ScalarBatch
 
+MAX_STEP = 2**62  # steps are int64 on disk; above this, steps counted on from a logged one could overflow
+
 
 class Collector:
     """Typed append-only buffers filled by ``log()`` and drained by the writer."""
@@ -56,18 +58,33 @@ class Collector:
         return len(self.times)
 
     def append_segment(self, step: int, t: float, values: array, keys: tuple[str, ...]) -> None:
-        """Append one call that starts a new segment (``values`` already converted)."""
+        """Append one call that starts a new segment (``values`` already converted).
+
+        All or nothing: a call that fails part-way (a step beyond int64, say) leaves the
+        buffers as they were, so it can never misalign the records buffered around it.
+        """
+        if not 0 <= step <= MAX_STEP:
+            raise ValueError(f"log(step=...) must be between 0 and {MAX_STEP}, got {step}")
         with self.lock:
-            schema = self.schema_ids.get(keys)
-            if schema is None:
-                schema = self.schema_ids[keys] = len(self.schemas)
-                self.schemas.append(keys)
-            self.seg_row.append(len(self.times))
-            self.seg_step.append(step)
-            self.seg_schema.append(schema)
-            self.seg_value.append(len(self.values))
-            self.values.extend(values)
-            self.times.append(t)
+            sizes = [len(a) for a in self._row_arrays()]
+            try:
+                schema = self.schema_ids.get(keys)
+                if schema is None:
+                    schema = self.schema_ids[keys] = len(self.schemas)
+                    self.schemas.append(keys)
+                self.seg_row.append(len(self.times))
+                self.seg_step.append(step)
+                self.seg_schema.append(schema)
+                self.seg_value.append(len(self.values))
+                self.values.extend(values)
+                self.times.append(t)
+            except BaseException:
+                for buf, size in zip(self._row_arrays(), sizes):
+                    del buf[size:]
+                raise
+
+    def _row_arrays(self) -> tuple[array, ...]:
+        return self.seg_row, self.seg_step, self.seg_schema, self.seg_value, self.values, self.times
 
     def drop_partial_row(self, count: int) -> None:
         """Remove the last ``count`` values, appended by a call that then failed."""

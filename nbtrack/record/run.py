@@ -22,7 +22,7 @@ from nbtrack.errors import RunWriteError
 from nbtrack.store.format import FORMAT_VERSION
 
 from . import convert as _convert
-from .collector import Collector, convertible_prefix
+from .collector import MAX_STEP, Collector, convertible_prefix
 from .config import Config
 from .summary import Summary, make_definition
 from .writer import Writer
@@ -235,6 +235,8 @@ class Run:
         step = int(step.__index__())
         if step < 0:
             raise ValueError(f"log(step=...) must be >= 0, got {step}")
+        if step > MAX_STEP:
+            raise ValueError(f"log(step=...) must be at most {MAX_STEP} (steps are stored as int64), got {step}")
         if step < self._step:
             warnings.warn(f"nbtrack: log(step={step}) ignored: step {step} is lower than the "
                           f"current step {self._step}; steps must not go backwards",
