@@ -60,31 +60,35 @@ class Collector:
     def append_segment(self, step: int, t: float, values: array, keys: tuple[str, ...]) -> None:
         """Append one call that starts a new segment (``values`` already converted).
 
-        All or nothing: a call that fails part-way (a step beyond int64, say) leaves the
-        buffers as they were, so it can never misalign the records buffered around it.
+        All or nothing: the one append that can fail (a step beyond int64) comes first, so
+        a failing call never misaligns the records buffered around it.
         """
-        if not 0 <= step <= MAX_STEP:
-            raise ValueError(f"log(step=...) must be between 0 and {MAX_STEP}, got {step}")
         with self.lock:
-            sizes = [len(a) for a in self._row_arrays()]
+            self.seg_step.append(step)
             try:
                 schema = self.schema_ids.get(keys)
                 if schema is None:
                     schema = self.schema_ids[keys] = len(self.schemas)
                     self.schemas.append(keys)
                 self.seg_row.append(len(self.times))
-                self.seg_step.append(step)
                 self.seg_schema.append(schema)
                 self.seg_value.append(len(self.values))
                 self.values.extend(values)
                 self.times.append(t)
-            except BaseException:
-                for buf, size in zip(self._row_arrays(), sizes):
-                    del buf[size:]
+            except BaseException:  # not expected (values is array('d'), t a float): undo all the same
+                self._truncate(len(self.seg_step) - 1)
                 raise
 
-    def _row_arrays(self) -> tuple[array, ...]:
-        return self.seg_row, self.seg_step, self.seg_schema, self.seg_value, self.values, self.times
+    def _truncate(self, segments: int) -> None:
+        """Cut back to the first ``segments`` segments and the rows they started with."""
+        del self.seg_step[segments:]
+        del self.seg_schema[segments:]
+        if len(self.seg_value) > segments:
+            del self.values[self.seg_value[segments]:]
+            del self.seg_value[segments:]
+        if len(self.seg_row) > segments:
+            del self.times[self.seg_row[segments]:]
+            del self.seg_row[segments:]
 
     def drop_partial_row(self, count: int) -> None:
         """Remove the last ``count`` values, appended by a call that then failed."""

@@ -91,3 +91,19 @@ def test_a_record_the_writer_cannot_store_is_dropped_alone(logdir, read):
     r = read(run)
     assert r.scalars("a")["step"].tolist() == [0, 1, 2, 3, 5, 6, 7, 8, 9]
     assert r.damage == []
+
+
+def test_a_failing_segment_append_leaves_the_buffers_as_they_were():
+    from nbtrack.record.collector import Collector
+
+    c = Collector()
+    c.append_segment(0, 1.0, array("d", [1.0, 2.0]), ("a", "b"))
+    before = [list(a) for a in (c.seg_row, c.seg_step, c.seg_schema, c.seg_value, c.values, c.times)]
+    with pytest.raises(OverflowError):
+        c.append_segment(2**63, 2.0, array("d", [3.0]), ("a",))
+    with pytest.raises(TypeError):
+        c.append_segment(5, 2.0, ["not a number"], ("c",))  # values.extend fails after the segment's marks
+    assert [list(a) for a in (c.seg_row, c.seg_step, c.seg_schema, c.seg_value, c.values, c.times)] == before
+    c.append_segment(1, 3.0, array("d", [4.0]), ("a",))
+    batch = c.drain()
+    assert batch.steps.tolist() == [0, 0, 1] and batch.values.tolist() == [1.0, 2.0, 4.0]
