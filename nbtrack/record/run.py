@@ -139,8 +139,10 @@ class Run:
         (unless ``commit=False``, which keeps adding to the same step). With ``step``,
         data goes to that step, which becomes current; it advances only with
         ``commit=True`` or on a later call without ``step``. A ``step`` lower than the
-        current one is ignored with a warning naming both. Nested dicts are flattened
-        with ``/``; values are numbers (Python, numpy, 1-element torch/jax tensors).
+        current one is ignored with a warning naming both; a step is an int from 0 to
+        2**62 (not a bool or a float). Nested dicts are flattened with ``/``; values are
+        numbers (Python, numpy, 1-element torch/jax tensors). Every argument is checked
+        before anything is recorded: a call that raises records nothing.
 
         >>> import nbtrack, tempfile
         >>> run = nbtrack.init(dir=tempfile.mkdtemp())
