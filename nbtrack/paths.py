@@ -20,7 +20,7 @@ _MAX_COMPONENT_BYTES = 120
 
 def check_run_id(run_id: object) -> str:
     """Validate a user-given run id (it becomes a folder name)."""
-    if not isinstance(run_id, str) or not _ID_PATTERN.match(run_id) or ".." in run_id:
+    if not isinstance(run_id, str) or not _ID_PATTERN.fullmatch(run_id) or ".." in run_id:
         raise ValueError(
             f"init(id=...): {run_id!r} is not a valid run id; use 1 to 64 characters from "
             "A-Z a-z 0-9 _ . - starting with a letter or digit"

@@ -19,6 +19,8 @@ import numpy as np
 
 from nbtrack.store.batches import ScalarBatch
 
+MAX_STEP = 2**62  # steps are int64 on disk; above this, steps counted on from a logged one could overflow
+
 
 class Collector:
     """Typed append-only buffers filled by ``log()`` and drained by the writer."""
@@ -56,18 +58,37 @@ class Collector:
         return len(self.times)
 
     def append_segment(self, step: int, t: float, values: array, keys: tuple[str, ...]) -> None:
-        """Append one call that starts a new segment (``values`` already converted)."""
+        """Append one call that starts a new segment (``values`` already converted).
+
+        All or nothing: the one append that can fail (a step beyond int64) comes first, so
+        a failing call never misaligns the records buffered around it.
+        """
         with self.lock:
-            schema = self.schema_ids.get(keys)
-            if schema is None:
-                schema = self.schema_ids[keys] = len(self.schemas)
-                self.schemas.append(keys)
-            self.seg_row.append(len(self.times))
             self.seg_step.append(step)
-            self.seg_schema.append(schema)
-            self.seg_value.append(len(self.values))
-            self.values.extend(values)
-            self.times.append(t)
+            try:
+                schema = self.schema_ids.get(keys)
+                if schema is None:
+                    schema = self.schema_ids[keys] = len(self.schemas)
+                    self.schemas.append(keys)
+                self.seg_row.append(len(self.times))
+                self.seg_schema.append(schema)
+                self.seg_value.append(len(self.values))
+                self.values.extend(values)
+                self.times.append(t)
+            except BaseException:  # not expected (values is array('d'), t a float): undo all the same
+                self._truncate(len(self.seg_step) - 1)
+                raise
+
+    def _truncate(self, segments: int) -> None:
+        """Cut back to the first ``segments`` segments and the rows they started with."""
+        del self.seg_step[segments:]
+        del self.seg_schema[segments:]
+        if len(self.seg_value) > segments:
+            del self.values[self.seg_value[segments]:]
+            del self.seg_value[segments:]
+        if len(self.seg_row) > segments:
+            del self.times[self.seg_row[segments]:]
+            del self.seg_row[segments:]
 
     def drop_partial_row(self, count: int) -> None:
         """Remove the last ``count`` values, appended by a call that then failed."""

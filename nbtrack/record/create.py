@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,16 @@ from .run import Run
 DEFAULT_LOGDIR = "nbruns"
 RESUME_CHOICES = ("allow", "must", "never", "auto")
 MODES = ("online", "offline", "disabled", "shared", "run", "dryrun")
+# wandb.init's keywords that nbtrack accepts and has no use for (the others are parameters of init())
+WANDB_KEYWORDS = frozenset({
+    "allow_val_change", "force", "anonymous", "resume_from", "fork_from", "save_code", "tensorboard",
+    "sync_tensorboard", "monitor_gym",
+})
+NBTRACK_KEYWORDS = frozenset({
+    "project", "name", "config", "dir", "id", "resume", "group", "tags", "notes", "entity", "job_type",
+    "reinit", "mode", "settings", "flush_interval", "config_exclude_keys", "config_include_keys",
+})
+IDENTITY_WAIT = 10.0  # seconds to wait for another process to finish creating a run folder
 
 
 def resolve_logdir(dir: str | os.PathLike[str] | None) -> Path:
@@ -61,19 +72,17 @@ def init(project: str | None = None, name: str | None = None, config: Any = None
     ``./nbruns``). ``resume="allow"`` continues the run ``id`` if it exists (steps go
     on from the last one), ``"must"`` requires it, ``"never"`` refuses it. wandb's
     other arguments (``entity``, ``job_type``, ``reinit``, ``mode``, ``settings``,
-    ``save_code``, ...) are accepted, so ``import nbtrack as wandb`` works.
+    ``save_code``, ...) are accepted, so ``import nbtrack as wandb`` works; a keyword
+    wandb does not know either (a typo such as ``projcet=``) warns. Every argument is
+    checked before anything else happens: a bad one raises and leaves the current run
+    running.
 
     >>> import nbtrack, tempfile
     >>> run = nbtrack.init(project="mnist", config={"lr": 1e-3}, dir=tempfile.mkdtemp())
     >>> run.log({"loss": 0.25})
     >>> run.finish()
     """
-    previous = _current.current()
-    if previous is not None and not previous._finished:
-        if reinit in ("return_previous",) or reinit is False:
-            return previous
-        if reinit not in (True, "create_new"):
-            previous.finish()
+    _check_keywords(ignored)
     if mode is not None and mode not in MODES:
         raise ValueError(f"init(mode=...): {mode!r} is not accepted; use one of {MODES}")
     if project is not None and (not isinstance(project, str) or not project):
@@ -82,26 +91,62 @@ def init(project: str | None = None, name: str | None = None, config: Any = None
         raise TypeError(f"init(name=...) takes a non-empty str, got {name!r}")
     if id is not None:
         check_run_id(id)
+    if dir is not None and not isinstance(dir, (str, os.PathLike)):
+        raise TypeError(f"init(dir=...) takes a folder path (str or os.PathLike), got {dir!r}")
+    resume_mode = _resume_mode(resume, id)
     cfg = config_to_dict(config)
     if config_exclude_keys:
         cfg = {k: v for k, v in cfg.items() if k not in config_exclude_keys}
     if config_include_keys:
         cfg = {k: v for k, v in cfg.items() if k in config_include_keys}
-    flush = float(flush_interval or _setting(settings, "flush_interval", None)
-                  or os.environ.get("NBTRACK_FLUSH_INTERVAL") or 1.0)
-    if flush <= 0:
-        raise ValueError(f"init(flush_interval=...) must be > 0 seconds, got {flush}")
+    flush = _flush_interval(flush_interval, settings)
     extra = {"group": group, "tags": list(_tags(tags)), "notes": notes, "entity": entity,
              "job_type": job_type}
     options = {"flush_interval": flush, "fsync": bool(_setting(settings, "fsync", False)),
                "heartbeat_interval": float(_setting(settings, "heartbeat_interval", 5.0))}
-    if mode == "disabled":
+    logdir = None if mode == "disabled" else resolve_logdir(dir)
+    if logdir is not None and id is not None:
+        _check_existing(RunFolder(logdir / id), id, resume_mode)  # refuse before touching the current run
+    previous = _current.current()
+    if previous is not None and not previous._finished:
+        if reinit in ("return_previous",) or reinit is False:
+            return previous
+        if reinit not in (True, "create_new"):
+            previous.finish()
+    if logdir is None:
         run = _disabled_run(project, name, id, cfg, extra, flush)
     else:
-        run = _open_run(resolve_logdir(dir), project, name, id, _resume_mode(resume, id),
-                        cfg, extra, options)
+        run = _open_run(logdir, project, name, id, resume_mode, cfg, extra, options)
     _current.adopt(run)
     return run
+
+
+def _check_keywords(ignored: dict[str, Any]) -> None:
+    """Accept wandb.init's keywords nbtrack has no use for; warn about any other (a typo, say)."""
+    unknown = sorted(set(ignored) - WANDB_KEYWORDS)
+    if not unknown:
+        return
+    import difflib
+    import warnings
+
+    known = sorted(WANDB_KEYWORDS | NBTRACK_KEYWORDS)
+    hints = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, known, n=1)
+        hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    warnings.warn(f"nbtrack.init(): unknown keyword argument{'s' if len(unknown) > 1 else ''} "
+                  f"{', '.join(hints)} ignored", UserWarning, stacklevel=3)
+
+
+def _flush_interval(flush_interval: Any, settings: Any) -> float:
+    given = flush_interval or _setting(settings, "flush_interval", None) or os.environ.get("NBTRACK_FLUSH_INTERVAL")
+    try:
+        flush = float(given or 1.0)
+    except (TypeError, ValueError):
+        raise TypeError(f"init(flush_interval=...) takes a number of seconds, got {given!r}") from None
+    if not flush > 0 or flush == float("inf"):
+        raise ValueError(f"init(flush_interval=...) must be > 0 seconds, got {flush}")
+    return flush
 
 
 def _tags(tags: Any) -> tuple[str, ...]:
@@ -120,20 +165,54 @@ def _disabled_run(project: str | None, name: str | None, run_id: str | None,
                identity=extra, flush_interval=flush)
 
 
+def _check_existing(folder: RunFolder, run_id: str, resume: str | None) -> bool:
+    """Whether the run ``run_id`` exists; raise if that contradicts ``resume``."""
+    exists = folder.run_file.exists()
+    if exists and resume in (None, "never"):
+        raise _exists_error(folder, run_id, resume)
+    if not exists and resume == "must":
+        raise FileNotFoundError(f"init(id={run_id!r}, resume='must'): no such run in {folder.path.parent}")
+    return exists
+
+
+def _exists_error(folder: RunFolder, run_id: str, resume: str | None) -> FileExistsError:
+    hint = "" if resume == "never" else "; pass resume='allow' to continue it"
+    return FileExistsError(f"init(id={run_id!r}): a run with this id already exists in {folder.path.parent}{hint}")
+
+
 def _open_run(logdir: Path, project: str | None, name: str | None, run_id: str | None,
               resume: str | None, cfg: dict[str, Any], extra: dict[str, Any],
               options: dict[str, Any]) -> Run:
+    """Create the run, or resume it; safe when other processes do the same at the same moment.
+
+    Creating takes the folder with an exclusive ``mkdir``: of processes racing to create
+    one id, exactly one wins. With ``resume="allow"`` the others resume the run instead,
+    once its ``run.json`` is in place.
+    """
     logdir.mkdir(parents=True, exist_ok=True)
-    folder = RunFolder(logdir / run_id) if run_id else None
-    exists = folder is not None and folder.run_file.exists()
-    if exists and resume in (None, "never"):
-        hint = "" if resume == "never" else "; pass resume='allow' to continue it"
-        raise FileExistsError(f"init(id={run_id!r}): a run with this id already exists in {logdir}{hint}")
-    if not exists and resume == "must":
-        raise FileNotFoundError(f"init(id={run_id!r}, resume='must'): no such run in {logdir}")
-    if exists and folder is not None:
+    if run_id is None:
+        return _create(logdir, project, name, None, cfg, extra, options)
+    folder = RunFolder(logdir / run_id)
+    if _check_existing(folder, run_id, resume):
         return _resume(folder, project, name, cfg, options)
-    return _create(logdir, project, name, run_id, cfg, extra, options)
+    try:
+        return _create(logdir, project, name, run_id, cfg, extra, options)
+    except FileExistsError:
+        if resume != "allow":
+            raise
+    _wait_for_identity(folder, run_id)  # another process took the folder a moment ago
+    return _resume(folder, project, name, cfg, options)
+
+
+def _wait_for_identity(folder: RunFolder, run_id: str, timeout: float | None = None) -> None:
+    """Wait until the process that created ``folder`` has written its ``run.json``."""
+    deadline = time.monotonic() + (IDENTITY_WAIT if timeout is None else timeout)
+    while not folder.run_file.exists():
+        if time.monotonic() > deadline:
+            raise FileExistsError(
+                f"init(id={run_id!r}, resume='allow'): the folder {folder.path} exists but holds no "
+                "run.json (an unfinished or failed creation); remove it or use another id")
+        time.sleep(0.01)
 
 
 def _create(logdir: Path, project: str | None, name: str | None, run_id: str | None,
@@ -148,8 +227,7 @@ def _create(logdir: Path, project: str | None, name: str | None, run_id: str | N
             break
         except FileExistsError:
             if run_id is not None:
-                raise FileExistsError(f"init(id={run_id!r}): a run with this id already exists "
-                                      f"in {logdir}; pass resume='allow' to continue it") from None
+                raise _exists_error(folder, run_id, None) from None
     else:  # pragma: no cover - 20 collisions of random ids
         raise RuntimeError("could not allocate a unique run id")
     return _build(folder, identity, cfg, options, start_step=0, resumed=False)

@@ -22,7 +22,7 @@ from nbtrack.errors import RunWriteError
 from nbtrack.store.format import FORMAT_VERSION
 
 from . import convert as _convert
-from .collector import Collector, convertible_prefix
+from .collector import MAX_STEP, Collector, convertible_prefix
 from .config import Config
 from .summary import Summary, make_definition
 from .writer import Writer
@@ -139,8 +139,10 @@ class Run:
         (unless ``commit=False``, which keeps adding to the same step). With ``step``,
         data goes to that step, which becomes current; it advances only with
         ``commit=True`` or on a later call without ``step``. A ``step`` lower than the
-        current one is ignored with a warning naming both. Nested dicts are flattened
-        with ``/``; values are numbers (Python, numpy, 1-element torch/jax tensors).
+        current one is ignored with a warning naming both; a step is an int from 0 to
+        2**62 (not a bool or a float). Nested dicts are flattened with ``/``; values are
+        numbers (Python, numpy, 1-element torch/jax tensors). Every argument is checked
+        before anything is recorded: a call that raises records nothing.
 
         >>> import nbtrack, tempfile
         >>> run = nbtrack.init(dir=tempfile.mkdtemp())
@@ -237,6 +239,8 @@ class Run:
         step = int(step.__index__())
         if step < 0:
             raise ValueError(f"log(step=...) must be >= 0, got {step}")
+        if step > MAX_STEP:
+            raise ValueError(f"log(step=...) must be at most {MAX_STEP} (steps are stored as int64), got {step}")
         if step < self._step:
             warnings.warn(f"nbtrack: log(step={step}) ignored: step {step} is lower than the "
                           f"current step {self._step}; steps must not go backwards",

@@ -17,10 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+
 from nbtrack.store.batches import MediaItem, ScalarBatch, meta_json
 from nbtrack.store.folder import StoredPosition
 
-from .collector import Collector
+from .collector import MAX_STEP, Collector
 from .summary import Summary
 
 MAX_RETRY_ROWS = 4_000_000  # rows a failing sink may hold for retry (about 110 MB)
@@ -150,6 +152,8 @@ class Writer:
             with self._drained:
                 self._drained.notify_all()
             if batch is not None and len(batch):
+                batch = self._screen(batch)
+            if batch is not None and len(batch):
                 self.summary.absorb(batch.columns())
                 for slot in self.slots:
                     self._enqueue(slot, "write", batch, len(batch))
@@ -162,6 +166,19 @@ class Writer:
             if final or self.state_dirty or now - self._last_heartbeat >= self.heartbeat_interval:
                 self._write_state()
                 self._last_heartbeat = now
+
+    def _screen(self, batch: ScalarBatch) -> ScalarBatch | None:
+        """Drop, alone and reported, the records no sink could store; the rest of the flush goes on."""
+        try:
+            keep, reasons = unstorable_rows(batch)
+        except Exception as exc:  # a batch too malformed to look at: nothing of it can be trusted
+            keep, reasons = None, [f"{len(batch)} records were malformed ({type(exc).__name__}: {exc})"]
+        for reason in reasons:
+            self.lost.append(f"records could not be stored and were dropped: {reason}")
+            warnings.warn(f"nbtrack: {self.label}: {self.lost[-1]}", RuntimeWarning, stacklevel=3)
+        if keep is None:
+            return None if reasons else batch
+        return kept_rows(batch, keep)
 
     def _drain_media(self) -> None:
         """Encode queued value types (PNG, WAV, binning, ...) here, off the training thread."""
@@ -264,3 +281,54 @@ def _describe_loss(slot: _SinkSlot) -> list[str]:
     rows = slot.pending_rows + slot.lost_rows
     return [f"{name}: {rows} records could not be written "
             f"(first error: {type(slot.first_error).__name__}: {slot.first_error})"]
+
+
+def unstorable_rows(batch: ScalarBatch) -> tuple[np.ndarray | None, list[str]]:
+    """Which rows of ``batch`` can be stored (None: all of them, or none when reasons are given), and why not.
+
+    Cheap vectorised checks of what the storage format needs: columns of one length, tag
+    ids that name a tag, tag names that are valid UTF-8 text, steps within 0..int64.
+    """
+    n = len(batch.values)
+    lengths = {len(batch.tag_index), len(batch.steps), len(batch.times), n}
+    if len(lengths) != 1:
+        return None, [f"a flush of {n} records had columns of different lengths {sorted(lengths)}"]
+    tags = np.asarray(batch.tag_index)
+    steps = np.asarray(batch.steps)
+    if steps.dtype.kind not in "iu" or tags.dtype.kind not in "iu":
+        return None, [f"a flush of {n} records had steps or tag ids of types {steps.dtype}, {tags.dtype}"]
+    bad_names = [i for i, name in enumerate(batch.names) if not _storable_name(name)]
+    if not n or (not bad_names and 0 <= tags.min() and tags.max() < len(batch.names)
+                 and 0 <= steps.min() and steps.max() <= MAX_STEP):
+        return None, []
+    ok = (tags >= 0) & (tags < len(batch.names)) & (steps >= 0) & (steps <= MAX_STEP)
+    if bad_names:
+        ok &= ~np.isin(tags, bad_names)
+    reasons = [f"{int((~ok).sum())} records with an invalid tag name, tag id or step"]
+    if bad_names:
+        reasons[0] += f" (tag names {[_show(batch.names[i]) for i in bad_names][:5]})"
+    return ok, reasons
+
+
+def kept_rows(batch: ScalarBatch, keep: np.ndarray) -> ScalarBatch:
+    """``batch`` with only the rows ``keep`` marks, and only the tag names those rows use."""
+    tags = np.asarray(batch.tag_index)[keep]
+    used = np.unique(tags)
+    lut = np.full(len(batch.names), -1, dtype=np.int32)
+    lut[used] = np.arange(len(used), dtype=np.int32)
+    return ScalarBatch([batch.names[i] for i in used], lut[tags], batch.steps[keep], batch.times[keep],
+                       batch.values[keep])
+
+
+def _storable_name(name: object) -> bool:
+    if not isinstance(name, str) or not name:
+        return False
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _show(name: object) -> str:
+    return repr(name)[:60]
