@@ -219,7 +219,7 @@ def _row(reader: RunReader) -> dict[str, Any]:
     return row
 
 
-def _frame(rows: list[dict[str, Any]], max_columns: int = MAX_COLUMNS) -> pd.DataFrame:
+def _frame(rows: list[dict[str, Any]], max_columns: int | None = None) -> pd.DataFrame:
     """The runs table from one dict per run, built a column (or a block of numbers) at once.
 
     Columns are in order of first appearance; a cell a run lacks is NaN. Beyond
@@ -232,6 +232,7 @@ def _frame(rows: list[dict[str, Any]], max_columns: int = MAX_COLUMNS) -> pd.Dat
 
     if not rows:
         return pd.DataFrame(columns=BASE_COLUMNS)
+    max_columns = MAX_COLUMNS if max_columns is None else max_columns
     column_of: dict[str, int] = {name: j for j, name in enumerate(BASE_COLUMNS)}
     at_col: list[int] = []
     at_row: list[int] = []
@@ -275,7 +276,8 @@ def _assemble(nrows: int, names: list[str], keep: np.ndarray, at_col: np.ndarray
         cells = order[bounds[j]:bounds[j + 1]]
         column = [values[c] for c in cells]
         kinds = set(map(type, column))
-        if kinds <= {float, int} and not (kinds == {int} and len(cells) == nrows) \
+        if kinds - {type(None)} <= {float, int} and kinds & {float, int} \
+                and not (kinds == {int} and len(cells) == nrows) \
                 and all(abs(v) <= 2**53 for v in column if type(v) is int):
             numeric.append(j)
             numeric_cells.append(cells)
