@@ -88,6 +88,7 @@ class Logdir:
         self.stale_after = stale_after
         self._readers: dict[Path, RunReader] = {}
         self._errors: dict[str, FormatError] = {}  # folder name -> why it could not be read
+        self._new: set[Path] = set()  # readers opened since the last refresh (their manifests are fresh)
         self.problems: list[str] = []
 
     def readers(self) -> list[RunReader]:
@@ -100,6 +101,7 @@ class Logdir:
                     continue
                 try:
                     self._readers[folder] = source.open(folder, self.stale_after)
+                    self._new.add(folder)
                 except FormatError as exc:
                     self._errors[folder.name] = exc
                     if str(exc) not in self.problems:
@@ -112,6 +114,10 @@ class Logdir:
         unknown major format version) is dropped and reported, as a fresh ``Logdir`` would."""
         readers = []
         for reader in self.readers():
+            if reader.path in self._new:
+                self._new.discard(reader.path)
+                readers.append(reader)
+                continue
             try:
                 reader.refresh_manifests()
             except FormatError as exc:
@@ -238,10 +244,10 @@ def _frame(rows: list[dict[str, Any]], max_columns: int | None = None) -> pd.Dat
     at_row: list[int] = []
     values: list[Any] = []
     for i, row in enumerate(rows):
-        for key, value in row.items():
-            at_col.append(column_of.setdefault(key, len(column_of)))
-            at_row.append(i)
-            values.append(value)
+        ids = [column_of.setdefault(key, len(column_of)) for key in row]
+        at_col.extend(ids)
+        at_row.extend([i] * len(ids))
+        values.extend(row.values())
     names = list(column_of)
     counts = np.bincount(np.array(at_col, dtype=np.int64), minlength=len(names))
     keep = np.flatnonzero(counts[: len(BASE_COLUMNS)]).tolist()
@@ -310,14 +316,23 @@ def _column(nrows: int, present: list[int], column: list[Any], kinds: set[type])
 
 
 def flatten(prefix: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Nested dicts as one level of dotted keys under ``prefix`` ("" for none): {"opt": {"lr": 1}} -> opt.lr."""
+    """Nested dicts as one level of dotted keys under ``prefix`` ("" for none): {"opt": {"lr": 1}} -> opt.lr.
+
+    >>> flatten("config", {"opt": {"lr": 1, "betas": [0.9, 0.99]}, "seed": 0})
+    {'config.opt.lr': 1, 'config.opt.betas': [0.9, 0.99], 'config.seed': 0}
+    """
     out: dict[str, Any] = {}
-    for key, value in (data or {}).items():
-        name = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, dict):
-            out.update(flatten(name, value))
+    stack = [(prefix, iter((data or {}).items()))]
+    while stack:  # depth first, in key order, without recursion (a deep dict cannot raise RecursionError)
+        name, items = stack[-1]
+        for key, value in items:
+            full = f"{name}.{key}" if name else str(key)
+            if isinstance(value, dict):
+                stack.append((full, iter(value.items())))
+                break
+            out[full] = value
         else:
-            out[name] = value
+            stack.pop()
     return out
 
 

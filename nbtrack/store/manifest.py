@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,10 @@ def read_json_bounded(path: Path, max_bytes: int = MAX_JSON_BYTES) -> dict[str, 
     for the parser, or is not an object; ``OSError`` when it cannot be opened.
     """
     with open(path, "rb") as f:
-        raw = f.read(max_bytes + 1)
+        size = os.fstat(f.fileno()).st_size
+        raw = f.read(min(size, max_bytes) + 1)  # not read(max_bytes): that would allocate it
+        if size < len(raw) <= max_bytes:  # grew meanwhile
+            raw += f.read(max_bytes + 1 - len(raw))
     if len(raw) > max_bytes:
         raise ValueError(f"larger than {max_bytes:,} bytes; not read")
     try:
@@ -50,15 +54,16 @@ def read_json_bounded(path: Path, max_bytes: int = MAX_JSON_BYTES) -> dict[str, 
 
 def depth(value: Any, limit: int = MAX_DEPTH) -> int:
     """Nesting depth of a JSON value (0 for a scalar), counted without recursion up to ``limit + 1``."""
-    deepest, stack = 0, [(value, 0)]
+    if not isinstance(value, (dict, list)):
+        return 0
+    deepest, stack = 0, [(value, 1)]
     while stack:
         item, level = stack.pop()
-        if isinstance(item, (dict, list)):
-            level += 1
-            deepest = max(deepest, level)
-            if deepest > limit:
-                return deepest
-            stack.extend((v, level) for v in (item.values() if isinstance(item, dict) else item))
+        deepest = max(deepest, level)
+        if deepest > limit:
+            return deepest
+        items = item.values() if isinstance(item, dict) else item
+        stack.extend([(v, level + 1) for v in items if isinstance(v, (dict, list))])
     return deepest
 
 
