@@ -36,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import add_results_options, code_state, machine_info, save_results  # noqa: E402
+from _common import add_results_options, code_state, machine_info, save_results
 
 LIMIT_S = 1.0
 
