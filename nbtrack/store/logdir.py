@@ -156,7 +156,13 @@ class Logdir:
                                f"({len(readers)} runs)")
 
     def runs(self) -> pd.DataFrame:
-        """One row per run: id, name, project, group, status, times, config.*, summary.*."""
+        """One row per run: id, name, project, group, status, times, tags, notes, path, config.*, summary.*.
+
+        A crashed run's last values come from its stored data (its manifest lags by up to a
+        heartbeat); ``summary_stale`` lists its summaries that need the whole series (``min``,
+        ``mean``, ...) and keep the manifest's possibly stale value. Beyond ``MAX_COLUMNS``
+        distinct config/summary keys, the most shared are columns (a ``RuntimeWarning`` says so).
+        """
         import pandas as pd
 
         rows = []
