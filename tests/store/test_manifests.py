@@ -21,6 +21,8 @@ from nbtrack.cli import main as cli_main
 from nbtrack.store import logdir as logdir_module
 from nbtrack.store import reader as reader_module
 
+pytestmark = pytest.mark.filterwarnings("ignore:nbtrack. run .*skipped damaged data:RuntimeWarning")
+
 
 def _two_runs(tmp_path: Path) -> tuple[Path, Path, Path]:
     """A logdir of two finished runs ("good", "bad"); returns it and the two run folders."""
