@@ -42,3 +42,35 @@ def _json_default(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
     return repr(value)
+
+
+def regular_files(folder: Path, suffix: str) -> tuple[list[Path], list[Path]]:
+    """Regular files in ``folder`` whose name ends with ``suffix``, sorted, and the entries refused.
+
+    A symbolic link is never followed (it could lead out of the run folder): it is returned
+    among the refused, as is ``folder`` itself when it is a link. A missing folder has neither.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> (d / "a.json").write_text("{}")
+    2
+    >>> (d / "b.json").symlink_to(d / "a.json")
+    >>> [p.name for p in regular_files(d, ".json")[0]], [p.name for p in regular_files(d, ".json")[1]]
+    (['a.json'], ['b.json'])
+    """
+    if folder.is_symlink():
+        return [], [folder]
+    files: list[Path] = []
+    refused: list[Path] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not entry.name.endswith(suffix):
+                    continue
+                if entry.is_symlink():
+                    refused.append(Path(entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    files.append(Path(entry.path))
+    except (FileNotFoundError, NotADirectoryError):
+        return [], []
+    return sorted(files), sorted(refused)

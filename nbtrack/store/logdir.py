@@ -3,26 +3,38 @@
 from __future__ import annotations
 
 import os
+import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nbtrack.errors import FormatError, RunNotFoundError
 
+from .folder import DATA_DIR, RUN_FILE, WRITERS_DIR
 from .reader import RunReader
 from .sources import source_of
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 MAX_DEPTH = 3  # run folders may sit in project sub-folders
+MAX_COLUMNS = 5_000  # runs(): config.* and summary.* columns beyond this stay in the readers
+INCOMPLETE_AFTER = 5.0  # seconds a folder may look like a run without run.json (it is being created)
 
 
-def find_run_folders(root: Path, depth: int = MAX_DEPTH) -> list[Path]:
+def find_run_folders(root: Path, depth: int = MAX_DEPTH, notes: list[str] | None = None) -> list[Path]:
     """Folders under ``root`` that hold a run of a registered kind (``sources.py``), sorted by path
-    (``root`` itself if it is a run)."""
+    (``root`` itself if it is a run).
+
+    A folder that looks like an nbtrack run (it has ``data/`` or ``writers/``) but has no
+    ``run.json`` is described in ``notes``.
+    """
     if source_of(root) is not None:
         return [root]
+    if notes is not None:
+        _note_incomplete_run(root, notes)
     found: list[Path] = []
     try:
         entries = list(os.scandir(root))
@@ -35,8 +47,26 @@ def find_run_folders(root: Path, depth: int = MAX_DEPTH) -> list[Path]:
         if source_of(path) is not None:
             found.append(path)
         elif depth > 1:
-            found.extend(find_run_folders(path, depth - 1))
+            found.extend(find_run_folders(path, depth - 1, notes))
+        elif notes is not None:
+            _note_incomplete_run(path, notes)
     return sorted(found)
+
+
+def _note_incomplete_run(folder: Path, notes: list[str]) -> None:
+    """Add a note when ``folder`` has ``data/`` or ``writers/`` but no ``run.json`` (and is not new)."""
+    try:
+        parts = [sub for sub in (DATA_DIR, WRITERS_DIR) if (folder / sub).is_dir()]
+        if not parts or (folder / RUN_FILE).exists() or (folder / RUN_FILE).is_symlink():
+            return
+        if time.time() - folder.stat().st_mtime < INCOMPLETE_AFTER:
+            return  # a run being created: its run.json follows its sub-folders
+    except OSError:
+        return
+    note = (f"{folder}: folder looks like a run (has {' and '.join(p + '/' for p in parts)}) "
+            f"but has no {RUN_FILE}; not listed")
+    if note not in notes:
+        notes.append(note)
 
 
 class Logdir:
@@ -58,22 +88,49 @@ class Logdir:
         self.stale_after = stale_after
         self._readers: dict[Path, RunReader] = {}
         self._errors: dict[str, FormatError] = {}  # folder name -> why it could not be read
+        self._new: set[Path] = set()  # readers opened since the last refresh (their manifests are fresh)
         self.problems: list[str] = []
 
     def readers(self) -> list[RunReader]:
         """A reader per run folder, discovering runs that appeared since the last call."""
-        for folder in find_run_folders(self.path):
+        notes: list[str] = []
+        for folder in find_run_folders(self.path, notes=notes):
             if folder not in self._readers:
                 source = source_of(folder)
                 if source is None:  # gone since it was found
                     continue
                 try:
                     self._readers[folder] = source.open(folder, self.stale_after)
+                    self._new.add(folder)
                 except FormatError as exc:
                     self._errors[folder.name] = exc
                     if str(exc) not in self.problems:
                         self.problems.append(str(exc))
+        self.problems.extend(n for n in notes if n not in self.problems)
         return list(self._readers.values())
+
+    def _refreshed(self) -> list[RunReader]:
+        """Every reader with its manifests re-read; a run that became unreadable (a writer of an
+        unknown major format version) is dropped and reported, as a fresh ``Logdir`` would."""
+        readers = []
+        for reader in self.readers():
+            if reader.path in self._new:
+                self._new.discard(reader.path)
+                readers.append(reader)
+                continue
+            try:
+                reader.refresh_manifests()
+            except FormatError as exc:
+                self._drop(reader, exc)
+                continue
+            readers.append(reader)
+        return readers
+
+    def _drop(self, reader: RunReader, exc: FormatError) -> None:
+        self._readers.pop(reader.path, None)
+        self._errors[reader.path.name] = exc
+        if str(exc) not in self.problems:
+            self.problems.append(str(exc))
 
     def __iter__(self) -> Iterator[RunReader]:
         return iter(self.readers())
@@ -99,15 +156,22 @@ class Logdir:
                                f"({len(readers)} runs)")
 
     def runs(self) -> pd.DataFrame:
-        """One row per run: id, name, project, group, status, times, config.*, summary.*."""
+        """One row per run: id, name, project, group, status, times, tags, notes, path, config.*, summary.*.
+
+        A crashed run's last values come from its stored data (its manifest lags by up to a
+        heartbeat); ``summary_stale`` lists its summaries that need the whole series (``min``,
+        ``mean``, ...) and keep the manifest's possibly stale value. Beyond ``MAX_COLUMNS``
+        distinct config/summary keys, the most shared are columns (a ``RuntimeWarning`` says so).
+        """
         import pandas as pd
 
         rows = []
-        for reader in self.readers():
-            reader.refresh_manifests()
-            rows.append(_row(reader))
-        columns = ["id", "name", "project", "group", "status", "created", "updated", "tags", "notes"]
-        frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
+        for reader in self._refreshed():
+            try:
+                rows.append(_row(reader))
+            except FormatError as exc:  # a writer of an unknown major version appeared meanwhile
+                self._drop(reader, exc)
+        frame = _frame(rows)
         for col in ("created", "updated"):
             frame[col] = pd.to_datetime(frame[col], unit="s", utc=True)
         return frame.sort_values("created", kind="stable").reset_index(drop=True)
@@ -135,9 +199,7 @@ class Logdir:
     def select(self, runs: Any = None) -> list[RunReader]:
         """Readers of the named runs (ids or names, a list or one), or of every run, oldest first."""
         if runs is None:
-            readers = self.readers()
-            for reader in readers:
-                reader.refresh_manifests()
+            readers = self._refreshed()
             return sorted(readers, key=lambda r: (r.created or 0.0, r.id))
         if isinstance(runs, (str, RunReader)):
             runs = [runs]
@@ -152,26 +214,131 @@ class Logdir:
         return f"<nbtrack.Logdir {str(self.path)!r}>"
 
 
+BASE_COLUMNS = ["id", "name", "project", "group", "status", "created", "updated", "tags", "notes", "path",
+                "summary_stale"]
+
+
 def _row(reader: RunReader) -> dict[str, Any]:
+    status = reader.status
     row: dict[str, Any] = {
         "id": reader.id, "name": reader.name, "project": reader.project, "group": reader.group,
-        "status": reader.status, "created": reader.created, "updated": reader.updated,
+        "status": status, "created": reader.created, "updated": reader.updated,
         "tags": reader.tags, "notes": reader.notes, "path": str(reader.path),
+        "summary_stale": reader.summary_stale if status == "crashed" else [],
     }
     row.update(flatten("config", reader.config))
     row.update(flatten("summary", reader.summary))
     return row
 
 
-def flatten(prefix: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Nested dicts as one level of dotted keys under ``prefix`` ("" for none): {"opt": {"lr": 1}} -> opt.lr."""
-    out: dict[str, Any] = {}
-    for key, value in (data or {}).items():
-        name = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, dict):
-            out.update(flatten(name, value))
+def _frame(rows: list[dict[str, Any]], max_columns: int | None = None) -> pd.DataFrame:
+    """The runs table from one dict per run, built a column (or a block of numbers) at once.
+
+    Columns are in order of first appearance; a cell a run lacks is NaN. Beyond
+    ``max_columns`` config/summary columns only the keys most runs share are kept (a
+    ``RuntimeWarning`` says how many are left out; every value stays in
+    ``Logdir.run(id).config`` / ``.summary``), so the table stays proportional to its runs.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if not rows:
+        return pd.DataFrame(columns=BASE_COLUMNS)
+    max_columns = MAX_COLUMNS if max_columns is None else max_columns
+    column_of: dict[str, int] = {name: j for j, name in enumerate(BASE_COLUMNS)}
+    at_col: list[int] = []
+    at_row: list[int] = []
+    values: list[Any] = []
+    for i, row in enumerate(rows):
+        ids = [column_of.setdefault(key, len(column_of)) for key in row]
+        at_col.extend(ids)
+        at_row.extend([i] * len(ids))
+        values.extend(row.values())
+    names = list(column_of)
+    counts = np.bincount(np.array(at_col, dtype=np.int64), minlength=len(names))
+    keep = np.flatnonzero(counts[: len(BASE_COLUMNS)]).tolist()
+    extra = len(names) - len(BASE_COLUMNS)
+    wide = np.arange(len(BASE_COLUMNS), len(names))
+    if extra > max_columns:
+        warnings.warn(f"nbtrack: runs(): {len(rows)} runs have {extra:,} distinct config/summary keys; "
+                      f"the {max_columns:,} most shared are columns, the rest are in each run's .config / "
+                      f".summary (Logdir.run(id))", RuntimeWarning, stacklevel=3)
+        wide = np.sort(wide[np.argsort(-counts[wide], kind="stable")[:max_columns]])
+    keep += wide.tolist()
+    return _assemble(len(rows), [names[j] for j in keep], np.array(keep),
+                     np.array(at_col, dtype=np.int64), np.array(at_row, dtype=np.int64), values)
+
+
+def _assemble(nrows: int, names: list[str], keep: np.ndarray, at_col: np.ndarray, at_row: np.ndarray,
+              values: list[Any]) -> pd.DataFrame:
+    """Numeric columns scattered into one float block; the others one column each; then in ``names`` order."""
+    import numpy as np
+    import pandas as pd
+
+    position = np.full(int(at_col.max()) + 1, -1, dtype=np.int64)
+    position[keep] = np.arange(len(keep))
+    cell_pos = position[at_col]
+    order = np.argsort(cell_pos, kind="stable")
+    order = order[cell_pos[order] >= 0]
+    bounds = np.searchsorted(cell_pos[order], np.arange(len(keep) + 1))
+    numeric: list[int] = []
+    numeric_cells: list[np.ndarray] = []
+    others: dict[str, Any] = {}
+    for j, name in enumerate(names):
+        cells = order[bounds[j]:bounds[j + 1]]
+        column = [values[c] for c in cells]
+        kinds = set(map(type, column))
+        if kinds - {type(None)} <= {float, int} and kinds & {float, int} \
+                and not (kinds == {int} and len(cells) == nrows) \
+                and all(abs(v) <= 2**53 for v in column if type(v) is int):
+            numeric.append(j)
+            numeric_cells.append(cells)
         else:
-            out[name] = value
+            others[name] = _column(nrows, at_row[cells].tolist(), column, kinds)
+    block = np.full((nrows, len(numeric)), np.nan)
+    if numeric:
+        cells = np.concatenate(numeric_cells)
+        block[at_row[cells], np.repeat(np.arange(len(numeric)), [len(c) for c in numeric_cells])] = \
+            [values[c] for c in cells]
+    frame = pd.concat([pd.DataFrame(block, columns=pd.Index([names[j] for j in numeric], dtype=object),
+                                    copy=False),
+                       pd.DataFrame(others, index=range(nrows))], axis=1)
+    return frame[names] if list(frame.columns) != names else frame
+
+
+def _column(nrows: int, present: list[int], column: list[Any], kinds: set[type]) -> Any:
+    """One non-float column as pandas infers it from row dicts (a missing cell is NaN)."""
+    import numpy as np
+
+    if len(present) == nrows and kinds in ({int}, {bool}):
+        try:
+            return np.array(column, dtype=np.int64 if kinds == {int} else bool)
+        except OverflowError:
+            pass
+    out = np.full(nrows, np.nan, dtype=object)
+    for i, value in zip(present, column):
+        out[i] = value
+    return out
+
+
+def flatten(prefix: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Nested dicts as one level of dotted keys under ``prefix`` ("" for none): {"opt": {"lr": 1}} -> opt.lr.
+
+    >>> flatten("config", {"opt": {"lr": 1, "betas": [0.9, 0.99]}, "seed": 0})
+    {'config.opt.lr': 1, 'config.opt.betas': [0.9, 0.99], 'config.seed': 0}
+    """
+    out: dict[str, Any] = {}
+    stack = [(prefix, iter((data or {}).items()))]
+    while stack:  # depth first, in key order, without recursion (a deep dict cannot raise RecursionError)
+        name, items = stack[-1]
+        for key, value in items:
+            full = f"{name}.{key}" if name else str(key)
+            if isinstance(value, dict):
+                stack.append((full, iter(value.items())))
+                break
+            out[full] = value
+        else:
+            stack.pop()
     return out
 
 

@@ -19,8 +19,9 @@ from nbtrack.errors import FormatError, UnsupportedFormatError
 
 from . import format as fmt
 from .columns import Columns, pivot, rows_by_tag
-from .files import read_json
+from .files import regular_files
 from .folder import DATA_DIR, RUN_FILE, STREAM_SUFFIX, WRITERS_DIR, StoredPosition
+from .manifest import check_identity, check_manifest, read_json_bounded
 from .media import MediaRecords
 from .sources import RunSource
 from .status import run_status, stale_after_default, writer_status
@@ -29,6 +30,7 @@ from .tail import DamageReport, StreamTail, TailBatch
 Piece = tuple[np.ndarray, np.ndarray, np.ndarray]  # steps, values, times of one tag in one stored batch
 
 MANIFEST_MAX_AGE = 0.5  # seconds a reader trusts the writer manifests it read
+HISTORY_MAX_BYTES = 2 * 2**30  # history() refuses a dense table larger than this (see to_arrow())
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,13 +71,22 @@ def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
     return pa.table(columns).to_pandas(split_blocks=True)
 
 
-def load_identity(folder: Path) -> dict[str, Any]:
-    """Read and check ``run.json``; ``FormatError`` when it is missing or unreadable."""
+def load_identity(folder: Path, problems: list[str] | None = None) -> dict[str, Any]:
+    """Read and check ``run.json``; ``FormatError`` when it is missing, unreadable or a symbolic link.
+
+    Fields of the wrong type (FORMAT.md) are dropped and described in ``problems``.
+    """
+    path = folder / RUN_FILE
+    if path.is_symlink():
+        raise FormatError(f"{folder}: {RUN_FILE} is a symbolic link; refused (it could lead out of the run folder)")
     try:
-        identity = read_json(folder / RUN_FILE)
+        identity = read_json_bounded(path)
     except (OSError, ValueError) as exc:
         raise FormatError(f"{folder}: not a readable nbtrack run ({exc})") from None
     _check_major(folder, identity.get("format_version", "0"))
+    identity, found = check_identity(identity)
+    if problems is not None:
+        problems.extend(found)
     return identity
 
 
@@ -102,7 +113,9 @@ class RunReader:
     def __init__(self, path: str | Path, stale_after: float | None = None) -> None:
         self.path = Path(path)
         self.stale_after = stale_after_default() if stale_after is None else stale_after
-        self.identity = load_identity(self.path)
+        identity_problems: list[str] = []
+        self.identity = load_identity(self.path, identity_problems)
+        self._manifest_files: dict[Path, tuple[tuple[int, int, int], dict[str, Any] | None]] = {}
         self._writers: dict[str, dict[str, Any]] = {}
         self._tails: dict[Path, StreamTail] = {}
         self._luts: dict[Path, np.ndarray] = {}
@@ -115,21 +128,63 @@ class RunReader:
         self._meta_problems: list[DamageReport] = []
         self._media = MediaRecords(self.path)
         self._warned = 0
+        self._last_values: tuple[int, dict[str, float]] = (-1, {})
+        for problem in identity_problems:
+            self._note_problem(self.path / RUN_FILE, problem)
         self.refresh_manifests()
 
     # -- manifests -----------------------------------------------------------------
     def refresh_manifests(self) -> None:
-        """Re-read the writer manifests (status, heartbeat, config, summary)."""
+        """Re-read the writer manifests (status, heartbeat, config, summary) that changed.
+
+        A manifest that cannot be read, or a field of it of the wrong type (FORMAT.md), is
+        reported once in :attr:`damage`; the run is read with what is left. Symbolic links
+        in ``writers/`` are refused. ``UnsupportedFormatError`` for a newer major version.
+        """
+        files, refused = regular_files(self.path / WRITERS_DIR, ".json")
+        self._refuse(refused)
         writers = {}
-        for path in sorted((self.path / WRITERS_DIR).glob("*.json")):
-            try:
-                writers[path.stem] = read_json(path)
-            except (OSError, ValueError) as exc:
-                self._meta_problems.append(DamageReport(str(path), 0, 0, f"unreadable manifest: {exc}"))
-                continue
-            _check_major(path, writers[path.stem].get("format_version", "0"))
-        self._writers = dict(sorted(writers.items(), key=lambda kv: kv[1].get("started", 0)))
+        for path in files:
+            manifest = self._read_manifest(path)
+            if manifest is not None:
+                writers[path.stem] = manifest
+        self._manifest_files = {p: v for p, v in self._manifest_files.items() if p in files}
+        self._writers = dict(sorted(writers.items(), key=lambda kv: kv[1].get("started") or 0))
         self._manifests_read = time.monotonic()
+
+    def _read_manifest(self, path: Path) -> dict[str, Any] | None:
+        """One writer manifest, checked; re-read unless unchanged (size, time, inode) for 2 s."""
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        key = (st.st_mtime_ns, st.st_size, st.st_ino)
+        cached = self._manifest_files.get(path)
+        settled = time.time_ns() - st.st_mtime_ns > 2_000_000_000  # a file time's tick cannot hide a change
+        if cached is not None and cached[0] == key and settled:
+            return cached[1]
+        try:
+            raw = read_json_bounded(path)
+        except (OSError, ValueError) as exc:
+            self._note_problem(path, f"unreadable manifest: {exc}")
+            self._manifest_files[path] = (key, None)
+            return None
+        _check_major(path, raw.get("format_version", "0"))
+        manifest, problems = check_manifest(raw)
+        for problem in problems:
+            self._note_problem(path, f"manifest {problem}; ignored")
+        self._manifest_files[path] = (key, manifest)
+        return manifest
+
+    def _note_problem(self, path: Path, reason: str) -> None:
+        """Report a problem of a manifest or folder once (not again at every refresh)."""
+        report = DamageReport(str(path), 0, 0, reason)
+        if report not in self._meta_problems:
+            self._meta_problems.append(report)
+
+    def _refuse(self, links: list[Path]) -> None:
+        for link in links:
+            self._note_problem(link, "symbolic link refused (it could lead out of the run folder); not read")
 
     def _current(self) -> dict[str, dict[str, Any]]:
         """Writer manifests, re-read when older than half a second."""
@@ -176,10 +231,70 @@ class RunReader:
 
     @property
     def summary(self) -> dict[str, Any]:
+        """Each writer's summary merged in order; for a crashed run, last values from the stored data.
+
+        A crashed writer's manifest lags its data by up to a heartbeat, so the last value
+        of each scalar (the value at its highest stored step) is read from the data files;
+        summaries that need the whole series (``min``, ``mean``, ...) keep the manifest's
+        value and are listed in :attr:`summary_stale`.
+        """
+        merged = self._manifest_summary()
+        if self.status == "crashed":
+            merged, _ = self._with_stored_last(merged)
+        return merged
+
+    @property
+    def summary_stale(self) -> list[str]:
+        """Summary keys that may lag the stored data (a crashed run's non-``last`` summaries)."""
+        if self.status != "crashed":
+            return []
+        return self._with_stored_last(self._manifest_summary())[1]
+
+    def _manifest_summary(self) -> dict[str, Any]:
         merged: dict[str, Any] = {}
         for manifest in self._current().values():
             merged.update(manifest.get("summary") or {})
         return merged
+
+    def _with_stored_last(self, summary: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """``summary`` with each plain (last-value) metric replaced by its stored last value."""
+        last = self._stored_last_values()
+        out, stale = dict(summary), []
+        for tag, value in last.items():
+            kept = summary.get(tag)
+            if isinstance(kept, dict):
+                if "last" in kept:
+                    out[tag] = {**kept, "last": value}
+                if any(k != "last" for k in kept):
+                    stale.append(tag)
+            elif tag in summary or self._summarised_by_last(tag):
+                out[tag] = value
+        return out, stale
+
+    def _summarised_by_last(self, tag: str) -> bool:
+        """Whether the writers' ``define_metric`` definitions leave ``tag`` to its last value."""
+        import fnmatch
+
+        for manifest in reversed(list(self._current().values())):
+            for definition in reversed(manifest.get("metrics") or []):
+                if isinstance(definition, dict) and isinstance(definition.get("name"), str) \
+                        and fnmatch.fnmatchcase(tag, definition["name"]):
+                    return not definition.get("hidden") and definition.get("summary") in (None, ["last"])
+        return True
+
+    def _stored_last_values(self) -> dict[str, float]:
+        """The value at the highest stored step of each scalar (the later record on a tie)."""
+        cols = self._columns()
+        if self._last_values[0] == len(cols):
+            return self._last_values[1]
+        if not len(cols):
+            return {}
+        order = np.lexsort((np.arange(len(cols)), cols.step, cols.tag))
+        tags = cols.tag[order]
+        ends = np.flatnonzero(np.r_[tags[1:] != tags[:-1], True])
+        last = {self._tag_names[int(tags[i])]: float(cols.value[order[i]]) for i in ends}
+        self._last_values = (len(cols), last)
+        return last
 
     @property
     def status(self) -> str:
@@ -191,7 +306,7 @@ class RunReader:
 
     @property
     def updated(self) -> float | None:
-        beats = [m.get("heartbeat") for m in self._current().values() if m.get("heartbeat")]
+        beats = [m["heartbeat"] for m in self._current().values() if m.get("heartbeat") is not None]
         return max(beats) if beats else self.created
 
     @property
@@ -238,11 +353,8 @@ class RunReader:
         self._read_new(until)
 
     def _read_new(self, until: StoredPosition | None = None) -> None:
-        data_dir = self.path / DATA_DIR
-        try:
-            files = sorted(p for p in data_dir.iterdir() if p.name.endswith(STREAM_SUFFIX))
-        except FileNotFoundError:
-            files = []
+        files, refused = regular_files(self.path / DATA_DIR, STREAM_SUFFIX)
+        self._refuse(refused)
         if any(p not in self._tails for p in files):
             self.refresh_manifests()
         for path in files:
@@ -365,6 +477,8 @@ class RunReader:
         Columns are ``_step``, ``_time`` (wall time of the step's last record) and
         the metrics; a metric not logged at a step is NaN. ``keys`` selects metrics;
         ``x`` names a metric to put first, keeping only the rows where it was logged.
+        ``MemoryError`` when the table would exceed ``HISTORY_MAX_BYTES`` (2 GiB; a run of
+        many metrics each logged at few steps): :meth:`to_arrow` holds only the stored points.
         """
         import pandas as pd
 
@@ -376,6 +490,7 @@ class RunReader:
             lut[ids] = np.arange(len(ids), dtype=np.int32)
             cols = cols.take(np.flatnonzero(lut[cols.tag] >= 0))
             cols.tag = lut[cols.tag]
+        self._check_dense_size(cols, len(names))
         steps, times, wide = pivot(cols, len(names))
         frame = pd.DataFrame(wide, columns=pd.Index(names, dtype=object), copy=False)
         frame.insert(0, "_time", times)
@@ -389,6 +504,19 @@ class RunReader:
             frame.insert(0, x, frame.pop(x))
             frame = frame.reset_index(drop=True)
         return frame
+
+    def _check_dense_size(self, cols: Columns, ncols: int) -> None:
+        """Refuse a wide table larger than ``HISTORY_MAX_BYTES`` (a wide, sparse run), naming the long form."""
+        steps = cols.step
+        nrows = int(np.count_nonzero(steps[1:] != steps[:-1])) + 1 if len(steps) else 0
+        size = nrows * (ncols + 2) * 8
+        if size > HISTORY_MAX_BYTES:
+            raise MemoryError(
+                f"history() of run {self.id} would be a dense table of {nrows:,} steps x {ncols:,} metrics "
+                f"({size / 2**30:.1f} GiB) for {len(steps):,} stored points; read the long form instead: "
+                f"to_arrow() (tag, step, wall_time, value; .to_pandas() for a DataFrame), pick metrics with "
+                f"history(keys=[...]), or raise nbtrack.store.reader.HISTORY_MAX_BYTES "
+                f"({HISTORY_MAX_BYTES:,} bytes)")
 
     def _with_media_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Add a column per media tag naming what each step holds (a file, or the kind)."""
