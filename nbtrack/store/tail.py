@@ -278,7 +278,7 @@ class StreamTail:
 
     def abandoned(self, why: str) -> None:
         """The writer abandoned this file after a write error: replace its torn-tail report by one note."""
-        torn = [d for d in self.damage if "torn tail" in d.reason or "incomplete" in d.reason]
+        torn = [d for d in self.damage if d.length and d.offset + d.length >= self.offset]  # up to the end
         self.damage = [d for d in self.damage if d not in torn]
         if torn and not any("(recovered)" in d.reason for d in self.damage):
             start = min(d.offset for d in torn)
