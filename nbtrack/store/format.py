@@ -7,6 +7,7 @@ See ``FORMAT.md`` at the repository root for the documented layout.
 from __future__ import annotations
 
 import json
+import re
 import struct
 import zlib
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pyarrow as pa
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 FORMAT_MAJOR = 1
 
 KEY_CRC = "nbtrack.crc32"
@@ -22,6 +23,10 @@ KEY_SEQ = "nbtrack.seq"
 KEY_TAGS = "nbtrack.tags"
 KEY_KIND = "nbtrack.kind"
 KEY_FORMAT = "nbtrack.format"
+
+MAX_TAG_NAME = 1000  # characters (FORMAT.md)
+MAX_JSON_DEPTH = 64  # nesting of JSON objects and lists read from records and media files
+MEDIA_CRC = "crc32"  # media record meta key: {file path: CRC32 of its bytes} (format 1.1)
 
 # Record families: one Arrow IPC stream file per family per writer segment.
 KIND_SCALARS = "scalars"
@@ -143,13 +148,72 @@ def verify_batch(batch: pa.RecordBatch, meta: dict[str, str]) -> str | None:
     return None
 
 
-def decode_tags(meta: dict[str, str]) -> dict[int, str]:
-    """The tag names a batch introduces, as ``{local id: name}``."""
+def decode_tags(meta: dict[str, str], max_id: int | None = None) -> dict[int, str]:
+    """The tag names a batch introduces, as ``{local id: name}``.
+
+    Raises ``ValueError`` when the field is not a JSON object of ``"<id>": "<name>"`` with
+    ids from 0 (below ``max_id`` when given) and names of 1 to 1000 characters without NUL.
+
+    >>> decode_tags({"nbtrack.tags": '{"0": "loss", "1": "acc"}'})
+    {0: 'loss', 1: 'acc'}
+    >>> decode_tags({"nbtrack.tags": '["loss"]'})
+    Traceback (most recent call last):
+    ValueError: nbtrack.tags is not a JSON object
+    """
     raw = meta.get(KEY_TAGS)
     if not raw:
         return {}
-    parsed: Any = json.loads(raw)
-    return {int(k): str(v) for k, v in parsed.items()}
+    parsed: Any = loads_json(raw)
+    if not isinstance(parsed, dict):
+        raise ValueError("nbtrack.tags is not a JSON object")
+    out: dict[int, str] = {}
+    for key, name in parsed.items():
+        if not (key.isascii() and key.isdigit()) or (max_id is not None and int(key) >= max_id):
+            raise ValueError(f"nbtrack.tags has an invalid tag id {key[:20]!r}")
+        if not isinstance(name, str) or not 0 < len(name) <= MAX_TAG_NAME or "\0" in name:
+            raise ValueError(f"nbtrack.tags has an invalid name for tag id {key}")
+        out[int(key)] = name
+    return out
+
+
+def decode_seq(meta: dict[str, str]) -> int:
+    """A batch's sequence number; ``ValueError`` when it is missing or not a small non-negative integer."""
+    raw = meta.get(KEY_SEQ, "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise ValueError(f"invalid batch sequence number {raw[:20]!r}")
+    return int(raw)
+
+
+def loads_json(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` that raises ``ValueError`` for nesting deeper than ``max_depth`` (never ``RecursionError``).
+
+    >>> loads_json('{"a": [1, 2]}')
+    {'a': [1, 2]}
+    >>> loads_json("[" * 100 + "]" * 100)
+    Traceback (most recent call last):
+    ValueError: JSON nested deeper than 64 levels
+    """
+    if _depth(text) > max_depth:
+        raise ValueError(f"JSON nested deeper than {max_depth} levels")
+    return json.loads(text)
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+
+
+def _depth(text: str | bytes) -> int:
+    """The deepest nesting of ``[`` and ``{`` outside strings (linear scans, no recursion)."""
+    if isinstance(text, str):
+        text = text.encode("utf-8", "surrogatepass")
+    if b"[" not in text and b"{" not in text:
+        return 0
+    import numpy as np
+
+    brackets = _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", text))
+    data = np.frombuffer(brackets, np.uint8)
+    step = np.where((data == ord("[")) | (data == ord("{")), 1, -1)
+    return int(np.cumsum(step).max(initial=0))
 
 
 # -- reading custom_metadata out of an IPC Message flatbuffer ------------------------

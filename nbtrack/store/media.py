@@ -5,14 +5,16 @@ Paths in records are checked to stay inside the run folder before any file is op
 
 from __future__ import annotations
 
-import json
 import os
+import stat
+import zlib
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import format as fmt
 from .tail import DamageReport, TailBatch
 
 if TYPE_CHECKING:
@@ -30,10 +32,16 @@ class MediaRecords:
         self.histograms: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.media: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.problems: list[DamageReport] = []
+        self.checksums: dict[str, int] = {}  # media file path -> CRC32 its record gives (format 1.1)
 
     def add(self, kind: str, item: TailBatch) -> None:
+        """Add a verified batch; the caller has left out rows whose tag name is unknown."""
         batch = item.batch
-        tags = [item.names.get(i, f"<unknown tag {i}>") for i in batch.column(0).to_pylist()]
+        ids = batch.column(0).to_pylist()
+        if not all(i in item.names for i in ids):
+            batch = batch.take([r for r, i in enumerate(ids) if i in item.names])
+            ids = [i for i in ids if i in item.names]
+        tags = [item.names[i] for i in ids]
         steps = batch.column(1).to_pylist()
         times = batch.column(2).to_pylist()
         if kind == "histograms":
@@ -54,14 +62,28 @@ class MediaRecords:
         kinds, paths, metas, texts = (batch.column(i).to_pylist() for i in range(3, 7))
         for r, tag in enumerate(tags):
             try:
-                meta = json.loads(metas[r])
-            except ValueError:
+                meta = fmt.loads_json(metas[r])
+            except (ValueError, TypeError):
                 meta = None
             if not isinstance(meta, dict):
                 self.problems.append(DamageReport(tag, steps[r], 0, "media record metadata is not a JSON object"))
                 meta = {}
+            self._note_checksums(tag, steps[r], meta.get(fmt.MEDIA_CRC))
             self.media[tag].append({"step": steps[r], "time": times[r], "kind": kinds[r], "path": paths[r],
                                     "meta": meta, "text": texts[r], "index": meta.get("index")})
+
+    def _note_checksums(self, tag: str, step: int, checksums: Any) -> None:
+        """Remember the CRC32 of each file a record names (absent before format 1.1)."""
+        if checksums is None:
+            return
+        if not isinstance(checksums, dict):
+            self.problems.append(DamageReport(tag, step, 0, "malformed media checksums in the record metadata"))
+            return
+        for path, crc in checksums.items():
+            good = isinstance(crc, int) and not isinstance(crc, bool) and 0 <= crc < 2**32
+            known = self.checksums.get(path)
+            # a path given two different checksums can match neither: -1 never equals a CRC32
+            self.checksums[path] = crc if good and known in (None, crc) else -1
 
     def tags(self) -> dict[str, str]:
         """``{tag: kind}`` of every histogram and media tag."""
@@ -89,10 +111,17 @@ class MediaRecords:
         if path is None:
             return None
         try:
-            return path.read_bytes()
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                raise OSError("not a regular file")
+            data = path.read_bytes()
         except OSError as exc:
             self.problems.append(DamageReport(str(path), 0, 0, f"media file unreadable: {exc}"))
             return None
+        expected = self.checksums.get(relative)
+        if expected is not None and zlib.crc32(data) != expected:
+            self.problems.append(DamageReport(str(path), 0, len(data), "media file checksum mismatch: damaged"))
+            return None
+        return data
 
     def decode(self, row: dict[str, Any]) -> Any:
         """The logged value of a media row, decoded (None when its file is missing or damaged)."""
@@ -101,7 +130,7 @@ class MediaRecords:
             return row["text"]
         try:
             return decoder(self, row)
-        except (ValueError, TypeError, KeyError, OSError) as exc:
+        except (ValueError, TypeError, KeyError, OSError, RecursionError) as exc:
             self.problems.append(DamageReport(str(row.get("path")), 0, 0,
                                               f"{row['kind']} at step {row['step']} could not be decoded: {exc}"))
             return None
@@ -162,7 +191,7 @@ def _decode_video(records: MediaRecords, row: dict[str, Any]) -> tuple[np.ndarra
 
 def _decode_json(records: MediaRecords, row: dict[str, Any]) -> Any:
     data = records.read(row["path"])
-    return json.loads(data) if data is not None else None
+    return fmt.loads_json(data) if data is not None else None
 
 
 def _decode_table(records: MediaRecords, row: dict[str, Any]) -> pd.DataFrame | None:

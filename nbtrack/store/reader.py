@@ -126,6 +126,7 @@ class RunReader:
         self._cache: tuple[int, Columns] = (0, Columns.empty())
         self._polled = 0
         self._meta_problems: list[DamageReport] = []
+        self._data_problems: list[DamageReport] = []  # records left out of the data path (unknown tags)
         self._media = MediaRecords(self.path)
         self._warned = 0
         self._last_values: tuple[int, dict[str, float]] = (-1, {})
@@ -320,10 +321,11 @@ class RunReader:
     @property
     def damage(self) -> list[DamageReport]:
         """Regions of the run that could not be read (file, offset, length, reason)."""
-        out = list(self._meta_problems) + list(self._media.problems)
+        out = list(self._meta_problems) + list(self._media.problems) + list(self._data_problems)
         for tail in self._tails.values():
             out.extend(tail.damage)
-        return out
+        unique = {(d.file, d.offset, d.reason): d for d in reversed(out)}  # the first of each kind stays
+        return [d for d in out if unique[(d.file, d.offset, d.reason)] is d]
 
     @property
     def bytes_read(self) -> int:
@@ -337,12 +339,21 @@ class RunReader:
         return writer_status(manifest, self.stale_after) != "running"
 
     def _is_last_file_of_finished_writer(self, path: Path) -> bool:
-        """A cleanly finished writer always ends its last file with the end-of-stream marker."""
+        """A cleanly finished writer ends the last file of each record family with the end-of-stream marker."""
         manifest = self._current().get(path.name.rsplit("-", 1)[0])
         if not manifest or manifest.get("status") != "finished":
             return False
-        files = manifest.get("files") or []
-        return bool(files) and files[-1] == f"{DATA_DIR}/{path.name}"
+        files = [f for f in manifest.get("files") or [] if isinstance(f, str)]
+        kind = path.name[: -len(STREAM_SUFFIX)].rsplit(".", 1)[-1]
+        same_kind = [f for f in files if f.endswith(f".{kind}{STREAM_SUFFIX}")]
+        return bool(same_kind) and same_kind[-1] == f"{DATA_DIR}/{path.name}"
+
+    def _abandoned_because(self, path: Path) -> str | None:
+        """Why the file's writer abandoned it after a failed write (format 1.1 manifests), or None."""
+        manifest = self._current().get(path.name.rsplit("-", 1)[0]) or {}
+        abandoned = manifest.get("abandoned")
+        why = abandoned.get(f"{DATA_DIR}/{path.name}") if isinstance(abandoned, dict) else None
+        return str(why) if why is not None else None
 
     def catch_up(self, until: StoredPosition | None = None) -> None:
         """Read what was appended since the last read, in every data file of the run.
@@ -364,8 +375,11 @@ class RunReader:
             limit = until.limit(path.name) if until is not None else None
             tail = self._tails.setdefault(path, StreamTail(path, kind))
             items = tail.read_new(final=False, limit=limit)
-            if limit is None and tail.stuck and self._final(path):
+            abandoned = self._abandoned_because(path) if limit is None and tail.stuck else None
+            if limit is None and tail.stuck and (abandoned is not None or self._final(path)):
                 items += tail.read_new(final=True)
+            if abandoned is not None:
+                tail.abandoned(abandoned)
             if limit is None and not tail.ended and self._is_last_file_of_finished_writer(path):
                 items += tail.read_new(final=True)
                 tail.note_missing_end()
@@ -373,41 +387,73 @@ class RunReader:
                 if kind == fmt.KIND_SCALARS:
                     self._add(path, item)
                 else:
-                    self._media.add(kind, item)
+                    self._add_media(path, kind, item)
         self._warn_damage()
 
     def _add(self, path: Path, item: TailBatch) -> None:
-        lut = self._lut(path, item.names)
         b = item.batch
         local = b.column(0).to_numpy()
-        if len(local) and int(local.max()) >= len(lut):
-            lut = self._lut(path, {**item.names, **self._sidecar_names(path)}, len(lut) + int(local.max()) + 1)
+        lut = self._lut(path, item.names)
+        if len(local) and (int(local.max()) >= len(lut) or bool((lut[local] < 0).any())):
+            lut = self._lut(path, self._names_with_sidecar(path, item.names))
+            lut = np.concatenate([lut, np.full(max(0, int(local.max()) + 1 - len(lut)), -1, np.int32)])
+            tags = lut[local]
+            known = np.flatnonzero(tags >= 0)
+            self._note_unnamed(path, item, local[tags < 0])
+            b = b.take(known)
+            local = local[known]
         self._chunks.append(Columns(lut[local], b.column(1).to_numpy(), b.column(2).to_numpy(),
                                     b.column(3).to_numpy()))
         self._chunk_files.add(path)
 
-    def _lut(self, path: Path, names: dict[int, str], size: int = 0) -> np.ndarray:
+    def _add_media(self, path: Path, kind: str, item: TailBatch) -> None:
+        """Histogram and media records; rows of tags whose name was lost are left out and reported."""
+        ids = item.batch.column(0).to_numpy()
+        if len(ids) and not all(int(i) in item.names for i in np.unique(ids)):
+            names = self._names_with_sidecar(path, item.names)
+            known = np.array([int(i) in names for i in ids], dtype=bool)
+            self._note_unnamed(path, item, ids[~known])
+            item = TailBatch(item.batch.take(np.flatnonzero(known)), names, item.seq, item.new_names, item.offset)
+        if item.batch.num_rows:
+            self._media.add(kind, item)
+
+    def _note_unnamed(self, path: Path, item: TailBatch, ids: np.ndarray) -> None:
+        if len(ids):
+            lost = ", ".join(str(int(i)) for i in np.unique(ids)[:10])
+            self._data_problems.append(DamageReport(
+                str(path), item.offset, 0, f"{len(ids)} records of tag ids {lost} whose names were lost with a "
+                                           "damaged record; left out"))
+
+    def _lut(self, path: Path, names: dict[int, str]) -> np.ndarray:
+        """File-local tag id -> run tag id; ``-1`` where the name is not known (never an invented name)."""
         lut = self._luts.get(path, np.zeros(0, np.int32))
-        need = max(size, max(names, default=-1) + 1)
+        need = max(names, default=-1) + 1
         if need > len(lut):
-            grown = np.full(need, -1, np.int32)
-            grown[: len(lut)] = lut
-            for local in range(len(lut), need):
-                name = names.get(local, f"<unknown tag {local} in {path.name}>")
-                grown[local] = self._tag_ids.setdefault(name, len(self._tag_names))
-                if grown[local] == len(self._tag_names):
+            lut = np.concatenate([lut, np.full(need - len(lut), -1, np.int32)])
+        for local in np.flatnonzero(lut < 0):
+            name = names.get(int(local))
+            if name is not None:
+                lut[local] = self._tag_ids.setdefault(name, len(self._tag_names))
+                if lut[local] == len(self._tag_names):
                     self._tag_names.append(name)
-            lut = self._luts[path] = grown
+        self._luts[path] = lut
         return lut
+
+    def _names_with_sidecar(self, path: Path, names: dict[int, str]) -> dict[int, str]:
+        """In-band names completed by the writer manifest's copy (``tag_names``); in-band names win."""
+        return {**self._sidecar_names(path), **names}
 
     def _sidecar_names(self, path: Path) -> dict[int, str]:
         self.refresh_manifests()
         writer = self._writers.get(path.name.rsplit("-", 1)[0], {})
-        names = (writer.get("tag_names") or {}).get(f"{DATA_DIR}/{path.name}", [])
-        return dict(enumerate(names))
+        table = writer.get("tag_names")
+        names = table.get(f"{DATA_DIR}/{path.name}") if isinstance(table, dict) else None
+        if not isinstance(names, list):
+            return {}
+        return {i: n for i, n in enumerate(names) if isinstance(n, str) and 0 < len(n) <= fmt.MAX_TAG_NAME}
 
     def _warn_damage(self) -> None:
-        bad = [d for d in self.damage if "torn tail" not in d.reason]
+        bad = [d for d in self.damage if "torn tail" not in d.reason and "(recovered)" not in d.reason]
         if len(bad) > self._warned:
             warnings.warn(f"nbtrack: run {self.id}: skipped damaged data: " + "; ".join(map(str, bad[self._warned:])),
                           RuntimeWarning, stacklevel=3)

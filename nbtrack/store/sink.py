@@ -8,6 +8,7 @@ them. The folder's layout is in ``folder.py`` and FORMAT.md.
 from __future__ import annotations
 
 import os
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,7 @@ class _Stream:
     writer: Any
     tag_ids: dict[str, int] = field(default_factory=dict)
     seq: int = 0
+    last_new: dict[int, str] = field(default_factory=dict)  # names the previous batch introduced
 
 
 class StorageSink:
@@ -96,6 +98,7 @@ class StorageSink:
         self._file_counter = 0
         self.files: list[str] = []
         self.tag_names: dict[str, list[str]] = {}  # sidecar copy of each file's tag table
+        self.abandoned: dict[str, str] = {}  # segments closed after a failed write: why
 
     def write(self, batch: ScalarBatch) -> None:
         if not len(batch):
@@ -133,14 +136,16 @@ class StorageSink:
         folder.mkdir(parents=True, exist_ok=True)
         self._file_counter += 1
         stem = f"{item.step:09d}-{self.writer_id[-8:]}-{self._file_counter}"
-        paths = {}
+        paths, checksums = {}, {}
         for suffix, data in item.encoded.files.items():
             target = folder / f"{stem}{suffix}"
             _write_file_atomic(target, data, self.fsync)
             paths[suffix] = target.relative_to(self.folder.path).as_posix()
+            checksums[paths[suffix]] = zlib.crc32(data)
         main = next(iter(paths.values()))
         if len(paths) > 1:
             meta["files"] = paths
+        meta[fmt.MEDIA_CRC] = checksums  # format 1.1: readers verify each file
         return main, meta
 
     def _append(self, kind: str, names: list[str], arrays: Any) -> None:
@@ -153,14 +158,17 @@ class StorageSink:
                     stream.tag_ids[name] = len(stream.tag_ids)
                     new_tags[stream.tag_ids[name]] = name
             record = self._record(kind, arrays(stream.tag_ids))
-            stream.writer.write_batch(record, custom_metadata=fmt.batch_metadata(record, stream.seq, new_tags))
+            names = {**stream.last_new, **new_tags}  # format 1.1: a second copy of the previous batch's names
+            stream.writer.write_batch(record, custom_metadata=fmt.batch_metadata(record, stream.seq, names))
             _write_all(stream.fd, stream.chunks.take())
             if self.fsync:
                 os.fsync(stream.fd)
-        except BaseException:
+        except BaseException as exc:
+            self.abandoned[stream.relative] = f"{type(exc).__name__}: {exc}"[:300]
             self._abandon(kind)
             raise
         stream.seq += 1
+        stream.last_new = new_tags
         self.tag_names[stream.relative] = list(stream.tag_ids)
 
     @staticmethod
@@ -215,6 +223,8 @@ class StorageSink:
     def write_state(self, state: dict[str, Any]) -> None:
         """Replace this writer's manifest (status, heartbeat, config, summary)."""
         state = {**state, "files": list(self.files), "tag_names": dict(self.tag_names)}
+        if self.abandoned:
+            state["abandoned"] = dict(self.abandoned)
         write_json_atomic(self.folder.writer_file(self.writer_id), state, fsync=self.fsync)
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ it is reported as a torn tail.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ class TailBatch:
     batch: Any
     names: dict[int, str]
     seq: int
+    new_names: dict[int, str] = field(default_factory=dict)  # the names this batch carries
+    offset: int = -1  # where its message starts in the file
 
 
 @dataclass
@@ -56,6 +59,8 @@ class StreamTail:
     bytes_read: int = 0
     damage: list[DamageReport] = field(default_factory=list)
     _last_start: int | None = None  # where the last good message began
+    _last_seq: int = -1  # sequence number of the last batch returned
+    _damage_at_last_seq: int = 0  # len(damage) when it was returned
 
     def read_new(self, final: bool = False, limit: int | None = None) -> list[TailBatch]:
         """Return the batches completed since the last call.
@@ -67,9 +72,15 @@ class StreamTail:
         import pyarrow as pa
 
         try:
-            size = os.stat(self.path).st_size
+            info = os.stat(self.path)
         except FileNotFoundError:
             return []
+        if not stat.S_ISREG(info.st_mode):  # a device, pipe or folder put in its place
+            if not self.ended:
+                self._note(0, 0, "not a regular file (replaced by a device, pipe or folder); not read")
+                self.ended = True
+            return []
+        size = info.st_size
         if limit is not None:
             size = min(size, limit)
         if self.ended or size <= self.offset:
@@ -97,10 +108,34 @@ class StreamTail:
                 if not self._skip_damage(source, size, result, final):
                     break
                 continue
-            out.append(result)
+            result.offset = self.offset
             self._last_start = self.offset
             self.offset = source.tell()
+            if self._accept(result):
+                out.append(result)
         return out
+
+    def _accept(self, item: TailBatch) -> bool:
+        """Check a verified batch against the file's state: sequence, tag ids, tag names.
+
+        A checksum anyone can compute proves no intent, so a batch out of sequence (a replay),
+        with tag ids out of range, or renaming a known tag is reported and skipped.
+        """
+        length = self.offset - item.offset
+        if item.seq <= self._last_seq:
+            self._note(item.offset, length, f"batch {item.seq} out of sequence (after batch {self._last_seq}); skipped")
+            return False
+        problem = _check_tag_ids(item.batch, self.offset // 4)
+        clash = [k for k, v in item.new_names.items() if self.names.get(k, v) != v]
+        if problem or clash:
+            self._note(item.offset, length, problem or f"batch renames tag id {clash[0]}; skipped")
+            return False
+        if item.seq > self._last_seq + 1 and len(self.damage) == self._damage_at_last_seq:
+            self._note(item.offset, 0, f"batches {self._last_seq + 1} to {item.seq - 1} are missing")
+        self._last_seq, self._damage_at_last_seq = item.seq, len(self.damage)
+        self.names.update(item.new_names)
+        item.names = dict(self.names)
+        return True
 
     def _read_schema(self, source: Any, size: int, final: bool) -> bool:
         """Check the schema message; a damaged one is reported and the documented schema used.
@@ -151,9 +186,9 @@ class StreamTail:
             return f"unreadable record ({exc})"
         if source.tell() > size:
             return "incomplete record"
-        return self._decode(message)
+        return self._decode(message, source.tell())
 
-    def _decode(self, message: Any) -> TailBatch | str:
+    def _decode(self, message: Any, end: int) -> TailBatch | str:
         import pyarrow as pa
 
         if message.type != "record batch":
@@ -168,11 +203,11 @@ class StreamTail:
         if problem:
             return problem
         try:
-            self.names.update(fmt.decode_tags(meta))
-            seq = int(meta.get(fmt.KEY_SEQ, "-1"))
+            new_names = fmt.decode_tags(meta, max_id=end // 4)
+            seq = fmt.decode_seq(meta)
         except ValueError as exc:
             return f"malformed record metadata ({exc})"
-        return TailBatch(batch, dict(self.names), seq)
+        return TailBatch(batch, {}, seq, new_names)
 
     def _skip_damage(self, source: Any, size: int, reason: str, final: bool,
                      report: bool = True) -> bool:
@@ -241,6 +276,14 @@ class StreamTail:
         self.offset = end
         return False
 
+    def abandoned(self, why: str) -> None:
+        """The writer abandoned this file after a write error: replace its torn-tail report by one note."""
+        torn = [d for d in self.damage if d.length and d.offset + d.length >= self.offset]  # up to the end
+        self.damage = [d for d in self.damage if d not in torn]
+        if torn and not any("(recovered)" in d.reason for d in self.damage):
+            start = min(d.offset for d in torn)
+            self._note(start, sum(d.length for d in torn), f"abandoned after a write error (recovered): {why}")
+
     def _note(self, offset: int, length: int, reason: str) -> None:
         self.damage.append(DamageReport(str(self.path), offset, length, reason))
 
@@ -248,3 +291,19 @@ class StreamTail:
         """Report, once, that a finished writer's last file lacks its end-of-stream marker."""
         if not self.ended and not any("end-of-stream marker is missing" in d.reason for d in self.damage):
             self._note(self.offset, 0, "the end-of-stream marker is missing: records after this may be lost")
+
+
+def _check_tag_ids(batch: Any, limit: int) -> str | None:
+    """Why the batch's ``tag_id`` column is out of range, or None.
+
+    Tag ids are assigned from 0 per file and each takes a row of at least 4 bytes, so
+    no valid id reaches ``limit`` (the file's size so far / 4): this bounds what a
+    reader allocates per file by the file's size.
+    """
+    if not batch.num_rows:
+        return None
+    ids = batch.column(0).to_numpy()
+    low, high = int(ids.min()), int(ids.max())
+    if low < 0 or high >= limit:
+        return f"tag id {low if low < 0 else high} out of range; batch skipped"
+    return None

@@ -137,7 +137,8 @@ def test_png_bomb_already_stored_is_skipped_when_read(tmp_path):
     reader = _read(tmp_path / "logs", "r")
     assert reader.images("pic").image[0] is None
     assert time.perf_counter() - start < 1
-    assert any("cannot hold" in d.reason for d in reader.damage)
+    # a file swapped after its record was written fails its checksum (format 1.1) before it is decoded
+    assert any("cannot hold" in d.reason or "checksum mismatch" in d.reason for d in reader.damage)
 
 
 def test_truncated_jpeg_file_is_skipped_with_a_clear_message(tmp_path):

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pytest
 
 import nbtrack
+from nbtrack.store.format import FORMAT_VERSION
 
 HERE = Path(__file__).resolve().parents[1]  # tests/, which holds _proc/
 REPO = HERE.parent
@@ -264,7 +265,7 @@ def test_schema_flips_that_break_the_reader(small: SmallRun, tmp_path: Path) -> 
     """Fast, targeted cases found by the exhaustive tests (kept so they run without -m slow)."""
     trials = Trials(small, tmp_path)
     schema = small.messages[0]
-    version_at = small.data.index(b"1.0", schema.start, schema.end)  # nbtrack.format in the schema
+    version_at = small.data.index(FORMAT_VERSION.encode(), schema.start, schema.end)  # nbtrack.format in the schema
     for bit in (1, 2, 3):  # '1' -> '3', '5', '9'
         data = bytearray(small.data)
         data[version_at] ^= 1 << bit

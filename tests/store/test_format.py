@@ -10,6 +10,7 @@ import pytest
 
 import nbtrack
 from nbtrack.store import format as fmt
+from nbtrack.store.format import FORMAT_VERSION
 
 
 def _batches(path):
@@ -27,7 +28,7 @@ def test_run_folder_layout_and_manifests(logdir):
     run.log({"a": 1.0})
     run.finish()
     identity = json.loads((run.dir / "run.json").read_text())
-    assert identity["id"] == run.id and identity["project"] == "p" and identity["format_version"] == "1.0"
+    assert identity["id"] == run.id and identity["project"] == "p" and identity["format_version"] == FORMAT_VERSION
     assert identity["config"] == {"lr": 0.1} and identity["group"] == "g"
     (writer,) = (run.dir / "writers").glob("*.json")
     state = json.loads(writer.read_text())
@@ -47,11 +48,12 @@ def test_data_file_is_a_plain_arrow_stream_with_checksums(logdir):
     assert path.read_bytes()[-8:] == b"\xff\xff\xff\xff\x00\x00\x00\x00"  # end-of-stream
     schema, batches = _batches(path)  # pyarrow alone reads it
     assert schema.names == ["tag_id", "step", "wall_time", "value"]
-    assert schema.metadata[b"nbtrack.format"] == b"1.0"
+    assert schema.metadata[b"nbtrack.format"] == FORMAT_VERSION.encode()
     first, second = batches
     assert fmt.decode_tags({k.decode(): v.decode() for k, v in first.custom_metadata.items()}) == {0: "loss", 1: "acc"}
     meta2 = {k.decode(): v.decode() for k, v in second.custom_metadata.items()}
-    assert fmt.decode_tags(meta2) == {2: "new/tag"} and meta2["nbtrack.seq"] == "1"
+    # since 1.1 a batch repeats the names the previous batch introduced (a second copy, FORMAT.md)
+    assert fmt.decode_tags(meta2) == {0: "loss", 1: "acc", 2: "new/tag"} and meta2["nbtrack.seq"] == "1"
     for batch in (first, second):
         meta = {k.decode(): v.decode() for k, v in batch.custom_metadata.items()}
         assert fmt.verify_batch(batch.batch, meta) is None
