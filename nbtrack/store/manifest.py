@@ -118,6 +118,7 @@ WRITER_FIELDS: dict[str, Check] = {
     "host": STR, "pid": INT, "python": STR, "nbtrack_version": STR, "name": STR, "tags": STR_LIST,
     "notes": STR, "config": OBJECT, "summary": OBJECT, "metrics": LIST, "step": INT,
     "files": STR_LIST, "tag_names": (_is_tag_names, "an object of lists of strings"), "errors": STR_LIST,
+    "abandoned": OBJECT,
 }
 
 
