@@ -2,8 +2,9 @@
 // order, made as tags appear and redrawn from the store entirely in the browser (the kernel may be busy in a
 // training loop), each only when its data or the settings changed.
 //
-// A big logdir stays fast: every tag gets a placeholder of a chart's size at once, but its BokehJS figure is
-// built only when the placeholder scrolls near the view (IntersectionObserver), one figure per task so the
+// A big logdir stays fast: up to FOLD_ABOVE tags every chart is built (one per task); beyond, every tag gets
+// a placeholder of a chart's size at once, but its BokehJS figure is built only when the placeholder scrolls
+// near the view (IntersectionObserver), one figure per task so the
 // page paints in between; with more than FOLD_ABOVE charts, the groups after the first few start folded (a
 // click on a group's title unfolds it). Charts not built yet cost nothing on redraws.
 
@@ -231,6 +232,7 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
     }
     const fresh = [...members.keys()].filter((key) => !slots.has(key)); // in log order, as the PNG
     for (const key of fresh) slotFor(key);
+    if (members.size <= FOLD_ABOVE) for (const slot of slots.values()) slot.near = true; // few: build them all
     if (fresh.length) updateCounts();
     for (const [key, chart] of charts) {
       const state = stateOf(key);

@@ -67,7 +67,7 @@ def pictured(series: list[dict[str, Any]], limit: int = MAX_CHARTS) -> tuple[lis
     """The series of the first ``limit`` charts (in the browser's order), and how many charts are left out.
 
     >>> pictured([{"key": k} for k in ("b/x", "a", "b/y", "c/z")], limit=2)
-    ([{'key': 'a'}, {'key': 'b/x'}], 2)
+    ([{'key': 'b/x'}, {'key': 'a'}], 2)
     """
     keys = chart_order([s["key"] for s in series])
     kept = set(keys[:limit])

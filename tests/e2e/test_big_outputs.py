@@ -71,8 +71,8 @@ def test_2000_tags_output_is_small_and_builds_charts_as_they_scroll_in(browser, 
         assert len(grid["folded"]) == 39, "groups after the first start folded (40 groups of 50)"
         last = grid["folded"][-1]
         page.locator(f'.nbtrack-group[data-group="{last}"] .nbtrack-group-title').click()
-        page.evaluate(f"""() => [...document.querySelectorAll('.nbtrack-group[data-group="{last}"] .nbtrack-chart-slot')]
-            .at(-1).scrollIntoView()""")
+        slots = f'.nbtrack-group[data-group="{last}"] .nbtrack-chart-slot'
+        page.evaluate(f"""() => [...document.querySelectorAll('{slots}')].at(-1).scrollIntoView()""")
         page.wait_for_function(CHART_DRAWN, arg=f"{last}/t01999")
         after = page.evaluate(GRID)
         assert after["built"] < grid["built"] + 100, after
