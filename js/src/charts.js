@@ -83,6 +83,7 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
   /** @type {Set<string> | null} decided once, the first time tags are known */
   let folded = null;
   let disposed = false;
+  let eager = false; // few charts: every one is built, in view or not
   let zoomPending = 0;
   /** @type {Map<string, import("./store.js").Series[]>} */
   let members = new Map();
@@ -105,7 +106,7 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
   function onIntersect(entries) {
     for (const entry of entries) {
       const slot = slots.get(/** @type {HTMLElement} */ (entry.target).dataset.key ?? "");
-      if (slot) slot.near = entry.isIntersecting;
+      if (slot) slot.near = eager || entry.isIntersecting;
     }
     pump();
   }
@@ -232,7 +233,8 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
     }
     const fresh = [...members.keys()].filter((key) => !slots.has(key)); // in log order, as the PNG
     for (const key of fresh) slotFor(key);
-    if (members.size <= FOLD_ABOVE) for (const slot of slots.values()) slot.near = true; // few: build them all
+    eager = members.size <= FOLD_ABOVE;
+    if (eager) for (const slot of slots.values()) slot.near = true; // few charts: build them all
     if (fresh.length) updateCounts();
     for (const [key, chart] of charts) {
       const state = stateOf(key);
