@@ -2,7 +2,8 @@
 // one), markers for non-finite points at the chart's edges, the dashboard's step cursor as a dashed line,
 // and zoom detail from the kernel for reduced series. What it draws is computed by lines.js (smoothing,
 // M4 downsampling to the chart's width over the visible x range, the y extent); Bokeh's own range tools
-// zoom and pan within it. The grid of charts is charts.js.
+// zoom and pan within it. The grid of charts is charts.js. Up to MANY_RUNS runs get glyphs of their own;
+// more runs share a few glyphs (the hover still names the run).
 
 import { removeView } from "./bokeh.js";
 import { runColor } from "./colors.js";
@@ -11,6 +12,10 @@ import { lineData, logTicks, yExtent } from "./lines.js";
 
 const WIDTH = 420;
 const HEIGHT = 220;
+export const CHART_WIDTH = WIDTH;
+export const CHART_HEIGHT = HEIGHT;
+export const MANY_RUNS = 10; // more runs than this in a chart: one multi_line glyph for all raw lines, one for
+// all smoothed lines and one scatter per marker kind, instead of four glyphs per run (1,000 runs: 4,000 glyphs)
 const MARK_ALL_BELOW = 100; // short series: a marker on every point (one point draws no line)
 const X_LABELS = { step: "step", relative: "relative time (s)", wall: "wall time" };
 const TOOLTIPS = [["run", "@run"], ["step", "@step"], ["value", "@value{%.6g}"], ["smoothed", "@smoothed{%.6g}"]];
@@ -22,13 +27,16 @@ const FORMATTERS = { "@value": "printf", "@smoothed": "printf" };
  *   histogramView?: "overlay" | "ridgeline" | "distribution" }} Settings
  */
 /** @typedef {{ raw: any, smooth: any, marks: any, bad: any, smoothRenderer: any, renderers: any[] }} RunLines */
+/** @typedef {{ raw: any, smooth: any, marks: any, bad: any, renderers: any[] }} SharedLines */
 /** @typedef {{ step: number | null, set: (step: number | null) => void, subscribe: (f: () => void) => () => void }} Cursor */
 /**
  * What a chart shares with the other charts of its grid.
  * @typedef {{ store: import("./store.js").Store, settings: Settings,
  *   detail: import("./detail.js").DetailFetch | null, cursor: Cursor | null,
+ *   members?: (key: string) => import("./store.js").Series[],
  *   nextFrame: (redraw: () => void) => void }} ChartContext
  * nextFrame: runs a zoom redraw at the next animation frame, unless one is already waiting
+ * members: the series of a tag (the grid indexes them once per redraw); default: a scan of the store
  */
 
 /**
@@ -57,6 +65,47 @@ export function createChart(Bokeh, key, context) {
   }
   /** @type {Map<string, RunLines>} */
   const lines = new Map();
+  /** @type {SharedLines | null} */
+  let shared = null;
+  const membersOf = () => context.members?.(key) ?? [...store.series.values()].filter((s) => s.key === key);
+
+  /** The glyphs all runs share when a chart draws more than MANY_RUNS of them. */
+  function sharedLines() {
+    if (shared) return shared;
+    const source = (/** @type {Record<string, any[]>} */ data) => new Bokeh.ColumnDataSource({ data });
+    const lineSet = { xs: [], ys: [], color: [], run: [] };
+    const points = { x: [], y: [], color: [] };
+    const made = { raw: source({ ...lineSet }), smooth: source({ ...lineSet }), marks: source({ ...points }),
+      bad: source({ x: [], y: [] }) };
+    const raw = figure.multi_line({ field: "xs" }, { field: "ys" }, { source: made.raw, line_color: { field: "color" },
+      line_width: 1, line_alpha: 0.12 });
+    const smooth = figure.multi_line({ field: "xs" }, { field: "ys" }, { source: made.smooth,
+      line_color: { field: "color" }, line_width: 1.75 });
+    const marks = figure.scatter({ field: "x" }, { field: "y" }, { source: made.marks, color: { field: "color" }, size: 5 });
+    const bad = figure.scatter({ field: "x" }, { field: "y" }, { source: made.bad, color: "#d62728", marker: "x",
+      size: 9, line_width: 2 });
+    figure.add_tools(new Bokeh.HoverTool({ renderers: [smooth], line_policy: "nearest",
+      tooltips: [["run", "@run"], ["x", "$x{0,0.[00]}"], ["y", "$y{%.6g}"]], formatters: { "$y": "printf" } }));
+    shared = { ...made, renderers: [raw, smooth, marks, bad] };
+    return shared;
+  }
+
+  /** Many runs: every drawn series into the shared glyphs.
+   * @param {{ series: import("./store.js").Series, data: ReturnType<typeof lineData> }[]} drawn
+   * @param {number} lo @param {number} hi */
+  function fillShared(drawn, lo, hi) {
+    const glyphs = sharedLines();
+    const color = drawn.map((d) => runColor(store.runInfo(d.series.run).index));
+    const run = drawn.map((d) => store.runInfo(d.series.run).name);
+    glyphs.raw.data = { xs: drawn.map((d) => d.data.raw.x), ys: drawn.map((d) => d.data.raw.y), color, run };
+    glyphs.smooth.data = { xs: drawn.map((d) => d.data.smooth.x), ys: drawn.map((d) => d.data.smooth.y), color, run };
+    const marks = drawn.map((d) => (d.data.raw.x.length < MARK_ALL_BELOW && d.series.length < MARK_ALL_BELOW
+      ? d.data.smooth : d.data.newest));
+    glyphs.marks.data = { x: marks.flatMap((m) => Array.from(m.x)), y: marks.flatMap((m) => Array.from(m.y)),
+      color: marks.flatMap((m, i) => Array.from(m.x, () => color[i])) };
+    const bad = drawn.map((d) => d.data.badPoints(lo, hi));
+    glyphs.bad.data = { x: bad.flatMap((b) => Array.from(b.x)), y: bad.flatMap((b) => Array.from(b.y)) };
+  }
 
   /** @param {import("./store.js").Series} series */
   function linesFor(series) {
@@ -91,12 +140,14 @@ export function createChart(Bokeh, key, context) {
     const range = figure.x_range;
     /** @type {[number, number] | null} */
     const visible = range.have_updated_interactively ? [range.start, range.end] : null;
-    const members = [...store.series.values()].filter((s) => s.key === key);
+    const members = membersOf();
     const shown = members.filter((series) => store.shown(series.run));
+    const many = shown.length > MANY_RUNS;
     for (const series of members) {
       const run = lines.get(series.run);
-      if (run) run.renderers.forEach((r) => { r.visible = store.shown(series.run); });
+      if (run) run.renderers.forEach((r) => { r.visible = !many && store.shown(series.run); });
     }
+    shared?.renderers.forEach((r) => { r.visible = many; });
     const drawn = shown.map((series) => ({
       series, data: lineData(columnsFor(series, visible), settings, WIDTH, visible, store.runInfo(series.run).name),
     }));
@@ -105,7 +156,11 @@ export function createChart(Bokeh, key, context) {
     extent.data = { x: xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1], y: [lo, hi] };
     if (settings.logY) setLogTicks(Bokeh, figure, lo, hi);
     let points = 0;
-    for (const { series, data } of drawn) {
+    if (many) {
+      fillShared(drawn, lo, hi);
+      points = drawn.reduce((n, d) => n + d.series.length, 0);
+    }
+    for (const { series, data } of many ? [] : drawn) {
       const run = linesFor(series);
       run.raw.data = data.raw;
       run.smooth.data = data.smooth;
@@ -134,7 +189,7 @@ export function createChart(Bokeh, key, context) {
     clearTimeout(detailTimer);
     detailTimer = window.setTimeout(async () => {
       const { start, end } = figure.x_range;
-      const reduced = [...store.series.values()].filter((s) => s.key === key && s.total > s.length);
+      const reduced = membersOf().filter((s) => s.total > s.length);
       const replies = await Promise.all(reduced.map(async (series) => {
         const got = await detail(series.run, key, start, end, 4 * WIDTH);
         if (got) series.detail = got;

@@ -1,19 +1,67 @@
 // The grid of scalar charts: one chart per tag (chart.js), grouped by tag prefix into sections in name
 // order, made as tags appear and redrawn from the store entirely in the browser (the kernel may be busy in a
 // training loop), each only when its data or the settings changed.
+//
+// A big logdir stays fast: up to FOLD_ABOVE tags every chart is built (one per task); beyond, every tag gets
+// a placeholder of a chart's size at once, but its BokehJS figure is built only when the placeholder scrolls
+// near the view (IntersectionObserver), one figure per task so the
+// page paints in between; with more than FOLD_ABOVE charts, the groups after the first few start folded (a
+// click on a group's title unfolds it). Charts not built yet cost nothing on redraws.
 
 import { disposeViews } from "./bokeh.js";
-import { createChart } from "./chart.js";
+import { CHART_HEIGHT, CHART_WIDTH, createChart } from "./chart.js";
 import { el } from "./dom.js";
 
 /** @typedef {import("./chart.js").Settings} Settings */
 /** @typedef {import("./chart.js").XAxis} XAxis */
 /** @typedef {ReturnType<typeof createChart>} Chart */
+/** @typedef {{ key: string, slot: HTMLElement, chart: Chart | null, building: boolean, near: boolean }} Slot */
+
+export const FOLD_ABOVE = 48; // more charts than this: only the first groups start open
+export const OPEN_CHARTS = 24; // groups open (in order) while they hold this many charts in total (at least one)
+const NEAR_VIEW = "600px"; // build a chart this far before it scrolls into view
 
 /** The group a tag is shown in: the text before its first "/" ("" for none). @param {string} key */
 export function groupOf(key) {
   const slash = key.indexOf("/");
   return slash > 0 ? key.slice(0, slash) : "";
+}
+
+/**
+ * Which groups start folded: none up to `foldAbove` charts; else every group after the first ones that
+ * together hold at most `openCharts` charts (the first group always opens).
+ * @example
+ * foldedGroups(new Map([["", 2], ["a", 30], ["b", 30]]), 48, 24) // Set {"a", "b"}
+ * @param {Map<string, number>} counts charts per group @param {number} [foldAbove] @param {number} [openCharts]
+ * @returns {Set<string>}
+ */
+export function foldedGroups(counts, foldAbove = FOLD_ABOVE, openCharts = OPEN_CHARTS) {
+  const names = [...counts.keys()].sort();
+  const total = names.reduce((n, name) => n + (counts.get(name) ?? 0), 0);
+  const folded = new Set();
+  if (total <= foldAbove) return folded;
+  let open = 0;
+  names.forEach((name, i) => {
+    open += counts.get(name) ?? 0;
+    if (i > 0 && open > openCharts) folded.add(name);
+  });
+  return folded;
+}
+
+/**
+ * The store's series per tag (one pass over the store, so a redraw costs O(series), not O(tags x series)).
+ * @param {import("./store.js").Store} store
+ * @returns {Map<string, import("./store.js").Series[]>}
+ */
+export function seriesByKey(store) {
+  /** @type {Map<string, import("./store.js").Series[]>} */
+  const out = new Map();
+  for (const s of store.series.values()) {
+    const list = out.get(s.key);
+    if (list) list.push(s);
+    else out.set(s.key, [s]);
+  }
+  return out;
 }
 
 /**
@@ -26,15 +74,23 @@ export function groupOf(key) {
  *   the dashboard's step cursor: drawn as a dashed line; a click on a chart (x axis: step) moves it
  */
 export function createCharts(Bokeh, store, container, settings, detail = null, cursor = null) {
-  /** @type {Map<string, Chart>} */
+  /** @type {Map<string, Chart>} the charts built so far */
   const charts = new Map();
-  /** @type {Map<string, HTMLElement>} */
+  /** @type {Map<string, Slot>} */
+  const slots = new Map();
+  /** @type {Map<string, { box: HTMLElement, section: HTMLElement, count: HTMLElement }>} */
   const groups = new Map();
+  /** @type {Set<string> | null} decided once, the first time tags are known */
+  let folded = null;
   let disposed = false;
+  let eager = false; // few charts: every one is built, in view or not
   let zoomPending = 0;
+  /** @type {Map<string, import("./store.js").Series[]>} */
+  let members = new Map();
   /** @type {import("./chart.js").ChartContext} */
   const context = {
     store, settings, detail, cursor,
+    members: (key) => members.get(key) ?? [],
     nextFrame(redraw) { // one zoom redraw per frame, whichever chart was zoomed
       if (zoomPending) return;
       zoomPending = requestAnimationFrame(() => {
@@ -43,33 +99,111 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
       });
     },
   };
+  const observer = typeof IntersectionObserver === "function"
+    ? new IntersectionObserver(onIntersect, { rootMargin: NEAR_VIEW }) : null;
 
-  /** @param {string} key */
-  function groupBox(key) {
-    const name = groupOf(key);
-    let box = groups.get(name);
-    if (box) return box;
-    const section = el("section", "nbtrack-group");
-    section.dataset.group = name;
-    if (name) section.appendChild(el("div", "nbtrack-group-title", name)); // a logged name is data: text only
-    box = el("div", "nbtrack-group-charts");
-    section.appendChild(box);
-    const after = [...groups.keys()].sort().find((other) => other > name);
-    container.insertBefore(section, after === undefined ? null : groups.get(after)?.parentElement ?? null);
-    groups.set(name, box);
-    return box;
+  /** @param {IntersectionObserverEntry[]} entries */
+  function onIntersect(entries) {
+    for (const entry of entries) {
+      const slot = slots.get(/** @type {HTMLElement} */ (entry.target).dataset.key ?? "");
+      if (slot) slot.near = eager || entry.isIntersecting;
+    }
+    pump();
   }
 
-  /** @param {string} key */
-  async function chartFor(key) {
-    let chart = charts.get(key);
-    if (chart) return chart;
-    chart = createChart(Bokeh, key, context);
-    groupBox(key).appendChild(chart.box);
-    charts.set(key, chart);
+  /** @param {string} name */
+  function groupBox(name) {
+    let group = groups.get(name);
+    if (group) return group;
+    const section = el("section", "nbtrack-group");
+    section.dataset.group = name;
+    const count = el("span", "nbtrack-group-count");
+    const box = el("div", "nbtrack-group-charts");
+    if (name || folded?.size) {
+      const title = el("div", "nbtrack-group-title", name || "(no prefix)"); // a logged name is data: text only
+      title.appendChild(count);
+      title.addEventListener("click", () => setFolded(name, section.dataset.folded !== "true"));
+      section.appendChild(title);
+    }
+    section.appendChild(box);
+    const after = [...groups.keys()].sort().find((other) => other > name);
+    container.insertBefore(section, after === undefined ? null : groups.get(after)?.section ?? null);
+    group = { box, section, count };
+    groups.set(name, group);
+    setFolded(name, folded?.has(name) ?? false);
+    return group;
+  }
+
+  /** @param {string} name @param {boolean} fold */
+  function setFolded(name, fold) {
+    const group = groups.get(name);
+    if (!group) return;
+    group.section.dataset.folded = String(fold);
+    group.box.style.display = fold ? "none" : "";
+    updateCounts();
+  }
+
+  function updateCounts() {
+    for (const [name, group] of groups) {
+      const n = group.box.childElementCount;
+      const fold = group.section.dataset.folded === "true";
+      group.count.textContent = fold ? ` (${n} chart${n === 1 ? "" : "s"}, folded: click to show)` : (name && folded?.size ? ` (${n})` : "");
+    }
+  }
+
+  /** A placeholder of a chart's size for tag `key`; its figure is built when it comes near the view.
+   * @param {string} key */
+  function slotFor(key) {
+    let slot = slots.get(key);
+    if (slot) return slot;
+    const box = el("div", "nbtrack-chart-slot");
+    box.dataset.key = key;
+    box.style.minWidth = `${CHART_WIDTH}px`;
+    box.style.minHeight = `${CHART_HEIGHT}px`;
+    slot = { key, slot: box, chart: null, building: false, near: observer === null };
+    slots.set(key, slot);
+    groupBox(groupOf(key)).box.appendChild(box);
+    observer?.observe(box);
+    return slot;
+  }
+
+  let pumping = false;
+  /** Build the charts near the view, one per task (the page paints between them). */
+  async function pump() {
+    if (pumping || disposed) return;
+    pumping = true;
+    try {
+      for (;;) {
+        const next = [...slots.values()].find((s) => s.near && !s.chart && !s.building);
+        if (!next || disposed) break;
+        await build(next);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    } finally {
+      pumping = false;
+    }
+    publish();
+  }
+
+  /** @param {Slot} slot */
+  async function build(slot) {
+    slot.building = true;
+    const chart = createChart(Bokeh, slot.key, context);
+    slot.slot.appendChild(chart.box);
+    slot.chart = chart;
+    charts.set(slot.key, chart);
     chart.fill();
+    drawnState.set(slot.key, stateOf(slot.key));
     await chart.show(() => disposed);
-    return chart;
+    slot.building = false;
+    observer?.unobserve(slot.slot);
+    publish();
+  }
+
+  /** What tests and benchmarks read: charts built and charts in all. */
+  function publish() {
+    container.dataset.charts = String(slots.size);
+    container.dataset.built = String(charts.size);
   }
 
   const moveSpans = () => {
@@ -79,36 +213,50 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
 
   /** @type {Map<string, string>} what each chart last drew: its series' sizes and the settings */
   const drawnState = new Map();
+  let looks = "";
+  /** @param {string} key */
+  const stateOf = (key) => `${(members.get(key) ?? []).map((s) => `${s.run}:${s.length}:${s.total}`).join(";")}|${looks}`;
 
-  /** Redraw the charts whose data or settings changed since they were last drawn (BokehJS repaints a
-   * chart whenever one of its sources is set, and that paint is most of a redraw's cost). */
+  /** Redraw the built charts whose data or settings changed since they were last drawn (BokehJS repaints a
+   * chart whenever one of its sources is set, and that paint is most of a redraw's cost); make
+   * placeholders for new tags. */
   async function update() {
     if (disposed) return;
-    const sizes = new Map();
-    for (const s of store.series.values()) {
-      sizes.set(s.key, `${sizes.get(s.key) ?? ""}${s.run}:${s.length}:${s.total};`);
-    }
-    const looks = JSON.stringify([settings.smoothing, settings.logY, settings.xAxis, settings.ignoreOutliers,
+    members = seriesByKey(store);
+    looks = JSON.stringify([settings.smoothing, settings.logY, settings.xAxis, settings.ignoreOutliers,
       [...store.runs.keys()].filter((run) => !store.shown(run))]);
-    for (const [key, size] of sizes) {
-      const state = `${size}|${looks}`;
-      const fresh = !charts.has(key);
-      const chart = await chartFor(key);
-      if (!fresh && drawnState.get(key) !== state) chart.fill();
+    if (folded === null && members.size) {
+      /** @type {Map<string, number>} */
+      const counts = new Map();
+      for (const key of members.keys()) counts.set(groupOf(key), (counts.get(groupOf(key)) ?? 0) + 1);
+      folded = foldedGroups(counts);
+    }
+    const fresh = [...members.keys()].filter((key) => !slots.has(key)); // in log order, as the PNG
+    for (const key of fresh) slotFor(key);
+    eager = members.size <= FOLD_ABOVE;
+    if (eager) for (const slot of slots.values()) slot.near = true; // few charts: build them all
+    if (fresh.length) updateCounts();
+    for (const [key, chart] of charts) {
+      const state = stateOf(key);
+      if (drawnState.get(key) !== state) chart.fill();
       drawnState.set(key, state);
     }
+    publish();
+    await pump();
   }
 
   /** Remove the views and clear their BokehJS documents (rebuilding without this leaks documents). */
   function dispose() {
     disposed = true;
+    observer?.disconnect();
     unsubscribeCursor();
     disposeViews(Bokeh, [...charts.values()].map((chart) => chart.view));
-    for (const box of groups.values()) box.parentElement?.remove();
+    for (const group of groups.values()) group.section.remove();
     charts.clear();
+    slots.clear();
     groups.clear();
     drawnState.clear();
   }
 
-  return { update, dispose, charts };
+  return { update, dispose, charts, slots, setFolded };
 }

@@ -1,6 +1,6 @@
 // Rendering a dashboard with no kernel: a finished run's saved output (nbtrack/_static.py) or an HTML
-// report. The output carries the snapshot (JSON, base64 arrays), this module and BokehJS (gzip, base64) in
-// inert blocks; a host object gives render() the same model interface anywidget does. A PNG of the charts
+// report. The output carries the snapshot (JSON with base64 arrays), this module and BokehJS, each gzip'd
+// and base64-encoded, in inert blocks; a host object gives render() the same model interface anywidget does. A PNG of the charts
 // sits in the output from the start and is hidden only once BokehJS has loaded and the charts are drawn.
 
 import { ensureBokeh } from "./bokeh.js";
@@ -41,6 +41,14 @@ async function bokehFrom(box) {
   return ensureBokeh({ get: (name) => texts[name] });
 }
 
+/** The output's payload: gzip'd JSON in base64 ("payload-gz"), or plain JSON in outputs made before.
+ * @param {HTMLElement} box @returns {Promise<Record<string, any>>} */
+export async function payloadOf(box) {
+  const packed = box.querySelector('script[data-part="payload-gz"]')?.textContent;
+  if (packed) return JSON.parse(await gunzip(fromBase64(packed)));
+  return JSON.parse(box.querySelector('script[data-part="payload"]')?.textContent ?? "{}");
+}
+
 /**
  * A model for render(): the payload's state, and no-ops where a live model would talk to the kernel.
  * @param {Record<string, any>} payload
@@ -72,7 +80,7 @@ export function staticModel(payload) {
  * @param {{ initialize: (c: { model: any }) => void, render: (c: { model: any, el: HTMLElement }) => unknown }} widget
  */
 export async function renderStaticWith(box, widget) {
-  const payload = JSON.parse(box.querySelector('script[data-part="payload"]')?.textContent ?? "{}");
+  const payload = await payloadOf(box);
   await bokehFrom(box);
   const model = staticModel(payload);
   widget.initialize({ model });

@@ -44,11 +44,11 @@ def bokeh_parts() -> dict[str, str]:
 
 @functools.lru_cache(maxsize=4)
 def _module_b64(mtime_ns: int) -> str:
-    return b64(BUNDLE.read_bytes())
+    return b64(gzip.compress(BUNDLE.read_bytes(), 9, mtime=0))
 
 
 def module_part() -> str:
-    """The widget's ES module as base64 (re-read when the bundle is rebuilt)."""
+    """The widget's ES module, gzip-compressed, as base64 (re-read when the bundle is rebuilt)."""
     return _module_b64(BUNDLE.stat().st_mtime_ns)
 
 

@@ -5,7 +5,8 @@ in the browser's order (grouped by tag prefix), the raw line faint behind the sm
 one colour per run, and the newest image and histogram of each media tag. matplotlib (Agg, no
 pyplot state) draws it when installed; without it Pillow's ``ImageDraw`` does: the same lines,
 a frame per chart with the step and value range at its corners, the tag as title, in Pillow's
-default font.
+default font. The picture is bounded: at most ``MAX_CHARTS`` charts (the first in the browser's
+order), a line saying how many more the interactive dashboard has, and at most ``MAX_LEGEND`` run names.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ COLUMNS = 3
 PANEL = (300, 180)  # width, height of one chart drawn by Pillow
 GAP = 10
 BLANK = np.full((40, 200, 3), 255, np.uint8)
+MAX_CHARTS = 24  # the picture shows this many charts at most, and says how many more the dashboard has
+MAX_LEGEND = 10  # and names at most this many runs
 EXACT_SMOOTHING_BELOW = 50_000  # longer series are reduced (M4) before they are smoothed for the picture
 
 
@@ -60,9 +63,19 @@ def chart_order(keys: list[str]) -> list[str]:
     return sorted(dict.fromkeys(keys), key=group)
 
 
-def _lines(series: list[dict[str, Any]], smoothing: float) -> dict[str, list[Any]]:
+def pictured(series: list[dict[str, Any]], limit: int = MAX_CHARTS) -> tuple[list[dict[str, Any]], int]:
+    """The series of the first ``limit`` charts (in the browser's order), and how many charts are left out.
+
+    >>> pictured([{"key": k} for k in ("b/x", "a", "b/y", "c/z")], limit=2)
+    ([{'key': 'b/x'}, {'key': 'a'}], 2)
+    """
+    keys = chart_order([s["key"] for s in series])
+    kept = set(keys[:limit])
+    return [s for s in series if s["key"] in kept], max(0, len(keys) - limit)
+
+
+def _lines(series: list[dict[str, Any]], smoothing: float, run_index: dict[str, int]) -> dict[str, list[Any]]:
     """Per tag: (run index, steps, raw values, smoothed values), reduced for drawing."""
-    run_index: dict[str, int] = {}
     out: dict[str, list[Any]] = {}
     for s in series:
         index = run_index.setdefault(s["run"], len(run_index))
@@ -87,7 +100,10 @@ def render_png(snapshot: dict[str, Any], settings: dict[str, Any] | None = None,
     """The charts of ``snapshot`` as PNG bytes (see the module docstring)."""
     settings = settings or {}
     smoothing = float(settings.get("smoothing", 0.6))
-    lines = _lines(snapshot.get("series", []), smoothing)
+    every = snapshot.get("series", [])
+    run_index = {run: n for n, run in enumerate(dict.fromkeys(s["run"] for s in every))}
+    series, more = pictured(every)
+    lines = _lines(series, smoothing, run_index)
     media = _latest_media(snapshot.get("media", []))
     if not lines and not media:
         return encode_png(BLANK)
@@ -95,8 +111,23 @@ def render_png(snapshot: dict[str, Any], settings: dict[str, Any] | None = None,
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        return _pillow(lines, log_y, runs, media)
-    return _matplotlib(lines, log_y, runs, media)
+        return _pillow(lines, log_y, runs, media, more)
+    return _matplotlib(lines, log_y, runs, media, more)
+
+
+def more_text(more: int) -> str:
+    """The line under a bounded picture.
+
+    >>> more_text(1976)
+    '+ 1976 more charts in the interactive dashboard (not pictured)'
+    """
+    return f"+ {more} more chart{'s' if more != 1 else ''} in the interactive dashboard (not pictured)"
+
+
+def _legend_names(runs: list[dict[str, str]]) -> list[str]:
+    """The run names a legend lists: at most ``MAX_LEGEND``, then how many more runs there are."""
+    names = [r.get("name", "") for r in runs[:MAX_LEGEND]]
+    return names + ([f"+ {len(runs) - MAX_LEGEND} more runs"] if len(runs) > MAX_LEGEND else [])
 
 
 def _latest_media(entries: list[dict[str, Any]], limit: int = 6) -> list[dict[str, Any]]:
@@ -130,7 +161,7 @@ def _draw_media(ax: Any, entry: dict[str, Any]) -> None:
 
 
 def _matplotlib(lines: dict[str, list[Any]], log_y: bool, runs: list[dict[str, str]],
-                media: list[dict[str, Any]] | None = None) -> bytes:
+                media: list[dict[str, Any]] | None = None, more: int = 0) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -138,7 +169,8 @@ def _matplotlib(lines: dict[str, list[Any]], log_y: bool, runs: list[dict[str, s
     media = media or []
     panels = len(keys) + len(media)
     rows = -(-panels // COLUMNS)
-    fig = Figure(figsize=(3.3 * min(panels, COLUMNS), 2.3 * rows), dpi=72)
+    footer = 0.3 if more else 0.0
+    fig = Figure(figsize=(3.3 * min(panels, COLUMNS), 2.3 * rows + footer), dpi=72)
     FigureCanvasAgg(fig)
     for n, entry in enumerate(media):
         ax = fig.add_subplot(rows, min(panels, COLUMNS), len(keys) + n + 1)
@@ -146,21 +178,44 @@ def _matplotlib(lines: dict[str, list[Any]], log_y: bool, runs: list[dict[str, s
         ax.tick_params(labelsize=7)
     for n, key in enumerate(keys):
         ax = fig.add_subplot(rows, min(panels, COLUMNS), n + 1)
-        for index, steps, values, steps_s, smoothed in lines[key]:
-            color = PALETTE[index % len(PALETTE)]
-            ax.plot(steps, values, color=color, alpha=0.25, linewidth=0.8)
-            label = runs[index]["name"] if index < len(runs) and len(runs) > 1 else None
-            ax.plot(steps_s, smoothed, color=color, linewidth=1.4, label=label)
+        _plot_runs(ax, lines[key], runs)
         _axis_range(ax, lines[key], log_y)
         ax.set_title(key, fontsize=9)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
         if len(runs) > 1 and n == 0:
+            if len(runs) > MAX_LEGEND:
+                ax.plot([], [], " ", label=_legend_names(runs)[-1])
             ax.legend(fontsize=6, loc="best")
-    fig.tight_layout()
+    _layout(fig, footer)
+    if more:
+        fig.text(0.01, 0.1 * footer / fig.get_figheight(), more_text(more), fontsize=9, color="#555555")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def _layout(fig: Any, footer: float) -> None:
+    """Fixed margins in inches (tight_layout measures every tick label: seconds for 24 charts)."""
+    width, height = fig.get_figwidth(), fig.get_figheight()
+    fig.subplots_adjust(left=0.55 / width, right=1 - 0.15 / width, top=1 - 0.3 / height,
+                        bottom=(0.35 + footer) / height, wspace=0.35, hspace=0.55)
+
+
+def _plot_runs(ax: Any, lines: list[Any], runs: list[dict[str, str]]) -> None:
+    """The raw lines (faint) and the smoothed ones of every run: two line collections per chart, so that
+    1,000 runs cost two artists, not 2,000; the legend's runs get proxy lines."""
+    from matplotlib.collections import LineCollection
+
+    colors = [PALETTE[index % len(PALETTE)] for index, *_ in lines]
+    raw = [np.column_stack([s, v]) for _, s, v, _, _ in lines]
+    smooth = [np.column_stack([s, v]) for _, _, _, s, v in lines]
+    ax.add_collection(LineCollection(raw, colors=colors, alpha=0.25, linewidths=0.8))
+    ax.add_collection(LineCollection(smooth, colors=colors, linewidths=1.4))
+    ax.autoscale_view()
+    for index, *_ in lines:
+        if len(runs) > 1 and index < min(len(runs), MAX_LEGEND):
+            ax.plot([], [], color=PALETTE[index % len(PALETTE)], linewidth=1.4, label=runs[index]["name"])
 
 
 def _axis_range(ax: Any, lines: list[Any], log_y: bool) -> None:
@@ -177,23 +232,26 @@ def _axis_range(ax: Any, lines: list[Any], log_y: bool) -> None:
 
 
 def _pillow(lines: dict[str, list[Any]], log_y: bool, runs: list[dict[str, str]],
-            media: list[dict[str, Any]]) -> bytes:
+            media: list[dict[str, Any]], more: int = 0) -> bytes:
     """Without matplotlib: the charts, then the media, drawn with Pillow, as PNG bytes."""
     from PIL import Image, ImageDraw, ImageFont
 
     keys = chart_order(list(lines))
     panels = len(keys) + len(media)
     columns, rows = min(panels, COLUMNS), -(-panels // COLUMNS)
-    canvas = Image.new("RGB", (columns * (PANEL[0] + GAP) + GAP, rows * (PANEL[1] + GAP) + GAP), "white")
+    footer = 16 if more else 0
+    canvas = Image.new("RGB", (columns * (PANEL[0] + GAP) + GAP, rows * (PANEL[1] + GAP) + GAP + footer), "white")
     draw, font = ImageDraw.Draw(canvas), ImageFont.load_default()
     for n in range(panels):
         left, top = GAP + (n % COLUMNS) * (PANEL[0] + GAP), GAP + (n // COLUMNS) * (PANEL[1] + GAP)
         box = (left, top, left + PANEL[0], top + PANEL[1])
         if n < len(keys):
-            names = [r.get("name", "") for r in runs] if len(runs) > 1 and n == 0 else []
+            names = _legend_names(runs) if len(runs) > 1 and n == 0 else []
             _draw_chart(draw, font, box, keys[n], lines[keys[n]], log_y, names)
         else:
             _draw_media_tile(canvas, draw, font, box, media[n - len(keys)])
+    if more:
+        draw.text((GAP, canvas.height - footer), more_text(more), fill=(90, 90, 90), font=font)
     return encode_png(np.asarray(canvas))
 
 

@@ -14,7 +14,7 @@ from nbtrack.record.run import Run
 from nbtrack.store.logdir import Logdir
 from nbtrack.store.reader import RunReader
 
-from .snapshot import named_as, snapshot_of
+from .snapshot import STATIC_POINTS, named_as, snapshot_of
 from .static_output import StaticDashboard
 
 
@@ -56,7 +56,7 @@ def show_readers(readers: list[RunReader], settings: dict[str, Any] | None = Non
     name = readers[0].name if len(readers) == 1 else f"{len(readers)} runs"
     statuses = sorted({r.status for r in readers})
     config = readers[0].config if len(readers) == 1 else {}
-    return StaticDashboard(snapshot_of(readers), run_name=name, status=", ".join(statuses),
+    return StaticDashboard(snapshot_of(readers, budget=STATIC_POINTS), run_name=name, status=", ".join(statuses),
                            config=config, settings=settings, readers=readers)
 
 
@@ -64,7 +64,7 @@ def _show_run(run: Run, max_rate: float) -> Any:
     """The live widget of a run that is logging; the static output of a finished one."""
     if run.finished:
         readers = [RunReader(run.dir)] if run.dir is not None else []
-        snapshot = snapshot_of(readers)
+        snapshot = snapshot_of(readers, budget=STATIC_POINTS)
         snapshot["runs"] = named_as(run, snapshot["runs"])
         return StaticDashboard(snapshot, run_name=run.name, status=run.status, config=run.config.as_dict(),
                                readers=readers)

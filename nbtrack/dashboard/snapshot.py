@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from nbtrack.store.logdir import flatten
 from nbtrack.store.tail import DamageReport
 
-from .m4 import reduced_series
+from .m4 import BUCKETS, reduced_series
 from .protocol import (
     FILE_KINDS,
     MAX_OTHER_BYTES,
@@ -39,15 +39,21 @@ if TYPE_CHECKING:
 # Above this many points a series is reduced before it reaches the browser (4 x 8,192 buckets keeps
 # 32 points per pixel column of a 1,000-pixel chart; 10M x 4 scalars then travel as ~1 MB per series).
 MAX_POINTS = 200_000
+# A static output shares a budget of points among its series (a chart per tag, a line per run): 1,000 runs
+# or 10,000 tags then make an output of a few MB, not hundreds; each series keeps at least MIN_POINTS.
+STATIC_POINTS = 300_000
+MIN_POINTS = 16
 MAX_PER_TAG = 100  # steps of each media tag a snapshot keeps (the most recent; every gallery index of a step)
 
 
-def series_of(reader: RunReader, max_points: int = MAX_POINTS) -> list[dict[str, Any]]:
-    """Every scalar series the reader holds, reduced above ``max_points``."""
-    names, pieces = reader.tag_pieces()
+def series_of(reader: RunReader, max_points: int = MAX_POINTS,
+              tags: tuple[list[str], dict[int, list[Any]]] | None = None) -> list[dict[str, Any]]:
+    """Every scalar series the reader holds (``tags``: its ``tag_pieces()``), reduced above ``max_points``."""
+    names, pieces = tags if tags is not None else reader.tag_pieces()
+    buckets = max(1, min(BUCKETS, max_points // 5))  # M4: up to 4 points per bucket, and its NaN markers
     out = []
     for tag_id, key in enumerate(names):
-        (steps, values, times), total = reduced_series(pieces[tag_id], max_points)
+        (steps, values, times), total = reduced_series(pieces[tag_id], max_points, buckets)
         out.append({"run": reader.id, "key": key, "steps": steps.tobytes(),
                     "values": values.tobytes(), "times": times.tobytes(), "n": total})
     return out
@@ -70,11 +76,14 @@ def run_info(reader: RunReader) -> dict[str, Any]:
 
 
 def snapshot_of(readers: Iterable[RunReader], seq: int = 0, max_points: int = MAX_POINTS,
-                max_per_tag: int | None = MAX_PER_TAG, catch_up: bool = True) -> dict[str, Any]:
+                max_per_tag: int | None = MAX_PER_TAG, catch_up: bool = True,
+                budget: int | None = None) -> dict[str, Any]:
     """The snapshot of several stored runs (one dashboard overlays them, one colour per run).
 
     ``catch_up`` reads what each run appended since its reader last looked; without it the
-    snapshot holds exactly what the readers hold (a live view read up to a position).
+    snapshot holds exactly what the readers hold (a live view read up to a position). ``budget``
+    bounds the points of all series together (each series gets an equal share, at least
+    ``MIN_POINTS`` and at most ``max_points``); static outputs use ``STATIC_POINTS``.
 
     >>> import nbtrack, tempfile
     >>> d = tempfile.mkdtemp()
@@ -84,12 +93,18 @@ def snapshot_of(readers: Iterable[RunReader], seq: int = 0, max_points: int = MA
     >>> sorted(snap), snap["series"][0]["key"], snap["media"][0]["meta"]["text"]
     (['media', 'runs', 'seq', 'series'], 'loss', 'hello')
     """
+    readers = list(readers)
     runs, series, media = [], [], []
     for reader in readers:
         if catch_up:
             reader.catch_up()
+    tags = [reader.tag_pieces() for reader in readers]
+    if budget is not None:
+        count = sum(len(names) for names, _ in tags)
+        max_points = max(MIN_POINTS, min(max_points, budget // max(1, count)))
+    for reader, reader_tags in zip(readers, tags):
         runs.append(run_info(reader))
-        series.extend(series_of(reader, max_points))
+        series.extend(series_of(reader, max_points, reader_tags))
         media.extend(media_of(reader, max_per_tag, catch_up=False))
     return {"seq": seq, "runs": runs, "series": series, "media": media}
 

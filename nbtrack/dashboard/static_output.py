@@ -6,9 +6,9 @@ and GitHub run no JavaScript, and ``nbconvert --to html`` pages are opened offli
 bundle holds no widget view, only:
 
 - ``image/png``: the charts drawn in the kernel (``png_fallback.py``), for viewers without JS;
-- ``text/html``: the same PNG as an ``<img>``, the snapshot (JSON, base64 arrays), the
-  widget's own ES module and BokehJS (gzip, base64) in inert ``<script type="text/plain">``
-  blocks, and a small module script that imports the widget module from a Blob URL and
+- ``text/html``: the same PNG as an ``<img>``, the snapshot (JSON with base64 arrays), the
+  widget's own ES module and BokehJS, each gzip'd and base64-encoded, in inert
+  ``<script type="text/plain">`` blocks, and a small module script that imports the widget module from a Blob URL and
   renders the interactive dashboard over the PNG (``js/src/static.js``). Sanitized
   (untrusted) output drops the scripts and keeps the PNG.
 
@@ -18,6 +18,7 @@ only through the JSON block (with ``<``, ``>`` and ``&`` escaped) and the escape
 
 from __future__ import annotations
 
+import gzip
 import html
 import json
 import os
@@ -60,6 +61,18 @@ def payload_of(snapshot: dict[str, Any], *, run_name: str, status: str, config: 
             "snapshot": {**snapshot, "series": series, "media": media}, "channel": channel or {}}
 
 
+def packed_payload(payload: dict[str, Any]) -> str:
+    """The payload as gzip'd JSON in base64 (steps and times compress well; the browser's
+    ``DecompressionStream`` unpacks it), safe in HTML as it holds only base64 characters.
+
+    >>> import base64, gzip
+    >>> json.loads(gzip.decompress(base64.b64decode(packed_payload({"a": [1, 2]}))))
+    {'a': [1, 2]}
+    """
+    text = json.dumps(payload, ensure_ascii=False, allow_nan=False, default=str, separators=(",", ":"))
+    return _b64(gzip.compress(text.encode("utf-8"), 6, mtime=0))
+
+
 LOADER = """<script type="module">
 const boxes = document.querySelectorAll('[data-nbtrack-static="%(uid)s"]');
 for (const box of boxes) {
@@ -68,9 +81,11 @@ for (const box of boxes) {
   const root = globalThis;
   const modules = (root.__nbtrackStaticModules ??= {}); // one per module version on the page
   modules["%(version)s"] ??= (async () => {
-    const text = box.querySelector('script[data-part="module"]').textContent.trim();
+    const text = box.querySelector('script[data-part="module-gz"]').textContent.trim();
     const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-    return import(URL.createObjectURL(new Blob([bytes], { type: "text/javascript" })));
+    const code = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    const blob = new Blob([await new Response(code).arrayBuffer()], { type: "text/javascript" });
+    return import(URL.createObjectURL(blob));
   })();
   modules["%(version)s"].then((m) => m.renderStatic(box)).catch((error) => {
     box.dataset.nbtrackRendered = "failed";
@@ -103,8 +118,8 @@ def static_bundle(snapshot: dict[str, Any], *, run_name: str, status: str,
     parts = [
         f'<div class="nbtrack-static" data-nbtrack-static="{uid}">',
         f'<img class="nbtrack-static-png" alt="{alt}" src="data:image/png;base64,{_b64(png)}"/>',
-        f'<script type="application/json" data-part="payload">{json_for_html(payload)}</script>',
-        f'<script type="text/plain" data-part="module">{module_part()}</script>',
+        f'<script type="text/plain" data-part="payload-gz">{packed_payload(payload)}</script>',
+        f'<script type="text/plain" data-part="module-gz">{module_part()}</script>',
         f'<script type="text/plain" data-part="bokeh-core">{bokeh["bokeh"]}</script>',
         f'<script type="text/plain" data-part="bokeh-api">{bokeh["bokeh-api"]}</script>',
         "</div>",

@@ -26,7 +26,7 @@ from .assets import BUNDLE
 from .feed import LiveFeed
 from .loader import BokehLoader
 from .protocol import json_safe
-from .snapshot import named_as, snapshot_of
+from .snapshot import STATIC_POINTS, named_as, snapshot_of
 from .static_output import StaticDashboard
 from .zoom import SERVER as ZOOM_SERVER
 
@@ -72,12 +72,12 @@ class Dashboard(anywidget.AnyWidget):
             self._reader.catch_up(until=position)  # outside the writer's lock: logging goes on meanwhile
         self.snapshot = self._snapshot(seq=0)
 
-    def _snapshot(self, seq: int) -> dict[str, Any]:
+    def _snapshot(self, seq: int, budget: int | None = None) -> dict[str, Any]:
         """What the reader holds, as bytes (moved into binary buffers): per series, and per value
         (``snapshot["media"][i]["data"][j]``: ipywidgets moves bytes out of lists inside dicts too)."""
         if self._reader is None:
             return {"seq": seq, "runs": named_as(self._run, []), "series": [], "media": []}
-        snapshot = snapshot_of([self._reader], seq=seq, catch_up=False)
+        snapshot = snapshot_of([self._reader], seq=seq, catch_up=False, budget=budget)
         snapshot["runs"] = named_as(self._run, snapshot["runs"])
         return snapshot
 
@@ -111,7 +111,7 @@ class Dashboard(anywidget.AnyWidget):
         """This dashboard's data, from the run's files, as a static output (see ``static_output.py``)."""
         if self._reader is not None:
             self._reader.catch_up()
-        snapshot = self._snapshot(seq=self._feed.seq)
+        snapshot = self._snapshot(seq=self._feed.seq, budget=STATIC_POINTS)
         return StaticDashboard(snapshot, run_name=self.run_name, status=self._run.status,
                                config=self.config, settings=self.settings)
 
