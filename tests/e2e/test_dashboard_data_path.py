@@ -66,8 +66,11 @@ def _use_controls_while_the_loop_runs(lab) -> dict:
     lab._poll(lambda: (lab.page.evaluate(CHART_A) or {}).get("logY") == "true", 10,
               lambda: f"log y not applied: {lab.page.evaluate(CHART_A)}")
     log_while_running = _loop_running(lab)
-    log_scales = lab.page.evaluate("""() => (window.Bokeh?.documents ?? []).flatMap(d => [...d.all_models])
-        .filter(m => m.type === 'LogScale' || m.constructor?.__name__ === 'LogScale').length""")
+    count_log_scales = """() => (window.Bokeh?.documents ?? []).flatMap(d => [...d.all_models])
+        .filter(m => m.type === 'LogScale' || m.constructor?.__name__ === 'LogScale').length"""
+    # the grid rebuilds its charts one per task (the page paints in between): wait for all four
+    lab._poll(lambda: lab.page.evaluate(count_log_scales) >= 4, 10, lambda: "charts not rebuilt with log y")
+    log_scales = lab.page.evaluate(count_log_scales)
     return {"smoothed": smoothed, "smoothing_while_running": smoothing_while_running,
             "log_while_running": log_while_running, "log_scales": log_scales}
 
