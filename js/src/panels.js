@@ -74,6 +74,9 @@ function configPanel(config) {
   return details;
 }
 
+/** Runs named in the header; beyond this the run table lists them (a thousand badges would bury the charts). */
+export const HEADER_RUNS = 20;
+
 /**
  * The header; `update` copies the model's traits and the store's runs into it.
  * @param {import("./index.js").Model} model @param {import("./store.js").Store} store
@@ -82,7 +85,12 @@ export function createHeader(model, store) {
   const header = el("div", "nbtrack-header");
   const update = () => {
     const parts = [];
-    if (store.runs.size > 1) parts.push(...[...store.runs.values()].map(runBadge));
+    if (store.runs.size > 1) {
+      const runs = [...store.runs.values()];
+      parts.push(...runs.slice(0, HEADER_RUNS).map(runBadge));
+      const more = runs.length - HEADER_RUNS;
+      if (more > 0) parts.push(el("span", "nbtrack-more-runs", `and ${more} more runs (the run table lists them)`));
+    }
     else parts.push(el("span", "nbtrack-run-name", asText(model.get("run_name"))));
     parts.push(el("span", "nbtrack-status", asText(model.get("status"))));
     const config = model.get("config");
