@@ -265,7 +265,7 @@ class Run:
                 # encodes it, so waits stay about one value's encoding long, spread over the calls
                 if not self._writer.wait_for_media_room(MAX_MEDIA_BYTES):
                     warnings.warn("nbtrack: the writer is not keeping up with logged media; log() keeps "
-                                  "buffering", RuntimeWarning, stacklevel=3 + depth)
+                                  "buffering", RuntimeWarning, stacklevel=4 + depth)
             else:
                 self._writer.flush()
 
@@ -282,7 +282,7 @@ class Run:
         if step < self._step:
             warnings.warn(f"nbtrack: log(step={step}) ignored: step {step} is lower than the "
                           f"current step {self._step}; steps must not go backwards",
-                          UserWarning, stacklevel=3 + depth)
+                          UserWarning, stacklevel=4 + depth)
             return None
         return step
 
