@@ -19,6 +19,7 @@ threads never share an array, so no call's values are split or mixed with anothe
 from __future__ import annotations
 
 import threading
+import time
 from array import array
 from typing import Any
 
@@ -34,7 +35,9 @@ class Lane:
     """One thread's append-only buffers and the segments that describe their rows."""
 
     __slots__ = (
+        "busy",
         "countdown",
+        "draining",
         "expect",
         "expect_step",
         "length",
@@ -75,6 +78,8 @@ class Lane:
         self.expect: tuple[str, ...] | None = None  # keys of the next row if it continues the segment
         self.expect_step = -1  # and its step (the step of the last row, plus the stride if pos is 0)
         self.countdown = 4096  # calls until the next look at the buffer size
+        self.busy = False  # the lane's thread is appending a segment
+        self.draining = False  # the writer is draining the lane
 
     def pending(self) -> int:
         return len(self.times)
@@ -97,44 +102,72 @@ class Lane:
             self.times.append(t)
             self.advance(target)
             return
-        group = self.pattern[:self.pos] if self.pos else self.pattern  # the rows of the last step
-        last = self.expect_step if self.pos else self.expect_step - self.stride  # that step (-1: none yet)
+        pos = self.pos
+        group = self.pattern[:pos] if pos else self.pattern  # the calls of the last step
+        last = self.expect_step if pos else self.expect_step - self.stride  # that step (-1: none yet)
         if target == last and len(group) < MAX_PATTERN:
             pattern, phase, stride = (*group, keys), len(group), self.stride  # one more call at this step
         elif group and keys == group[0] and target > last:
             pattern, phase, stride = group, 0, target - last  # the last step's calls again: a stride
         else:
             pattern, phase, stride = (keys,), 0, 1
-        self.append_segment(target, t, row, keys, pattern=pattern, phase=phase, stride=stride)
-        self.pattern, self.length, self.stride, self.pos = pattern, len(pattern), stride, phase
-        self.advance(target)
+        self.append_segment(target, t, row, keys, pattern, phase, stride)
+        length = len(pattern)
+        pos = phase + 1
+        if pos == length:
+            pos = 0
+            self.expect_step = target + stride
+        else:
+            self.expect_step = target
+        self.pattern, self.length, self.stride, self.pos, self.expect = pattern, length, stride, pos, pattern[pos]
 
     def append_segment(self, step: int, t: float, values: array, keys: tuple[str, ...],
                        pattern: tuple[tuple[str, ...], ...] | None = None, phase: int = 0,
                        stride: int = 1) -> None:
         """Append one call that starts a new segment (``values`` already converted).
 
+        Called by the lane's own thread. It takes the lock only while the writer drains this
+        lane: ``busy`` and ``draining`` are the two flags of a handshake (each side sets its
+        own, then reads the other's; under the GIL one of them sees the other), so a drain
+        never sees half a segment and an append never waits for an idle writer.
+
         All or nothing: the one append that can fail (a step beyond int64) comes first, so
         a failing call never misaligns the records buffered around it.
         """
         pattern = pattern or (keys,)
-        with self.lock:
-            self.seg_step.append(step)
-            try:
-                schema = self.schema_ids.get(pattern)
-                if schema is None:
-                    schema = self.schema_ids[pattern] = len(self.schemas)
-                    self.schemas.append(pattern)
-                self.seg_row.append(len(self.times))
-                self.seg_schema.append(schema)
-                self.seg_phase.append(phase)
-                self.seg_stride.append(stride)
-                self.seg_value.append(len(self.values))
-                self.values.extend(values)
-                self.times.append(t)
-            except BaseException:  # not expected (values is array('d'), t a float): undo all the same
-                self._truncate(len(self.seg_step) - 1)
-                raise
+        try:
+            self.busy = True
+            if not self.draining:
+                self._append(step, t, values, pattern, phase, stride)
+                return
+        finally:
+            self.busy = False
+        with self.lock:  # the writer is draining this lane: wait for it
+            self._append(step, t, values, pattern, phase, stride)
+
+    def _append(self, step: int, t: float, values: array, pattern: tuple[tuple[str, ...], ...], phase: int,
+                stride: int) -> None:
+        self.seg_step.append(step)
+        try:
+            schema = self.schema_ids.get(pattern)
+            if schema is None:
+                schema = self._register(pattern)
+            self.seg_row.append(len(self.times))
+            self.seg_schema.append(schema)
+            self.seg_phase.append(phase)
+            self.seg_stride.append(stride)
+            self.seg_value.append(len(self.values))
+            self.values.extend(values)
+            self.times.append(t)
+        except BaseException:  # not expected (values is array('d'), t a float): undo all the same
+            self._truncate(len(self.seg_step) - 1)
+            raise
+
+    def _register(self, pattern: tuple[tuple[str, ...], ...]) -> int:
+        schema = len(self.schemas)
+        self.schemas.append(pattern)  # before its id is known: a drain copying the list has every pattern in use
+        self.schema_ids[pattern] = schema
+        return schema
 
     def _truncate(self, segments: int) -> None:
         """Cut back to the first ``segments`` segments and the rows they started with."""
@@ -155,6 +188,15 @@ class Lane:
 
     def take(self) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]] | None:
         """Take every complete row buffered so far (lock held; safe against a concurrent ``log()``)."""
+        self.draining = True
+        try:
+            while self.busy:  # a segment half appended: let its thread finish it (microseconds)
+                time.sleep(0)
+            return self._take()
+        finally:
+            self.draining = False
+
+    def _take(self) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]] | None:
         n = len(self.times)
         if not n:
             return None

@@ -212,41 +212,52 @@ class Run:
 
     def _log_lane(self, lane: Lane, data: Any, step: Any, commit: Any, depth: int = 0) -> None:
         """Every call the fast path does not take: check, then append to ``lane``."""
-        if self._finished:
-            raise RuntimeError(f"run {self.id} is finished; call nbtrack.init() to start a new run")
-        if commit is not None and not isinstance(commit, bool):
-            raise TypeError(f"log(commit=...) takes True, False or None, got {commit!r}")
-        row = None
-        if data.__class__ is dict:
+        if data.__class__ is dict and not self._finished and (commit is None or commit.__class__ is bool):
             try:
                 row = array("d", data.values())  # plain numbers: no nesting, no value types
             except Exception:
                 pass  # the full conversion converts or explains
-        if row is not None:
-            keys = tuple(data)
-            for key in keys:
-                if key not in self._known_keys:
-                    _convert.check_key(key)
-                    self._known_keys.add(key)
-            values: list[tuple[str, Any, int | None]] = []
-        else:
-            if not isinstance(data, dict):
-                if hasattr(data, "items") and hasattr(data, "keys"):
-                    data = dict(data)
-                else:
-                    raise TypeError(f"log(data=...) takes a dict of metric name -> value, "
-                                    f"got {type(data).__name__}")
-            flat, values = _convert.split_metrics(data)
-            keys = tuple(flat)
-            row = array("d", flat.values()) if flat or not values else None
-        target = self._resolve_step(step, depth)
+            else:
+                keys = tuple(data)
+                if not self._known_keys.issuperset(keys):
+                    self._check_keys(keys)
+                target = self._step if step is None else self._resolve_step(step, depth)
+                if target is not None:
+                    lane.place(keys, target, _now(), row)
+                    self._step = target + 1 if (commit is True if step is not None else commit is not False) \
+                        else target
+                    if len(lane.times) >= WAKE_AT:
+                        self._on_full(lane)
+                return
+        self._log_any(lane, data, step, commit, depth)
+
+    def _check_keys(self, keys: tuple[str, ...]) -> None:
+        for key in keys:
+            if key not in self._known_keys:
+                _convert.check_key(key)
+                self._known_keys.add(key)
+
+    def _log_any(self, lane: Lane, data: Any, step: Any, commit: Any, depth: int) -> None:
+        """Nested dicts, value types, mappings, and every call that raises."""
+        if self._finished:
+            raise RuntimeError(f"run {self.id} is finished; call nbtrack.init() to start a new run")
+        if not isinstance(data, dict):
+            if hasattr(data, "items") and hasattr(data, "keys"):
+                data = dict(data)
+            else:
+                raise TypeError(f"log(data=...) takes a dict of metric name -> value, "
+                                f"got {type(data).__name__}")
+        if commit is not None and not isinstance(commit, bool):
+            raise TypeError(f"log(commit=...) takes True, False or None, got {commit!r}")
+        flat, values = _convert.split_metrics(data)
+        target = self._resolve_step(step, depth + 1)
         if target is None:
             return
-        if row is not None:
-            lane.place(keys, target, _now(), row)
+        if flat or not values:
+            lane.place(tuple(flat), target, _now(), array("d", flat.values()))
         self._step = target + 1 if (commit is True if step is not None else commit is not False) else target
         if values:
-            self._queue_values(target, values, depth)
+            self._queue_values(target, values, depth + 1)
         if len(lane.times) >= WAKE_AT:
             self._on_full(lane)
 
