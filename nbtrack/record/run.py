@@ -196,7 +196,10 @@ class Run:
 
         The first thread that logs owns the run's first lane and its lock-free fast path. A
         call from any other thread ends that: from then on every call takes the run's lock
-        (step resolution and append as one), each thread appending to its own lane.
+        (step resolution and append as one), each thread appending to its own lane, so no
+        call's values are ever split or mixed with another's. The one call of the first
+        thread that may be under way, unlocked, when a second thread first logs can share its
+        step with that thread's call (both are stored).
         """
         ident = _get_ident()
         with self._lock:
