@@ -159,10 +159,10 @@ class Run:
             if tuple(data) == lane.expect:  # the keys the open segment expects next
                 if step is None:
                     target = self._step
-                    new = target if commit is False else target + 1 if commit is None or commit is True else -1
+                    new = target + 1 if commit is None or commit is True else target if commit is False else -1
                 elif step.__class__ is int and self._step <= step <= MAX_STEP:
                     target = step
-                    new = step + 1 if commit is True else step if commit is None or commit is False else -1
+                    new = step if commit is None or commit is False else step + 1 if commit is True else -1
                 else:
                     target = new = -1
                 if target == lane.expect_step and new >= 0:  # ... at the step it expects: the fast path
@@ -173,13 +173,13 @@ class Run:
                     else:
                         self._step = new
                         lane.times.append(_now())
-                        pos = lane.pos + 1
-                        if pos == lane.length:
+                        if lane.length == 1:  # the pattern's one call: the next at the next step
                             lane.expect_step = target + lane.stride
-                            if pos != 1:
-                                lane.pos = 0
-                                lane.expect = lane.pattern[0]
                         else:
+                            pos = lane.pos + 1
+                            if pos == lane.length:
+                                lane.expect_step = target + lane.stride
+                                pos = 0
                             lane.pos = pos
                             lane.expect = lane.pattern[pos]
                         count = lane.countdown - 1
