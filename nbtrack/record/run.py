@@ -203,6 +203,8 @@ class Run:
         """
         ident = _get_ident()
         with self._lock:
+            if self._finished:
+                self._log_any(self._lane, data, step, commit, 1)  # raises; no lane for a thread that comes late
             if self._owner == _NOBODY:
                 self._owner = ident  # the first thread to log: its calls take the fast path from now on
                 self._lanes[ident] = self._lane

@@ -325,3 +325,23 @@ def test_segments_started_while_the_writer_drains_stay_whole(logdir, read):
     for key in "ab":
         s = r.scalars(key)
         assert s["step"].tolist() == list(range(n)) and s["value"].tolist() == [float(i) for i in range(n)]
+
+
+def test_logging_after_finish_raises_from_any_thread(logdir):
+    run = nbtrack.init()
+    run.log({"a": 1.0}, step=0)
+    run.finish()
+    with pytest.raises(RuntimeError, match="is finished"):
+        run.log({"a": 2.0}, step=1)
+    errors: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            run.log({"a": 3.0})
+        except RuntimeError as error:
+            errors.append(error)
+
+    t = threading.Thread(target=other)
+    t.start()
+    t.join()
+    assert len(errors) == 1 and len(run._collector.lanes) == 1
