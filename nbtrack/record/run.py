@@ -197,9 +197,8 @@ class Run:
         The first thread that logs owns the run's first lane and its lock-free fast path. A
         call from any other thread ends that: from then on every call takes the run's lock
         (step resolution and append as one), each thread appending to its own lane, so no
-        call's values are ever split or mixed with another's. The one call of the first
-        thread that may be under way, unlocked, when a second thread first logs can share its
-        step with that thread's call (both are stored).
+        call's values are ever split or mixed with another's. The switch waits until the first
+        thread is not inside a call made without the lock, so steps stay exactly as documented.
         """
         ident = _get_ident()
         with self._lock:
@@ -208,8 +207,9 @@ class Run:
             if self._owner == _NOBODY:
                 self._owner = ident  # the first thread to log: its calls take the fast path from now on
                 self._lanes[ident] = self._lane
-            elif self._owner is not None and self._owner != ident and not self._finished:
-                self._owner = None  # a second thread: every call locks from now on
+            elif self._owner is not None and self._owner != ident:
+                first, self._owner = self._owner, None  # a second thread: every call locks from now on
+                _wait_outside_log(first)
             lane = self._lanes.get(ident)
             if lane is None:
                 lane = self._lanes[ident] = self._collector.new_lane()
@@ -452,6 +452,21 @@ class Run:
 
 
 _now = time.time
+
+
+def _wait_outside_log(ident: int) -> None:
+    """Wait until thread ``ident`` is not inside a ``log()`` call made without the run's lock.
+
+    Looked at once, when a second thread first logs: the fast path itself pays nothing.
+    A thread waiting in ``_log_locked`` holds nothing, so it does not count.
+    """
+    while True:
+        frame = sys._current_frames().get(ident)
+        while frame is not None and frame.f_code not in (_LOG_CODE, _LOCKED_CODE):
+            frame = frame.f_back
+        if frame is None or frame.f_code is _LOCKED_CODE:
+            return
+        time.sleep(0)  # let it finish that call (it cannot start another without the lock)
 _get_ident = threading.get_ident
 _NOBODY = -1  # no thread has logged yet
 _FINISHED = -2  # no thread logs any more
@@ -463,3 +478,7 @@ def _check_tags(value: Any) -> tuple[str, ...]:
     if isinstance(value, str) or not all(isinstance(t, str) for t in value):
         raise TypeError(f"tags must be a list of str, got {value!r}")
     return tuple(value)
+
+
+_LOG_CODE = Run.log.__code__
+_LOCKED_CODE = Run._log_locked.__code__
