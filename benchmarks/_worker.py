@@ -4,6 +4,7 @@
     python _worker.py read  TOOL STEPS WORKDIR READER OUT.json
     python _worker.py big-write STEPS WORKDIR OUT.json
     python _worker.py big-read  STEPS WORKDIR OUT.json
+    python _worker.py shape-write SHAPE IMPL STEPS WORKDIR OUT.json   (see _shapes.py)
 
 ``write`` runs the logging loop for one tool and records timings, CPU, RSS and
 bytes on disk; it leaves ``WORKDIR/meta.json`` (what the reader needs).
@@ -563,6 +564,10 @@ def main(argv):
             res = do_big_write(int(argv[2]), argv[3])
         elif cmd == "big-read":
             res = do_big_read(int(argv[2]), argv[3])
+        elif cmd == "shape-write":
+            from _shapes import do_shape_write
+
+            res = do_shape_write(argv[2], argv[3], int(argv[4]), argv[5])
         else:
             raise SystemExit(f"unknown command {cmd}")
     except BaseException as e:

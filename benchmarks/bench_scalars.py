@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Scalar logging benchmark: nbtrack against two baselines and four peers.
+"""Scalar logging benchmark: nbtrack against two baselines and four peers, then each call shape.
 
 Every tool runs in its own fresh subprocess (``_worker.py``), all in the same
 run, repeated ``--repeats`` times (median reported), in a rotating order so
@@ -9,6 +9,10 @@ by a read-back in another fresh subprocess with the tool's own reader.
     python benchmarks/bench_scalars.py              # full run, updates RESULTS.md
     python benchmarks/bench_scalars.py --quick      # 10,000 steps smoke run
     python benchmarks/bench_scalars.py --tools lists,nbtrack,wandb
+    python benchmarks/bench_scalars.py --shapes step,onekey   # or --shapes none
+
+The call shapes (issue 18: ``log(d, step=i)``, ``commit=False`` pairs, one key per
+call, ...) each run against their own floor (``_shapes.py``).
 
 See benchmarks/README.md.
 """
@@ -27,6 +31,7 @@ import sys
 import tempfile
 import time
 
+import _shapes  # the call shapes of issue 18 item 1; stdlib-only at import
 import _worker  # this folder is on sys.path when the script runs; stdlib-only at import
 from _common import (  # tools, machine, versions, results files: shared by every benchmark script
     add_results_options,
@@ -54,6 +59,11 @@ MAX_NBTRACK_OVER_LISTS = 3.0
 MIN_PEER_OVER_NBTRACK = 10.0
 MIN_PEER_READ_OVER_NBTRACK = 20.0
 MAX_BIG_READ_S = 1.0
+# limits from issue 18 items 1 and 4
+MAX_SHAPE_OVER_FLOOR = 3.0
+MIN_TRACKIO_STEP_OVER_NBTRACK = 20.0
+SHAPE_PEERS = {"trackio": ["step"], "wandb": ["step", "commit"]}  # plain: wandb, trackio in the main table;
+# one key per call: tensorboardX and torch in the main table (their loop is that shape)
 
 VERSION_PACKAGES = [
     "nbtrack",
@@ -268,6 +278,106 @@ def measure_big(steps, repeats, timeout, log):
         return {"write": w, "reads": reads}
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def shape_impls(shape, tools):
+    """Who runs a shape: the two floors, nbtrack, and the peers that have arguments for it."""
+    impls = ["floor", "bare"]
+    if "nbtrack" in tools:
+        impls.append("nbtrack")
+    impls += [peer for peer, shapes in SHAPE_PEERS.items() if peer in tools and shape in shapes]
+    return impls
+
+
+def measure_shapes(shapes, tools, steps, repeats, timeout, log):
+    """Each call shape with each of its implementations, ``repeats`` times in rotating order."""
+    results = {shape: {impl: [] for impl in shape_impls(shape, tools)} for shape in shapes}
+    base = tempfile.mkdtemp(prefix="nbtrack-bench-shapes-")
+    try:
+        for rep in range(repeats):
+            for shape in shapes:
+                order = list(results[shape])
+                k = rep % len(order)
+                for impl in order[k:] + order[:k]:
+                    workdir = os.path.join(base, f"{shape}-{impl}-{rep}")
+                    os.makedirs(workdir)
+                    w = run_worker(["shape-write", shape, impl, str(steps), workdir], workdir, timeout, "shape")
+                    results[shape][impl].append(w)
+                    if "error" in w:
+                        log(f"  [{rep + 1}/{repeats}] {shape:9s} {impl:8s} FAILED: {w['error'].splitlines()[0]}")
+                    else:
+                        ns = w["loop_s"] / (steps * _shapes.SCALARS.get(shape, 4)) * 1e9
+                        log(f"  [{rep + 1}/{repeats}] {shape:9s} {impl:8s} {ns:9.1f} ns/scalar"
+                            + ("  (read back: verified)" if w.get("verified") else ""))
+                    shutil.rmtree(workdir, ignore_errors=True)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    return results
+
+
+def summarize_shapes(results, steps):
+    """Per shape and implementation: median and best ns per scalar, and the repetitions."""
+    out = {}
+    for shape, impls in results.items():
+        scalars = steps * _shapes.SCALARS.get(shape, 4)
+        out[shape] = {}
+        for impl, runs in impls.items():
+            ok = [r["loop_s"] / scalars * 1e9 for r in runs if "error" not in r]
+            errors = [r["error"] for r in runs if "error" in r]
+            out[shape][impl] = {"median": _median(ok), "best": min(ok) if ok else None, "all": ok,
+                                "errors": errors}
+    return out
+
+
+def shape_checks(shapes):
+    """Each shape within MAX_SHAPE_OVER_FLOOR of its floor; trackio's step= against nbtrack's."""
+    out = []
+    for shape, impls in shapes.items():
+        nb, floor = impls.get("nbtrack", {}).get("median"), impls["floor"].get("median")
+        name = f"nbtrack {_shapes.SHAPE_TEXT[shape]} ÷ its floor (per scalar)"
+        if nb and floor:
+            r = nb / floor
+            out.append((name, f"{r:.2f}×", f"≤ {MAX_SHAPE_OVER_FLOOR:g}", "PASS" if r <= MAX_SHAPE_OVER_FLOOR else "FAIL"))
+        else:
+            err = (impls.get("nbtrack", {}).get("errors") or impls["floor"]["errors"] or ["not run"])[0]
+            out.append((name, "n/a", f"≤ {MAX_SHAPE_OVER_FLOOR:g}", f"NOT RUN ({err.splitlines()[0]})"))
+    step = shapes.get("step", {})
+    nb, peer = step.get("nbtrack", {}).get("median"), step.get("trackio", {}).get("median")
+    name = "trackio `log(d, step=i)` ÷ nbtrack `log(d, step=i)` (per scalar)"
+    if nb and peer:
+        r = peer / nb
+        out.append((name, f"{r:.1f}×", f"≥ {MIN_TRACKIO_STEP_OVER_NBTRACK:g}",
+                    "PASS" if r >= MIN_TRACKIO_STEP_OVER_NBTRACK else "FAIL"))
+    elif "step" in shapes:
+        err = (step.get("trackio", {}).get("errors") or ["trackio not selected"])[0]
+        out.append((name, "n/a", f"≥ {MIN_TRACKIO_STEP_OVER_NBTRACK:g}", f"NOT RUN ({err.splitlines()[0]})"))
+    return out
+
+
+def shapes_markdown(shapes, summary):
+    """One row per call shape: the floors, nbtrack, its ratios, the peers."""
+    lists = summary.get("lists", {}).get("ns_per_scalar")
+    head = ("| call shape | floor: append `(data, step, commit)` | bare floor: append `data` | nbtrack | "
+            "÷ floor | ÷ bare floor | ÷ lists | peers (same shape) |")
+    lines = [head, "|" + "|".join(["---"] * (head.count("|") - 1)) + "|"]
+    for shape, impls in shapes.items():
+        def ns(impl, impls=impls):
+            return impls.get(impl, {}).get("median")
+
+        nb, floor, bare = ns("nbtrack"), ns("floor"), ns("bare")
+        peers = [f"{p} {ns(p):,.0f} ({ns(p) / nb:.0f}× nbtrack)" for p in SHAPE_PEERS if ns(p) and nb]
+        if shape == "plain":
+            peers += [f"{p} {summary[p]['ns_per_scalar']:,.0f} (main table)" for p in ("wandb", "trackio")
+                      if summary.get(p, {}).get("ns_per_scalar")]
+        if shape == "onekey":
+            peers += [f"{p} `add_scalar` {summary[p]['ns_per_scalar']:,.0f} (main table)" for p in ("tensorboardX", "torch")
+                      if summary.get(p, {}).get("ns_per_scalar")]
+        lines.append(
+            f"| {_shapes.SHAPE_TEXT[shape]} | {_fmt(floor, ',.0f')} | {_fmt(bare, ',.0f')} | {_fmt(nb, ',.0f')} | "
+            f"{'–' if not (nb and floor) else f'{nb / floor:.2f}×'} | {'–' if not (nb and bare) else f'{nb / bare:.2f}×'} | "
+            f"{'–' if not (nb and lists) else f'{nb / lists:.2f}×'} | {'; '.join(peers) or '–'} |"
+        )
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------
@@ -485,7 +595,8 @@ def checks_markdown(rows):
     return "\n".join(lines)
 
 
-def render(args, steps, repeats, summary, big, check_rows, info, vers, started, elapsed, tools):
+def render(args, steps, repeats, summary, big, check_rows, info, vers, started, elapsed, tools,
+           shapes=None, shape_rows=()):
     md = []
     title = "quick smoke run" if args.quick else "full run"
     md.append(f"## Scalar logging ({title}): {steps:,} steps × {SCALARS_PER_STEP} scalars")
@@ -527,6 +638,23 @@ def render(args, steps, repeats, summary, big, check_rows, info, vers, started, 
             + ", ".join(f"{r['read_s']:.3f} s" for r in big["reads"] if "error" not in r)
             + "."
         )
+    if shapes:
+        md.append("")
+        md.append(f"### Call shapes (issue 18): {steps:,} steps, ns per scalar, median of {repeats}")
+        md.append("")
+        md.append(shapes_markdown(shapes, summary))
+        md.append("")
+        md.append(
+            "Each shape's loop builds the same dicts for every implementation and calls `log` the same way "
+            "(`benchmarks/_shapes.py`), each in its own fresh subprocess; nbtrack's rows are read back and "
+            "checked. *floor* is a method with `log()`'s signature that appends its arguments to a list (the "
+            "floor issue 18 holds each shape against: one-key calls cost more than one four-key call even "
+            "there); *bare floor* appends only `data` (no tuple per call, so less garbage-collector work: a "
+            "stricter floor). *÷ lists* is against the main table's lists baseline.")
+        md.append("")
+        md.append("#### Checks (issue 18 items 1 and 4)")
+        md.append("")
+        md.append(checks_markdown(shape_rows))
     notes = []
     for tool, s in summary.items():
         seen = []
@@ -552,6 +680,10 @@ def render(args, steps, repeats, summary, big, check_rows, info, vers, started, 
                 for k, v in s.get("readers", {}).items()
             )
             md.append(f"- {tool}: ns/scalar [{reps}]" + (f"; read-back median {rd}" if rd else ""))
+    for shape, impls in (shapes or {}).items():
+        md.append(f"- shape {shape}: " + "; ".join(
+            f"{impl} [{', '.join(f'{x:.0f}' for x in v['all'])}]" + (f" ({len(v['errors'])} failed)" if v["errors"] else "")
+            for impl, v in impls.items()))
     md.append("")
     md.append("</details>")
     return "\n".join(md)
@@ -567,6 +699,9 @@ def main(argv=None):
         type=int,
         help="steps of the single-scalar nbtrack run (default 10,000,000; 1,000,000 with --quick; 0 to skip)",
     )
+    p.add_argument("--shapes", default=",".join(_shapes.SHAPES),
+                   help=f"call shapes to measure (issue 18), comma-separated subset of {','.join(_shapes.SHAPES)}, "
+                        "or 'none' (default: all)")
     add_results_options(p)
     args = p.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
@@ -592,7 +727,15 @@ def main(argv=None):
     if vers.get("nbtrack") == "not installed":
         log("  note: nbtrack is not installed in this interpreter (pip install -e .); its rows will say why.")
 
+    shape_names = [] if args.shapes == "none" else [x.strip() for x in args.shapes.split(",") if x.strip()]
+    unknown = [x for x in shape_names if x not in _shapes.SHAPES]
+    if unknown:
+        p.error(f"unknown shape(s) {unknown}; choose from {_shapes.SHAPES}")
     results = measure(tools, steps, args.repeats, args.timeout, log)
+    shape_results = None
+    if shape_names:
+        log(f"call shapes: {', '.join(shape_names)}")
+        shape_results = measure_shapes(shape_names, tools, steps, args.repeats, args.timeout, log)
     big = None
     if big_steps:
         log(f"big run: nbtrack, {big_steps:,} steps of one scalar, read into numpy")
@@ -602,14 +745,18 @@ def main(argv=None):
 
     summary = summarize(results, steps)
     check_rows = checks(summary, big, tools)
-    body = render(args, steps, args.repeats, summary, big, check_rows, info, vers, started, elapsed, tools)
+    shapes = summarize_shapes(shape_results, steps) if shape_results else None
+    shape_rows = shape_checks(shapes) if shapes else []
+    body = render(args, steps, args.repeats, summary, big, check_rows, info, vers, started, elapsed, tools,
+                  shapes, shape_rows)
     print()
     print(body)
     section = "quick" if args.quick else ("full" if steps == 100_000 else f"steps-{steps}")
     save_results(args, "bench_scalars", section, body, {
         "steps": steps, "results": results, "summary": summary, "big": big, "checks": check_rows,
+        "shapes": shapes, "shape_results": shape_results, "shape_checks": shape_rows,
         "machine": info, "versions": vers})
-    failed = any(r[3] == "FAIL" for r in check_rows)
+    failed = any(r[3] == "FAIL" for r in [*check_rows, *shape_rows])
     return 1 if failed else 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import threading
 import time
 import warnings
 from array import array
@@ -22,7 +23,7 @@ from nbtrack.errors import RunWriteError
 from nbtrack.store.format import FORMAT_VERSION
 
 from . import convert as _convert
-from .collector import MAX_STEP, Collector, convertible_prefix
+from .collector import MAX_STEP, Collector, Lane, convertible_prefix
 from .config import Config
 from .summary import Summary, make_definition
 from .writer import Writer
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from nbtrack.store.folder import StoredPosition
 
 WAKE_AT = 65_536  # buffered log() calls that trigger an early flush
-_CHECK_EVERY = 4095  # the fast path looks at the buffer size when step & this == 0
+_CHECK_EVERY = 4096  # the fast path looks at the buffer size once every this many calls per thread
 MAX_PENDING = 1_000_000  # buffered log() calls beyond which log() waits for the writer
 MAX_MEDIA_BYTES = 128 * 1024 * 1024  # queued images, histograms, ... beyond which log() waits
 MEDIA_WAKE_BYTES = 8 * 1024 * 1024  # queued value bytes that trigger an early flush
@@ -70,11 +71,11 @@ class Run:
         self._status = "running"
         self._exit_code: int | None = None
         self._known_keys: set[str] = set()
-        self._keys: tuple[str, ...] | None = None  # ordered keys of the last log() call
         self._collector = Collector()
-        self._append_time = self._collector.times.append
-        self._extend_values = self._collector.values.extend
-        self._pending = self._collector.times
+        self._lane: Lane = self._collector  # the first thread's lane
+        self._lanes: dict[int, Lane] = {}  # thread ident -> its lane
+        self._owner: int | None = _NOBODY  # the one thread logging lock-free (None: several threads log)
+        self._lock = threading.Lock()
         self.config = Config(config, on_change=self._mark_dirty)
         self.summary = Summary(refresh=self.flush_summary, on_change=self._mark_dirty)
         self.summary.set_base(summary_base or {})
@@ -153,41 +154,96 @@ class Run:
         10
         >>> run.finish()
         """
-        if step is None and commit is None and data.__class__ is dict:
-            if tuple(data) == self._keys:  # same keys in the same order as the last call
-                try:
-                    self._extend_values(data.values())  # converts now: a snapshot
-                except Exception:
-                    self._collector.drop_partial_row(convertible_prefix(data.values()))
+        if data.__class__ is dict and _get_ident() == self._owner:
+            lane = self._lane
+            if tuple(data) == lane.expect:  # the keys the open segment expects next
+                if step is None:
+                    target = self._step
+                    new = target + 1 if commit is None or commit is True else target if commit is False else -1
+                elif step.__class__ is int and self._step <= step <= MAX_STEP:
+                    target = step
+                    new = step if commit is None or commit is False else step + 1 if commit is True else -1
                 else:
-                    s = self._step
-                    self._step = s + 1
-                    self._append_time(_now())
-                    if not s & _CHECK_EVERY:
-                        self._on_full()
-                    return
-            elif not self._finished:
-                try:
-                    row = array("d", data.values())
-                except Exception:
-                    pass  # the slow path converts or explains
-                else:
-                    keys = tuple(data)
-                    self._start_segment(self._step, keys, row)
-                    self._step += 1
-                    self._keys = keys
-                    return
-        self._log_slow(data, step, commit)
+                    target = new = -1
+                if target == lane.expect_step and new >= 0:  # ... at the step it expects: the fast path
+                    try:
+                        lane.values.extend(data.values())  # converts now: a snapshot
+                    except Exception:
+                        lane.drop_partial_row(convertible_prefix(data.values()))
+                    else:
+                        self._step = new
+                        lane.times.append(_now())
+                        if lane.length == 1:  # the pattern's one call: the next at the next step
+                            lane.expect_step = target + lane.stride
+                        else:
+                            pos = lane.pos + 1
+                            if pos == lane.length:
+                                lane.expect_step = target + lane.stride
+                                pos = 0
+                            lane.pos = pos
+                            lane.expect = lane.pattern[pos]
+                        count = lane.countdown - 1
+                        lane.countdown = count
+                        if not count:
+                            self._on_full(lane)
+                        return
+            self._log_lane(lane, data, step, commit)
+        else:
+            self._log_locked(data, step, commit)
 
-    def _start_segment(self, step: int, keys: tuple[str, ...], row: array) -> None:
-        """Validate unseen keys, then append the call as the start of a new segment."""
+    def _log_locked(self, data: Any, step: Any, commit: Any) -> None:
+        """``log()`` from a thread other than the one logging so far, or once several threads log.
+
+        The first thread that logs owns the run's first lane and its lock-free fast path. A
+        call from any other thread ends that: from then on every call takes the run's lock
+        (step resolution and append as one), each thread appending to its own lane, so no
+        call's values are ever split or mixed with another's. The switch waits until the first
+        thread is not inside a call made without the lock, so steps stay exactly as documented.
+        """
+        ident = _get_ident()
+        with self._lock:
+            if self._finished:
+                self._log_any(self._lane, data, step, commit, 1)  # raises; no lane for a thread that comes late
+            if self._owner == _NOBODY:
+                self._owner = ident  # the first thread to log: its calls take the fast path from now on
+                self._lanes[ident] = self._lane
+            elif self._owner is not None and self._owner != ident:
+                first, self._owner = self._owner, None  # a second thread: every call locks from now on
+                _wait_outside_log(first)
+            lane = self._lanes.get(ident)
+            if lane is None:
+                lane = self._lanes[ident] = self._collector.new_lane()
+            self._log_lane(lane, data, step, commit, depth=1)
+
+    def _log_lane(self, lane: Lane, data: Any, step: Any, commit: Any, depth: int = 0) -> None:
+        """Every call the fast path does not take: check, then append to ``lane``."""
+        if data.__class__ is dict and not self._finished and (commit is None or commit.__class__ is bool):
+            try:
+                row = array("d", data.values())  # plain numbers: no nesting, no value types
+            except Exception:
+                pass  # the full conversion converts or explains
+            else:
+                keys = tuple(data)
+                if not self._known_keys.issuperset(keys):
+                    self._check_keys(keys)
+                target = self._step if step is None else self._resolve_step(step, depth)
+                if target is not None:
+                    lane.place(keys, target, _now(), row)
+                    self._step = target + 1 if (commit is True if step is not None else commit is not False) \
+                        else target
+                    if len(lane.times) >= WAKE_AT:
+                        self._on_full(lane)
+                return
+        self._log_any(lane, data, step, commit, depth)
+
+    def _check_keys(self, keys: tuple[str, ...]) -> None:
         for key in keys:
             if key not in self._known_keys:
                 _convert.check_key(key)
                 self._known_keys.add(key)
-        self._collector.append_segment(step, _now(), row, keys)
 
-    def _log_slow(self, data: Any, step: Any, commit: bool | None) -> None:
+    def _log_any(self, lane: Lane, data: Any, step: Any, commit: Any, depth: int) -> None:
+        """Nested dicts, value types, mappings, and every call that raises."""
         if self._finished:
             raise RuntimeError(f"run {self.id} is finished; call nbtrack.init() to start a new run")
         if not isinstance(data, dict):
@@ -199,20 +255,18 @@ class Run:
         if commit is not None and not isinstance(commit, bool):
             raise TypeError(f"log(commit=...) takes True, False or None, got {commit!r}")
         flat, values = _convert.split_metrics(data)
-        target = self._resolve_step(step)
+        target = self._resolve_step(step, depth + 1)
         if target is None:
             return
-        advance = commit is True if step is not None else commit is not False
         if flat or not values:
-            self._start_segment(target, tuple(flat), array("d", flat.values()))
-        self._keys = None  # the next fast call starts a new segment at its own step
-        self._step = target + 1 if advance else target
+            lane.place(tuple(flat), target, _now(), array("d", flat.values()))
+        self._step = target + 1 if (commit is True if step is not None else commit is not False) else target
         if values:
-            self._queue_values(target, values)
-        if len(self._pending) >= WAKE_AT:
-            self._on_full()
+            self._queue_values(target, values, depth + 1)
+        if len(lane.times) >= WAKE_AT:
+            self._on_full(lane)
 
-    def _queue_values(self, step: int, values: list[tuple[str, Any, int | None]]) -> None:
+    def _queue_values(self, step: int, values: list[tuple[str, Any, int | None]], depth: int = 0) -> None:
         """Hand value types to the writer; wait when too much memory is queued (backpressure)."""
         now = _now()
         for key, value, index in values:
@@ -227,11 +281,11 @@ class Run:
                 # encodes it, so waits stay about one value's encoding long, spread over the calls
                 if not self._writer.wait_for_media_room(MAX_MEDIA_BYTES):
                     warnings.warn("nbtrack: the writer is not keeping up with logged media; log() keeps "
-                                  "buffering", RuntimeWarning, stacklevel=3)
+                                  "buffering", RuntimeWarning, stacklevel=4 + depth)
             else:
                 self._writer.flush()
 
-    def _resolve_step(self, step: Any) -> int | None:
+    def _resolve_step(self, step: Any, depth: int = 0) -> int | None:
         if step is None:
             return self._step
         if isinstance(step, bool) or not hasattr(step, "__index__"):
@@ -244,14 +298,16 @@ class Run:
         if step < self._step:
             warnings.warn(f"nbtrack: log(step={step}) ignored: step {step} is lower than the "
                           f"current step {self._step}; steps must not go backwards",
-                          UserWarning, stacklevel=3)
+                          UserWarning, stacklevel=4 + depth)
             return None
         return step
 
-    def _on_full(self) -> None:
-        if len(self._pending) < WAKE_AT:
+    def _on_full(self, lane: Lane) -> None:
+        lane.countdown = _CHECK_EVERY
+        pending = self._collector.pending()
+        if pending < WAKE_AT:
             return
-        if len(self._pending) >= MAX_PENDING and self._writer.alive:
+        if pending >= MAX_PENDING and self._writer.alive:
             if not self._writer.wait_for_room(MAX_PENDING // 2):
                 warnings.warn("nbtrack: the writer is not keeping up; log() keeps buffering",
                               RuntimeWarning, stacklevel=3)
@@ -346,7 +402,7 @@ class Run:
         if self._finished:
             return
         self._finished = True
-        self._keys = None  # sends log() to the slow path, which raises
+        self._owner = _FINISHED  # sends log() to the slow path, which raises
         self._exit_code = int(exit_code)
         self._status = "finished" if exit_code == 0 else "crashed"
         from .current import forget
@@ -365,7 +421,7 @@ class Run:
     def _detach(self) -> None:
         """In a forked child: stop using the parent's writer without touching its files."""
         self._finished = True
-        self._keys = None
+        self._owner = _FINISHED
         self._writer.slots.clear()
 
     def _mark_dirty(self) -> None:
@@ -398,9 +454,31 @@ class Run:
 _now = time.time
 
 
+def _wait_outside_log(ident: int) -> None:
+    """Wait until thread ``ident`` is not inside a ``log()`` call made without the run's lock.
+
+    Looked at once, when a second thread first logs: the fast path itself pays nothing.
+    A thread waiting in ``_log_locked`` holds nothing, so it does not count.
+    """
+    while True:
+        frame = sys._current_frames().get(ident)
+        while frame is not None and frame.f_code not in (_LOG_CODE, _LOCKED_CODE):
+            frame = frame.f_back
+        if frame is None or frame.f_code is _LOCKED_CODE:
+            return
+        time.sleep(0)  # let it finish that call (it cannot start another without the lock)
+_get_ident = threading.get_ident
+_NOBODY = -1  # no thread has logged yet
+_FINISHED = -2  # no thread logs any more
+
+
 def _check_tags(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str) or not all(isinstance(t, str) for t in value):
         raise TypeError(f"tags must be a list of str, got {value!r}")
     return tuple(value)
+
+
+_LOG_CODE = Run.log.__code__
+_LOCKED_CODE = Run._log_locked.__code__
