@@ -93,12 +93,26 @@ def worker(mode: str, target: str, run_id: str, tag: str) -> dict[str, Any]:
     return {"import": t1 - t0, "read": t2 - t1, "rows": len(arrays[0])}
 
 
-def measure(mode: str, target: Path, run_id: str, tag: str, timeout: float) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--worker", mode, str(target), run_id, tag]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=os.environ.copy())
+def measure(mode: str, target: Path, run_id: str, tag: str, timeout: float, code: str | None = None
+            ) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--worker", mode.removesuffix("_before"), str(target), run_id, tag]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_env(code))
     if out.returncode:
         raise RuntimeError(f"{mode} failed: {out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _env(code: str | None) -> dict[str, str]:
+    """The environment of a subprocess that imports nbtrack from ``code`` (a checkout), if given."""
+    return {**os.environ, "PYTHONPATH": code} if code else os.environ.copy()
+
+
+def record_with(code: str, logdir: Path, run_id: str, steps: int, flush_steps: int, timeout: float) -> None:
+    """Record the run with the nbtrack of another checkout (its writer and its format)."""
+    cmd = [sys.executable, __file__, "--record", str(logdir), run_id, str(steps), str(flush_steps)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_env(code))
+    if out.returncode:
+        raise RuntimeError(f"recording with {code} failed: {out.stderr[-2000:]}")
 
 
 def summary(samples: list[dict[str, Any]], key: str) -> tuple[float, float]:
@@ -109,6 +123,9 @@ def summary(samples: list[dict[str, Any]], key: str) -> tuple[float, float]:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    p.add_argument("--record", nargs=4, help=argparse.SUPPRESS)
+    p.add_argument("--compare", metavar="CHECKOUT",
+                   help="also time history() with the nbtrack of this checkout (written by its own writer)")
     p.add_argument("--points", type=int, default=10_000_000, help="steps of the long run (points per tag)")
     p.add_argument("--flush-steps", type=int, default=100_000, help="steps between flushes (x 4 points)")
     p.add_argument("--history-steps", type=int, default=100_000)
@@ -120,11 +137,18 @@ def main() -> int:
     if args.worker:
         print(json.dumps(worker(*args.worker)))
         return 0
+    if args.record:
+        record(Path(args.record[0]), args.record[1], int(args.record[2]), int(args.record[3]))
+        return 0
     raw: dict[str, Any] = {"machine": machine_info(), "code": code_state(), "load_before": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp:
         logdir = Path(tmp) / "logs"
         raw["write_history_s"] = record(logdir, "hist", args.history_steps, args.flush_steps)
         modes: dict[str, tuple[Path, str]] = {"history": (logdir, "hist")}
+        if args.compare:
+            record_with(args.compare, Path(tmp) / "before", "hist", args.history_steps, args.flush_steps,
+                        args.timeout)
+            modes["history_before"] = (Path(tmp) / "before", "hist")
         if not args.history_only:
             raw["write_long_s"] = record(logdir, "long", args.points, args.flush_steps)
             feather_path = Path(tmp) / "a.feather"
@@ -135,14 +159,13 @@ def main() -> int:
         samples: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
         for _ in range(args.repeats):  # interleaved: a load spike hits every case alike
             for mode, (target, run_id) in modes.items():
-                samples[mode].append(measure(mode, target, run_id, "a", args.timeout))
+                code = args.compare if mode.endswith("_before") else None
+                samples[mode].append(measure(mode, target, run_id, "a", args.timeout, code))
     raw["samples"] = samples
     raw["load_after"] = os.getloadavg()
     ok, body = report(args, raw, samples)
     print(body)
-    save_results(args, "bench_read", "read", body, raw) if not args.history_only else None
-    if args.json and args.history_only:
-        Path(args.json).write_text(json.dumps(raw, indent=1, default=str))
+    save_results(args, "bench_read", "read", body, raw)
     return 0 if ok else 1
 
 
@@ -157,12 +180,16 @@ def report(args: argparse.Namespace, raw: dict[str, Any], samples: dict[str, lis
     labels = {"scalars": "`scalars(tag, columns=(\"step\", \"value\"))` to numpy (CRCs checked)",
               "scalars3": "`scalars(tag)` (step, time, value) to numpy (CRCs checked)",
               "feather": "`feather.read_table(columns=[step, value], memory_map=False)` to numpy",
-              "history": f"`history()` of {args.history_steps:,} steps x 4 tags"}
+              "history": f"`history()` of {args.history_steps:,} steps x 4 tags",
+              "history_before": f"the same, before (nbtrack of `{args.compare}`, run written by it)"}
     for mode, got in samples.items():
         med, best = summary(got, "read")
         imp, _ = summary(got, "import")
         lines.append(f"| {labels[mode]} | {got[0]['rows']:,} | {med * ms:.0f} ({best * ms:.0f}) | {imp * ms:.0f} |")
     ok = True
+    if "history_before" in samples:
+        before = summary(samples["history_before"], "read")[0]
+        lines += ["", f"history(): {summary(samples['history'], 'read')[0] / before:.2f}x the time before."]
     if "feather" in samples:
         ratio = summary(samples["scalars"], "read")[0] / summary(samples["feather"], "read")[0]
         ok = ratio <= BOUND

@@ -123,6 +123,7 @@ class RunReader:
         self._tag_ids: dict[str, int] = {}
         self._chunks: list[Columns | RangedChunk] = []  # RangedChunk: format 1.2, verified as read
         self._series_cache: dict[tuple[int, bool], tuple[int, Series]] = {}
+        self._splits: dict[int, tuple[Columns, dict[int, np.ndarray | slice]]] = {}
         self._chunk_files: set[Path] = set()
         self._cache: tuple[int, Columns] = (0, Columns.empty())
         self._polled = 0
@@ -586,7 +587,7 @@ class RunReader:
                 if got is not None:
                     parts.append(got)
                 continue
-            rows = rows_by_tag(chunk.tag, len(self._tag_names)).get(tag)
+            rows = self._split(chunk).get(tag)
             if rows is not None:
                 parts.append(tuple(getattr(chunk, f)[rows] for f in fields))
         arrays = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, d)
@@ -601,6 +602,14 @@ class RunReader:
         result = (steps, times, values)
         self._series_cache[(tag, with_time)] = (len(self._chunks), result)
         return result
+
+    def _split(self, chunk: Columns) -> dict[int, np.ndarray | slice]:
+        """A log-order chunk's rows per tag (kept: reading each of many tags splits it once)."""
+        key = id(chunk)
+        cached = self._splits.get(key)
+        if cached is None or cached[0] is not chunk:
+            cached = self._splits[key] = (chunk, rows_by_tag(chunk.tag, int(chunk.tag.max(initial=-1)) + 1))
+        return cached[1]
 
     def history(self, keys: list[str] | str | None = None, x: str = "step") -> pd.DataFrame:
         """All scalars in wide form: one row per step, one column per metric.
