@@ -624,9 +624,9 @@ class RunReader:
         import pandas as pd
 
         names = self._select(keys)
+        self._check_dense_size(np.array([self._tag_ids[n] for n in names], np.int64))
         series = [self._series(self._tag_ids[n]) for n in names]
         steps = steps_of(series)
-        self._check_dense_size(len(steps), len(names), sum(len(s[0]) for s in series))
         steps, times, wide = pivot_series(series, steps)
         if not len(steps):
             times = np.zeros(0)
@@ -643,8 +643,24 @@ class RunReader:
             frame = frame.reset_index(drop=True)
         return frame
 
-    def _check_dense_size(self, nrows: int, ncols: int, points: int) -> None:
-        """Refuse a wide table larger than ``HISTORY_MAX_BYTES`` (a wide, sparse run), naming the long form."""
+    def _check_dense_size(self, tags: np.ndarray) -> None:
+        """Refuse a wide table larger than ``HISTORY_MAX_BYTES`` (a wide, sparse run), naming the long form.
+
+        Counted before anything is read or checked: the stored points of ``tags`` bound the rows,
+        and only when that bound is too large are their distinct steps counted.
+        """
+        ncols = len(tags)
+        counts = np.zeros(len(self._tag_names), np.int64)
+        for chunk in self._chunks:
+            if isinstance(chunk, RangedChunk):
+                for tag, (_, start, stop, _) in chunk.ranges.items():
+                    counts[tag] += stop - start
+            elif len(chunk):
+                counts += np.bincount(chunk.tag, minlength=len(counts))[: len(counts)]
+        points = int(counts[tags].sum())
+        if points * (ncols + 2) * 8 <= HISTORY_MAX_BYTES:
+            return
+        nrows = len(np.unique(np.concatenate([self._stored_steps(chunk, tags) for chunk in self._chunks])))
         size = nrows * (ncols + 2) * 8
         if size > HISTORY_MAX_BYTES:
             raise MemoryError(
@@ -653,6 +669,14 @@ class RunReader:
                 f"to_arrow() (tag, step, wall_time, value; .to_pandas() for a DataFrame), pick metrics with "
                 f"history(keys=[...]), or raise nbtrack.store.reader.HISTORY_MAX_BYTES "
                 f"({HISTORY_MAX_BYTES:,} bytes)")
+
+    @staticmethod
+    def _stored_steps(chunk: Columns | RangedChunk, tags: np.ndarray) -> np.ndarray:
+        """The steps of ``tags``' rows of a chunk, unchecked (they only count rows)."""
+        if isinstance(chunk, RangedChunk):
+            spans = [chunk.ranges[t][1:3] for t in tags.tolist() if t in chunk.ranges]
+            return np.concatenate([chunk.step[a:b] for a, b in spans]) if spans else np.zeros(0, np.int64)
+        return chunk.step[np.isin(chunk.tag, tags)]
 
     def _with_media_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Add a column per media tag naming what each step holds (a file, or the kind)."""
