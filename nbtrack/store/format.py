@@ -232,25 +232,25 @@ def decode_ranges(meta: dict[str, str], num_rows: int, max_id: int) -> list[tupl
     parsed: Any = loads_json(meta.get(KEY_RANGES, ""), max_depth=2)
     if not isinstance(parsed, list) or len(parsed) > num_rows:
         raise ValueError("nbtrack.ranges is not a list of at most one range per row")
-    out: list[tuple[int, int, int, int, int, int]] = []
-    seen: set[int] = set()
-    position = 0
-    for item in parsed:
-        if not (isinstance(item, list) and len(item) == 6 and all(type(v) is int for v in item)):
-            raise ValueError("nbtrack.ranges holds an entry that is not six integers")
-        tag, start, stop, *crcs = item
-        if not 0 <= tag < max_id or tag in seen:
-            raise ValueError(f"nbtrack.ranges has an invalid or repeated tag id {tag}")
-        if start != position or not start < stop <= num_rows:
-            raise ValueError(f"nbtrack.ranges has an invalid range {start}..{stop} (expected one from {position})")
-        if not all(0 <= c < 2**32 for c in crcs):
-            raise ValueError("nbtrack.ranges has a checksum out of range")
-        seen.add(tag)
-        position = stop
-        out.append((tag, start, stop, *crcs))
-    if position != num_rows:
+    if not all(isinstance(item, list) and len(item) == 6 for item in parsed):
+        raise ValueError("nbtrack.ranges holds an entry that is not six integers")
+    table = np.array(parsed) if parsed else np.zeros((0, 6), np.int64)
+    if table.dtype.kind not in "iu" or any(type(v) is bool for item in parsed for v in item):
+        raise ValueError("nbtrack.ranges holds an entry that is not six integers")
+    tags, starts, stops, crcs = table[:, 0], table[:, 1], table[:, 2], table[:, 3:]
+    if len(tags) and (tags.min() < 0 or tags.max() >= max_id or len(np.unique(tags)) < len(tags)):
+        raise ValueError("nbtrack.ranges has an invalid or repeated tag id")
+    expected = np.r_[0, stops[:-1]]
+    bad = np.flatnonzero((starts != expected) | (stops <= starts) | (stops > num_rows))
+    if len(bad):
+        i = int(bad[0])
+        raise ValueError(f"nbtrack.ranges has an invalid range {starts[i]}..{stops[i]} (expected one from "
+                         f"{expected[i]})")
+    if len(crcs) and (crcs.min() < 0 or crcs.max() >= 2**32):
+        raise ValueError("nbtrack.ranges has a checksum out of range")
+    if (int(stops[-1]) if len(stops) else 0) != num_rows:
         raise ValueError(f"nbtrack.ranges do not cover the batch's {num_rows} rows")
-    return out
+    return [tuple(row) for row in table.tolist()]
 
 
 def decode_tags(meta: dict[str, str], max_id: int | None = None) -> dict[int, str]:
