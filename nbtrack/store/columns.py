@@ -132,7 +132,7 @@ _FIELDS = ("step", "time", "value")
 
 @dataclass
 class RangedChunk:
-    """A format 1.2 scalar batch: rows grouped by tag, each tag's bytes verified when first read.
+    """A format 2.0 scalar batch: rows grouped by tag, each tag's bytes verified when first read.
 
     ``ranges`` maps a run tag id to ``(file-local tag id, start, stop, (crc of step, wall_time,
     value))``. A range whose bytes or ``tag_id`` rows do not match is reported once through

@@ -17,16 +17,16 @@ import numpy as np
 if TYPE_CHECKING:
     import pyarrow as pa
 
-FORMAT_VERSION = "1.2"
-FORMAT_MAJOR = 1
+FORMAT_VERSION = "2.0"
+FORMAT_MAJOR = 2  # readers read every major version up to this one (1.x files as before)
 
 KEY_CRC = "nbtrack.crc32"
 KEY_SEQ = "nbtrack.seq"
 KEY_TAGS = "nbtrack.tags"
 KEY_KIND = "nbtrack.kind"
 KEY_FORMAT = "nbtrack.format"
-KEY_RANGES = "nbtrack.ranges"  # format 1.2: scalar batches sorted by tag, one row range per tag
-KEY_HEAD_CRC = "nbtrack.crc32.head"  # format 1.2: CRC32 of the layout and metadata (no buffer bytes)
+KEY_RANGES = "nbtrack.ranges"  # format 2.0: scalar batches sorted by tag, one row range per tag
+KEY_HEAD_CRC = "nbtrack.crc32.head"  # format 2.0: CRC32 of the layout and metadata (no buffer bytes)
 RANGE_COLUMNS = ("step", "wall_time", "value")  # the columns a range checksums, one CRC32 each
 
 MAX_TAG_NAME = 1000  # characters (FORMAT.md)
@@ -137,7 +137,7 @@ def batch_checksum(batch: pa.RecordBatch, meta: dict[str, str]) -> int:
 
 
 def head_checksum(batch: pa.RecordBatch, meta: dict[str, str]) -> int:
-    """Format 1.2: the CRC32 of a batch's layout and metadata only (``meta`` without both checksums)."""
+    """format 2.0: the CRC32 of a batch's layout and metadata only (``meta`` without both checksums)."""
     return _layout_checksum(batch, meta)[0]
 
 
@@ -170,7 +170,7 @@ def tag_order(tag_ids: np.ndarray, period: int | None = None) -> tuple[np.ndarra
 
 
 def range_checksums(batch: pa.RecordBatch, ranges: list[tuple[int, int, int]]) -> list[list[int]]:
-    """``[[tag id, start, stop, crc of step, crc of wall_time, crc of value], ...]`` (FORMAT.md 1.2)."""
+    """``[[tag id, start, stop, crc of step, crc of wall_time, crc of value], ...]`` (FORMAT.md 2.0)."""
     columns = [batch.column(name).to_numpy() for name in RANGE_COLUMNS]
     return [[tag, start, stop, *(zlib.crc32(c[start:stop]) for c in columns)] for tag, start, stop in ranges]
 
@@ -179,7 +179,7 @@ def batch_metadata(batch: pa.RecordBatch, seq: int, new_tags: dict[int, str],
                    ranges: list[tuple[int, int, int]] | None = None) -> dict[str, str]:
     """The custom metadata written with one batch: sequence, new tag names, checksum.
 
-    ``ranges`` (scalar batches grouped by tag, format 1.2) adds each tag's row range with a
+    ``ranges`` (scalar batches grouped by tag, format 2.0) adds each tag's row range with a
     CRC32 per column, and the header checksum that covers them.
     """
     meta = {KEY_SEQ: str(seq)}
@@ -207,7 +207,7 @@ def verify_batch(batch: pa.RecordBatch, meta: dict[str, str]) -> str | None:
 
 
 def verify_head(batch: pa.RecordBatch, meta: dict[str, str]) -> str | None:
-    """Format 1.2: ``None`` when the batch's layout and metadata match ``nbtrack.crc32.head``."""
+    """format 2.0: ``None`` when the batch's layout and metadata match ``nbtrack.crc32.head``."""
     raw = meta.get(KEY_HEAD_CRC, "")
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
         return "header checksum missing or not a number"
@@ -218,7 +218,7 @@ def verify_head(batch: pa.RecordBatch, meta: dict[str, str]) -> str | None:
 
 
 def decode_ranges(meta: dict[str, str], num_rows: int, max_id: int) -> list[tuple[int, int, int, int, int, int]]:
-    """A 1.2 batch's tag ranges ``(tag id, start, stop, crc step, crc wall_time, crc value)``.
+    """A 2.0 batch's tag ranges ``(tag id, start, stop, crc step, crc wall_time, crc value)``.
 
     ``ValueError`` unless they are in row order, cover rows 0 to ``num_rows`` without gaps or
     overlaps, are not empty, name each tag id once, with ids below ``max_id``, and CRCs of 32 bits.

@@ -121,7 +121,7 @@ class RunReader:
         self._luts: dict[Path, np.ndarray] = {}
         self._tag_names: list[str] = []
         self._tag_ids: dict[str, int] = {}
-        self._chunks: list[Columns | RangedChunk] = []  # RangedChunk: format 1.2, verified as read
+        self._chunks: list[Columns | RangedChunk] = []  # RangedChunk: format 2.0, verified as read
         self._series_cache: dict[tuple[int, bool], tuple[int, Series]] = {}
         self._splits: dict[int, tuple[Columns, dict[int, np.ndarray | slice]]] = {}
         self._chunk_files: set[Path] = set()
@@ -324,7 +324,7 @@ class RunReader:
     def damage(self) -> list[DamageReport]:
         """Regions of the run that could not be read (file, offset, length, reason).
 
-        Checks the bytes of every record read so far (format 1.2 batches are otherwise checked
+        Checks the bytes of every record read so far (format 2.0 batches are otherwise checked
         tag by tag, when a tag is first read).
         """
         for chunk in self._chunks:
@@ -422,7 +422,7 @@ class RunReader:
         self._chunk_files.add(path)
 
     def _add_ranged(self, path: Path, item: TailBatch) -> None:
-        """A format 1.2 batch: rows grouped by tag; each tag's bytes are checked when first read."""
+        """A format 2.0 batch: rows grouped by tag; each tag's bytes are checked when first read."""
         assert item.ranges is not None
         b = item.batch
         lut = self._lut(path, item.names)
@@ -560,7 +560,7 @@ class RunReader:
         """One metric as a DataFrame with columns ``step``, ``time``, ``value`` (or those of ``columns``).
 
         Reads and checks only that metric's rows, and only the columns asked for, of
-        format 1.2 data files.
+        format 2.0 data files.
         """
         self._read_new()
         if tag not in self._tag_ids:
@@ -616,7 +616,7 @@ class RunReader:
 
         Columns are ``_step``, ``_time`` (latest wall time of the step's records) and
         the metrics; a metric not logged at a step is NaN. ``keys`` selects metrics (only
-        their rows are read of format 1.2 files); ``x`` names a metric to put first, keeping
+        their rows are read of format 2.0 files); ``x`` names a metric to put first, keeping
         only the rows where it was logged. ``MemoryError`` when the table would exceed
         ``HISTORY_MAX_BYTES`` (2 GiB; a run of many metrics each logged at few steps):
         :meth:`to_arrow` holds only the stored points.
@@ -788,7 +788,7 @@ class RunReader:
 
 
 def _full(chunk: Columns | RangedChunk) -> Columns:
-    """A chunk's records in long form (a format 1.2 batch: all its tags, checked, in step order)."""
+    """A chunk's records in long form (a format 2.0 batch: all its tags, checked, in step order)."""
     return chunk.columns() if isinstance(chunk, RangedChunk) else chunk
 
 

@@ -108,7 +108,7 @@ class StorageSink:
         ranges: list[tuple[int, int, int]] = []
 
         def arrays(local: dict[str, int]) -> list[Any]:
-            """Rows grouped by tag (format 1.2; here in the writer thread, never in ``log()``)."""
+            """Rows grouped by tag (format 2.0; here in the writer thread, never in ``log()``)."""
             lut = np.array([local[name] for name in batch.names], dtype=np.int32)
             ids = lut[batch.tag_index]
             order, found = fmt.tag_order(ids, batch.period)

@@ -43,7 +43,7 @@ class TailBatch:
     seq: int
     new_names: dict[int, str] = field(default_factory=dict)  # the names this batch carries
     offset: int = -1  # where its message starts in the file
-    # format 1.2: rows grouped by tag, (tag id, start, stop, crc step, crc wall_time, crc value) each;
+    # format 2.0: rows grouped by tag, (tag id, start, stop, crc step, crc wall_time, crc value) each;
     # only the header is verified here, each range's bytes when they are read (``RangedChunk``)
     ranges: list[tuple[int, int, int, int, int, int]] | None = None
     end: int = -1  # where its message ends
@@ -176,7 +176,8 @@ class StreamTail:
             return None
         version = (schema.metadata or {}).get(fmt.KEY_FORMAT.encode(), b"").decode(errors="replace")
         same = schema.remove_metadata().equals(self.schema.remove_metadata())
-        return source.tell() if same and version.split(".", 1)[0] == str(fmt.FORMAT_MAJOR) else None
+        major = version.split(".", 1)[0]
+        return source.tell() if same and major.isdigit() and 1 <= int(major) <= fmt.FORMAT_MAJOR else None
 
     def _next_message(self, source: Any, size: int) -> TailBatch | str | None:
         """The next verified batch, ``None`` at end-of-stream, or why it failed."""

@@ -137,7 +137,7 @@ class Trials:
         self.count = 0
 
     def _whole_tags(self, batches: list[int], present: set[Key]) -> bool:
-        """Format 1.2 checks each tag's rows of a batch on their own: a batch may lose whole tags only."""
+        """format 2.0 checks each tag's rows of a batch on their own: a batch may lose whole tags only."""
         for i in batches:
             keys = self.small.batch_keys[i]
             for tag in {t for t, _ in keys}:

@@ -205,7 +205,7 @@ def _crafted(rng: random.Random, data: bytes, kind: str) -> tuple[bytes, bool]:
     meta = fmt.message_custom_metadata(bytes(message.metadata))
     meta.pop(fmt.KEY_CRC)
     hows = ["replay", "huge_id", "negative_id", "tags_list", "tags_rename", "tags_deep", "seq_bad", "tags_bad_id"]
-    if fmt.KEY_RANGES in meta:  # format 1.2 tag ranges: crafted ones must never read outside the batch
+    if fmt.KEY_RANGES in meta:  # format 2.0 tag ranges: crafted ones must never read outside the batch
         hows += list(RANGE_CRAFTS) * 2
     how = rng.choice(hows)
     columns = list(batch.columns)

@@ -1,4 +1,4 @@
-"""Issue 18 item 3: format 1.2 tag ranges (rows grouped by tag, a row range and CRCs per tag), reading
+"""Issue 18 item 3: format 2.0 tag ranges (rows grouped by tag, a row range and CRCs per tag), reading
 one tag or a few without the rest, ``Logdir.to_arrow()``; crafted ranges are damage, never read outside
 their batch.
 """
