@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -122,3 +124,122 @@ def _pivot_uniform(cols: Columns, ncols: int) -> tuple[np.ndarray, np.ndarray, n
         return None
     wide = cols.value.reshape(-1, ncols)[:, np.argsort(first)]
     return row_steps, cols.time.reshape(-1, ncols)[:, -1], wide
+
+
+Series = tuple[np.ndarray, np.ndarray, np.ndarray]  # steps, times, values of one tag, in step order
+_FIELDS = ("step", "time", "value")
+
+
+@dataclass
+class RangedChunk:
+    """A format 2.0 scalar batch: rows grouped by tag, each tag's bytes verified when first read.
+
+    ``ranges`` maps a run tag id to ``(file-local tag id, start, stop, (crc of step, wall_time,
+    value))``. A range whose bytes or ``tag_id`` rows do not match is reported once through
+    ``report`` and left out; so reading one tag touches only that tag's rows of the batch.
+    """
+
+    local: np.ndarray
+    step: np.ndarray
+    time: np.ndarray
+    value: np.ndarray
+    ranges: dict[int, tuple[int, int, int, tuple[int, int, int]]]
+    report: Callable[[str], None]
+    checked: dict[tuple[int, int], bool] = field(default_factory=dict)  # (tag, 0 ids / 1-3 a column): good
+    _full: Columns | None = None
+
+    def _good(self, tag: int, column: int) -> bool:
+        key = (tag, column)
+        if key not in self.checked:
+            local, start, stop, crcs = self.ranges[tag]
+            if column == 0:
+                ok = bool((self.local[start:stop] == local).all())
+            else:
+                part = (self.step, self.time, self.value)[column - 1][start:stop]
+                ok = zlib.crc32(part) == crcs[column - 1]
+            self.checked[key] = ok
+            if not ok and not any(not good for (t, _), good in self.checked.items() if t == tag and (t, _) != key):
+                what = "tag_id rows" if column == 0 else f"{_FIELDS[column - 1]} column"
+                self.report(f"rows {start} to {stop} (tag id {local}): {what} does not match its checksum; "
+                            "that tag's rows of this batch left out")
+        return self.checked[key]
+
+    def piece(self, tag: int, fields: tuple[str, ...] = _FIELDS) -> tuple[np.ndarray, ...] | None:
+        """Views of ``tag``'s rows (``fields`` of step, time, value), verified; None when absent or damaged."""
+        if tag not in self.ranges:
+            return None
+        wanted = [_FIELDS.index(f) + 1 for f in fields]
+        if not all(self._good(tag, c) for c in (0, *wanted)):
+            return None
+        _, start, stop, _ = self.ranges[tag]
+        return tuple((self.step, self.time, self.value)[c - 1][start:stop] for c in wanted)
+
+    def tags(self) -> list[int]:
+        return list(self.ranges)
+
+    def columns(self) -> Columns:
+        """Every good range, verified, in step order (rows of one step ordered by their ranges)."""
+        if self._full is None:
+            good = [t for t in self.ranges if self.piece(t) is not None]
+            spans = [self.ranges[t][1:3] for t in good]
+            index = np.concatenate([np.arange(a, b) for a, b in spans]) if spans else np.zeros(0, np.int64)
+            tags = np.repeat(np.array(good, np.int32), [b - a for a, b in spans]).astype(np.int32)
+            if len(spans) > 1:
+                order = np.argsort(self.step[index], kind="stable")
+                index, tags = index[order], tags[order]
+            self._full = Columns(tags, self.step[index], self.time[index], self.value[index])
+        return self._full
+
+    def verify_all(self) -> None:
+        """Check every range's bytes (reporting damage) without copying any."""
+        for tag in self.ranges:
+            self.piece(tag)
+
+
+def steps_of(series: list[Series]) -> np.ndarray:
+    """The sorted distinct steps of per-tag series (no copy when all tags share one step column)."""
+    if not series:
+        return np.zeros(0, np.int64)
+    first = series[0][0]
+    if _shared_steps(series):
+        return first
+    return np.unique(np.concatenate([s for s, _, _ in series]))
+
+
+def _shared_steps(series: list[Series]) -> bool:
+    first = series[0][0]
+    if len(first) > 1 and not bool((first[1:] > first[:-1]).all()):
+        return False
+    return all(s is first or np.array_equal(s, first) for s, _, _ in series[1:])
+
+
+def pivot_series(series: list[Series], steps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Wide form of per-tag series in step order: (``steps``, latest time per step, values[row, tag]).
+
+    ``steps`` comes from :func:`steps_of`. A tag logged twice at one step keeps its last value.
+
+    >>> s = [(np.array([0, 1]), np.array([5., 6.]), np.array([1., 2.])),
+    ...      (np.array([1]), np.array([7.]), np.array([9.]))]
+    >>> steps, times, wide = pivot_series(s, steps_of(s))
+    >>> steps.tolist(), times.tolist(), wide.tolist()
+    ([0, 1], [5.0, 7.0], [[1.0, nan], [2.0, 9.0]])
+    """
+    k = len(series)
+    if k and steps is series[0][0]:
+        wide = np.empty((len(steps), k))
+        times = series[0][1].copy()
+        for j, (_, t, v) in enumerate(series):
+            wide[:, j] = v
+            if j:
+                np.maximum(times, t, out=times)
+        return steps, times, wide
+    wide = np.full((len(steps), k), np.nan)
+    times = np.full(len(steps), -np.inf)
+    for j, (s, t, v) in enumerate(series):
+        if not len(s):
+            continue
+        last = np.r_[s[1:] != s[:-1], True]
+        pos = np.searchsorted(steps, s)
+        wide[pos[last], j] = v[last]
+        np.maximum.at(times, pos, t)
+    return steps, times, wide

@@ -12,17 +12,22 @@ import struct
 import zlib
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
-FORMAT_VERSION = "1.1"
-FORMAT_MAJOR = 1
+FORMAT_VERSION = "2.0"
+FORMAT_MAJOR = 2  # readers read every major version up to this one (1.x files as before)
 
 KEY_CRC = "nbtrack.crc32"
 KEY_SEQ = "nbtrack.seq"
 KEY_TAGS = "nbtrack.tags"
 KEY_KIND = "nbtrack.kind"
 KEY_FORMAT = "nbtrack.format"
+KEY_RANGES = "nbtrack.ranges"  # format 2.0: scalar batches sorted by tag, one row range per tag
+KEY_HEAD_CRC = "nbtrack.crc32.head"  # format 2.0: CRC32 of the layout and metadata (no buffer bytes)
+RANGE_COLUMNS = ("step", "wall_time", "value")  # the columns a range checksums, one CRC32 each
 
 MAX_TAG_NAME = 1000  # characters (FORMAT.md)
 MAX_JSON_DEPTH = 64  # nesting of JSON objects and lists read from records and media files
@@ -103,13 +108,8 @@ def schema_message(kind: str) -> bytes:
     return _SCHEMA_MESSAGES[kind]
 
 
-def batch_checksum(batch: pa.RecordBatch, meta: dict[str, str]) -> int:
-    """CRC32 over a batch's row count, each column's layout, its buffers and metadata.
-
-    Covering the lengths, offsets, null counts and buffer sizes (not only the buffer
-    bytes) is what makes a flipped bit in the IPC message header detectable too.
-    ``meta`` is the batch's custom metadata without the checksum itself.
-    """
+def _layout_checksum(batch: pa.RecordBatch, meta: dict[str, str]) -> tuple[int, list[Any]]:
+    """CRC32 of steps 1-3 of FORMAT.md's checksum (layout and metadata), and the buffers of step 4."""
     crc = zlib.crc32(struct.pack("<qi", batch.num_rows, batch.num_columns))
     buffers = []
     for column in batch.columns:
@@ -120,16 +120,74 @@ def batch_checksum(batch: pa.RecordBatch, meta: dict[str, str]) -> int:
         buffers.extend(b for b in bufs if b is not None and b.size)
     for key in sorted(meta):
         crc = zlib.crc32(f"{key}\0{meta[key]}\0".encode(), crc)
+    return crc, buffers
+
+
+def batch_checksum(batch: pa.RecordBatch, meta: dict[str, str]) -> int:
+    """CRC32 over a batch's row count, each column's layout, its buffers and metadata.
+
+    Covering the lengths, offsets, null counts and buffer sizes (not only the buffer
+    bytes) is what makes a flipped bit in the IPC message header detectable too.
+    ``meta`` is the batch's custom metadata without the checksum itself.
+    """
+    crc, buffers = _layout_checksum(batch, meta)
     for buf in buffers:
         crc = zlib.crc32(buf, crc)
     return crc
 
 
-def batch_metadata(batch: pa.RecordBatch, seq: int, new_tags: dict[int, str]) -> dict[str, str]:
-    """The custom metadata written with one batch: sequence, new tag names, checksum."""
+def head_checksum(batch: pa.RecordBatch, meta: dict[str, str]) -> int:
+    """format 2.0: the CRC32 of a batch's layout and metadata only (``meta`` without both checksums)."""
+    return _layout_checksum(batch, meta)[0]
+
+
+def tag_order(tag_ids: np.ndarray, period: int | None = None) -> tuple[np.ndarray | None, list[tuple[int, int, int]]]:
+    """Row order grouping ``tag_ids`` by tag (log order kept within a tag), and each tag's row range.
+
+    Returns ``(order, [(tag id, start, stop), ...])``; ``order`` is None when the rows are
+    already grouped. ``period``: every ``period`` rows repeat one pattern of distinct tags.
+
+    >>> order, ranges = tag_order(np.array([3, 1, 3, 1], np.int32))
+    >>> order.tolist(), ranges
+    ([1, 3, 0, 2], [(1, 0, 2), (3, 2, 4)])
+    """
+    n = len(tag_ids)
+    if n == 0:
+        return None, []
+    if period and n % period == 0 and period > 1:
+        first = tag_ids[:period]
+        by_tag = np.argsort(first, kind="stable")
+        order = (np.arange(n).reshape(-1, period).T[by_tag]).ravel()
+        size = n // period
+        return order, [(int(first[j]), i * size, (i + 1) * size) for i, j in enumerate(by_tag)]
+    order = np.argsort(tag_ids, kind="stable")
+    grouped = tag_ids[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    stops = np.r_[starts[1:], n]
+    ranges = [(int(grouped[a]), int(a), int(b)) for a, b in zip(starts, stops)]
+    same = len(ranges) == 1 or bool(np.all(order == np.arange(n)))
+    return (None if same else order), ranges
+
+
+def range_checksums(batch: pa.RecordBatch, ranges: list[tuple[int, int, int]]) -> list[list[int]]:
+    """``[[tag id, start, stop, crc of step, crc of wall_time, crc of value], ...]`` (FORMAT.md 2.0)."""
+    columns = [batch.column(name).to_numpy() for name in RANGE_COLUMNS]
+    return [[tag, start, stop, *(zlib.crc32(c[start:stop]) for c in columns)] for tag, start, stop in ranges]
+
+
+def batch_metadata(batch: pa.RecordBatch, seq: int, new_tags: dict[int, str],
+                   ranges: list[tuple[int, int, int]] | None = None) -> dict[str, str]:
+    """The custom metadata written with one batch: sequence, new tag names, checksum.
+
+    ``ranges`` (scalar batches grouped by tag, format 2.0) adds each tag's row range with a
+    CRC32 per column, and the header checksum that covers them.
+    """
     meta = {KEY_SEQ: str(seq)}
     if new_tags:
         meta[KEY_TAGS] = json.dumps({str(k): v for k, v in new_tags.items()}, ensure_ascii=False)
+    if ranges is not None:
+        meta[KEY_RANGES] = json.dumps(range_checksums(batch, ranges), separators=(",", ":"))
+        meta[KEY_HEAD_CRC] = str(head_checksum(batch, meta))
     meta[KEY_CRC] = str(batch_checksum(batch, meta))
     return meta
 
@@ -146,6 +204,53 @@ def verify_batch(batch: pa.RecordBatch, meta: dict[str, str]) -> str | None:
     if batch_checksum(batch, rest) != expected:
         return "checksum mismatch"
     return None
+
+
+def verify_head(batch: pa.RecordBatch, meta: dict[str, str]) -> str | None:
+    """format 2.0: ``None`` when the batch's layout and metadata match ``nbtrack.crc32.head``."""
+    raw = meta.get(KEY_HEAD_CRC, "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
+        return "header checksum missing or not a number"
+    rest = {k: v for k, v in meta.items() if k not in (KEY_CRC, KEY_HEAD_CRC)}
+    if head_checksum(batch, rest) != int(raw):
+        return "header checksum mismatch"
+    return None
+
+
+def decode_ranges(meta: dict[str, str], num_rows: int, max_id: int) -> list[tuple[int, int, int, int, int, int]]:
+    """A 2.0 batch's tag ranges ``(tag id, start, stop, crc step, crc wall_time, crc value)``.
+
+    ``ValueError`` unless they are in row order, cover rows 0 to ``num_rows`` without gaps or
+    overlaps, are not empty, name each tag id once, with ids below ``max_id``, and CRCs of 32 bits.
+
+    >>> decode_ranges({"nbtrack.ranges": "[[1,0,2,7,8,9],[0,2,3,1,2,3]]"}, 3, 10)
+    [(1, 0, 2, 7, 8, 9), (0, 2, 3, 1, 2, 3)]
+    >>> decode_ranges({"nbtrack.ranges": "[[0,0,2,7,8,9]]"}, 3, 10)
+    Traceback (most recent call last):
+    ValueError: nbtrack.ranges do not cover the batch's 3 rows
+    """
+    parsed: Any = loads_json(meta.get(KEY_RANGES, ""), max_depth=2)
+    if not isinstance(parsed, list) or len(parsed) > num_rows:
+        raise ValueError("nbtrack.ranges is not a list of at most one range per row")
+    if not all(isinstance(item, list) and len(item) == 6 for item in parsed):
+        raise ValueError("nbtrack.ranges holds an entry that is not six integers")
+    table = np.array(parsed) if parsed else np.zeros((0, 6), np.int64)
+    if table.dtype.kind not in "iu" or any(type(v) is bool for item in parsed for v in item):
+        raise ValueError("nbtrack.ranges holds an entry that is not six integers")
+    tags, starts, stops, crcs = table[:, 0], table[:, 1], table[:, 2], table[:, 3:]
+    if len(tags) and (tags.min() < 0 or tags.max() >= max_id or len(np.unique(tags)) < len(tags)):
+        raise ValueError("nbtrack.ranges has an invalid or repeated tag id")
+    expected = np.r_[0, stops[:-1]]
+    bad = np.flatnonzero((starts != expected) | (stops <= starts) | (stops > num_rows))
+    if len(bad):
+        i = int(bad[0])
+        raise ValueError(f"nbtrack.ranges has an invalid range {starts[i]}..{stops[i]} (expected one from "
+                         f"{expected[i]})")
+    if len(crcs) and (crcs.min() < 0 or crcs.max() >= 2**32):
+        raise ValueError("nbtrack.ranges has a checksum out of range")
+    if (int(stops[-1]) if len(stops) else 0) != num_rows:
+        raise ValueError(f"nbtrack.ranges do not cover the batch's {num_rows} rows")
+    return [tuple(row) for row in table.tolist()]
 
 
 def decode_tags(meta: dict[str, str], max_id: int | None = None) -> dict[int, str]:
@@ -208,8 +313,6 @@ def _depth(text: str | bytes) -> int:
         text = text.encode("utf-8", "surrogatepass")
     if b"[" not in text and b"{" not in text:
         return 0
-    import numpy as np
-
     brackets = _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", text))
     data = np.frombuffer(brackets, np.uint8)
     step = np.where((data == ord("[")) | (data == ord("{")), 1, -1)

@@ -18,6 +18,7 @@ from .sources import source_of
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
 MAX_DEPTH = 3  # run folders may sit in project sub-folders
 MAX_COLUMNS = 5_000  # runs(): config.* and summary.* columns beyond this stay in the readers
@@ -195,6 +196,54 @@ class Logdir:
         from nbtrack.dashboard import show  # the one upward hook: store/ never imports dashboard/ otherwise
 
         return show(self, runs=runs, settings=settings)
+
+    def to_arrow(self, runs: Any = None) -> pa.Table:
+        """Every scalar of these runs (ids or names, or None for all) in one long Arrow table.
+
+        Columns ``run_id``, ``tag`` (both dictionary-encoded), ``step``, ``wall_time``,
+        ``value``: one row per stored point, each run read once, the points of a run with
+        several writer files (a resumed run, several processes) merged by step. Runs in
+        the order of :meth:`select`; zero-copy into polars (``polars.from_arrow``) and DuckDB.
+
+        >>> import nbtrack, tempfile
+        >>> d = tempfile.mkdtemp()
+        >>> for rid in ("r1", "r2"):
+        ...     with nbtrack.init(dir=d, id=rid) as run:
+        ...         for i in range(2): run.log({"loss": i / 2})
+        >>> table = nbtrack.open(d).to_arrow()
+        >>> table.column_names
+        ['run_id', 'tag', 'step', 'wall_time', 'value']
+        >>> table.column("run_id").to_pylist(), table.column("value").to_pylist()
+        (['r1', 'r1', 'r2', 'r2'], [0.0, 0.5, 0.0, 0.5])
+        """
+        import numpy as np
+        import pyarrow as pa
+
+        schema = pa.schema([("run_id", pa.dictionary(pa.int32(), pa.string())),
+                            ("tag", pa.dictionary(pa.int32(), pa.string())), ("step", pa.int64()),
+                            ("wall_time", pa.float64()), ("value", pa.float64())])
+        tables = []
+        for reader in self.select(runs):
+            if not hasattr(reader, "to_arrow"):  # a run of another source without scalars in long form
+                continue
+            table = reader.to_arrow()
+            ids = pa.DictionaryArray.from_arrays(pa.array(np.zeros(table.num_rows, np.int32)),
+                                                 pa.array([reader.id], pa.string()))
+            tables.append(table.add_column(0, "run_id", ids).cast(schema))
+        return pa.concat_tables(tables) if tables else schema.empty_table()
+
+    def to_pandas(self, runs: Any = None) -> pd.DataFrame:
+        """:meth:`to_arrow` as a DataFrame (``run_id`` and ``tag`` categorical).
+
+        >>> import nbtrack, tempfile
+        >>> d = tempfile.mkdtemp()
+        >>> with nbtrack.init(dir=d, id="r1") as run:
+        ...     run.log({"loss": 1.0, "acc": 0.5})
+        >>> frame = nbtrack.open(d).to_pandas()
+        >>> frame[["run_id", "tag", "step", "value"]].values.tolist()
+        [['r1', 'loss', 0, 1.0], ['r1', 'acc', 0, 0.5]]
+        """
+        return self.to_arrow(runs).to_pandas()
 
     def select(self, runs: Any = None) -> list[RunReader]:
         """Readers of the named runs (ids or names, a list or one), or of every run, oldest first."""

@@ -18,7 +18,7 @@ import numpy as np
 from nbtrack.errors import FormatError, UnsupportedFormatError
 
 from . import format as fmt
-from .columns import Columns, pivot, rows_by_tag
+from .columns import Columns, RangedChunk, Series, pivot_series, rows_by_tag, steps_of
 from .files import regular_files
 from .folder import DATA_DIR, RUN_FILE, STREAM_SUFFIX, WRITERS_DIR, StoredPosition
 from .manifest import check_identity, check_manifest, read_json_bounded
@@ -121,7 +121,9 @@ class RunReader:
         self._luts: dict[Path, np.ndarray] = {}
         self._tag_names: list[str] = []
         self._tag_ids: dict[str, int] = {}
-        self._chunks: list[Columns] = []
+        self._chunks: list[Columns | RangedChunk] = []  # RangedChunk: format 2.0, verified as read
+        self._series_cache: dict[tuple[int, bool], tuple[int, Series]] = {}
+        self._splits: dict[int, tuple[Columns, dict[int, np.ndarray | slice]]] = {}
         self._chunk_files: set[Path] = set()
         self._cache: tuple[int, Columns] = (0, Columns.empty())
         self._polled = 0
@@ -320,7 +322,17 @@ class RunReader:
     # -- data ----------------------------------------------------------------------
     @property
     def damage(self) -> list[DamageReport]:
-        """Regions of the run that could not be read (file, offset, length, reason)."""
+        """Regions of the run that could not be read (file, offset, length, reason).
+
+        Checks the bytes of every record read so far (format 2.0 batches are otherwise checked
+        tag by tag, when a tag is first read).
+        """
+        for chunk in self._chunks:
+            if isinstance(chunk, RangedChunk):
+                chunk.verify_all()
+        return self._known_damage()
+
+    def _known_damage(self) -> list[DamageReport]:
         out = list(self._meta_problems) + list(self._media.problems) + list(self._data_problems)
         for tail in self._tails.values():
             out.extend(tail.damage)
@@ -391,6 +403,9 @@ class RunReader:
         self._warn_damage()
 
     def _add(self, path: Path, item: TailBatch) -> None:
+        if item.ranges is not None:
+            self._add_ranged(path, item)
+            return
         b = item.batch
         local = b.column(0).to_numpy()
         lut = self._lut(path, item.names)
@@ -404,6 +419,29 @@ class RunReader:
             local = local[known]
         self._chunks.append(Columns(lut[local], b.column(1).to_numpy(), b.column(2).to_numpy(),
                                     b.column(3).to_numpy()))
+        self._chunk_files.add(path)
+
+    def _add_ranged(self, path: Path, item: TailBatch) -> None:
+        """A format 2.0 batch: rows grouped by tag; each tag's bytes are checked when first read."""
+        assert item.ranges is not None
+        b = item.batch
+        lut = self._lut(path, item.names)
+        if any(r[0] >= len(lut) or lut[r[0]] < 0 for r in item.ranges):
+            lut = self._lut(path, self._names_with_sidecar(path, item.names))
+        ranges, unnamed = {}, []
+        for local, start, stop, *crcs in item.ranges:
+            if local < len(lut) and lut[local] >= 0:
+                ranges[int(lut[local])] = (local, start, stop, (crcs[0], crcs[1], crcs[2]))
+            else:
+                unnamed.append(np.full(stop - start, local))
+        if unnamed:
+            self._note_unnamed(path, item, np.concatenate(unnamed))
+
+        def report(reason: str) -> None:
+            self._data_problems.append(DamageReport(str(path), item.offset, item.end - item.offset, reason))
+
+        columns = [b.column(i).to_numpy() for i in range(4)]
+        self._chunks.append(RangedChunk(*columns, ranges=ranges, report=report))
         self._chunk_files.add(path)
 
     def _add_media(self, path: Path, kind: str, item: TailBatch) -> None:
@@ -453,7 +491,7 @@ class RunReader:
         return {i: n for i, n in enumerate(names) if isinstance(n, str) and 0 < len(n) <= fmt.MAX_TAG_NAME}
 
     def _warn_damage(self) -> None:
-        bad = [d for d in self.damage if "torn tail" not in d.reason and "(recovered)" not in d.reason]
+        bad = [d for d in self._known_damage() if "torn tail" not in d.reason and "(recovered)" not in d.reason]
         if len(bad) > self._warned:
             warnings.warn(f"nbtrack: run {self.id}: skipped damaged data: " + "; ".join(map(str, bad[self._warned:])),
                           RuntimeWarning, stacklevel=3)
@@ -464,7 +502,7 @@ class RunReader:
         self._read_new()
         done, cols = self._cache
         if done < len(self._chunks):
-            cols = Columns.concat([cols, *self._chunks[done:]])
+            cols = Columns.concat([cols, *map(_full, self._chunks[done:])])
             if len(self._chunk_files) > 1:
                 cols = cols.sorted_by_step()
             self._cache = (len(self._chunks), cols)
@@ -478,7 +516,9 @@ class RunReader:
         self._read_new()
         new = self._chunks[self._polled:]
         self._polled = len(self._chunks)
-        return ScalarDelta(list(self._tag_names), Columns.concat(new))
+        delta = ScalarDelta(list(self._tag_names), Columns.concat(list(map(_full, new))))
+        self._warn_damage()
+        return delta
 
     def tag_pieces(self) -> tuple[list[str], dict[int, list[Piece]]]:
         """The scalar points read so far, per tag id and stored batch, as views where possible.
@@ -490,8 +530,16 @@ class RunReader:
         names = list(self._tag_names)
         pieces: dict[int, list[Piece]] = {t: [] for t in range(len(names))}
         for chunk in list(self._chunks):
+            if isinstance(chunk, RangedChunk):
+                for t in chunk.tags():
+                    got = chunk.piece(t, ("step", "value", "time"))
+                    if got is not None:
+                        pieces[t].append((got[0], got[1], got[2]))
+                continue
             for t, rows in rows_by_tag(chunk.tag, len(names)).items():
                 pieces[t].append((chunk.step[rows], chunk.value[rows], chunk.time[rows]))
+        for t in [t for t, got in pieces.items() if not got]:  # every row of the tag was damaged
+            pieces[t].append((np.zeros(0, np.int64), np.zeros(0), np.zeros(0)))
         return names, pieces
 
     @property
@@ -508,36 +556,80 @@ class RunReader:
         cols = self._columns()
         return int(cols.step.max()) if len(cols) else None
 
-    def scalars(self, tag: str) -> pd.DataFrame:
-        """One metric as a DataFrame with columns ``step``, ``time``, ``value``."""
-        cols = self._columns()
+    def scalars(self, tag: str, columns: tuple[str, ...] | list[str] = ("step", "time", "value")) -> pd.DataFrame:
+        """One metric as a DataFrame with columns ``step``, ``time``, ``value`` (or those of ``columns``).
+
+        Reads and checks only that metric's rows, and only the columns asked for, of
+        format 2.0 data files.
+        """
+        self._read_new()
         if tag not in self._tag_ids:
             raise KeyError(f"run {self.id} has no scalar {tag!r}; it has {self._tag_names}")
-        if len(self._tag_names) > 1:
-            cols = cols.take(np.flatnonzero(cols.tag == self._tag_ids[tag]))
-        return _frame({"step": cols.step, "time": cols.time, "value": cols.value})
+        unknown = [c for c in columns if c not in ("step", "time", "value")]
+        if unknown:
+            raise KeyError(f"scalars(columns=...): no column {unknown}; choose from step, time, value")
+        steps, times, values = self._series(self._tag_ids[tag], with_time="time" in columns)
+        return _frame({c: {"step": steps, "time": times, "value": values}[c] for c in columns})
+
+    def _series(self, tag: int, with_time: bool = True) -> Series:
+        """One tag's (steps, times, values) in step order, read and checked once (cached)."""
+        multi = len(self._chunk_files) > 1
+        with_time = with_time or multi  # merging files orders by wall time too
+        for key in ((tag, True), (tag, with_time)):
+            cached = self._series_cache.get(key)
+            if cached is not None and cached[0] == len(self._chunks):
+                return cached[1]
+        fields = ("step", "time", "value") if with_time else ("step", "value")
+        parts: list[tuple[np.ndarray, ...]] = []
+        for chunk in self._chunks:
+            if isinstance(chunk, RangedChunk):
+                got = chunk.piece(tag, fields)
+                if got is not None:
+                    parts.append(got)
+                continue
+            rows = self._split(chunk).get(tag)
+            if rows is not None:
+                parts.append(tuple(getattr(chunk, f)[rows] for f in fields))
+        arrays = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, d)
+                  for i, d in enumerate((np.int64, np.float64, np.float64)[: len(fields)] if with_time
+                                        else (np.int64, np.float64))]
+        steps, values = arrays[0], arrays[-1]
+        times = arrays[1] if with_time else np.zeros(0)
+        if multi and len(steps) > 1 and not bool((steps[1:] >= steps[:-1]).all()):
+            order = np.lexsort((times, steps))
+            steps, times, values = steps[order], times[order], values[order]
+        self._warn_damage()
+        result = (steps, times, values)
+        self._series_cache[(tag, with_time)] = (len(self._chunks), result)
+        return result
+
+    def _split(self, chunk: Columns) -> dict[int, np.ndarray | slice]:
+        """A log-order chunk's rows per tag (kept: reading each of many tags splits it once)."""
+        key = id(chunk)
+        cached = self._splits.get(key)
+        if cached is None or cached[0] is not chunk:
+            cached = self._splits[key] = (chunk, rows_by_tag(chunk.tag, int(chunk.tag.max(initial=-1)) + 1))
+        return cached[1]
 
     def history(self, keys: list[str] | str | None = None, x: str = "step") -> pd.DataFrame:
         """All scalars in wide form: one row per step, one column per metric.
 
-        Columns are ``_step``, ``_time`` (wall time of the step's last record) and
-        the metrics; a metric not logged at a step is NaN. ``keys`` selects metrics;
-        ``x`` names a metric to put first, keeping only the rows where it was logged.
-        ``MemoryError`` when the table would exceed ``HISTORY_MAX_BYTES`` (2 GiB; a run of
-        many metrics each logged at few steps): :meth:`to_arrow` holds only the stored points.
+        Columns are ``_step``, ``_time`` (latest wall time of the step's records) and
+        the metrics; a metric not logged at a step is NaN. ``keys`` selects metrics (only
+        their rows are read of format 2.0 files); ``x`` names a metric to put first, keeping
+        only the rows where it was logged. ``MemoryError`` when the table would exceed
+        ``HISTORY_MAX_BYTES`` (2 GiB; a run of many metrics each logged at few steps):
+        :meth:`to_arrow` holds only the stored points.
         """
         import pandas as pd
 
-        cols = self._columns()
         names = self._select(keys)
-        if len(names) < len(self._tag_names):
-            ids = np.array([self._tag_ids[n] for n in names], dtype=np.int32)
-            lut = np.full(len(self._tag_names), -1, np.int32)
-            lut[ids] = np.arange(len(ids), dtype=np.int32)
-            cols = cols.take(np.flatnonzero(lut[cols.tag] >= 0))
-            cols.tag = lut[cols.tag]
-        self._check_dense_size(cols, len(names))
-        steps, times, wide = pivot(cols, len(names))
+        self._check_dense_size(np.array([self._tag_ids[n] for n in names], np.int64))
+        series = [self._series(self._tag_ids[n]) for n in names]
+        steps = steps_of(series)
+        steps, times, wide = pivot_series(series, steps)
+        if not len(steps):
+            times = np.zeros(0)
         frame = pd.DataFrame(wide, columns=pd.Index(names, dtype=object), copy=False)
         frame.insert(0, "_time", times)
         frame.insert(0, "_step", steps)
@@ -551,18 +643,40 @@ class RunReader:
             frame = frame.reset_index(drop=True)
         return frame
 
-    def _check_dense_size(self, cols: Columns, ncols: int) -> None:
-        """Refuse a wide table larger than ``HISTORY_MAX_BYTES`` (a wide, sparse run), naming the long form."""
-        steps = cols.step
-        nrows = int(np.count_nonzero(steps[1:] != steps[:-1])) + 1 if len(steps) else 0
+    def _check_dense_size(self, tags: np.ndarray) -> None:
+        """Refuse a wide table larger than ``HISTORY_MAX_BYTES`` (a wide, sparse run), naming the long form.
+
+        Counted before anything is read or checked: the stored points of ``tags`` bound the rows,
+        and only when that bound is too large are their distinct steps counted.
+        """
+        ncols = len(tags)
+        counts = np.zeros(len(self._tag_names), np.int64)
+        for chunk in self._chunks:
+            if isinstance(chunk, RangedChunk):
+                for tag, (_, start, stop, _) in chunk.ranges.items():
+                    counts[tag] += stop - start
+            elif len(chunk):
+                counts += np.bincount(chunk.tag, minlength=len(counts))[: len(counts)]
+        points = int(counts[tags].sum())
+        if points * (ncols + 2) * 8 <= HISTORY_MAX_BYTES:
+            return
+        nrows = len(np.unique(np.concatenate([self._stored_steps(chunk, tags) for chunk in self._chunks])))
         size = nrows * (ncols + 2) * 8
         if size > HISTORY_MAX_BYTES:
             raise MemoryError(
                 f"history() of run {self.id} would be a dense table of {nrows:,} steps x {ncols:,} metrics "
-                f"({size / 2**30:.1f} GiB) for {len(steps):,} stored points; read the long form instead: "
+                f"({size / 2**30:.1f} GiB) for {points:,} stored points; read the long form instead: "
                 f"to_arrow() (tag, step, wall_time, value; .to_pandas() for a DataFrame), pick metrics with "
                 f"history(keys=[...]), or raise nbtrack.store.reader.HISTORY_MAX_BYTES "
                 f"({HISTORY_MAX_BYTES:,} bytes)")
+
+    @staticmethod
+    def _stored_steps(chunk: Columns | RangedChunk, tags: np.ndarray) -> np.ndarray:
+        """The steps of ``tags``' rows of a chunk, unchecked (they only count rows)."""
+        if isinstance(chunk, RangedChunk):
+            spans = [chunk.ranges[t][1:3] for t in tags.tolist() if t in chunk.ranges]
+            return np.concatenate([chunk.step[a:b] for a, b in spans]) if spans else np.zeros(0, np.int64)
+        return chunk.step[np.isin(chunk.tag, tags)]
 
     def _with_media_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Add a column per media tag naming what each step holds (a file, or the kind)."""
@@ -671,6 +785,11 @@ class RunReader:
 
     def __repr__(self) -> str:
         return f"<nbtrack.RunReader {self.name!r} id={self.id} ({self.status}) at {self.path}>"
+
+
+def _full(chunk: Columns | RangedChunk) -> Columns:
+    """A chunk's records in long form (a format 2.0 batch: all its tags, checked, in step order)."""
+    return chunk.columns() if isinstance(chunk, RangedChunk) else chunk
 
 
 def _is_run_folder(folder: Path) -> bool:

@@ -105,12 +105,20 @@ class StorageSink:
             return
         import pyarrow as pa
 
-        def arrays(local: dict[str, int]) -> list[Any]:
-            lut = np.array([local[name] for name in batch.names], dtype=np.int32)
-            return [pa.array(lut[batch.tag_index]), pa.array(batch.steps), pa.array(batch.times),
-                    pa.array(batch.values)]
+        ranges: list[tuple[int, int, int]] = []
 
-        self._append(fmt.KIND_SCALARS, batch.names, arrays)
+        def arrays(local: dict[str, int]) -> list[Any]:
+            """Rows grouped by tag (format 2.0; here in the writer thread, never in ``log()``)."""
+            lut = np.array([local[name] for name in batch.names], dtype=np.int32)
+            ids = lut[batch.tag_index]
+            order, found = fmt.tag_order(ids, batch.period)
+            ranges[:] = found
+            columns = [ids, batch.steps, batch.times, batch.values]
+            if order is not None:
+                columns = [c[order] for c in columns]
+            return [pa.array(c) for c in columns]
+
+        self._append(fmt.KIND_SCALARS, batch.names, arrays, ranges)
 
     def write_media(self, items: list[MediaItem]) -> None:
         """Write the items' files (once, even when retried), then one media record batch."""
@@ -148,7 +156,8 @@ class StorageSink:
         meta[fmt.MEDIA_CRC] = checksums  # format 1.1: readers verify each file
         return main, meta
 
-    def _append(self, kind: str, names: list[str], arrays: Any) -> None:
+    def _append(self, kind: str, names: list[str], arrays: Any,
+                ranges: list[tuple[int, int, int]] | None = None) -> None:
         stream = self._streams.get(kind) or self._open(kind)
         try:
             self._check_still_there(stream)
@@ -159,7 +168,8 @@ class StorageSink:
                     new_tags[stream.tag_ids[name]] = name
             record = self._record(kind, arrays(stream.tag_ids))
             names = {**stream.last_new, **new_tags}  # format 1.1: a second copy of the previous batch's names
-            stream.writer.write_batch(record, custom_metadata=fmt.batch_metadata(record, stream.seq, names))
+            meta = fmt.batch_metadata(record, stream.seq, names, ranges)
+            stream.writer.write_batch(record, custom_metadata=meta)
             _write_all(stream.fd, stream.chunks.take())
             if self.fsync:
                 os.fsync(stream.fd)

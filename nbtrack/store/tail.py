@@ -43,6 +43,10 @@ class TailBatch:
     seq: int
     new_names: dict[int, str] = field(default_factory=dict)  # the names this batch carries
     offset: int = -1  # where its message starts in the file
+    # format 2.0: rows grouped by tag, (tag id, start, stop, crc step, crc wall_time, crc value) each;
+    # only the header is verified here, each range's bytes when they are read (``RangedChunk``)
+    ranges: list[tuple[int, int, int, int, int, int]] | None = None
+    end: int = -1  # where its message ends
 
 
 @dataclass
@@ -125,7 +129,8 @@ class StreamTail:
         if item.seq <= self._last_seq:
             self._note(item.offset, length, f"batch {item.seq} out of sequence (after batch {self._last_seq}); skipped")
             return False
-        problem = _check_tag_ids(item.batch, self.offset // 4)
+        item.end = self.offset
+        problem = None if item.ranges is not None else _check_tag_ids(item.batch, self.offset // 4)
         clash = [k for k, v in item.new_names.items() if self.names.get(k, v) != v]
         if problem or clash:
             self._note(item.offset, length, problem or f"batch renames tag id {clash[0]}; skipped")
@@ -171,7 +176,8 @@ class StreamTail:
             return None
         version = (schema.metadata or {}).get(fmt.KEY_FORMAT.encode(), b"").decode(errors="replace")
         same = schema.remove_metadata().equals(self.schema.remove_metadata())
-        return source.tell() if same and version.split(".", 1)[0] == str(fmt.FORMAT_MAJOR) else None
+        major = version.split(".", 1)[0]
+        return source.tell() if same and major.isdigit() and 1 <= int(major) <= fmt.FORMAT_MAJOR else None
 
     def _next_message(self, source: Any, size: int) -> TailBatch | str | None:
         """The next verified batch, ``None`` at end-of-stream, or why it failed."""
@@ -199,15 +205,17 @@ class StreamTail:
             batch.validate(full=False)
         except Exception as exc:  # malformed flatbuffers raise many kinds of errors
             return f"malformed record ({type(exc).__name__}: {exc})"
-        problem = fmt.verify_batch(batch, meta)
+        ranged = self.kind == fmt.KIND_SCALARS and fmt.KEY_RANGES in meta
+        problem = fmt.verify_head(batch, meta) if ranged else fmt.verify_batch(batch, meta)
         if problem:
             return problem
         try:
             new_names = fmt.decode_tags(meta, max_id=end // 4)
             seq = fmt.decode_seq(meta)
+            ranges = fmt.decode_ranges(meta, batch.num_rows, max_id=end // 4) if ranged else None
         except ValueError as exc:
             return f"malformed record metadata ({exc})"
-        return TailBatch(batch, {}, seq, new_names)
+        return TailBatch(batch, {}, seq, new_names, ranges=ranges)
 
     def _skip_damage(self, source: Any, size: int, reason: str, final: bool,
                      report: bool = True) -> bool:

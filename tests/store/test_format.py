@@ -105,11 +105,11 @@ def test_unknown_major_format_is_refused(logdir):
     run = nbtrack.init()
     run.finish()
     identity = json.loads((run.dir / "run.json").read_text())
-    identity["format_version"] = "2.0"
+    identity["format_version"] = "3.0"
     (run.dir / "run.json").write_text(json.dumps(identity))
-    with pytest.raises(nbtrack.UnsupportedFormatError, match=r"format '2.0'.*upgrade nbtrack"):
+    with pytest.raises(nbtrack.UnsupportedFormatError, match=r"format '3.0'.*upgrade nbtrack"):
         nbtrack.RunReader(run.dir)
     lg = nbtrack.open(run.logdir)
-    assert len(lg.runs()) == 0 and "2.0" in lg.problems[0]
+    assert len(lg.runs()) == 0 and "3.0" in lg.problems[0]
 
 

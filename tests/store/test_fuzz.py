@@ -168,6 +168,32 @@ def _splice(rng: random.Random, data: bytes) -> bytes:
     return data[:pos] + rng.randbytes(rng.choice((1, 8, 64))) + data[pos + cut:]
 
 
+def _ranges_edit(edit: Any) -> Any:
+    def craft(rng: random.Random, ranges: list[list[int]], rows: int) -> str:
+        entry = rng.randrange(len(ranges))
+        edit(rng, ranges, entry, rows)
+        return json.dumps(ranges)
+    return craft
+
+
+def _set(field: int, value: Any) -> Any:
+    return _ranges_edit(lambda rng, r, i, rows: r[i].__setitem__(field, value(rng, r, i, rows)))
+
+
+RANGE_CRAFTS: dict[str, Any] = {
+    "range_past_end": _set(2, lambda rng, r, i, rows: rows + rng.choice((1, 7, 2**40))),
+    "range_negative": _set(1, lambda rng, r, i, rows: -rng.randrange(1, 100)),
+    "range_overlap": _set(1, lambda rng, r, i, rows: max(0, r[i][1] - 1) if i else 1),
+    "range_gap": _ranges_edit(lambda rng, r, i, rows: r.pop(i)),
+    "range_repeated_tag": _ranges_edit(lambda rng, r, i, rows: r.append([r[i][0], rows, rows + 1, 0, 0, 0])),
+    "range_other_tag": _set(0, lambda rng, r, i, rows: r[(i + 1) % len(r)][0] if len(r) > 1 else 1),
+    "range_huge_tag": _set(0, lambda rng, r, i, rows: 2**31 - 1),
+    "range_float": _set(2, lambda rng, r, i, rows: r[i][2] + 0.5),
+    "range_crc": _set(3 + 0, lambda rng, r, i, rows: 2**32 + 5),
+    "range_not_list": lambda rng, r, rows: rng.choice(('{"0": [0, 1]}', "[[0, 0]]", "[" * 200 + "]" * 200, "")),
+}
+
+
 def _crafted(rng: random.Random, data: bytes, kind: str) -> tuple[bytes, bool]:
     """A batch edited in a way the reader must refuse, its checksum recomputed; inserted or replacing one."""
     layout = _messages(data)
@@ -178,8 +204,10 @@ def _crafted(rng: random.Random, data: bytes, kind: str) -> tuple[bytes, bool]:
     batch = pa.ipc.read_record_batch(message, schema)
     meta = fmt.message_custom_metadata(bytes(message.metadata))
     meta.pop(fmt.KEY_CRC)
-    how = rng.choice(("replay", "huge_id", "negative_id", "tags_list", "tags_rename", "tags_deep", "seq_bad",
-                      "tags_bad_id"))
+    hows = ["replay", "huge_id", "negative_id", "tags_list", "tags_rename", "tags_deep", "seq_bad", "tags_bad_id"]
+    if fmt.KEY_RANGES in meta:  # format 2.0 tag ranges: crafted ones must never read outside the batch
+        hows += list(RANGE_CRAFTS) * 2
+    how = rng.choice(hows)
     columns = list(batch.columns)
     if how in ("huge_id", "negative_id"):
         ids = columns[0].to_numpy().copy()
@@ -195,7 +223,12 @@ def _crafted(rng: random.Random, data: bytes, kind: str) -> tuple[bytes, bool]:
         meta[fmt.KEY_TAGS] = json.dumps({rng.choice(("-1", "x", "99999999999")): "t"})
     elif how == "seq_bad":
         meta[fmt.KEY_SEQ] = rng.choice(("-3", "one", "", "1" * 40))
+    elif how in RANGE_CRAFTS:
+        meta[fmt.KEY_RANGES] = RANGE_CRAFTS[how](rng, json.loads(meta[fmt.KEY_RANGES]), batch.num_rows)
     batch = pa.RecordBatch.from_arrays(columns, schema=schema)
+    if fmt.KEY_HEAD_CRC in meta:
+        meta.pop(fmt.KEY_HEAD_CRC)
+        meta[fmt.KEY_HEAD_CRC] = str(fmt.head_checksum(batch, meta))
     meta[fmt.KEY_CRC] = str(fmt.batch_checksum(batch, meta))
     out = pa.BufferOutputStream()
     pa.ipc.new_stream(out, schema).write_batch(batch, custom_metadata=meta)
