@@ -154,6 +154,13 @@ def _open(lab: LabPage, path: str) -> PageErrors:
     return errors
 
 
+def _all_drawn(dashes: list[dict[str, Any]], count: int) -> bool:
+    """Every output rendered and every run dashboard's charts built and complete (charts are built one per
+    task after the output renders, so "done" alone can come before the last chart)."""
+    return len(dashes) == count and all(d["rendered"] == "done" for d in dashes) and all(
+        charts_complete(d, EXPECTED) for d in dashes[::2])
+
+
 def _assert_drawn(dashes: list[dict[str, Any]], names: list[str]) -> None:
     """Per notebook output: the run's dashboard (all its points, drawn) and the logdir's, both rendered."""
     assert len(dashes) == 2 * len(names), dashes
@@ -181,7 +188,7 @@ def test_pre_move_outputs_come_from_the_old_code(saved: Saved) -> None:
 def test_pre_move_outputs_draw_when_reopened_trusted(lab: LabPage, saved: Saved) -> None:
     errors = _open(lab, saved.old)
     assert all(t is not False for t in panel_state(lab)["trusted"]), panel_state(lab)
-    dashes = wait_for_dashboards(lab, lambda ds: len(ds) == 2 and all(d["rendered"] == "done" for d in ds),
+    dashes = wait_for_dashboards(lab, lambda ds: _all_drawn(ds, 2),
                                  what="the pre-move outputs")
     _assert_drawn(dashes, ["pre-move"])
     assert [b["png"]["display"] for b in lab.page.evaluate(STATIC_BOXES)] == ["none", "none"]
@@ -215,7 +222,7 @@ def test_pre_move_outputs_show_their_picture_when_untrusted(lab: LabPage, saved:
 
 def test_pre_move_and_current_outputs_draw_side_by_side(lab: LabPage, saved: Saved) -> None:
     errors = _open(lab, saved.mixed)
-    dashes = wait_for_dashboards(lab, lambda ds: len(ds) == 4 and all(d["rendered"] == "done" for d in ds),
+    dashes = wait_for_dashboards(lab, lambda ds: _all_drawn(ds, 4),
                                  what="pre-move and current outputs in one notebook")
     _assert_drawn(dashes, ["pre-move", "current"])
     modules = lab.page.evaluate(MODULES)
