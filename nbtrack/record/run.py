@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from nbtrack._version import __version__
 from nbtrack.errors import RunWriteError
 from nbtrack.store.format import FORMAT_VERSION
+from nbtrack.values.buffers import POOL_BYTES
 
 from . import convert as _convert
 from .collector import MAX_STEP, Collector, Lane, convertible_prefix
@@ -34,7 +35,9 @@ if TYPE_CHECKING:
 WAKE_AT = 65_536  # buffered log() calls that trigger an early flush
 _CHECK_EVERY = 4096  # the fast path looks at the buffer size once every this many calls per thread
 MAX_PENDING = 1_000_000  # buffered log() calls beyond which log() waits for the writer
-MAX_MEDIA_BYTES = 128 * 1024 * 1024  # queued images, histograms, ... beyond which log() waits
+# queued images, histograms, ... beyond which log() waits: the buffer pool's size, so that in a
+# tight loop every copy in flight can come back to the pool and none is a fresh allocation
+MAX_MEDIA_BYTES = POOL_BYTES
 MEDIA_WAKE_BYTES = 8 * 1024 * 1024  # queued value bytes that trigger an early flush
 
 

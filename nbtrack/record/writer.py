@@ -181,10 +181,19 @@ class Writer:
         return kept_rows(batch, keep)
 
     def _drain_media(self) -> None:
-        """Encode queued value types (PNG, WAV, binning, ...) here, off the training thread."""
+        """Encode queued value types (PNG, WAV, binning, ...) here, off the training thread.
+
+        Each value is dropped before its bytes are released to the waiting producer, so that
+        its buffer is back in the pool (``values/buffers.py``) when the producer copies the
+        next one: a value kept alive until the end of the batch made most copies miss the pool.
+        """
         media: list[MediaItem] = []
         histograms: list[MediaItem] = []
-        for step, t, tag, value, index in self.collector.drain_media():
+        queued = self.collector.drain_media()
+        queued.reverse()
+        while queued:
+            step, t, tag, value, index = queued.pop()
+            nbytes = value.nbytes
             try:
                 item = MediaItem(tag, step, t, value.encode(), index)
                 if not item.is_histogram:  # histograms go to typed columns, not JSON
@@ -194,7 +203,8 @@ class Writer:
                 warnings.warn(f"nbtrack: {self.label}: {self.lost[-1]}", RuntimeWarning, stacklevel=2)
                 item = None
             finally:
-                self.collector.release_media(value.nbytes)
+                del value
+                self.collector.release_media(nbytes)
                 with self._drained:
                     self._drained.notify_all()
             if item is not None:

@@ -58,14 +58,28 @@ class BufferPool:
             if free:
                 buffer = free.pop()
                 self._bytes -= buffer.nbytes
+                if not free:
+                    del self._free[key]
                 return buffer
         return np.empty(length, dtype)
 
     def _give_back(self, buffer: np.ndarray) -> None:
+        """Keep ``buffer``; when the pool is full, buffers of the shapes used longest ago make room
+        (a pool full of one old shape would otherwise never serve a new one)."""
+        if buffer.nbytes > self._limit:
+            return
+        key = (buffer.dtype.str, len(buffer))
         with self._lock:
-            if self._bytes + buffer.nbytes <= self._limit:
-                self._free.setdefault((buffer.dtype.str, len(buffer)), []).append(buffer)
-                self._bytes += buffer.nbytes
+            while self._bytes + buffer.nbytes > self._limit:
+                stale = next(k for k in self._free if k != key) if len(self._free) > 1 or key not in self._free \
+                    else key
+                dropped = self._free[stale].pop()
+                self._bytes -= dropped.nbytes
+                if not self._free[stale]:
+                    del self._free[stale]
+            self._free.setdefault(key, []).append(buffer)
+            self._free[key] = self._free.pop(key)  # most recently used shape last
+            self._bytes += buffer.nbytes
 
 
 POOL = BufferPool()

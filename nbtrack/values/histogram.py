@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._base import Encoded, Value, as_array
+from .binning import MAX_EQUAL_BINS, equal_width_counts, moments
 from .buffers import POOL
 
 MAX_BINS = 512
@@ -179,14 +180,21 @@ def _bin_values(values: np.ndarray, bins: Any) -> Encoded:
 
 
 def _uniform_bins(finite: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Equal-width counts through numpy's fixed-range path, in the data's own precision (float32 data
-    gets float32 edges, as ``numpy.histogram`` gives it); None where that range would overflow."""
+    """Equal-width counts in the data's own precision (float32 data gets float32 edges, as
+    ``numpy.histogram`` gives it); None where that range would overflow."""
     kind = finite.dtype.type
     low, high = kind(edges[0]), kind(edges[-1])
+    bins = len(edges) - 1
     with np.errstate(over="ignore", invalid="ignore"):
         if not (len(finite) and low < high and np.isfinite(high - low)):
             return None
-        counts, used = np.histogram(finite, bins=len(edges) - 1, range=(low, high))
+        try:
+            if bins <= MAX_EQUAL_BINS:  # the edges span the data: _bin_values made them from its min and max
+                counts, used = equal_width_counts(finite, low, high, bins)
+            else:
+                counts, used = np.histogram(finite, bins=bins, range=(low, high))
+        except ValueError:  # the data's precision cannot make that many distinct edges
+            return None
     return counts, used.astype(np.float64)
 
 
@@ -204,15 +212,8 @@ def _counts(finite: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, int, int
 
 
 def _sums(finite: np.ndarray) -> tuple[float, float]:
-    """The sum and the sum of squares, accumulated in float64 (no float64 copy of float32 data).
-
-    ``einsum`` rather than ``dot``: it needs no BLAS call, which costs far more than the sum
-    on some OpenBLAS builds.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = np.einsum("i->", finite, dtype=np.float64)
-        squares = np.einsum("i,i->", finite, finite, dtype=np.float64)
-    return float(total), float(squares)
+    """The sum and the sum of squares, accumulated in float64 (no float64 copy of float32 data)."""
+    return moments(finite)
 
 
 def _is_cuda_tensor(values: Any) -> bool:
