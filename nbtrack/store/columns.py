@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -130,61 +130,110 @@ Series = tuple[np.ndarray, np.ndarray, np.ndarray]  # steps, times, values of on
 _FIELDS = ("step", "time", "value")
 
 
+UNCHECKED, GOOD, BAD = 0, 1, 2
+
+
 @dataclass
 class RangedChunk:
     """A format 2.0 scalar batch: rows grouped by tag, each tag's bytes verified when first read.
 
-    ``ranges`` maps a run tag id to ``(file-local tag id, start, stop, (crc of step, wall_time,
-    value))``. A range whose bytes or ``tag_id`` rows do not match is reported once through
-    ``report`` and left out; so reading one tag touches only that tag's rows of the batch.
+    ``table`` holds one row per tag range: ``(run tag id, file-local tag id, start, stop, crc of
+    step, crc of wall_time, crc of value)``. A range whose bytes or ``tag_id`` rows do not match
+    is reported once through ``report`` and left out; so reading one tag touches only that tag's
+    rows of the batch, and reading all of them checks the ranges as whole arrays.
     """
 
     local: np.ndarray
     step: np.ndarray
     time: np.ndarray
     value: np.ndarray
-    ranges: dict[int, tuple[int, int, int, tuple[int, int, int]]]
+    table: np.ndarray
     report: Callable[[str], None]
-    checked: dict[tuple[int, int], bool] = field(default_factory=dict)  # (tag, 0 ids / 1-3 a column): good
+    _checked: np.ndarray | None = None  # per range: tag_id rows, step, time, value (UNCHECKED/GOOD/BAD)
+    _row_of: dict[int, int] | None = None
     _full: Columns | None = None
 
-    def _good(self, tag: int, column: int) -> bool:
-        key = (tag, column)
-        if key not in self.checked:
-            local, start, stop, crcs = self.ranges[tag]
-            if column == 0:
-                ok = bool((self.local[start:stop] == local).all())
-            else:
-                part = (self.step, self.time, self.value)[column - 1][start:stop]
-                ok = zlib.crc32(part) == crcs[column - 1]
-            self.checked[key] = ok
-            if not ok and not any(not good for (t, _), good in self.checked.items() if t == tag and (t, _) != key):
-                what = "tag_id rows" if column == 0 else f"{_FIELDS[column - 1]} column"
-                self.report(f"rows {start} to {stop} (tag id {local}): {what} does not match its checksum; "
-                            "that tag's rows of this batch left out")
-        return self.checked[key]
+    def __post_init__(self) -> None:
+        self._checked = np.zeros((len(self.table), 4), np.int8)
+
+    @property
+    def run_tags(self) -> np.ndarray:
+        return self.table[:, 0]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return self.table[:, 3] - self.table[:, 2]
+
+    def tags(self) -> list[int]:
+        return self.table[:, 0].tolist()
+
+    def span(self, tag: int) -> tuple[int, int] | None:
+        row = self._row(tag)
+        return None if row is None else (int(self.table[row, 2]), int(self.table[row, 3]))
+
+    def _row(self, tag: int) -> int | None:
+        if self._row_of is None:
+            self._row_of = dict(zip(self.table[:, 0].tolist(), range(len(self.table))))
+        return self._row_of.get(tag)
 
     def piece(self, tag: int, fields: tuple[str, ...] = _FIELDS) -> tuple[np.ndarray, ...] | None:
         """Views of ``tag``'s rows (``fields`` of step, time, value), verified; None when absent or damaged."""
-        if tag not in self.ranges:
+        row = self._row(tag)
+        if row is None:
             return None
         wanted = [_FIELDS.index(f) + 1 for f in fields]
-        if not all(self._good(tag, c) for c in (0, *wanted)):
+        if not self._verify(np.array([row]), (0, *wanted))[0]:
             return None
-        _, start, stop, _ = self.ranges[tag]
+        start, stop = int(self.table[row, 2]), int(self.table[row, 3])
         return tuple((self.step, self.time, self.value)[c - 1][start:stop] for c in wanted)
 
-    def tags(self) -> list[int]:
-        return list(self.ranges)
+    def _verify(self, rows: np.ndarray, columns: tuple[int, ...]) -> np.ndarray:
+        """Check ``columns`` (0: tag_id rows, 1-3: step, time, value) of the ranges ``rows`` once each,
+        report the first damage of each range, and say per range whether all of them are good."""
+        checked = self._checked
+        assert checked is not None
+        was_bad = (checked[rows] == BAD).any(axis=1)
+        for column in columns:
+            todo = rows[checked[rows, column] == UNCHECKED]
+            if len(todo):
+                checked[todo, column] = np.where(self._check(todo, column), GOOD, BAD)
+        good = (checked[rows][:, list(columns)] == GOOD).all(axis=1)
+        for row in rows[~good & ~was_bad].tolist():
+            self._report(row)
+        return good
+
+    def _check(self, rows: np.ndarray, column: int) -> np.ndarray:
+        table = self.table
+        if column == 0:  # every row of a range carries its file-local tag id
+            if len(rows) * 8 < len(table):  # a few tags: only their rows
+                return np.array([bool((self.local[a:b] == local).all())
+                                 for local, a, b in table[rows, 1:4].tolist()], bool)
+            mismatch = self.local != np.repeat(table[:, 1], table[:, 3] - table[:, 2])
+            return ~(np.add.reduceat(mismatch, table[:, 2]) > 0)[rows]
+        array = (self.step, self.time, self.value)[column - 1]
+        data, size = memoryview(np.ascontiguousarray(array)).cast("B"), array.itemsize
+        crcs = table[rows, 3 + column].tolist()
+        starts, stops = (table[rows, 2] * size).tolist(), (table[rows, 3] * size).tolist()
+        crc32 = zlib.crc32
+        return np.array([crc32(data[a:b]) == c for a, b, c in zip(starts, stops, crcs)], bool)
+
+    def _report(self, row: int) -> None:
+        checked = self._checked
+        assert checked is not None
+        column = int(np.flatnonzero(checked[row] == BAD)[0])
+        local, start, stop = (int(v) for v in self.table[row, 1:4])
+        what = "tag_id rows" if column == 0 else f"{_FIELDS[column - 1]} column"
+        self.report(f"rows {start} to {stop} (tag id {local}): {what} does not match its checksum; "
+                    "that tag's rows of this batch left out")
 
     def columns(self) -> Columns:
         """Every good range, verified, in step order (rows of one step ordered by their ranges)."""
         if self._full is None:
-            good = [t for t in self.ranges if self.piece(t) is not None]
-            spans = [self.ranges[t][1:3] for t in good]
-            index = np.concatenate([np.arange(a, b) for a, b in spans]) if spans else np.zeros(0, np.int64)
-            tags = np.repeat(np.array(good, np.int32), [b - a for a, b in spans]).astype(np.int32)
-            if len(spans) > 1:
+            rows = np.arange(len(self.table))
+            good = rows[self._verify(rows, (0, 1, 2, 3))] if len(rows) else rows
+            index = span_index(self.table[good, 2], self.table[good, 3])
+            tags = np.repeat(self.table[good, 0].astype(np.int32), self.lengths[good])
+            if len(good) > 1:
                 order = np.argsort(self.step[index], kind="stable")
                 index, tags = index[order], tags[order]
             self._full = Columns(tags, self.step[index], self.time[index], self.value[index])
@@ -192,8 +241,22 @@ class RangedChunk:
 
     def verify_all(self) -> None:
         """Check every range's bytes (reporting damage) without copying any."""
-        for tag in self.ranges:
-            self.piece(tag)
+        if len(self.table):
+            self._verify(np.arange(len(self.table)), (0, 1, 2, 3))
+
+
+def span_index(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The row indices of the spans ``starts[i]:stops[i]``, concatenated, without a Python loop.
+
+    >>> span_index(np.array([0, 5]), np.array([2, 8])).tolist()
+    [0, 1, 5, 6, 7]
+    """
+    lengths = stops - starts
+    total = int(lengths.sum()) if len(lengths) else 0
+    if total == 0:
+        return np.zeros(0, np.int64)
+    before = np.cumsum(lengths) - lengths  # where each span begins in the output
+    return np.arange(total, dtype=np.int64) + np.repeat(starts - before, lengths)
 
 
 def steps_of(series: list[Series]) -> np.ndarray:

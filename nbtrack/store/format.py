@@ -217,28 +217,40 @@ def verify_head(batch: pa.RecordBatch, meta: dict[str, str]) -> str | None:
     return None
 
 
-def decode_ranges(meta: dict[str, str], num_rows: int, max_id: int) -> list[tuple[int, int, int, int, int, int]]:
-    """A 2.0 batch's tag ranges ``(tag id, start, stop, crc step, crc wall_time, crc value)``.
+def decode_ranges(meta: dict[str, str], num_rows: int, max_id: int) -> np.ndarray:
+    """A 2.0 batch's tag ranges as an ``(n, 6)`` int64 array of ``(tag id, start, stop, crc step,
+    crc wall_time, crc value)`` rows.
 
     ``ValueError`` unless they are in row order, cover rows 0 to ``num_rows`` without gaps or
     overlaps, are not empty, name each tag id once, with ids below ``max_id``, and CRCs of 32 bits.
+    Checked as whole arrays: a batch of 100,000 one-point tags decodes in milliseconds.
 
-    >>> decode_ranges({"nbtrack.ranges": "[[1,0,2,7,8,9],[0,2,3,1,2,3]]"}, 3, 10)
-    [(1, 0, 2, 7, 8, 9), (0, 2, 3, 1, 2, 3)]
+    >>> decode_ranges({"nbtrack.ranges": "[[1,0,2,7,8,9],[0,2,3,1,2,3]]"}, 3, 10).tolist()
+    [[1, 0, 2, 7, 8, 9], [0, 2, 3, 1, 2, 3]]
     >>> decode_ranges({"nbtrack.ranges": "[[0,0,2,7,8,9]]"}, 3, 10)
     Traceback (most recent call last):
     ValueError: nbtrack.ranges do not cover the batch's 3 rows
     """
-    parsed: Any = loads_json(meta.get(KEY_RANGES, ""), max_depth=2)
-    if not isinstance(parsed, list) or len(parsed) > num_rows:
+    raw = meta.get(KEY_RANGES, "")
+    table = _compact_ranges(raw)
+    if table is None:  # not the compact form nbtrack writes: the general JSON path
+        if "true" in raw or "false" in raw:  # JSON booleans would pass as the integers 1 and 0
+            raise ValueError("nbtrack.ranges holds an entry that is not six integers")
+        parsed: Any = loads_json(raw, max_depth=2)
+        if not isinstance(parsed, list):
+            raise ValueError("nbtrack.ranges is not a list of at most one range per row")
+        try:
+            table = np.array(parsed) if parsed else np.zeros((0, 6), np.int64)
+        except (ValueError, OverflowError):  # ragged lists
+            raise ValueError("nbtrack.ranges holds an entry that is not six integers") from None
+    if len(table) > num_rows:
         raise ValueError("nbtrack.ranges is not a list of at most one range per row")
-    if not all(isinstance(item, list) and len(item) == 6 for item in parsed):
+    if table.ndim != 2 or table.shape[1] != 6 or table.dtype.kind not in "iu" or \
+            (len(table) and (table.min() < 0 or table.max() >= 2**62)):
         raise ValueError("nbtrack.ranges holds an entry that is not six integers")
-    table = np.array(parsed) if parsed else np.zeros((0, 6), np.int64)
-    if table.dtype.kind not in "iu" or any(type(v) is bool for item in parsed for v in item):
-        raise ValueError("nbtrack.ranges holds an entry that is not six integers")
+    table = table.astype(np.int64)
     tags, starts, stops, crcs = table[:, 0], table[:, 1], table[:, 2], table[:, 3:]
-    if len(tags) and (tags.min() < 0 or tags.max() >= max_id or len(np.unique(tags)) < len(tags)):
+    if len(tags) and (tags.max() >= max_id or len(np.unique(tags)) < len(tags)):
         raise ValueError("nbtrack.ranges has an invalid or repeated tag id")
     expected = np.r_[0, stops[:-1]]
     bad = np.flatnonzero((starts != expected) | (stops <= starts) | (stops > num_rows))
@@ -246,11 +258,36 @@ def decode_ranges(meta: dict[str, str], num_rows: int, max_id: int) -> list[tupl
         i = int(bad[0])
         raise ValueError(f"nbtrack.ranges has an invalid range {starts[i]}..{stops[i]} (expected one from "
                          f"{expected[i]})")
-    if len(crcs) and (crcs.min() < 0 or crcs.max() >= 2**32):
+    if len(crcs) and crcs.max() >= 2**32:
         raise ValueError("nbtrack.ranges has a checksum out of range")
     if (int(stops[-1]) if len(stops) else 0) != num_rows:
         raise ValueError(f"nbtrack.ranges do not cover the batch's {num_rows} rows")
-    return [tuple(row) for row in table.tolist()]
+    return table
+
+
+def _compact_ranges(raw: str) -> np.ndarray | None:
+    """Ranges written without spaces (as nbtrack writes them) parsed as one array, without building a
+    Python list per range (100,000 ranges: 30 ms instead of 300); None for any other spelling.
+
+    The text must be exactly ``[[d,d,d,d,d,d],...]`` with ASCII digits: its skeleton (the text
+    with the digits taken out) is compared with the one such a list has, and every number must
+    be 1 to 18 digits.
+    """
+    if not raw.isascii():
+        return None
+    text = raw.encode("ascii")
+    skeleton = text.translate(None, b"0123456789")
+    count = skeleton.count(b"[") - 1
+    if count < 0 or skeleton != b"[" + b",".join([b"[,,,,,]"] * count) + b"]":
+        return None
+    if b",," in text or b"[," in text or b",]" in text:  # an empty number
+        return None
+    if not count:
+        return np.zeros((0, 6), np.int64)
+    # every field is now 1+ ASCII digits between commas; numbers beyond int64 saturate, and the
+    # caller refuses values that large
+    numbers = np.fromstring(text.replace(b"[", b"").replace(b"]", b"").decode("ascii"), dtype=np.int64, sep=",")
+    return numbers.reshape(-1, 6) if len(numbers) == 6 * count else None
 
 
 def decode_tags(meta: dict[str, str], max_id: int | None = None) -> dict[int, str]:
@@ -271,14 +308,19 @@ def decode_tags(meta: dict[str, str], max_id: int | None = None) -> dict[int, st
     parsed: Any = loads_json(raw)
     if not isinstance(parsed, dict):
         raise ValueError("nbtrack.tags is not a JSON object")
-    out: dict[int, str] = {}
-    for key, name in parsed.items():
-        if not (key.isascii() and key.isdigit()) or (max_id is not None and int(key) >= max_id):
-            raise ValueError(f"nbtrack.tags has an invalid tag id {key[:20]!r}")
-        if not isinstance(name, str) or not 0 < len(name) <= MAX_TAG_NAME or "\0" in name:
-            raise ValueError(f"nbtrack.tags has an invalid name for tag id {key}")
-        out[int(key)] = name
-    return out
+    keys, names = list(parsed), list(parsed.values())
+    if not (all(map(str.isdigit, keys)) and all(map(str.isascii, keys))):
+        key = next(k for k in keys if not (k.isascii() and k.isdigit()))
+        raise ValueError(f"nbtrack.tags has an invalid tag id {key[:20]!r}")
+    ids = list(map(int, keys))
+    if max_id is not None and ids and max(ids) >= max_id:
+        raise ValueError(f"nbtrack.tags has an invalid tag id {max(ids)}")
+    good = all(type(n) is str and 0 < len(n) <= MAX_TAG_NAME for n in names) and "\0" not in "".join(names)
+    if not good:
+        key = next(k for k, n in zip(keys, names)
+                   if not (type(n) is str and 0 < len(n) <= MAX_TAG_NAME and "\0" not in n))
+        raise ValueError(f"nbtrack.tags has an invalid name for tag id {key}")
+    return dict(zip(ids, names))
 
 
 def decode_seq(meta: dict[str, str]) -> int:
@@ -298,7 +340,8 @@ def loads_json(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     Traceback (most recent call last):
     ValueError: JSON nested deeper than 64 levels
     """
-    if _depth(text) > max_depth:
+    opening = text.count("[") + text.count("{") if isinstance(text, str) else text.count(b"[") + text.count(b"{")
+    if opening > max_depth and _depth(text) > max_depth:  # fewer openings cannot nest deeper
         raise ValueError(f"JSON nested deeper than {max_depth} levels")
     return json.loads(text)
 

@@ -18,7 +18,7 @@ import numpy as np
 from nbtrack.errors import FormatError, UnsupportedFormatError
 
 from . import format as fmt
-from .columns import Columns, RangedChunk, Series, pivot_series, rows_by_tag, steps_of
+from .columns import Columns, RangedChunk, Series, pivot_series, rows_by_tag, span_index, steps_of
 from .files import regular_files
 from .folder import DATA_DIR, RUN_FILE, STREAM_SUFFIX, WRITERS_DIR, StoredPosition
 from .manifest import check_identity, check_manifest, read_json_bounded
@@ -424,24 +424,26 @@ class RunReader:
     def _add_ranged(self, path: Path, item: TailBatch) -> None:
         """A format 2.0 batch: rows grouped by tag; each tag's bytes are checked when first read."""
         assert item.ranges is not None
-        b = item.batch
+        b, table = item.batch, item.ranges
         lut = self._lut(path, item.names)
-        if any(r[0] >= len(lut) or lut[r[0]] < 0 for r in item.ranges):
+        local = table[:, 0]
+        if len(local) and (int(local.max()) >= len(lut) or bool((lut[local] < 0).any())):
             lut = self._lut(path, self._names_with_sidecar(path, item.names))
-        ranges, unnamed = {}, []
-        for local, start, stop, *crcs in item.ranges:
-            if local < len(lut) and lut[local] >= 0:
-                ranges[int(lut[local])] = (local, start, stop, (crcs[0], crcs[1], crcs[2]))
-            else:
-                unnamed.append(np.full(stop - start, local))
-        if unnamed:
-            self._note_unnamed(path, item, np.concatenate(unnamed))
+        named = np.zeros(len(local), bool)
+        inside = local < len(lut)
+        named[inside] = lut[local[inside]] >= 0
+        if not named.all():
+            lost = table[~named]
+            self._note_unnamed(path, item, np.repeat(lost[:, 0], lost[:, 2] - lost[:, 1]))
+        kept = table[named]
+        ranges = np.column_stack([lut[kept[:, 0]].astype(np.int64), kept]) if len(kept) \
+            else np.zeros((0, 7), np.int64)
 
         def report(reason: str) -> None:
             self._data_problems.append(DamageReport(str(path), item.offset, item.end - item.offset, reason))
 
         columns = [b.column(i).to_numpy() for i in range(4)]
-        self._chunks.append(RangedChunk(*columns, ranges=ranges, report=report))
+        self._chunks.append(RangedChunk(*columns, table=ranges, report=report))
         self._chunk_files.add(path)
 
     def _add_media(self, path: Path, kind: str, item: TailBatch) -> None:
@@ -468,12 +470,19 @@ class RunReader:
         need = max(names, default=-1) + 1
         if need > len(lut):
             lut = np.concatenate([lut, np.full(need - len(lut), -1, np.int32)])
-        for local in np.flatnonzero(lut < 0):
-            name = names.get(int(local))
+        tag_ids, tag_names = self._tag_ids, self._tag_names
+        found: list[int] = []
+        mapped: list[int] = []
+        for local in np.flatnonzero(lut < 0).tolist():
+            name = names.get(local)
             if name is not None:
-                lut[local] = self._tag_ids.setdefault(name, len(self._tag_names))
-                if lut[local] == len(self._tag_names):
-                    self._tag_names.append(name)
+                tag = tag_ids.get(name)
+                if tag is None:
+                    tag = tag_ids[name] = len(tag_names)
+                    tag_names.append(name)
+                found.append(local)
+                mapped.append(tag)
+        lut[found] = mapped
         self._luts[path] = lut
         return lut
 
@@ -653,8 +662,8 @@ class RunReader:
         counts = np.zeros(len(self._tag_names), np.int64)
         for chunk in self._chunks:
             if isinstance(chunk, RangedChunk):
-                for tag, (_, start, stop, _) in chunk.ranges.items():
-                    counts[tag] += stop - start
+                counts += np.bincount(chunk.run_tags, weights=chunk.lengths, minlength=len(counts)).astype(
+                    np.int64)[: len(counts)]
             elif len(chunk):
                 counts += np.bincount(chunk.tag, minlength=len(counts))[: len(counts)]
         points = int(counts[tags].sum())
@@ -674,8 +683,8 @@ class RunReader:
     def _stored_steps(chunk: Columns | RangedChunk, tags: np.ndarray) -> np.ndarray:
         """The steps of ``tags``' rows of a chunk, unchecked (they only count rows)."""
         if isinstance(chunk, RangedChunk):
-            spans = [chunk.ranges[t][1:3] for t in tags.tolist() if t in chunk.ranges]
-            return np.concatenate([chunk.step[a:b] for a, b in spans]) if spans else np.zeros(0, np.int64)
+            rows = chunk.table[np.isin(chunk.run_tags, tags)]
+            return chunk.step[span_index(rows[:, 2], rows[:, 3])]
         return chunk.step[np.isin(chunk.tag, tags)]
 
     def _with_media_columns(self, frame: pd.DataFrame) -> pd.DataFrame:

@@ -14,9 +14,12 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import format as fmt
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _CONTINUATION = b"\xff\xff\xff\xff"
 
@@ -45,7 +48,7 @@ class TailBatch:
     offset: int = -1  # where its message starts in the file
     # format 2.0: rows grouped by tag, (tag id, start, stop, crc step, crc wall_time, crc value) each;
     # only the header is verified here, each range's bytes when they are read (``RangedChunk``)
-    ranges: list[tuple[int, int, int, int, int, int]] | None = None
+    ranges: np.ndarray | None = None  # (n, 6) int64, from ``format.decode_ranges``
     end: int = -1  # where its message ends
 
 

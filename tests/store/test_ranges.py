@@ -52,7 +52,7 @@ def quiet_reader(logdir: Path, rid: str = "r") -> nbtrack.RunReader:
 def test_batches_are_grouped_by_tag_with_ranges_and_checksums(tmp_path):
     path = data_file(logged_run(tmp_path), "scalars")
     for batch, meta, _, _ in batches(path):
-        ranges = fmt.decode_ranges(meta, batch.num_rows, max_id=10)
+        ranges = [tuple(r) for r in fmt.decode_ranges(meta, batch.num_rows, max_id=10).tolist()]
         ids = batch.column("tag_id").to_numpy()
         assert [r[0] for r in ranges] == [0, 1, 2] and [r[1:3] for r in ranges] == [(0, 10), (10, 20), (20, 30)]
         for tag, start, stop, *crcs in ranges:
@@ -260,3 +260,32 @@ def test_logdir_to_arrow_is_every_run_in_long_form(tmp_path):
 def test_logdir_to_arrow_of_an_empty_logdir(tmp_path):
     table = nbtrack.open(tmp_path).to_arrow()
     assert table.num_rows == 0 and table.column_names == ["run_id", "tag", "step", "wall_time", "value"]
+
+
+@pytest.mark.parametrize("text", [
+    "[]", "[[1,0,2,7,8,9]]", "[[1,0,2,7,8,9],[0,2,3,1,2,3]]", "[[1, 0, 2, 7, 8, 9]]", "[ [1,0,2,7,8,9] ]",
+    "[[1,0,2,7,8,9],]", "[[1,0,2,7,8]]", "[[,0,2,7,8,9]]", "[[1,0,2,7,8,]]", "[[1,0,2,7,8,9]][[0,2,3,1,2,3]]",
+    "[[true,0,2,7,8,9]]", "[[1.0,0,2,7,8,9]]", "[[-1,0,2,7,8,9]]", "[[1,0,2,7,8,99999999999999999999999]]",
+    "[[1\u0663,0,2,7,8,9]]", '[["1",0,2,7,8,9]]', "[[[1],0,2,7,8,9]]", "", "[[1,0,2,7,8,9]",
+])
+def test_the_compact_parse_of_ranges_agrees_with_the_json_parse(text):
+    """Ranges as nbtrack writes them take a fast path; every spelling gets the JSON path's verdict."""
+    def via_json(raw):
+        parsed = fmt.loads_json(raw, max_depth=2)
+        ok = (isinstance(parsed, list) and all(isinstance(r, list) and len(r) == 6 for r in parsed)
+              and all(type(v) is int and 0 <= v < 2**62 for r in parsed for v in r))
+        return [list(r) for r in parsed] if ok else None
+
+    try:
+        want = via_json(text)
+    except ValueError:
+        want = None
+    meta = {fmt.KEY_RANGES: text}
+    rows = 0 if want == [] else 3 if want and len(want) == 2 else 2
+    try:
+        got = fmt.decode_ranges(meta, rows, max_id=10).tolist()
+    except ValueError:
+        got = None
+    if want is not None and want and want[-1][2] != rows:
+        want = None  # a well-formed list that does not cover the rows is refused for that reason
+    assert got == want
