@@ -140,6 +140,11 @@ def media_of(reader: RunReader, max_per_tag: int | None = MAX_PER_TAG, catch_up:
     return out
 
 
+def media_entries(reader: RunReader, tag: str, rows: list[dict[str, Any]], histogram: bool) -> list[MediaEntry]:
+    """Entries of some stored values of one tag (a watcher's new rows), in step, then index, order."""
+    return _entries(reader.id, tag, _recent(rows, None), reader.media_records, histogram=histogram)
+
+
 def _within_bytes(entries: list[MediaEntry], limit: int = MAX_TAG_BYTES) -> list[MediaEntry]:
     """The newest steps of one tag whose data fits in ``limit`` bytes (always the newest step)."""
     total, keep_from = 0, len(entries)

@@ -195,6 +195,8 @@ class RangedChunk:
         was_bad = (checked[rows] == BAD).any(axis=1)
         for column in columns:
             todo = rows[checked[rows, column] == UNCHECKED]
+            if column == 0 and len(todo) * 8 >= len(self.table):  # one pass checks every range's ids
+                todo = np.flatnonzero(checked[:, 0] == UNCHECKED)
             if len(todo):
                 checked[todo, column] = np.where(self._check(todo, column), GOOD, BAD)
         good = (checked[rows][:, list(columns)] == GOOD).all(axis=1)

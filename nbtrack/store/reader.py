@@ -529,6 +529,30 @@ class RunReader:
         self._warn_damage()
         return delta
 
+    def forget(self) -> None:
+        """Drop the points read so far, keeping the reading position: memory then follows only
+        what is read next, for followers that keep their own reduced copy (the ``%track``
+        watcher). Later ``poll()``, ``scalars()`` and ``history()`` see only points read after
+        this call; tag names, media records and manifests are kept.
+
+        >>> import nbtrack, tempfile
+        >>> d = tempfile.mkdtemp()
+        >>> run = nbtrack.init(dir=d, name="r")
+        >>> run.log({"x": 1.0}); run.flush()
+        >>> reader = nbtrack.open(d).run("r")
+        >>> len(reader.poll()); reader.forget()
+        1
+        >>> run.log({"x": 2.0}); run.finish()
+        >>> reader.poll().series()["x"][2].tolist()
+        [2.0]
+        """
+        self._chunks = []
+        self._cache = (0, Columns.empty())
+        self._series_cache = {}
+        self._splits = {}
+        self._polled = 0
+        self._last_values = (-1, {})
+
     def tag_pieces(self) -> tuple[list[str], dict[int, list[Piece]]]:
         """The scalar points read so far, per tag id and stored batch, as views where possible.
 
