@@ -32,7 +32,8 @@ __all__ = [
     "Audio", "Config", "Embedding", "Figure", "FormatError", "Histogram", "Html", "Image", "Logdir", "Markdown",
     "NbtrackError", "PRCurve", "Run", "RunNotFoundError", "RunReader", "RunWriteError", "Summary", "Table", "Text",
     "UnsupportedFormatError", "Value", "Video",
-    "__version__", "config", "define_metric", "finish", "init", "log", "open", "run", "summary",
+    "__version__", "config", "define_metric", "finish", "init", "load_ipython_extension", "log", "open", "run",
+    "summary", "track", "unload_ipython_extension",
 ]
 
 
@@ -93,6 +94,40 @@ class _CurrentProxy:
 
 config: Any = _CurrentProxy("config")
 summary: Any = _CurrentProxy("summary")
+
+
+def track(logdir: Any = None, runs: str | None = None, tags: str | None = None, reload: float = 1.0,
+          **kwargs: Any) -> Any:
+    """A live dashboard of every run under ``logdir``, updating as runs are written (no server, no port).
+
+    The function behind ``%track``; see :func:`nbtrack.dashboard.track.track` for the options.
+
+    >>> import nbtrack, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> with nbtrack.init(dir=d, name="a") as run:
+    ...     run.log({"loss": 1.0})
+    >>> view = nbtrack.track(d, reload=60)
+    >>> len(view.snapshot["runs"])
+    1
+    >>> view.close()
+    """
+    from nbtrack.dashboard.track import track as _track  # imports anywidget: only when a view is made
+
+    return _track(logdir, runs=runs, tags=tags, reload=reload, **kwargs)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext nbtrack``: registers ``%track`` and ``%%track`` (``nbtrack/magic.py``)."""
+    from nbtrack.magic import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext nbtrack``: removes the magics and turns every ``%track`` output static."""
+    from nbtrack.magic import unload
+
+    unload(ipython)
 
 
 def __getattr__(name: str) -> Any:

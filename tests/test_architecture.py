@@ -22,6 +22,9 @@ HOOKS = {
     ("nbtrack.record.run", "Run.show", "nbtrack.dashboard"),
     ("nbtrack.store.reader", "RunReader.show", "nbtrack.dashboard"),
     ("nbtrack.store.logdir", "Logdir.show", "nbtrack.dashboard"),
+    # IPython finds an extension's entry points in the package itself: the face hands off to the magics
+    ("nbtrack", "load_ipython_extension", "nbtrack.magic"),
+    ("nbtrack", "unload_ipython_extension", "nbtrack.magic"),
     # reserved, same one-line form: reports and framework integrations
     ("nbtrack.record.run", "Run.to_html", "nbtrack.report"),
     ("nbtrack.record.run", "Run.watch", "nbtrack.integrations"),

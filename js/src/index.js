@@ -45,6 +45,7 @@ function initialize({ model }) {
   model.on("msg:custom", (/** @type {any} */ message, /** @type {DataView[]} */ buffers) => {
     if (message && message.kind === "append") store.applyAppend(message, buffers);
     else if (message && message.kind === "media") store.applyMedia(message, buffers);
+    else if (message && message.kind === "runs") store.applyRuns(message);
   });
   const uid = model.get("_uid");
   return () => { if (uid) dropStore(String(uid)); }; // anywidget calls this when the model is closed
@@ -77,7 +78,16 @@ function render({ model, el: host }) {
     redraw.now();
   };
   const controls = createControls(settings, { redraw: () => redraw.now(), rebuild, save });
-  root.append(header, runsBox, controls, chartBox, mediaBox, summary.element);
+  const notice = el("div", "nbtrack-notice");
+  const showNotice = () => {
+    const text = model.get("notice");
+    notice.textContent = typeof text === "string" ? text : "";
+    notice.hidden = !notice.textContent;
+  };
+  showNotice();
+  const height = Number(model.get("height") || 0);
+  if (height > 0) Object.assign(root.style, { maxHeight: `${height}px`, overflowY: "auto" });
+  root.append(header, notice, runsBox, controls, chartBox, mediaBox, summary.element);
   host.appendChild(root);
   let disposed = false;
   /** @param {unknown} error */
@@ -99,6 +109,7 @@ function render({ model, el: host }) {
   const unsubscribe = store.subscribe(redraw.forData);
   model.on("change:run_name", update);
   model.on("change:status", update);
+  model.on("change:notice", showNotice);
   redraw.now();
   return () => {
     disposed = true;
@@ -109,6 +120,7 @@ function render({ model, el: host }) {
     redraw.cancel();
     model.off("change:run_name", update);
     model.off("change:status", update);
+    model.off("change:notice", showNotice);
     root.remove();
   };
 }

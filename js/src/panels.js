@@ -25,6 +25,7 @@ const STYLE = `
 .nbtrack-group-charts { display: flex; flex-wrap: wrap; gap: 8px; }
 .nbtrack-chart-note { color: #a15c00; font-size: 11px; min-height: 0; }
 .nbtrack-error { color: #b00020; }
+.nbtrack-notice { color: #555; font-style: italic; margin: 0 0 6px; overflow-wrap: anywhere; }
 .nbtrack-media { display: flex; flex-wrap: wrap; gap: 12px; margin: 8px 0; }
 .nbtrack-media-panel { border: 1px solid #e3e3e3; border-radius: 4px; padding: 6px 8px; max-width: 440px; }
 .nbtrack-media-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; margin-bottom: 4px; }

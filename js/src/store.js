@@ -268,6 +268,26 @@ export class Store {
   }
 
   /**
+   * Apply a `runs` message (a watched logdir's new runs and changed run info: status, summary, ...).
+   * Shares the seq counter with append and media messages. Returns true if applied.
+   * @param {{ kind: string, v: number, seq: number, runs: ({ id: string, name?: string } & Record<string, any>)[] }} message
+   */
+  applyRuns(message) {
+    if (message.kind !== "runs" || message.v !== PROTOCOL_VERSION) {
+      throw new Error(`not a runs message of protocol version ${PROTOCOL_VERSION}: kind=${message.kind} v=${message.v}`);
+    }
+    if (message.seq <= this.seq) return false;
+    for (let missing = this.seq + 1; missing < message.seq && this.seq > 0; missing++) this.gaps.push(missing);
+    for (const run of message.runs ?? []) {
+      const info = this.runInfo(String(run.id), String(run.name ?? ""));
+      Object.assign(info, run, { index: info.index, id: String(run.id), name: String(run.name ?? info.name) });
+    }
+    this.seq = message.seq;
+    this.changed();
+    return true;
+  }
+
+  /**
    * Apply an append message; ignore one already covered (seq <= this.seq). Returns true if applied.
    * @param {AppendMessage} message @param {Binary[]} buffers
    */

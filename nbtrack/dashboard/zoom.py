@@ -17,14 +17,14 @@ import math
 import threading
 import uuid
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from .m4 import joined, reduce_m4
+from nbtrack.store.reader import RunReader
 
-if TYPE_CHECKING:
-    from nbtrack.store.reader import RunReader
+from .m4 import joined, reduce_m4
 
 FULL_RESOLUTION = 100_000  # a zoomed range up to this many points arrives complete
 MAX_BUCKETS = 16_384
@@ -47,7 +47,7 @@ class DetailServer:
     """
 
     def __init__(self) -> None:
-        self._readers: dict[str, dict[str, RunReader]] = {}
+        self._readers: dict[str, dict[str, RunReader | Path]] = {}
         self._live: set[str] = set()  # tokens of runs still being written: never cached
         self._series: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
@@ -61,6 +61,21 @@ class DetailServer:
             if live:
                 self._live.add(token)
         return token
+
+    def register_folders(self, folders: dict[str, Path]) -> str:
+        """Like :meth:`register` for runs given as ``{run id: folder}``, each read afresh for every
+        request and not kept (a watcher's own readers keep no history)."""
+        token = uuid.uuid4().hex
+        with self._lock:
+            self._readers[token] = dict(folders)
+            self._live.add(token)
+        return token
+
+    def extend(self, token: str, folders: dict[str, Path]) -> None:
+        """Add runs (as folders) to a registered token, e.g. runs a watcher found later."""
+        with self._lock:
+            if token in self._readers:
+                self._readers[token].update(folders)
 
     def forget(self, token: str) -> None:
         with self._lock:
@@ -101,7 +116,8 @@ class DetailServer:
             if cached is not None:
                 self._series.move_to_end((run, key))
                 return cached
-            reader = readers[run]
+            source = readers[run]
+        reader = RunReader(source) if isinstance(source, Path) else source
         reader.catch_up()
         names, pieces = reader.tag_pieces()  # one tag's points, not the whole run, are joined
         if key not in names:
