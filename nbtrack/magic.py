@@ -22,7 +22,7 @@ import sys
 from typing import Any
 
 import nbtrack
-from nbtrack.dashboard.track import LogdirError, stop_all
+from nbtrack.dashboard.track import LogdirError, compile_filter, stop_all
 from nbtrack.errors import NbtrackError
 
 _LOADED: set[int] = set()  # ids of shells the magics are registered in
@@ -110,7 +110,8 @@ def track_magic(shell: Any, line: str) -> Any:
     try:
         args = track_parser().parse_args(split_line(line))
         logdirs = [*args.path, *args.logdir]
-        view = nbtrack.track(logdirs or None, runs=args.runs, tags=args.tags, reload=args.reload,
+        runs, tags = compile_filter(args.runs, "--runs"), compile_filter(args.tags, "--tags")
+        view = nbtrack.track(logdirs or None, runs=runs, tags=tags, reload=args.reload,
                              logdir_spec=args.logdir_spec, height=args.height, key=_cell_key(shell, line))
     except _Stop as stop:
         _say(str(stop), error=stop.error)

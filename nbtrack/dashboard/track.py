@@ -90,14 +90,25 @@ def check_logdirs(logdirs: list[tuple[str | None, Path]]) -> list[str]:
     return notes
 
 
-def compile_filter(pattern: str | None, what: str) -> re.Pattern[str] | None:
-    """A regular expression from ``--runs``/``--tags``, or a clear error naming the option."""
+def compile_filter(pattern: str | re.Pattern[str] | None, what: str) -> re.Pattern[str] | None:
+    """A regular expression from ``runs=``/``tags=`` (``what`` names the option), or a clear error.
+
+    >>> try:
+    ...     compile_filter("[", "--runs")
+    ... except LogdirError as exc:
+    ...     print(exc)
+    --runs '[' is not a valid regular expression (unterminated character set at position 0)
+    """
     if pattern is None or pattern == "":
         return None
+    if isinstance(pattern, re.Pattern):
+        return pattern
+    if not isinstance(pattern, str):
+        raise TypeError(f"{what} takes a regular expression (a string), got {type(pattern).__name__}")
     try:
         return re.compile(pattern)
     except re.error as exc:
-        raise LogdirError(f"track({what}={pattern!r}): not a valid regular expression ({exc})") from None
+        raise LogdirError(f"{what} {pattern!r} is not a valid regular expression ({exc})") from None
 
 
 class TrackDashboard(anywidget.AnyWidget):
@@ -296,7 +307,8 @@ def _poll_loop(ref: weakref.ref[TrackDashboard], stop: threading.Event, interval
         time.sleep(0)
 
 
-def track(logdir: Any = None, runs: str | None = None, tags: str | None = None, reload: float = 1.0, *,
+def track(logdir: Any = None, runs: str | re.Pattern[str] | None = None, tags: str | re.Pattern[str] | None = None,
+          reload: float = 1.0, *,
           logdir_spec: str | None = None, height: int = 0, stale_after: float | None = None,
           key: str | None = None) -> TrackDashboard:
     """A live dashboard of every run under ``logdir`` (project sub-folders too), for any front end
@@ -321,7 +333,8 @@ def track(logdir: Any = None, runs: str | None = None, tags: str | None = None, 
         raise ValueError(f"track(height=...) takes pixels (0 for automatic), got {height!r}")
     logdirs = parse_logdirs(logdir, logdir_spec)
     notes = check_logdirs(logdirs)
-    view = TrackDashboard(logdirs, runs=compile_filter(runs, "runs"), tags=compile_filter(tags, "tags"),
+    view = TrackDashboard(logdirs, runs=compile_filter(runs, "track(runs=...)"),
+                          tags=compile_filter(tags, "track(tags=...)"),
                           reload=reload, height=height, stale_after=stale_after, notes=notes)
     key = key if key is not None else repr((logdirs, runs, tags))
     with _ACTIVE_LOCK:
