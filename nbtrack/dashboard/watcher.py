@@ -26,6 +26,7 @@ import numpy as np
 
 from nbtrack.errors import FormatError
 from nbtrack.store.columns import rows_by_tag
+from nbtrack.store.folder import DATA_DIR, WRITERS_DIR
 from nbtrack.store.logdir import MAX_DEPTH, find_run_folders
 from nbtrack.store.reader import RunReader
 from nbtrack.store.sources import source_of
@@ -61,6 +62,38 @@ class _Followed:
     info: dict[str, Any] = field(default_factory=dict)  # what the browser was last sent
     media_seen: dict[tuple[bool, str], int] = field(default_factory=dict)
     info_checked: float = 0.0
+    data_mtime: int = -2
+    data_files: list[str] = field(default_factory=list)
+    data_seen: tuple[Any, ...] | None = None  # the data files' sizes when last read
+    writers_seen: int | None = None  # the writers folder's mtime when the manifests were last read
+
+    def data_signature(self) -> tuple[Any, ...] | None:
+        """The data folder's mtime and each data file's size: one ``stat`` each (None: no folder)."""
+        folder = os.path.join(self.reader.path, DATA_DIR)
+        try:
+            mtime = os.stat(folder).st_mtime_ns
+        except OSError:
+            return None
+        if mtime != self.data_mtime:  # files were added or removed: list them again
+            self.data_mtime = mtime
+            try:
+                self.data_files = [os.path.join(folder, name) for name in sorted(os.listdir(folder))]
+            except OSError:
+                self.data_files = []
+        sizes: list[int] = []
+        for path in self.data_files:
+            try:
+                sizes.append(os.stat(path).st_size)
+            except OSError:
+                sizes.append(-1)
+        return (mtime, *sizes)
+
+    def writers_mtime(self) -> int | None:
+        """The writers folder's mtime: manifests are replaced by rename, which changes it."""
+        try:
+            return os.stat(os.path.join(self.reader.path, WRITERS_DIR)).st_mtime_ns
+        except OSError:
+            return None
 
 
 class LogdirWatcher:
@@ -98,6 +131,8 @@ class LogdirWatcher:
         self._followed: dict[Path, _Followed] = {}
         self._ignored: set[Path] = set()  # folders the run filter leaves out
         self._folder_times: dict[Path, int] = {}
+        self._projects: list[Path] = []
+        self._projects_for = -1
         self._notes: set[str] = set()
         self._pending_notes: list[str] = []
         self.polls = 0
@@ -120,8 +155,12 @@ class LogdirWatcher:
 
     def _project_folders(self, root: Path) -> list[Path]:
         """Folders between ``root`` and its runs (a project's folder), as found by the last discovery."""
-        parents = {f.reader.path.parent for f in self._followed.values()} | {p.parent for p in self._ignored}
-        return sorted(p for p in parents if p != root and root in p.parents)
+        known = len(self._followed) + len(self._ignored)
+        if self._projects_for != known:  # recomputed only when discovery found something
+            parents = {f.reader.path.parent for f in self._followed.values()} | {p.parent for p in self._ignored}
+            self._projects = sorted(parents)
+            self._projects_for = known
+        return [p for p in self._projects if p != root and root in p.parents]
 
     def _discover(self) -> list[_Followed]:
         new: list[_Followed] = []
@@ -181,6 +220,7 @@ class LogdirWatcher:
                                "values": values.tobytes(), "times": times.tobytes(), "n": total})
             media.extend(self._new_media(f, MAX_PER_TAG))
             f.reader.forget()  # what the snapshot holds is sent: later polls return only new records
+            f.writers_seen = f.writers_mtime()
             f.info = self._info(f)
             f.info_checked = time.monotonic()
             runs.append(f.info)
@@ -201,14 +241,19 @@ class LogdirWatcher:
         update = WatchUpdate()
         new = self._discover() if self._changed_folders() else []
         now = time.monotonic()
-        for folder, f in list(self._followed.items()):
-            if not folder.is_dir():
-                continue  # removed while followed: its points stay on screen
+        for f in list(self._followed.values()):
             fresh = f in new
-            self._poll_points(f, update)
-            update.media.extend(self._new_media(f, None if not fresh else MAX_PER_TAG))
-            if fresh or now - f.info_checked >= self.info_every:
-                f.info_checked = now
+            writers = f.writers_mtime()
+            manifests_changed = writers != f.writers_seen
+            signature = f.data_signature()
+            if fresh or manifests_changed or signature is None or signature != f.data_seen:
+                # a finished writer's last file is read to its end once its manifest says so
+                f.data_seen = signature
+                self._poll_points(f, update)
+                update.media.extend(self._new_media(f, None if not fresh else MAX_PER_TAG))
+            running = f.info.get("status") == "running"  # may turn crashed with no file changing
+            if fresh or manifests_changed or (running and now - f.info_checked >= self.info_every):
+                f.info_checked, f.writers_seen = now, writers
                 info = self._info(f)
                 if fresh or info != f.info:
                     f.info = info
