@@ -31,6 +31,9 @@ import { dropStore, storeOf } from "./store.js";
  * @property {import("./detail.js").DetailFetch | null} [detail] zoom detail from the kernel (static outputs)
  */
 
+/** A watched logdir of more runs than this first draws only the newest ones' lines (the run table shows all). */
+const NEWEST_RUNS_SHOWN = 20;
+
 /** @param {{ model: Model }} context */
 function initialize({ model }) {
   if (typeof model.get("bokeh_core") === "string") {
@@ -41,6 +44,7 @@ function initialize({ model }) {
   const store = storeOf(model);
   const snapshot = model.get("snapshot");
   if (snapshot && Array.isArray(snapshot.series)) store.applySnapshot(snapshot);
+  if (model.get("view_kind") === "logdir") store.hideAllButNewest(NEWEST_RUNS_SHOWN);
   model.on("change:snapshot", () => store.applySnapshot(model.get("snapshot")));
   model.on("msg:custom", (/** @type {any} */ message, /** @type {DataView[]} */ buffers) => {
     if (message && message.kind === "append") store.applyAppend(message, buffers);
@@ -68,7 +72,9 @@ function render({ model, el: host }) {
   /** @type {any} */
   let Bokeh = null;
   const media = createMediaPanels(store, mediaBox, settings, () => Bokeh, () => save());
-  const runsPanel = createRunsPanel(store, runsBox, /** @type {any} */ (settings), () => redraw.now(), () => save());
+  const logdir = model.get("view_kind") === "logdir"; // %track: the run table from the first run on
+  const runsPanel = createRunsPanel(store, runsBox, /** @type {any} */ (settings), () => redraw.now(), () => save(),
+    logdir ? 1 : 2);
   /** @type {ReturnType<typeof createCharts> | null} */
   let charts = null;
   const rebuild = () => {

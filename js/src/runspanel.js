@@ -6,16 +6,18 @@ import { createParallelCoordinates } from "./parcoords.js";
 import { createRunTable } from "./runtable.js";
 
 /**
- * The runs panel inside `box`; `update` builds it when a second run appears and follows new runs.
+ * The runs panel inside `box`; `update` builds it when the `minRuns`-th run appears (a second run of a
+ * live run's view; the first run of a watched logdir) and follows new runs and changed run info.
  * @param {import("./store.js").Store} store @param {HTMLElement} box @param {{ hparamMetric?: string }} settings
- * @param {() => void} redraw @param {() => void} save
+ * @param {() => void} redraw @param {() => void} save @param {number} [minRuns]
  */
-export function createRunsPanel(store, box, settings, redraw, save) {
+export function createRunsPanel(store, box, settings, redraw, save, minRuns = 2) {
   /** @type {{ hidden: Set<string>, filter: string, sort: any, selected: Set<string> | null }} */
   const state = { hidden: store.hidden, filter: "", sort: null, selected: null };
   /** @type {{ table: ReturnType<typeof createRunTable>, plot: ReturnType<typeof createParallelCoordinates> } | null} */
   let parts = null;
   let count = 0;
+  let version = -1;
   const changed = () => {
     store.selected = state.selected;
     const runs = [...store.runs.values()];
@@ -24,8 +26,9 @@ export function createRunsPanel(store, box, settings, redraw, save) {
     redraw();
   };
   const update = () => {
-    if (store.runs.size < 2 || store.runs.size === count) return;
+    if (store.runs.size < minRuns || (store.runs.size === count && store.runsVersion === version)) return;
     count = store.runs.size;
+    version = store.runsVersion;
     const runs = [...store.runs.values()];
     if (!parts) {
       box.replaceChildren();

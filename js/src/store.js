@@ -193,6 +193,21 @@ export class Store {
     this.gaps = [];
     /** @type {Set<() => void>} */
     this.listeners = new Set();
+    /** changes whenever a run's info (status, summary, ...) changes: the run table redraws on it */
+    this.runsVersion = 0;
+  }
+
+  /**
+   * Hide every run but the `count` newest (by `created`), as a logdir of hundreds of runs first
+   * draws only its newest lines; the run table's "all" switch shows the rest. Returns how many were hidden.
+   * @param {number} count
+   */
+  hideAllButNewest(count) {
+    const runs = [...this.runs.values()];
+    if (runs.length <= count) return 0;
+    runs.sort((a, b) => Number(b.created ?? 0) - Number(a.created ?? 0));
+    for (const run of runs.slice(count)) this.hidden.add(run.id);
+    return runs.length - count;
   }
 
   /**
@@ -283,6 +298,7 @@ export class Store {
       Object.assign(info, run, { index: info.index, id: String(run.id), name: String(run.name ?? info.name) });
     }
     this.seq = message.seq;
+    this.runsVersion++;
     this.changed();
     return true;
   }
@@ -330,6 +346,7 @@ export class Store {
       if (typeof s.n === "number" && s.n > series.total) series.total = s.n;
     }
     this.seq = snapshot.seq;
+    this.runsVersion++;
     this.gaps = this.gaps.filter((g) => g > snapshot.seq);
     this.changed();
     return true;

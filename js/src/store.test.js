@@ -148,3 +148,27 @@ test("a media tag keeps its newest records within the bound, and snapshots bring
   store.applySnapshot({ seq: 3, series: [], media: [{ run: "q", key: "t", kind: "text", step: 2, meta: { text: "hi" } }] });
   assert.deepEqual([...store.media.keys()], ["q\u0000t"]);
 });
+
+test("a runs message updates run info and the runs version; an old one is ignored", () => {
+  const store = new Store();
+  store.applySnapshot({ seq: 0, runs: [{ id: "a", name: "a", status: "running" }], series: [] });
+  const version = store.runsVersion;
+  assert.equal(store.applyRuns({ kind: "runs", v: 1, seq: 1, runs: [{ id: "a", status: "crashed" },
+    { id: "b", name: "new run", status: "running" }] }), true);
+  assert.equal(store.runs.get("a")?.status, "crashed");
+  assert.equal(store.runs.get("a")?.name, "a");
+  assert.equal(store.runs.get("b")?.name, "new run");
+  assert.equal(store.runs.get("b")?.index, 1);
+  assert.ok(store.runsVersion > version);
+  assert.equal(store.applyRuns({ kind: "runs", v: 1, seq: 1, runs: [{ id: "a", status: "finished" }] }), false);
+  assert.equal(store.runs.get("a")?.status, "crashed");
+});
+
+test("hideAllButNewest keeps the newest runs shown", () => {
+  const store = new Store();
+  const runs = Array.from({ length: 25 }, (_, i) => ({ id: `r${i}`, name: `r${i}`, created: i }));
+  store.applySnapshot({ seq: 0, runs, series: [] });
+  assert.equal(store.hideAllButNewest(20), 5);
+  assert.deepEqual([...store.hidden].sort(), ["r0", "r1", "r2", "r3", "r4"]);
+  assert.equal(new Store().hideAllButNewest(20), 0);
+});

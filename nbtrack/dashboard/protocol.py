@@ -19,6 +19,13 @@ Steps travel as float64: exact up to 2**53.
                 "meta": {"caption": "a cat", "width": 28, ...}, "buffers": 1}, ...]}
     buffers: each item's buffers, concatenated in item order
 
+``runs`` (sequence-numbered, sharing the counter; ``%track`` only): runs that appeared and runs whose
+table entry changed (status, summary, ...), no buffers::
+
+    {"kind": "runs", "v": 1, "seq": 9,
+     "runs": [{"id": "a1b2c3d4", "name": "base/lr-0.1", "status": "crashed", "created": 1.7e9,
+               "updated": 1.7e9, "config": {...}, "summary": {...}}, ...]}
+
 Per kind: ``image`` [the image file: PNG, or JPEG/GIF when logged from a file, see
 ``meta.format``]; ``histogram`` [edges (float64), counts (float64)], ``len(edges) ==
 len(counts) + 1``; ``audio`` [WAV]; ``video`` [the video file: animated PNG unless logged

@@ -133,6 +133,7 @@ class TrackDashboard(anywidget.AnyWidget):
     settings = traitlets.Dict().tag(sync=True)
     snapshot = traitlets.Dict().tag(sync=True)
     notice = traitlets.Unicode("").tag(sync=True)  # one line under the header: empty logdir, problems
+    view_kind = traitlets.Unicode("logdir").tag(sync=True)  # the JS shows the run table from the first run
     height = traitlets.Int(0).tag(sync=True)  # pixels; 0: as tall as the content
     loader = traitlets.Instance(BokehLoader).tag(sync=True, **ipywidgets.widget_serialization)
     detail_token = traitlets.Unicode("").tag(sync=True)
