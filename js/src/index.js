@@ -63,6 +63,7 @@ function render({ model, el: host }) {
   injectStyle();
   const store = storeOf(model);
   const root = el("div", "nbtrack-dashboard");
+  root.dataset.uid = String(model.get("_uid") ?? ""); // a %track companion output hides while this draws
   const { header, update } = createHeader(model, store);
   const summary = createSummary(store);
   const chartBox = el("div", "nbtrack-charts");

@@ -95,10 +95,61 @@ for (const box of boxes) {
 </script>"""
 
 
+# A %track view's companion (companion.py): hidden while the live widget of that view draws on the
+# page (or later appears there), drawn otherwise, with the widget's "model not found" line hidden.
+COMPANION = """<script type="module">
+for (const box of document.querySelectorAll('[data-nbtrack-static="%(uid)s"]')) {
+  if (box.dataset.nbtrackCompanion) continue;
+  box.dataset.nbtrackCompanion = "waiting";
+  box.style.display = "none";
+  const live = () => document.querySelector('.nbtrack-dashboard[data-uid="%(live)s"]');
+  const started = Date.now();
+  const widgetError = () => {
+    const area = box.closest(".jp-OutputArea-child, .output_area");
+    const before = area && area.previousElementSibling;
+    return before && /model not found|Error displaying widget|Loading widget/i.test(before.textContent || "")
+      ? before : null;
+  };
+  const draw = () => {
+    const broken = widgetError();
+    if (broken) broken.style.display = "none";
+    box.style.display = "";
+    box.dataset.nbtrackCompanion = "shown";
+%(render)s
+  };
+  const watch = () => {
+    if (live()) { box.style.display = "none"; box.dataset.nbtrackCompanion = "hidden"; return; }
+    if (box.dataset.nbtrackCompanion === "waiting" && Date.now() - started > 4000) draw();
+    if (Date.now() - started < 120000) setTimeout(watch, 500);
+  };
+  watch();
+}
+</script>"""
+
+RENDER = """    const root = globalThis;
+    const modules = (root.__nbtrackStaticModules ??= {});
+    modules["%(version)s"] ??= (async () => {
+      const text = box.querySelector('script[data-part="module-gz"]').textContent.trim();
+      const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+      const code = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+      const blob = new Blob([await new Response(code).arrayBuffer()], { type: "text/javascript" });
+      return import(URL.createObjectURL(blob));
+    })();
+    box.dataset.nbtrackRendered = "pending";
+    modules["%(version)s"].then((m) => m.renderStatic(box)).catch((error) => {
+      box.dataset.nbtrackRendered = "failed";
+      console.error("nbtrack: the interactive charts could not be drawn; the picture stays", error);
+    });"""
+
+
 def static_bundle(snapshot: dict[str, Any], *, run_name: str, status: str,
                   config: dict[str, Any] | None = None, settings: dict[str, Any] | None = None,
-                  png: bytes | None = None, channel: dict[str, str] | None = None) -> dict[str, Any]:
+                  png: bytes | None = None, channel: dict[str, str] | None = None,
+                  companion_of: str | None = None) -> dict[str, Any]:
     """The display bundle (``{mime: data}``) of a dashboard that needs no kernel.
+
+    ``companion_of``: the ``_uid`` of a live ``%track`` widget this output stands in for
+    (``companion.py``): hidden while that widget draws, drawn when it cannot.
 
     >>> import numpy as np
     >>> snap = {"seq": 0, "runs": [{"id": "r1", "name": "demo"}], "series": [{"run": "r1", "key": "loss",
@@ -123,7 +174,9 @@ def static_bundle(snapshot: dict[str, Any], *, run_name: str, status: str,
         f'<script type="text/plain" data-part="bokeh-core">{bokeh["bokeh"]}</script>',
         f'<script type="text/plain" data-part="bokeh-api">{bokeh["bokeh-api"]}</script>',
         "</div>",
-        LOADER % {"uid": uid, "version": module_version()},
+        LOADER % {"uid": uid, "version": module_version()} if companion_of is None else
+        COMPANION % {"uid": uid, "live": html.escape(companion_of, quote=True),
+                     "render": RENDER % {"version": module_version()}},
     ]
     text = f"nbtrack dashboard: {run_name} ({status}), {len(snapshot['series'])} series"
     return {MIME_HTML: "\n".join(parts), MIME_PNG: _b64(png), "text/plain": text}

@@ -29,17 +29,35 @@ import anywidget
 import ipywidgets
 import traitlets
 
-from nbtrack.store.reader import RunReader
-
 from .assets import BUNDLE
+from .companion import REFRESH_EVERY, LogdirStatic, companion_bundle
 from .loader import BokehLoader
 from .protocol import PROTOCOL_VERSION, encode_append, encode_media
-from .snapshot import STATIC_POINTS, snapshot_of
 from .static_output import StaticDashboard
 from .watcher import LogdirWatcher, WatchUpdate
 from .zoom import SERVER as ZOOM_SERVER
 
 MAX_MESSAGE_POINTS = 500_000  # an append message beyond this is split (a first poll of a big new run)
+FIRST_SAVE_AFTER = 5.0  # seconds after display before the companion first holds the charts
+# what a saved notebook shows until the companion's first refresh (hidden while the widget is live)
+PLACEHOLDER = {"text/html": '<div class="nbtrack-track-placeholder" style="display:none"></div>',
+               "text/plain": "nbtrack %track output (charts are saved with the notebook while it runs)"}
+
+
+def companion_every() -> float:
+    """Seconds between companion refreshes while runs change: ``$NBTRACK_TRACK_SAVE_EVERY`` or 60."""
+    try:
+        return max(0.1, float(os.environ.get("NBTRACK_TRACK_SAVE_EVERY", REFRESH_EVERY)))
+    except ValueError:
+        return REFRESH_EVERY
+
+
+def _shell() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
 
 _ACTIVE: dict[str, TrackDashboard] = {}
 _ACTIVE_LOCK = threading.Lock()
@@ -155,6 +173,11 @@ class TrackDashboard(anywidget.AnyWidget):
         self.reload = float(reload)
         self.errors: list[str] = []
         self.detail_token = ZOOM_SERVER.register_folders(self._folders())
+        self._companion = LogdirStatic()
+        self._companion.mark_changed([f.reader.path for f in self._watcher.followed])  # none drawn yet
+        self._companion_ids: list[str] = []
+        self._companion_due = time.monotonic() + FIRST_SAVE_AFTER  # the first real picture, soon after display
+        self._parent: Any = None  # the displaying cell's message: outputs from the thread are routed by it
         self._stop = threading.Event()
         self._thread = threading.Thread(target=_poll_loop, args=(weakref.ref(self), self._stop, self.reload),
                                         name="nbtrack-track", daemon=True)
@@ -171,7 +194,33 @@ class TrackDashboard(anywidget.AnyWidget):
         update = self._watcher.poll()
         if update:
             self._send_update(update)
+            changed = {r["id"] for r in update.runs} | {s[0] for s in update.series} | {m["run"] for m in update.media}
+            self._companion.mark_changed([f for run, f in self._folders().items() if run in changed])
         return update
+
+    def refresh_companion(self, force: bool = False) -> bool:
+        """Redraw the static companion of every display (``companion.py``): when due and something
+        changed, or ``force``. Returns whether it was redrawn."""
+        now = time.monotonic()
+        if not self._companion_ids or not (force or (now >= self._companion_due and self._companion.stale)):
+            return False
+        self._companion_due = now + companion_every()
+        infos = {f.reader.path: f.info for f in self._watcher.followed}
+        snapshot = self._companion.snapshot(infos, tags=self._watcher.tags_filter)
+        bundle = companion_bundle(snapshot, self._uid, self.run_name, self.settings)
+        self._publish(bundle, self._companion_ids)
+        return True
+
+    def _publish(self, bundle: dict[str, Any], display_ids: list[str]) -> None:
+        """``update_display`` of ``display_ids``, sent as part of the cell that displayed this view."""
+        from IPython.display import update_display
+
+        shell = _shell()
+        publisher = getattr(shell, "display_pub", None)
+        if self._parent is not None and hasattr(publisher, "set_parent"):
+            publisher.set_parent(self._parent)  # this thread's context only
+        for display_id in display_ids:
+            update_display(bundle, raw=True, display_id=display_id)
 
     def _send_update(self, update: WatchUpdate) -> None:
         with self._send_lock:
@@ -212,29 +261,26 @@ class TrackDashboard(anywidget.AnyWidget):
         self.status = "stopped"
 
     def static(self) -> StaticDashboard:
-        """Every watched run as it is stored now, as a static output (``static_output.py``)."""
-        readers = [RunReader(r.path, r.stale_after) for r in self._watcher.readers]
-        snapshot = snapshot_of(readers, seq=self._seq, budget=STATIC_POINTS)
-        for info, reader in zip(snapshot["runs"], self._watcher.readers):
-            info["name"] = next((i["name"] for i in self.snapshot.get("runs", []) if i["id"] == reader.id),
-                                info["name"])
-        return StaticDashboard(snapshot, run_name=self.run_name, status=f"{len(readers)} runs",
-                               config={}, settings=self.settings, readers=readers)
+        """Every watched run as it is stored now, as a static output (``static_output.py``); read run
+        by run and reduced, so memory stays bounded however big the logdir."""
+        infos = {f.reader.path: f.info for f in self._watcher.followed}
+        self._companion.mark_changed(list(infos))
+        snapshot = self._companion.snapshot(infos, tags=self._watcher.tags_filter)
+        return StaticDashboard(snapshot, run_name=self.run_name, status=f"{len(infos)} runs",
+                               config={}, settings=self.settings)
 
     def finalize(self) -> None:
         """Stop watching, replace every place this view is displayed by its static form, close the widget."""
         self.stop()
         if self._display_ids:
-            from IPython.display import update_display
-
             try:
-                bundle = self.static().bundle()
-                for display_id in self._display_ids:
-                    update_display(bundle, raw=True, display_id=display_id)
+                self._publish(self.static().bundle(), self._display_ids)
+                self._publish({"text/plain": ""}, self._companion_ids)  # the pair becomes one static output
             except Exception as exc:  # the kernel may be shutting down: the live output stays as it was
                 warnings.warn(f"nbtrack: could not replace the %track output by its static form: {exc}",
                               RuntimeWarning, stacklevel=2)
             self._display_ids.clear()
+            self._companion_ids.clear()
         self.close()
 
     def close(self) -> None:
@@ -258,6 +304,13 @@ class TrackDashboard(anywidget.AnyWidget):
         bundle = self._repr_mimebundle_(**kwargs)
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         display(data, metadata=metadata, raw=True, display_id=display_id)
+        shell = _shell()
+        kernel = getattr(shell, "kernel", None)
+        if kernel is not None:  # the companion only matters in a notebook that can be saved
+            self._parent = kernel.get_parent()
+            companion_id = uuid.uuid4().hex
+            self._companion_ids.append(companion_id)
+            display(PLACEHOLDER, raw=True, display_id=companion_id)
 
     def __repr__(self) -> str:
         return f"<nbtrack.TrackDashboard {self.run_name!r}: {len(self._watcher)} runs, {self.status}>"
@@ -293,6 +346,7 @@ def _poll_loop(ref: weakref.ref[TrackDashboard], stop: threading.Event, interval
             return
         try:
             view.poll()
+            view.refresh_companion()
             failures = 0
         except Exception as exc:  # a bug or an odd file must not kill the watcher silently
             failures += 1

@@ -300,6 +300,11 @@ class LogdirWatcher:
         return info
 
     @property
+    def followed(self) -> list[_Followed]:
+        """Each followed run: its reader and the run-table entry last sent (``info``)."""
+        return list(self._followed.values())
+
+    @property
     def readers(self) -> list[RunReader]:
         return [f.reader for f in self._followed.values()]
 
