@@ -43,6 +43,14 @@ export function filterTags(tags, text, noun = "charts") {
   const filter = parseTagFilter(text);
   const all = [...tags];
   const shown = new Set(all.filter((tag) => filter.match(tag)));
-  const line = filter.error ?? (filter.active ? `${shown.size} of ${all.length} ${noun}` : "");
+  const line = filterStatus({ shown: shown.size, total: all.length, error: filter.error, active: filter.active }, noun);
   return { shown, text: line, error: filter.error };
+}
+
+/**
+ * The line shown next to the filter: "N of M charts" while it filters, its error, or "".
+ * @param {{ shown: number, total: number, error: string | null, active: boolean }} state @param {string} [noun]
+ */
+export function filterStatus(state, noun = "charts") {
+  return state.error ?? (state.active ? `${state.shown} of ${state.total} ${noun}` : "");
 }
