@@ -55,6 +55,7 @@ function setOptions(select, choices, value) {
     Object.assign(option, { value: v, selected: v === value });
     return option;
   }));
+  select.value = value;
 }
 
 /** The tag filter: an input, and a line saying how many charts it shows or why it is ignored.
