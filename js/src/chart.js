@@ -45,9 +45,11 @@ const FORMATTERS = { "@value": "printf", "@smoothed": "printf" };
  *   detail: import("./detail.js").DetailFetch | null, cursor: Cursor | null,
  *   members?: (key: string) => import("./store.js").Series[],
  *   groups?: () => import("./grouplines.js").Group[] | null, theme?: import("./theme.js").Theme,
+ *   width?: () => number,
  *   nextFrame: (redraw: () => void) => void }} ChartContext
  * groups: the run groups drawn (the grid computes them once per redraw); default: groupsOf(store, settings)
  * theme: the page's colours (theme.js), read from the host element when the grid is built
+ * width: the chart's width in pixels (the grid's cell), for downsampling; default: the size's least width
  * nextFrame: runs a zoom redraw at the next animation frame, unless one is already waiting
  * members: the series of a tag (the grid indexes them once per redraw); default: a scan of the store
  */
@@ -84,8 +86,8 @@ export function createChart(Bokeh, key, context) {
   const membersOf = () => context.members?.(key) ?? [...store.series.values()].filter((s) => s.key === key);
   /** @type {ReturnType<typeof createGroupLines> | null} made when runs are first grouped */
   let groupLines = null;
-  /** The chart's width in pixels (it follows the output's width), for downsampling. */
-  const pixelWidth = () => Math.max(100, Math.round(box.clientWidth || sizeOf(settings).width));
+  /** The chart's width in pixels (it follows the output's width), for downsampling; no layout read. */
+  const pixelWidth = () => Math.max(100, Math.round(context.width?.() || sizeOf(settings).width));
 
   /** The glyphs all runs share when a chart draws more than MANY_RUNS of them. */
   function sharedLines() {

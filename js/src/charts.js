@@ -29,6 +29,21 @@ export const FOLD_ABOVE = 48; // more charts than this: only the first groups st
 export const OPEN_CHARTS = 24; // groups open (in order) while they hold this many charts in total (at least one)
 const NEAR_VIEW = "600px"; // build a chart this far before it scrolls into view
 
+const GRID_GAP = 8; // px between charts (panels.js: .nbtrack-group-charts)
+
+/**
+ * The width of a chart in a grid `width` pixels wide whose columns are at least `least` pixels (as the CSS
+ * grid's auto-fill with minmax(least, 1fr) lays them out); 0 when the width is not known.
+ * @example
+ * cellWidth(1000, 420, 8) // 496 (two per row)
+ * @param {number} width @param {number} least @param {number} [gap]
+ */
+export function cellWidth(width, least, gap = GRID_GAP) {
+  if (!(width > 0)) return 0;
+  const columns = Math.max(1, Math.floor((width + gap) / (least + gap)));
+  return Math.floor((width - gap * (columns - 1)) / columns);
+}
+
 /** The group a tag is shown in: the text before its first "/" ("" for none). @param {string} key */
 export function groupOf(key) {
   const slash = key.indexOf("/");
@@ -102,6 +117,7 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
   /** @type {import("./chart.js").ChartContext} */
   const context = {
     store, settings, detail, cursor, theme: themeOfElement(container),
+    width: () => cellWidth(seenWidth, size.width) || size.width,
     members: (key) => members.get(key) ?? [],
     groups: () => groups,
     nextFrame(redraw) { // one zoom redraw per frame, whichever chart was zoomed
@@ -114,12 +130,14 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
   };
   const observer = typeof IntersectionObserver === "function"
     ? new IntersectionObserver(onIntersect, { rootMargin: NEAR_VIEW }) : null;
-  let seenWidth = 0;
+  let seenWidth = 0; // the grid's width, as the ResizeObserver last reported it (0: not yet)
   let resizeTimer = 0;
-  const resizer = typeof ResizeObserver === "function" ? new ResizeObserver(() => {
-    const width = Math.round(container.clientWidth);
+  const resizer = typeof ResizeObserver === "function" ? new ResizeObserver((entries) => {
+    const width = Math.round(entries[entries.length - 1]?.contentRect.width ?? 0);
     if (!width || Math.abs(width - seenWidth) < 8) return;
+    const first = seenWidth === 0;
     seenWidth = width;
+    if (first && !charts.size) return; // the first report, before any chart is drawn
     clearTimeout(resizeTimer); // once the resize settles: redraw at the charts' new widths (Bokeh resizes the figures)
     resizeTimer = window.setTimeout(() => {
       if (disposed) return;
