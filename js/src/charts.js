@@ -194,7 +194,8 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
     for (const [name, group] of sections) {
       const n = [...group.box.children].filter((child) => !(/** @type {HTMLElement} */ (child).hidden)).length;
       const fold = group.section.dataset.folded === "true";
-      group.count.textContent = fold ? ` (${n} chart${n === 1 ? "" : "s"}, folded: click to show)` : (name && folded?.size ? ` (${n})` : "");
+      const text = fold ? ` (${n} chart${n === 1 ? "" : "s"}, folded: click to show)` : (name && folded?.size ? ` (${n})` : "");
+      if (group.count.textContent !== text) group.count.textContent = text; // every redraw: touch the page only on change
     }
   }
 
