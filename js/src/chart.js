@@ -3,17 +3,25 @@
 // and zoom detail from the kernel for reduced series. What it draws is computed by lines.js (smoothing,
 // M4 downsampling to the chart's width over the visible x range, the y extent); Bokeh's own range tools
 // zoom and pan within it. The grid of charts is charts.js. Up to MANY_RUNS runs get glyphs of their own;
-// more runs share a few glyphs (the hover still names the run).
+// more runs share a few glyphs (the hover still names the run). When runs are grouped, the chart draws a
+// mean line and band per group instead (grouplines.js). The figure stretches to its grid cell's width, its
+// height set by the size control, its colours from the page's theme (theme.js).
 
 import { removeView } from "./bokeh.js";
 import { runColor } from "./colors.js";
 import { el } from "./dom.js";
+import { createGroupLines, groupLineData, groupsOf } from "./grouplines.js";
 import { lineData, logTicks, yExtent } from "./lines.js";
+import { applyTheme, LIGHT } from "./theme.js";
 
-const WIDTH = 420;
-const HEIGHT = 220;
+/** A chart's least width (the grid fits as many per row as the output's width allows) and its height. */
+export const CHART_SIZES = Object.freeze({ small: { width: 300, height: 180 }, medium: { width: 420, height: 220 },
+  large: { width: 640, height: 320 } });
+const WIDTH = CHART_SIZES.medium.width;
 export const CHART_WIDTH = WIDTH;
-export const CHART_HEIGHT = HEIGHT;
+export const CHART_HEIGHT = CHART_SIZES.medium.height;
+/** @param {{ chartSize?: string }} settings */
+export const sizeOf = (settings) => CHART_SIZES[/** @type {keyof typeof CHART_SIZES} */ (settings.chartSize)] ?? CHART_SIZES.medium;
 export const MANY_RUNS = 10; // more runs than this in a chart: one multi_line glyph for all raw lines, one for
 // all smoothed lines and one scatter per marker kind, instead of four glyphs per run (1,000 runs: 4,000 glyphs)
 const MARK_ALL_BELOW = 100; // short series: a marker on every point (one point draws no line)
@@ -24,7 +32,9 @@ const FORMATTERS = { "@value": "printf", "@smoothed": "printf" };
 /** @typedef {"step" | "relative" | "wall"} XAxis */
 /**
  * @typedef {{ smoothing: number, logY: boolean, xAxis: XAxis, ignoreOutliers: boolean,
- *   histogramView?: "overlay" | "ridgeline" | "distribution" }} Settings
+ *   histogramView?: "overlay" | "ridgeline" | "distribution", tagFilter?: string,
+ *   chartSize?: "small" | "medium" | "large", groupBy?: string, groupBand?: "minmax" | "std" }} Settings
+ * tagFilter: words or /regex/ (tagfilter.js); groupBy: "none", "group" or a config key (rungroups.js)
  */
 /** @typedef {{ raw: any, smooth: any, marks: any, bad: any, smoothRenderer: any, renderers: any[] }} RunLines */
 /** @typedef {{ raw: any, smooth: any, marks: any, bad: any, renderers: any[] }} SharedLines */
@@ -34,7 +44,12 @@ const FORMATTERS = { "@value": "printf", "@smoothed": "printf" };
  * @typedef {{ store: import("./store.js").Store, settings: Settings,
  *   detail: import("./detail.js").DetailFetch | null, cursor: Cursor | null,
  *   members?: (key: string) => import("./store.js").Series[],
+ *   groups?: () => import("./grouplines.js").Group[] | null, theme?: import("./theme.js").Theme,
+ *   width?: () => number,
  *   nextFrame: (redraw: () => void) => void }} ChartContext
+ * groups: the run groups drawn (the grid computes them once per redraw); default: groupsOf(store, settings)
+ * theme: the page's colours (theme.js), read from the host element when the grid is built
+ * width: the chart's width in pixels (the grid's cell), for downsampling; default: the size's least width
  * nextFrame: runs a zoom redraw at the next animation frame, unless one is already waiting
  * members: the series of a tag (the grid indexes them once per redraw); default: a scan of the store
  */
@@ -52,6 +67,7 @@ export function createChart(Bokeh, key, context) {
   const note = el("div", "nbtrack-chart-note");
   box.appendChild(note); // above the chart, present as soon as the chart's dataset is
   const figure = makeFigure(Bokeh, key, settings);
+  applyTheme(figure, context.theme ?? LIGHT);
   const extent = new Bokeh.ColumnDataSource({ data: { x: [0, 1], y: [0, 1] } });
   const extentRenderer = figure.scatter({ field: "x" }, { field: "y" }, { source: extent, alpha: 0 });
   figure.y_range.renderers = [extentRenderer]; // the y extent is ours (outliers, constant series)
@@ -68,6 +84,10 @@ export function createChart(Bokeh, key, context) {
   /** @type {SharedLines | null} */
   let shared = null;
   const membersOf = () => context.members?.(key) ?? [...store.series.values()].filter((s) => s.key === key);
+  /** @type {ReturnType<typeof createGroupLines> | null} made when runs are first grouped */
+  let groupLines = null;
+  /** The chart's width in pixels (it follows the output's width), for downsampling; no layout read. */
+  const pixelWidth = () => Math.max(100, Math.round(context.width?.() || sizeOf(settings).width));
 
   /** The glyphs all runs share when a chart draws more than MANY_RUNS of them. */
   function sharedLines() {
@@ -141,18 +161,23 @@ export function createChart(Bokeh, key, context) {
     /** @type {[number, number] | null} */
     const visible = range.have_updated_interactively ? [range.start, range.end] : null;
     const members = membersOf();
-    const shown = members.filter((series) => store.shown(series.run));
+    const groups = context.groups ? context.groups() : groupsOf(store, settings);
+    const width = pixelWidth();
+    const shown = groups ? [] : members.filter((series) => store.shown(series.run));
     const many = shown.length > MANY_RUNS;
     for (const series of members) {
       const run = lines.get(series.run);
-      if (run) run.renderers.forEach((r) => { r.visible = !many && store.shown(series.run); });
+      if (run) run.renderers.forEach((r) => { r.visible = !groups && !many && store.shown(series.run); });
     }
-    shared?.renderers.forEach((r) => { r.visible = many; });
+    shared?.renderers.forEach((r) => { r.visible = !groups && many; });
     const drawn = shown.map((series) => ({
-      series, data: lineData(columnsFor(series, visible), settings, WIDTH, visible, store.runInfo(series.run).name),
+      series, data: lineData(columnsFor(series, visible), settings, width, visible, store.runInfo(series.run).name),
     }));
-    const [lo, hi] = yExtent(drawn.map((d) => d.data), settings);
-    const xs = drawn.flatMap((d) => [d.data.x0, d.data.x1]).filter(Number.isFinite);
+    const grouped = groups ? fillGroups(groups, members, visible, width) : [];
+    if (!groups) groupLines?.hide();
+    const [lo, hi] = yExtent([...drawn.map((d) => d.data), ...grouped.map((g) => g.data),
+      ...grouped.map((g) => ({ raw: { y: g.data.band.lo }, smooth: { y: g.data.band.hi } }))], settings);
+    const xs = [...drawn, ...grouped].flatMap((d) => [d.data.x0, d.data.x1]).filter(Number.isFinite);
     extent.data = { x: xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1], y: [lo, hi] };
     if (settings.logY) setLogTicks(Bokeh, figure, lo, hi);
     let points = 0;
@@ -168,17 +193,32 @@ export function createChart(Bokeh, key, context) {
       run.bad.data = data.badPoints(lo, hi);
       points += series.length;
     }
-    const nonPositive = settings.logY && drawn.some((d) => d.data.minRaw <= 0);
+    if (groups) points = grouped.reduce((n, g) => n + g.data.stats.steps.length, 0);
+    const nonPositive = settings.logY && [...drawn, ...grouped].some((d) => d.data.minRaw <= 0);
     note.textContent = nonPositive ? "values ≤ 0 are not drawn on a log axis" : "";
-    const first = drawn[0]?.data;
+    const first = drawn[0]?.data ?? grouped[0]?.data;
     Object.assign(box.dataset, { // what is drawn, readable by tests and tools
       smoothing: settings.smoothing.toFixed(2), logY: String(settings.logY), xAxis: settings.xAxis,
-      points: String(points), runs: String(drawn.length), drawn: String(first?.raw.x.length ?? 0),
+      points: String(points), runs: String(groups ? grouped.reduce((n, g) => n + g.group.runs.size, 0) : drawn.length),
+      groups: String(grouped.length), drawn: String(first?.raw.x.length ?? 0),
       rawLast: String(first?.raw.y[first.raw.y.length - 1] ?? ""),
       smoothLast: String(first?.smooth.y[first.smooth.y.length - 1] ?? ""),
       yLow: String(lo), yHigh: String(hi), nonFinite: String(drawn.reduce((n, d) => n + d.data.bad.length, 0)),
       detail: drawn.some((d) => d.series.detail && columnsFor(d.series, visible) === d.series.detail) ? "kernel" : "",
     });
+  }
+
+  /** Grouped runs: one mean line and band per group with series in this chart.
+   * @param {import("./grouplines.js").Group[]} groups @param {import("./store.js").Series[]} members
+   * @param {[number, number] | null} visible @param {number} width */
+  function fillGroups(groups, members, visible, width) {
+    const made = groups.map((group) => ({ group, series: members.filter((s) => group.runs.has(s.run)) }))
+      .filter((g) => g.series.length > 0)
+      .map(({ group, series }) => ({ group, data: groupLineData(series.map((s) => s.view()), settings, width, visible,
+        group.label, group.runs.size) }));
+    groupLines ??= createGroupLines(Bokeh, figure);
+    groupLines.fill(made.map((g) => g.group), made.map((g) => g.data));
+    return made;
   }
 
   let detailTimer = 0;
@@ -191,7 +231,7 @@ export function createChart(Bokeh, key, context) {
       const { start, end } = figure.x_range;
       const reduced = membersOf().filter((s) => s.total > s.length);
       const replies = await Promise.all(reduced.map(async (series) => {
-        const got = await detail(series.run, key, start, end, 4 * WIDTH);
+        const got = await detail(series.run, key, start, end, 4 * pixelWidth());
         if (got) series.detail = got;
         return got;
       }));
@@ -262,8 +302,9 @@ function setLogTicks(Bokeh, figure, lo, hi) {
 
 /** @param {any} Bokeh @param {string} key @param {Settings} settings */
 function makeFigure(Bokeh, key, settings) {
-  const figure = Bokeh.Plotting.figure({
-    width: WIDTH, height: HEIGHT, title: key, // drawn as canvas text, never parsed as HTML
+  const { width, height } = sizeOf(settings);
+  const figure = Bokeh.Plotting.figure({ // as wide as its grid cell: the grid follows the output's width
+    width, height, sizing_mode: "stretch_width", title: key, // drawn as canvas text, never parsed as HTML
     tools: "pan,wheel_zoom,box_zoom,reset,save", active_scroll: null, toolbar_location: "right",
     x_axis_label: X_LABELS[settings.xAxis], x_axis_type: settings.xAxis === "wall" ? "datetime" : "linear",
     y_axis_type: settings.logY ? "log" : "linear", min_border_left: settings.logY ? 64 : 50,

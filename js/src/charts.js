@@ -7,19 +7,42 @@
 // near the view (IntersectionObserver), one figure per task so the
 // page paints in between; with more than FOLD_ABOVE charts, the groups after the first few start folded (a
 // click on a group's title unfolds it). Charts not built yet cost nothing on redraws.
+//
+// The grid is a CSS grid as wide as the output: as many charts per row as fit at the size control's least
+// chart width; each figure stretches to its cell, and when the output's width changes (ResizeObserver) the
+// built charts redraw at their new pixel width. The tag filter (tagfilter.js) hides the charts it does not
+// match (a hidden chart is neither built nor redrawn) and groups left empty.
 
 import { disposeViews } from "./bokeh.js";
-import { CHART_HEIGHT, CHART_WIDTH, createChart } from "./chart.js";
+import { createChart, sizeOf } from "./chart.js";
 import { el } from "./dom.js";
+import { groupsOf } from "./grouplines.js";
+import { parseTagFilter } from "./tagfilter.js";
+import { themeOfElement } from "./theme.js";
 
 /** @typedef {import("./chart.js").Settings} Settings */
 /** @typedef {import("./chart.js").XAxis} XAxis */
 /** @typedef {ReturnType<typeof createChart>} Chart */
-/** @typedef {{ key: string, slot: HTMLElement, chart: Chart | null, building: boolean, near: boolean }} Slot */
+/** @typedef {{ key: string, slot: HTMLElement, chart: Chart | null, building: boolean, near: boolean, hidden: boolean }} Slot */
 
 export const FOLD_ABOVE = 48; // more charts than this: only the first groups start open
 export const OPEN_CHARTS = 24; // groups open (in order) while they hold this many charts in total (at least one)
 const NEAR_VIEW = "600px"; // build a chart this far before it scrolls into view
+
+const GRID_GAP = 8; // px between charts (panels.js: .nbtrack-group-charts)
+
+/**
+ * The width of a chart in a grid `width` pixels wide whose columns are at least `least` pixels (as the CSS
+ * grid's auto-fill with minmax(least, 1fr) lays them out); 0 when the width is not known.
+ * @example
+ * cellWidth(1000, 420, 8) // 496 (two per row)
+ * @param {number} width @param {number} least @param {number} [gap]
+ */
+export function cellWidth(width, least, gap = GRID_GAP) {
+  if (!(width > 0)) return 0;
+  const columns = Math.max(1, Math.floor((width + gap) / (least + gap)));
+  return Math.floor((width - gap * (columns - 1)) / columns);
+}
 
 /** The group a tag is shown in: the text before its first "/" ("" for none). @param {string} key */
 export function groupOf(key) {
@@ -79,7 +102,7 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
   /** @type {Map<string, Slot>} */
   const slots = new Map();
   /** @type {Map<string, { box: HTMLElement, section: HTMLElement, count: HTMLElement }>} */
-  const groups = new Map();
+  const sections = new Map();
   /** @type {Set<string> | null} decided once, the first time tags are known */
   let folded = null;
   let disposed = false;
@@ -87,10 +110,16 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
   let zoomPending = 0;
   /** @type {Map<string, import("./store.js").Series[]>} */
   let members = new Map();
+  /** @type {import("./grouplines.js").Group[] | null} the run groups, once per redraw */
+  let groups = null;
+  const size = sizeOf(settings);
+  container.style.setProperty("--nbtrack-chart-width", `${size.width}px`);
   /** @type {import("./chart.js").ChartContext} */
   const context = {
-    store, settings, detail, cursor,
+    store, settings, detail, cursor, theme: themeOfElement(container),
+    width: () => cellWidth(seenWidth, size.width) || size.width,
     members: (key) => members.get(key) ?? [],
+    groups: () => groups,
     nextFrame(redraw) { // one zoom redraw per frame, whichever chart was zoomed
       if (zoomPending) return;
       zoomPending = requestAnimationFrame(() => {
@@ -101,6 +130,24 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
   };
   const observer = typeof IntersectionObserver === "function"
     ? new IntersectionObserver(onIntersect, { rootMargin: NEAR_VIEW }) : null;
+  let seenWidth = 0; // the grid's width, as the ResizeObserver last reported it (0: not yet)
+  let resizeTimer = 0;
+  const resizer = typeof ResizeObserver === "function" ? new ResizeObserver((entries) => {
+    const width = Math.round(entries[entries.length - 1]?.contentRect.width ?? 0);
+    if (!width || Math.abs(width - seenWidth) < 8) return;
+    const first = seenWidth === 0;
+    seenWidth = width;
+    if (first && !charts.size) return; // the first report, before any chart is drawn
+    clearTimeout(resizeTimer); // once the resize settles: redraw at the charts' new widths (Bokeh resizes the figures)
+    resizeTimer = window.setTimeout(() => {
+      if (disposed) return;
+      for (const [key, chart] of charts) {
+        if (slots.get(key)?.hidden) drawnState.delete(key); // redrawn when shown again
+        else chart.fill();
+      }
+    }, 150);
+  }) : null;
+  resizer?.observe(container);
 
   /** @param {IntersectionObserverEntry[]} entries */
   function onIntersect(entries) {
@@ -113,7 +160,7 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
 
   /** @param {string} name */
   function groupBox(name) {
-    let group = groups.get(name);
+    let group = sections.get(name);
     if (group) return group;
     const section = el("section", "nbtrack-group");
     section.dataset.group = name;
@@ -126,17 +173,17 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
       section.appendChild(title);
     }
     section.appendChild(box);
-    const after = [...groups.keys()].sort().find((other) => other > name);
-    container.insertBefore(section, after === undefined ? null : groups.get(after)?.section ?? null);
+    const after = [...sections.keys()].sort().find((other) => other > name);
+    container.insertBefore(section, after === undefined ? null : sections.get(after)?.section ?? null);
     group = { box, section, count };
-    groups.set(name, group);
+    sections.set(name, group);
     setFolded(name, folded?.has(name) ?? false);
     return group;
   }
 
   /** @param {string} name @param {boolean} fold */
   function setFolded(name, fold) {
-    const group = groups.get(name);
+    const group = sections.get(name);
     if (!group) return;
     group.section.dataset.folded = String(fold);
     group.box.style.display = fold ? "none" : "";
@@ -144,10 +191,11 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
   }
 
   function updateCounts() {
-    for (const [name, group] of groups) {
-      const n = group.box.childElementCount;
+    for (const [name, group] of sections) {
+      const n = [...group.box.children].filter((child) => !(/** @type {HTMLElement} */ (child).hidden)).length;
       const fold = group.section.dataset.folded === "true";
-      group.count.textContent = fold ? ` (${n} chart${n === 1 ? "" : "s"}, folded: click to show)` : (name && folded?.size ? ` (${n})` : "");
+      const text = fold ? ` (${n} chart${n === 1 ? "" : "s"}, folded: click to show)` : (name && folded?.size ? ` (${n})` : "");
+      if (group.count.textContent !== text) group.count.textContent = text; // every redraw: touch the page only on change
     }
   }
 
@@ -158,9 +206,8 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
     if (slot) return slot;
     const box = el("div", "nbtrack-chart-slot");
     box.dataset.key = key;
-    box.style.minWidth = `${CHART_WIDTH}px`;
-    box.style.minHeight = `${CHART_HEIGHT}px`;
-    slot = { key, slot: box, chart: null, building: false, near: observer === null };
+    box.style.minHeight = `${size.height}px`;
+    slot = { key, slot: box, chart: null, building: false, near: observer === null, hidden: false };
     slots.set(key, slot);
     groupBox(groupOf(key)).box.appendChild(box);
     observer?.observe(box);
@@ -174,7 +221,7 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
     pumping = true;
     try {
       for (;;) {
-        const next = [...slots.values()].find((s) => s.near && !s.chart && !s.building);
+        const next = [...slots.values()].find((s) => s.near && !s.hidden && !s.chart && !s.building);
         if (!next || disposed) break;
         await build(next);
         await new Promise((resolve) => setTimeout(resolve, 0));
@@ -200,10 +247,29 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
     publish();
   }
 
-  /** What tests and benchmarks read: charts built and charts in all. */
+  /** What tests and benchmarks read: charts built, charts in all and charts the tag filter shows. */
   function publish() {
     container.dataset.charts = String(slots.size);
     container.dataset.built = String(charts.size);
+    container.dataset.shown = String(shownCount);
+  }
+
+  let shownCount = 0;
+  /** Hide the charts the tag filter does not match, and the groups it leaves empty. */
+  function applyFilter() {
+    const filter = parseTagFilter(settings.tagFilter);
+    shownCount = 0;
+    for (const slot of slots.values()) {
+      slot.hidden = !filter.match(slot.key);
+      if (slot.slot.hidden !== slot.hidden) slot.slot.hidden = slot.hidden;
+      if (!slot.hidden) shownCount++;
+    }
+    for (const group of sections.values()) {
+      const empty = ![...group.box.children].some((child) => !(/** @type {HTMLElement} */ (child).hidden));
+      if (group.section.hidden !== empty) group.section.hidden = empty;
+    }
+    updateCounts();
+    return { shown: shownCount, total: slots.size, error: filter.error, active: filter.active };
   }
 
   const moveSpans = () => {
@@ -223,8 +289,10 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
   async function update() {
     if (disposed) return;
     members = seriesByKey(store);
+    groups = groupsOf(store, settings);
     looks = JSON.stringify([settings.smoothing, settings.logY, settings.xAxis, settings.ignoreOutliers,
-      [...store.runs.keys()].filter((run) => !store.shown(run))]);
+      [...store.runs.keys()].filter((run) => !store.shown(run)), settings.groupBand,
+      groups?.map((g) => [g.label, ...g.runs])]);
     if (folded === null && members.size) {
       /** @type {Map<string, number>} */
       const counts = new Map();
@@ -235,8 +303,9 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
     for (const key of fresh) slotFor(key);
     eager = members.size <= FOLD_ABOVE;
     if (eager) for (const slot of slots.values()) slot.near = true; // few charts: build them all
-    if (fresh.length) updateCounts();
+    filtered = applyFilter();
     for (const [key, chart] of charts) {
+      if (slots.get(key)?.hidden) continue; // redrawn when the filter shows it again
       const state = stateOf(key);
       if (drawnState.get(key) !== state) chart.fill();
       drawnState.set(key, state);
@@ -251,12 +320,16 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
     observer?.disconnect();
     unsubscribeCursor();
     disposeViews(Bokeh, [...charts.values()].map((chart) => chart.view));
-    for (const group of groups.values()) group.section.remove();
+    resizer?.disconnect();
+    clearTimeout(resizeTimer);
+    for (const group of sections.values()) group.section.remove();
     charts.clear();
     slots.clear();
-    groups.clear();
+    sections.clear();
     drawnState.clear();
   }
 
-  return { update, dispose, charts, slots, setFolded };
+  /** @type {ReturnType<typeof applyFilter>} what the tag filter showed at the last redraw */
+  let filtered = { shown: 0, total: 0, error: null, active: false };
+  return { update, dispose, charts, slots, setFolded, get filtered() { return filtered; } };
 }

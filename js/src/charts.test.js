@@ -17,3 +17,12 @@ test("series are indexed by tag in one pass, in the store's order", () => {
   assert.deepEqual(byKey.get("a")?.map((s) => s.run), ["r1", "r2"]);
   assert.equal(groupOf("b/x"), "b");
 });
+
+test("cell width: as many columns as fit at the least width, sharing the rest", async () => {
+  const { cellWidth } = await import("./charts.js");
+  assert.equal(cellWidth(1000, 420, 8), 496);
+  assert.equal(cellWidth(400, 420, 8), 400, "narrower than one chart: one column, as wide as the grid");
+  assert.equal(cellWidth(1300, 420, 8), 428);
+  assert.equal(cellWidth(1300, 300, 8), 319);
+  assert.equal(cellWidth(0, 420, 8), 0);
+});

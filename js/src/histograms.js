@@ -19,6 +19,7 @@ import {
   DISTRIBUTION_QUANTILES, distributionBands, evenIndices, MAX_DISTRIBUTION_STEPS, normalizedHeights, overlayLines,
   quantileLabel, rampColor, ridgelines, stepOutline,
 } from "./histmath.js";
+import { applyTheme, LIGHT, themeOfElement } from "./theme.js";
 
 /** @typedef {import("./histmath.js").HistogramRecord} HistogramRecord */
 /** @typedef {"overlay" | "ridgeline" | "distribution"} HistogramView */
@@ -211,6 +212,7 @@ function makeFigure(Bokeh, title, xLabel, yLabel, stepX) {
     tools: TOOLS, active_scroll: null, toolbar_location: "right",
     x_axis_label: xLabel, y_axis_label: yLabel, min_border_left: 50,
   });
+  applyTheme(figure, typeof document !== "undefined" && document.body ? themeOfElement(document.body) : LIGHT);
   const [xAxis] = figure.xaxis ?? figure.below ?? [];
   if (xAxis) {
     // steps: "500.05k", not "5.0005e+5"; values: plain decimals down to 1e-5

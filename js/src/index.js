@@ -94,7 +94,7 @@ function render({ model, el: host }) {
   showNotice();
   const height = Number(model.get("height") || 0);
   if (height > 0) Object.assign(root.style, { maxHeight: `${height}px`, overflowY: "auto" });
-  root.append(header, notice, runsBox, controls, chartBox, mediaBox, summary.element);
+  root.append(header, notice, runsBox, controls.element, chartBox, mediaBox, summary.element);
   host.appendChild(root);
   let disposed = false;
   /** @param {unknown} error */
@@ -105,8 +105,12 @@ function render({ model, el: host }) {
     runsPanel.update();
     media.update();
     update();
+    controls.update(store.runs.values(), store.runs.size);
     root.dataset.seq = String(store.seq);
-    charts?.update().then(() => recordRedraw(performance.now() - started, charts?.charts.size ?? 0), showError);
+    charts?.update().then(() => {
+      if (charts) controls.showFilter(charts.filtered);
+      recordRedraw(performance.now() - started, charts?.charts.size ?? 0);
+    }, showError);
   });
   loaderOf(model).then(ensureBokeh).then((loaded) => {
     if (disposed) return;

@@ -10,8 +10,9 @@ import { smoothEMA } from "./smoothing.js";
 
 /** @typedef {{ smoothing: number, logY: boolean, xAxis: "step" | "relative" | "wall", ignoreOutliers: boolean }} Settings */
 /**
- * @typedef {{ steps: Float64Array, values: Float64Array, times: Float64Array, spacing?: number }} Columns
+ * @typedef {{ steps: Float64Array, values: Float64Array, times: Float64Array, spacing?: number, xs?: Float64Array }} Columns
  * spacing: the step distance between original points of a reduced series (0 or absent: not reduced)
+ * xs: the x of each point when already known (a group's mean x), instead of xOf(columns, settings.xAxis)
  */
 /** @typedef {{ x: Float64Array, y: Float64Array }} XY */
 
@@ -43,7 +44,7 @@ export function xOf(columns, mode) {
  */
 export function lineData(columns, settings, width, visible, runName) {
   const { steps, values } = columns;
-  const xs = xOf(columns, settings.xAxis);
+  const xs = columns.xs ?? xOf(columns, settings.xAxis);
   const n = values.length;
   const empty = new Float64Array(0);
   if (!n) return emptyLines(empty);

@@ -1,11 +1,13 @@
 // The dashboard's media: a panel per media tag (images, text, audio, ... in media.js; histograms over steps
 // in histograms.js), made when the tag first appears and redrawn when its records change. The media panels
-// share one step cursor, which the charts follow too.
+// share one step cursor, which the charts follow too. The tag filter (tagfilter.js) hides the panels whose
+// tag it does not match.
 
 import { toFloat64Array } from "./codecs.js";
 import { el } from "./dom.js";
 import { createHistogramPanel } from "./histograms.js";
 import { createCursor, createMediaPanel } from "./media.js";
+import { parseTagFilter } from "./tagfilter.js";
 
 /** @type {WeakMap<object, { step: number, edges: Float64Array, counts: Float64Array }>} */
 const histogramItems = new WeakMap();
@@ -24,12 +26,13 @@ function histogramItem(record) {
 /**
  * A panel per media tag of `store` inside `box`; `update` makes the new ones and redraws the changed ones.
  * @param {import("./store.js").Store} store @param {HTMLElement} box
- * @param {{ histogramView?: string }} settings @param {() => any} bokeh BokehJS once loaded, else null
+ * @param {{ histogramView?: string, tagFilter?: string }} settings @param {() => any} bokeh BokehJS once loaded, else null
  * @param {() => void} save
  */
 export function createMediaPanels(store, box, settings, bokeh, save) {
   const cursor = createCursor();
-  /** @type {Map<string, { panel: { update: (items?: any) => unknown, dispose: () => void }, version: number }>} */
+  /** @type {Map<string, { panel: { element: HTMLElement, update: (items?: any) => unknown, dispose: () => void },
+   *   version: number, key: string }>} */
   const panels = new Map();
   /** @param {import("./store.js").MediaSeries} series */
   const make = (series) => {
@@ -50,7 +53,7 @@ export function createMediaPanels(store, box, settings, bokeh, save) {
     const follow = () => histogram.setCursor(cursor.step);
     const unsubscribe = cursor.subscribe(follow);
     follow();
-    return { update, dispose: () => { unsubscribe(); histogram.dispose(); holder.remove(); } };
+    return { element: holder, update, dispose: () => { unsubscribe(); histogram.dispose(); holder.remove(); } };
   };
   const update = () => {
     for (const [id, series] of store.media) {
@@ -58,7 +61,7 @@ export function createMediaPanels(store, box, settings, bokeh, save) {
         const entry = panels.get(id);
         if (!entry) {
           const panel = make(series);
-          if (panel) panels.set(id, { panel, version: series.version });
+          if (panel) panels.set(id, { panel, version: series.version, key: series.key });
         } else if (entry.version !== series.version) {
           entry.version = series.version;
           entry.panel.update();
@@ -66,6 +69,11 @@ export function createMediaPanels(store, box, settings, bokeh, save) {
       } catch (error) {
         console.error(`nbtrack: the panel of ${series.key} failed`, error);
       }
+    }
+    const filter = parseTagFilter(settings.tagFilter);
+    for (const { panel, key } of panels.values()) {
+      const hidden = !filter.match(key);
+      if (panel.element.hidden !== hidden) panel.element.hidden = hidden;
     }
   };
   const dispose = () => {

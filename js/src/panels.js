@@ -1,45 +1,56 @@
-// The dashboard's text panels: header (runs, status, config), the summary table and error lines. Every
-// logged name and value is set as text (textContent), never parsed as HTML.
+// The dashboard's text panels: header (runs, status, config), the summary table and error lines, and the
+// dashboard's style sheet (its colours are JupyterLab's theme variables, with light fallbacks outside
+// JupyterLab). Every logged name and value is set as text (textContent), never parsed as HTML.
 
 import { runColor } from "./colors.js";
 import { el } from "./dom.js";
 import { asText, formatNumber } from "./format.js";
 
 const STYLE = `
-.nbtrack-dashboard { font: 12px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; }
+.nbtrack-dashboard { font: 12px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--jp-ui-font-color1, #222); }
 .nbtrack-header { display: flex; flex-wrap: wrap; gap: 4px 14px; align-items: baseline; margin: 2px 0 6px; }
 .nbtrack-run-name { font-weight: 600; font-size: 13px; }
-.nbtrack-status { color: #666; }
+.nbtrack-status { color: var(--jp-ui-font-color2, #666); }
 .nbtrack-run { display: inline-flex; align-items: center; gap: 4px; }
 .nbtrack-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; }
-.nbtrack-config summary { cursor: pointer; color: #444; }
+.nbtrack-config summary { cursor: pointer; color: var(--jp-ui-font-color1, #444); }
 .nbtrack-config table, .nbtrack-summary { border-collapse: collapse; font-size: 11px; margin: 4px 0; }
 .nbtrack-dashboard .nbtrack-config td, .nbtrack-dashboard .nbtrack-summary td,
 .nbtrack-dashboard .nbtrack-summary th { padding: 1px 8px !important; border: 0 !important;
-  border-bottom: 1px solid #eee !important; text-align: left !important; font-variant-numeric: tabular-nums;
+  border-bottom: 1px solid var(--jp-border-color2, #eee) !important; text-align: left !important; font-variant-numeric: tabular-nums;
   background: transparent !important; color: inherit; }
 .nbtrack-dashboard table tr { background: transparent !important; }
 .nbtrack-controls { display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: center; margin: 4px 0 8px; }
 .nbtrack-controls label { display: inline-flex; align-items: center; gap: 4px; }
-.nbtrack-group-title { font-weight: 600; margin: 8px 0 2px; color: #333; }
-.nbtrack-group-charts { display: flex; flex-wrap: wrap; gap: 8px; }
-.nbtrack-chart-note { color: #a15c00; font-size: 11px; min-height: 0; }
-.nbtrack-error { color: #b00020; }
-.nbtrack-notice { color: #555; font-style: italic; margin: 0 0 6px; overflow-wrap: anywhere; }
+.nbtrack-group-title { font-weight: 600; margin: 8px 0 2px; color: var(--jp-ui-font-color1, #333); }
+.nbtrack-group-charts { display: grid; gap: 8px;
+  grid-template-columns: repeat(auto-fill, minmax(min(100%, var(--nbtrack-chart-width, 420px)), 1fr)); }
+.nbtrack-chart-slot, .nbtrack-chart { min-width: 0; }
+.nbtrack-dashboard [hidden] { display: none !important; }
+.nbtrack-dashboard input[type="search"], .nbtrack-dashboard select { font: inherit;
+  color: var(--jp-ui-font-color1, #222); background: var(--jp-layout-color1, #fff);
+  border: 1px solid var(--jp-border-color1, #c8c8c8); border-radius: 3px; padding: 1px 4px; }
+.nbtrack-tag-filter { width: 220px; }
+.nbtrack-tag-filter[data-error="true"] { border-color: var(--jp-error-color1, #b00020) !important; }
+.nbtrack-tag-filter-status { color: var(--jp-ui-font-color2, #666); font-variant-numeric: tabular-nums; }
+.nbtrack-tag-filter-status[data-error="true"] { color: var(--jp-error-color1, #b00020); font-size: 11px; }
+.nbtrack-chart-note { color: var(--jp-warn-color0, #a15c00); font-size: 11px; min-height: 0; }
+.nbtrack-error { color: var(--jp-error-color1, #b00020); }
+.nbtrack-notice { color: var(--jp-ui-font-color2, #555); font-style: italic; margin: 0 0 6px; overflow-wrap: anywhere; }
 .nbtrack-media { display: flex; flex-wrap: wrap; gap: 12px; margin: 8px 0; }
-.nbtrack-media-panel { border: 1px solid #e3e3e3; border-radius: 4px; padding: 6px 8px; max-width: 440px; }
+.nbtrack-media-panel { border: 1px solid var(--jp-border-color2, #e3e3e3); border-radius: 4px; padding: 6px 8px; max-width: 440px; }
 .nbtrack-media-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; margin-bottom: 4px; }
 .nbtrack-media-title { font-weight: 600; }
-.nbtrack-step-label { color: #555; font-variant-numeric: tabular-nums; }
+.nbtrack-step-label { color: var(--jp-ui-font-color2, #555); font-variant-numeric: tabular-nums; }
 .nbtrack-media-items { display: flex; flex-wrap: wrap; gap: 6px; }
 .nbtrack-image { margin: 0; }
-.nbtrack-caption { font-size: 11px; color: #444; max-width: 256px; overflow-wrap: anywhere; }
+.nbtrack-caption { font-size: 11px; color: var(--jp-ui-font-color1, #444); max-width: 256px; overflow-wrap: anywhere; }
 .nbtrack-text { white-space: pre-wrap; margin: 0; font-size: 12px; max-height: 240px; overflow: auto; }
 .nbtrack-markdown { max-height: 240px; overflow: auto; }
-.nbtrack-html { width: 420px; height: 200px; border: 1px solid #ddd; background: #fff; }
+.nbtrack-html { width: 420px; height: 200px; border: 1px solid var(--jp-border-color1, #ddd); background: #fff; }
 .nbtrack-table { border-collapse: collapse; font-size: 11px; }
 .nbtrack-dashboard .nbtrack-table td, .nbtrack-dashboard .nbtrack-table th { padding: 1px 6px !important;
-  border-bottom: 1px solid #eee !important; text-align: left !important; background: transparent !important; }
+  border-bottom: 1px solid var(--jp-border-color2, #eee) !important; text-align: left !important; background: transparent !important; }
 .nbtrack-sortable { cursor: pointer; }
 `;
 

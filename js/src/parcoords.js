@@ -212,7 +212,7 @@ export function createParallelCoordinates(container, runs, state, onChange, opti
 /** The view's fixed parts. */
 function frame() {
   const element = el("div", "nbtrack-hparams");
-  Object.assign(element.style, { font: '12px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif', color: "#222",
+  Object.assign(element.style, { font: '12px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif', color: "var(--jp-ui-font-color1, #222)",
     margin: "6px 0", maxWidth: `${WIDTH}px` });
   const bar = el("div", "nbtrack-hparam-bar");
   Object.assign(bar.style, { display: "flex", flexWrap: "wrap", alignItems: "center", gap: "4px 12px" });
@@ -221,7 +221,7 @@ function frame() {
   const metricLabel = el("label", "nbtrack-hparam-metric-label");
   metricLabel.append("metric ", select);
   const status = el("span", "nbtrack-hparam-status");
-  status.style.color = "#666";
+  status.style.color = "var(--jp-ui-font-color2, #666)";
   const clear = el("button", "nbtrack-hparam-clear", "clear selection");
   clear.type = "button";
   bar.append(metricLabel, status, clear);
@@ -229,7 +229,7 @@ function frame() {
     "font-family": 'system-ui, -apple-system, "Segoe UI", sans-serif' });
   Object.assign(plot.style, { display: "block", maxWidth: "100%", height: "auto", touchAction: "none", userSelect: "none" });
   const note = el("div", "nbtrack-hparam-note");
-  Object.assign(note.style, { fontSize: "11px", color: "#777", minHeight: "14px" });
+  Object.assign(note.style, { fontSize: "11px", color: "var(--jp-ui-font-color2, #777)", minHeight: "14px" });
   element.append(bar, plot, note);
   return { element, select, status, clear, plot, note };
 }

@@ -26,38 +26,38 @@ const RUN_COLUMNS = /** @type {const} */ ([["name", "run"], ["status", "status"]
 const LONG_TEXT = 24; // cells longer than this also carry their text as a tooltip (they may be cut off)
 
 const STYLE = `
-.nbtrack-runtable { font: 12px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; margin: 6px 0; }
+.nbtrack-runtable { font: 12px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--jp-ui-font-color1, #222); margin: 6px 0; }
 .nbtrack-runtable-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 12px; margin: 0 0 4px; }
-.nbtrack-runtable .nbtrack-run-filter { width: 260px; font: inherit; padding: 2px 6px; border: 1px solid #c8c8c8;
-  border-radius: 3px; }
-.nbtrack-runtable .nbtrack-run-filter[data-error="true"] { border-color: #b00020; outline-color: #b00020; }
-.nbtrack-run-filter-error { color: #b00020; font-size: 11px; }
-.nbtrack-run-count { color: #666; font-variant-numeric: tabular-nums; }
-.nbtrack-runtable-scroll { max-height: 360px; overflow: auto; border: 1px solid #e3e3e3; border-radius: 4px; }
+.nbtrack-runtable .nbtrack-run-filter { width: 260px; font: inherit; padding: 2px 6px; border: 1px solid var(--jp-border-color1, #c8c8c8);
+  border-radius: 3px; color: var(--jp-ui-font-color1, #222); background: var(--jp-layout-color1, #fff); }
+.nbtrack-runtable .nbtrack-run-filter[data-error="true"] { border-color: var(--jp-error-color1, #b00020); outline-color: var(--jp-error-color1, #b00020); }
+.nbtrack-run-filter-error { color: var(--jp-error-color1, #b00020); font-size: 11px; }
+.nbtrack-run-count { color: var(--jp-ui-font-color2, #666); font-variant-numeric: tabular-nums; }
+.nbtrack-runtable-scroll { max-height: 360px; overflow: auto; border: 1px solid var(--jp-border-color2, #e3e3e3); border-radius: 4px; }
 .nbtrack-runtable table.nbtrack-runs { border-collapse: separate; border-spacing: 0; font-size: 11px;
   min-width: 100%; margin: 0; }
 .nbtrack-runtable .nbtrack-runs thead { position: sticky; top: 0; z-index: 1; }
 .nbtrack-runtable .nbtrack-runs th, .nbtrack-runtable .nbtrack-runs td { padding: 2px 8px !important;
-  border: 0 !important; border-bottom: 1px solid #eee !important; text-align: left !important;
+  border: 0 !important; border-bottom: 1px solid var(--jp-border-color2, #eee) !important; text-align: left !important;
   white-space: nowrap; max-width: 220px; overflow: hidden; text-overflow: ellipsis; background: transparent !important;
   color: inherit; vertical-align: middle; }
-.nbtrack-runtable .nbtrack-runs thead th { background: #f7f7f7 !important; font-weight: 600;
-  border-bottom: 1px solid #ddd !important; }
-.nbtrack-runtable .nbtrack-runs thead .nbtrack-col-groups th { font-weight: 400; color: #777;
+.nbtrack-runtable .nbtrack-runs thead th { background: var(--jp-layout-color2, #f7f7f7) !important; font-weight: 600;
+  border-bottom: 1px solid var(--jp-border-color1, #ddd) !important; }
+.nbtrack-runtable .nbtrack-runs thead .nbtrack-col-groups th { font-weight: 400; color: var(--jp-ui-font-color2, #777);
   border-bottom: 0 !important; padding-bottom: 0 !important; }
 .nbtrack-runtable .nbtrack-runs th.nbtrack-col-config, .nbtrack-runtable .nbtrack-runs th.nbtrack-col-summary,
-.nbtrack-runtable .nbtrack-runs td.nbtrack-first-of-group { border-left: 1px solid #e6e6e6 !important; }
+.nbtrack-runtable .nbtrack-runs td.nbtrack-first-of-group { border-left: 1px solid var(--jp-border-color2, #e6e6e6) !important; }
 .nbtrack-runtable .nbtrack-runs th[data-column] { cursor: pointer; user-select: none; }
-.nbtrack-runtable .nbtrack-runs th[data-column]:hover { background: #eef3f9 !important; }
-.nbtrack-runtable .nbtrack-sort-mark { color: #1f77b4; margin-left: 3px; font-size: 9px; }
+.nbtrack-runtable .nbtrack-runs th[data-column]:hover { background: var(--jp-layout-color3, #eef3f9) !important; }
+.nbtrack-runtable .nbtrack-sort-mark { color: var(--jp-brand-color1, #1f77b4); margin-left: 3px; font-size: 9px; }
 .nbtrack-runtable .nbtrack-runs td.nbtrack-num { text-align: right !important; font-variant-numeric: tabular-nums; }
-.nbtrack-runtable .nbtrack-runs tbody tr:hover td { background: #f4f8fc !important; }
-.nbtrack-runtable .nbtrack-runs tr[data-hidden="true"] td { color: #9a9a9a; }
+.nbtrack-runtable .nbtrack-runs tbody tr:hover td { background: var(--jp-layout-color2, #f4f8fc) !important; }
+.nbtrack-runtable .nbtrack-runs tr[data-hidden="true"] td { color: var(--jp-ui-font-color3, #9a9a9a); }
 .nbtrack-runtable .nbtrack-runs tr[data-hidden="true"] .nbtrack-swatch { opacity: 0.25; }
 .nbtrack-runtable .nbtrack-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px;
   margin-right: 5px; vertical-align: -1px; }
-.nbtrack-runtable td[data-status="running"] { color: #2a7d2a; }
-.nbtrack-runtable td[data-status="crashed"], .nbtrack-runtable td[data-status="failed"] { color: #b00020; }
+.nbtrack-runtable td[data-status="running"] { color: var(--jp-success-color1, #2a7d2a); }
+.nbtrack-runtable td[data-status="crashed"], .nbtrack-runtable td[data-status="failed"] { color: var(--jp-error-color1, #b00020); }
 `;
 
 // ---------------------------------------------------------------------------------------------------------

@@ -60,19 +60,27 @@ def series_of(reader: RunReader, max_points: int = MAX_POINTS,
 
 
 def run_info(reader: RunReader) -> dict[str, Any]:
-    """What the run table and the hyperparameter view show of a run (JSON-safe, config and summary flat).
+    """What the run table, the hyperparameter view and run grouping show of a run (JSON-safe, config and
+    summary flat; ``group`` only when the run has one).
 
     >>> import nbtrack, tempfile
     >>> d = tempfile.mkdtemp()
     >>> with nbtrack.init(dir=d, name="r", config={"opt": {"lr": 0.1}}) as run:
     ...     run.log({"loss": 0.5})
     >>> info = run_info(nbtrack.open(d).run("r"))
-    >>> info["name"], info["status"], info["config"], info["summary"]["loss"]
-    ('r', 'finished', {'opt.lr': 0.1}, 0.5)
+    >>> info["name"], info["status"], info["config"], info["summary"]["loss"], "group" in info
+    ('r', 'finished', {'opt.lr': 0.1}, 0.5, False)
+    >>> with nbtrack.init(dir=d, name="g", group="sweep") as run:
+    ...     run.log({"loss": 0.5})
+    >>> run_info(nbtrack.open(d).run("g"))["group"]
+    'sweep'
     """
     summary = {k: v for k, v in flatten("", reader.summary).items() if not k.startswith("_")}
-    return json_safe({"id": reader.id, "name": reader.name, "status": reader.status, "created": reader.created,
-                      "updated": reader.updated, "config": flatten("", reader.config), "summary": summary})
+    info = {"id": reader.id, "name": reader.name, "status": reader.status, "created": reader.created,
+            "updated": reader.updated, "config": flatten("", reader.config), "summary": summary}
+    if reader.group:  # the browser can group runs by it ("group runs by": group)
+        info["group"] = reader.group
+    return json_safe(info)
 
 
 def snapshot_of(readers: Iterable[RunReader], seq: int = 0, max_points: int = MAX_POINTS,
