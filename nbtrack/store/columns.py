@@ -192,17 +192,17 @@ class RangedChunk:
         report the first damage of each range, and say per range whether all of them are good."""
         checked = self._checked
         assert checked is not None
-        was_bad = (checked[rows] == BAD).any(axis=1)
         for column in columns:
             todo = rows[checked[rows, column] == UNCHECKED]
             if column == 0 and len(todo) * 8 >= len(self.table):  # one pass checks every range's ids
                 todo = np.flatnonzero(checked[:, 0] == UNCHECKED)
             if len(todo):
-                checked[todo, column] = np.where(self._check(todo, column), GOOD, BAD)
-        good = (checked[rows][:, list(columns)] == GOOD).all(axis=1)
-        for row in rows[~good & ~was_bad].tolist():
-            self._report(row)
-        return good
+                was_bad = (checked[todo] == BAD).any(axis=1)
+                ok = self._check(todo, column)
+                checked[todo, column] = np.where(ok, GOOD, BAD)
+                for row in todo[~ok & ~was_bad].tolist():  # the first damage found in a range is reported
+                    self._report(row)
+        return (checked[rows][:, list(columns)] == GOOD).all(axis=1)
 
     def _check(self, rows: np.ndarray, column: int) -> np.ndarray:
         table = self.table
