@@ -51,7 +51,8 @@ class _Parser(argparse.ArgumentParser):
 
 def track_parser() -> _Parser:
     parser = _Parser(prog="%track", description="A live dashboard of every run under a logdir, in this output: "
-                     "no server, no port. Runs that appear later join; finished and crashed runs change status.")
+                     "no server, no port. Runs that appear later join; finished, failed and crashed runs change "
+                     "status.")
     parser.add_argument("path", nargs="*", help="logdir(s), as with --logdir")
     parser.add_argument("--logdir", action="append", default=[], metavar="DIR",
                         help="a folder of runs (may be repeated; project sub-folders are searched too)")

@@ -82,3 +82,23 @@ def test_fixture_media_and_scalars_directly(fixture, tmp_path):
     assert run.config == expected["config"]
     assert _canon(run.summary) == _canon(expected["summary"])
     assert run.status == "finished" and run.damage == []
+
+
+@pytest.mark.parametrize("fixture", VERSIONS, ids=[p.name for p in VERSIONS])
+def test_fixture_other_runs_directly(fixture, tmp_path):
+    """Runs besides the main one (since 2.1: a run that failed) read with their status and exit code."""
+    expected = json.loads((fixture / "expected.json").read_text(encoding="utf-8"))
+    shutil.copytree(fixture / "logdir", tmp_path / "logdir")
+    logdir = nbtrack.open(tmp_path / "logdir")
+    assert sorted(r.id for r in logdir.readers()) == expected["runs"]
+    for run_id, want in expected.get("other_runs", {}).items():
+        run = logdir.run(run_id)
+        assert (run.status, run.exit_code, run.damage) == (want["status"], want["exit_code"], [])
+        assert logdir.runs().set_index("id").loc[run_id, "status"] == want["status"]
+
+
+def test_the_failed_status_has_a_fixture():
+    """Format 2.1 added the status "failed": its fixture holds a run that failed."""
+    expected = json.loads((FIXTURES / "v2.1" / "expected.json").read_text(encoding="utf-8"))
+    assert expected["other_runs"]["failedfixture"]["status"] == "failed"
+    assert expected["other_runs"]["failedfixture"]["exit_code"] == 1

@@ -371,7 +371,7 @@ def track(logdir: Any = None, runs: str | re.Pattern[str] | None = None, tags: s
 
     ``runs`` and ``tags`` are regular expressions (searched in run names, ids and paths, and
     in tag names); ``reload`` is the seconds between looks at the logdir; runs that appear
-    later join the view, finished and crashed runs change status. ``key``: showing the same
+    later join the view, finished, failed and crashed runs change status. ``key``: showing the same
     key again turns the previous view into its static form and stops its watcher (``%track``
     passes its cell).
 

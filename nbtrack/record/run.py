@@ -127,7 +127,10 @@ class Run:
 
     @property
     def status(self) -> str:
-        """``running``, ``finished`` or ``crashed``."""
+        """``running`` until :meth:`finish`, then ``finished`` (exit code 0) or ``failed`` (any other).
+
+        Only a reader can say ``crashed``: that the process died without finishing.
+        """
         return self._status
 
     @property
@@ -397,17 +400,19 @@ class Run:
         self._writer.flush()
 
     def finish(self, exit_code: int = 0, quiet: bool | None = None) -> None:
-        """Flush, close the data files and mark the run finished (or crashed if ``exit_code``).
+        """Flush, close the data files and mark the run finished (or failed if ``exit_code`` is not 0).
 
-        Raises :class:`~nbtrack.errors.RunWriteError` if logged records could not be
-        written. Calling it twice is harmless.
+        ``failed`` says the program failed (as a context manager: the ``with`` block raised; at
+        interpreter exit: an uncaught exception); readers still read all it logged. Raises
+        :class:`~nbtrack.errors.RunWriteError` if logged records could not be written.
+        Calling it twice is harmless.
         """
         if self._finished:
             return
         self._finished = True
         self._owner = _FINISHED  # sends log() to the slow path, which raises
         self._exit_code = int(exit_code)
-        self._status = "finished" if exit_code == 0 else "crashed"
+        self._status = "finished" if exit_code == 0 else "failed"
         from .current import forget
 
         forget(self)
@@ -447,6 +452,7 @@ class Run:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        """Finish the run: ``failed`` (exit code 1) when the block raised, the exception goes on."""
         self.finish(exit_code=0 if exc_type is None else 1)
 
     def __repr__(self) -> str:

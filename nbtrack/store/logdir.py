@@ -159,6 +159,9 @@ class Logdir:
     def runs(self) -> pd.DataFrame:
         """One row per run: id, name, project, group, status, times, tags, notes, path, config.*, summary.*.
 
+        ``status`` is ``running``, ``finished``, ``failed`` (finished with a non-zero exit code) or
+        ``crashed`` (its process died without finishing).
+
         A crashed run's last values come from its stored data (its manifest lags by up to a
         heartbeat); ``summary_stale`` lists its summaries that need the whole series (``min``,
         ``mean``, ...) and keep the manifest's possibly stale value. Beyond ``MAX_COLUMNS``

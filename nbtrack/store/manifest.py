@@ -22,10 +22,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .status import STATUSES
+
 MAX_JSON_BYTES = 16 * 2**20  # a manifest or run.json larger than this is not read
 MAX_DEPTH = 32  # nesting of config / summary values beyond this is refused
 MAX_TIME = 9.2e9  # Unix seconds; beyond pandas' Timestamp range (year 2262)
-STATUSES = ("running", "finished", "crashed")
 
 
 def read_json_bounded(path: Path, max_bytes: int = MAX_JSON_BYTES) -> dict[str, Any]:

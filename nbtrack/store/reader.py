@@ -301,7 +301,16 @@ class RunReader:
 
     @property
     def status(self) -> str:
+        """``running``, ``finished``, ``failed`` (finished with a non-zero exit code) or ``crashed``
+        (its process died without finishing): running if any writer runs, else the latest writer's."""
         return run_status(list(self._current().values()), self.stale_after, self.identity.get("created"))
+
+    @property
+    def exit_code(self) -> int | None:
+        """The exit code the latest writer finished with (None while the run runs, or when it crashed)."""
+        writers = list(self._current().values())
+        code = writers[-1].get("exit_code") if writers else None
+        return code if isinstance(code, int) and self.status != "running" else None
 
     @property
     def created(self) -> float | None:
@@ -351,9 +360,10 @@ class RunReader:
         return writer_status(manifest, self.stale_after) != "running"
 
     def _is_last_file_of_finished_writer(self, path: Path) -> bool:
-        """A cleanly finished writer ends the last file of each record family with the end-of-stream marker."""
+        """A writer that finished (``finished`` or, since 2.1, ``failed``) ends the last file of each record
+        family with the end-of-stream marker."""
         manifest = self._current().get(path.name.rsplit("-", 1)[0])
-        if not manifest or manifest.get("status") != "finished":
+        if not manifest or manifest.get("status") not in ("finished", "failed"):
             return False
         files = [f for f in manifest.get("files") or [] if isinstance(f, str)]
         kind = path.name[: -len(STREAM_SUFFIX)].rsplit(".", 1)[-1]

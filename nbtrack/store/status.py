@@ -1,4 +1,9 @@
-"""Run status from writer manifests: running, finished or crashed."""
+"""Run status from writer manifests: running, finished, failed or crashed.
+
+``finished`` and ``failed`` are what a writer said at ``finish()`` (exit code 0, or not 0:
+the program said it failed); ``crashed`` is what a reader concludes when a writer never
+finished and its process is gone (no process on this host, or a stale heartbeat).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ import time
 from typing import Any
 
 DEFAULT_STALE_AFTER = 30.0  # seconds without a heartbeat before a running writer counts as crashed
-STATUSES = ("running", "finished", "crashed")
+STATUSES = ("running", "finished", "failed", "crashed")  # "failed" since format 2.1
+ENDED = ("finished", "failed", "crashed")  # statuses a writer writes when it ends
 
 
 def stale_after_default() -> float:
@@ -32,11 +38,20 @@ def _pid_alive(pid: int) -> bool:
 def writer_status(manifest: dict[str, Any], stale_after: float, now: float | None = None) -> str:
     """The status of one writer lifetime.
 
-    A writer that did not write ``finished`` is crashed when its process is gone (on
-    this host) or its heartbeat is older than ``stale_after`` seconds.
+    The status its manifest ends with (``finished``, ``failed``, or ``crashed`` as
+    writers before format 2.1 wrote for a non-zero exit code); otherwise ``crashed``
+    when its process is gone (on this host) or its heartbeat is older than
+    ``stale_after`` seconds, else ``running``.
+
+    >>> writer_status({"status": "failed", "exit_code": 1, "heartbeat": 0.0}, stale_after=30.0)
+    'failed'
+    >>> writer_status({"status": "running", "heartbeat": 100.0}, stale_after=30.0, now=110.0)
+    'running'
+    >>> writer_status({"status": "running", "heartbeat": 100.0}, stale_after=30.0, now=200.0)
+    'crashed'
     """
     status = manifest.get("status")
-    if status in ("finished", "crashed"):
+    if status in ENDED:
         return str(status)
     now = time.time() if now is None else now
     pid, host = manifest.get("pid"), manifest.get("host")

@@ -4,7 +4,7 @@
 record batch is checked against its CRC; a damaged record is reported (file, offset,
 reason) and skipped by searching for the next valid message, so the records after it
 are still returned. An incomplete message at the end of a file that is still being
-written is left for the next call; at the end of a finished or crashed writer's file
+written is left for the next call; at the end of a finished, failed or crashed writer's file
 it is reported as a torn tail.
 """
 
@@ -72,7 +72,7 @@ class StreamTail:
     def read_new(self, final: bool = False, limit: int | None = None) -> list[TailBatch]:
         """Return the batches completed since the last call.
 
-        ``final`` says the file's writer is done (finished or crashed), so an
+        ``final`` says the file's writer is done (finished, failed or crashed), so an
         incomplete record at the end is a torn tail rather than a write in progress.
         ``limit`` reads no further than that many bytes of the file (a record boundary).
         """

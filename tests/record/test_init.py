@@ -15,7 +15,7 @@ def test_context_manager_finishes_and_marks_errors(logdir, read):
         with nbtrack.init() as run2:
             run2.log({"a": 1.0})
             1 / 0  # noqa: B018
-    assert read(run2).status == "crashed"
+    assert read(run2).status == "failed"  # the program failed; "crashed" is for a process that died
 
 
 def test_wandb_keyword_arguments_are_accepted(logdir):
