@@ -6,7 +6,8 @@ import { createParallelCoordinates } from "./parcoords.js";
 import { createRunTable } from "./runtable.js";
 
 /**
- * The runs panel inside `box`; `update` builds it when a second run appears and follows new runs.
+ * The runs panel inside `box`; `update` builds it when a second run appears and follows new runs and changes
+ * to their infos (status, summary: the store's runsVersion).
  * @param {import("./store.js").Store} store @param {HTMLElement} box @param {{ hparamMetric?: string }} settings
  * @param {() => void} redraw @param {() => void} save
  */
@@ -16,6 +17,7 @@ export function createRunsPanel(store, box, settings, redraw, save) {
   /** @type {{ table: ReturnType<typeof createRunTable>, plot: ReturnType<typeof createParallelCoordinates> } | null} */
   let parts = null;
   let count = 0;
+  let version = -1; // the store's runsVersion last shown: a status or summary change redraws the table
   const changed = () => {
     store.selected = state.selected;
     const runs = [...store.runs.values()];
@@ -24,8 +26,9 @@ export function createRunsPanel(store, box, settings, redraw, save) {
     redraw();
   };
   const update = () => {
-    if (store.runs.size < 2 || store.runs.size === count) return;
+    if (store.runs.size < 2 || (store.runs.size === count && store.runsVersion === version)) return;
     count = store.runs.size;
+    version = store.runsVersion;
     const runs = [...store.runs.values()];
     if (!parts) {
       box.replaceChildren();

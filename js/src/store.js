@@ -193,6 +193,7 @@ export class Store {
     this.gaps = [];
     /** @type {Set<() => void>} */
     this.listeners = new Set();
+    this.runsVersion = 0; // bumped when run infos (status, summary, config) change: the run table follows it
   }
 
   /**
@@ -282,6 +283,7 @@ export class Store {
       const info = this.runInfo(String(run.id), String(run.name ?? ""));
       Object.assign(info, run, { index: info.index, id: String(run.id), name: String(run.name ?? info.name) });
     }
+    this.runsVersion++;
     this.seq = message.seq;
     this.changed();
     return true;
@@ -323,6 +325,7 @@ export class Store {
     this.media = new Map();
     for (const run of snapshot.runs ?? []) Object.assign(this.runInfo(String(run.id), String(run.name ?? "")), run, {
       index: this.runInfo(String(run.id)).index, id: String(run.id), name: String(run.name ?? run.id) });
+    this.runsVersion++;
     for (const item of snapshot.media ?? []) this.addMedia(item, item.data ?? []);
     for (const s of snapshot.series) {
       const series = this.get(s.run, s.key);
