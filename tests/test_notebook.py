@@ -77,3 +77,16 @@ def test_compare_runs_notebook_records_a_sweep_and_shows_it(tmp_path):
     assert runs["summary.val/accuracy"].max() > 0.8
     (shown,) = nb.cells[-1].outputs
     assert "data-nbtrack-static" in shown["data"]["text/html"] and shown["data"]["image/png"]
+
+
+def test_track_logdir_notebook_watches_two_training_processes(tmp_path):
+    nb = nbformat.read(ROOT / "notebooks" / "track_logdir.ipynb", as_version=4)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "outputs are kept empty in git"
+    _execute(nb, tmp_path, tmp_path / "unused")
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    runs = nbtrack.open(tmp_path / "track_runs").runs()
+    assert sorted(runs["name"]) == ["lr=0.5", "lr=2"] and set(runs["status"]) == {"finished"}
+    assert all(len(nbtrack.open(tmp_path / "track_runs").run(rid).history()) == 60 for rid in runs["id"])
+    (shown,) = next(c for c in nb.cells if c.source.startswith("%load_ext nbtrack")).outputs
+    assert "application/vnd.jupyter.widget-view+json" in shown["data"], "the %track cell shows the live view"

@@ -8,6 +8,8 @@ Fixtures:
   state in a pytest tmp dir; autosave, news and update checks off; stopped with its kernels at the end.
 - ``browser`` (session): one headless Chromium (persistent context, tall viewport); every request to a host
   other than localhost is aborted and listed, so the tests prove the page works offline.
+- ``notebook7_server`` (session): the same for ``jupyter notebook`` (Notebook 7); skipped, with the reason,
+  when Notebook 7 is not installed (``NBTRACK_E2E_NOTEBOOK_PATH`` may name a folder holding it).
 - ``lab`` (per test): a fresh page wrapped in :class:`labkit.page.LabPage` (open/run/wait/read/screenshot),
   with the page's console errors, page errors and blocked requests collected.
 
@@ -32,7 +34,7 @@ if str(HERE) not in sys.path:  # the helper package beside this file (no package
 
 from labkit.browser import launch_browser, missing_requirements  # noqa: E402
 from labkit.page import new_lab_page  # noqa: E402
-from labkit.server import LabServer  # noqa: E402
+from labkit.server import LabServer, notebook7_missing  # noqa: E402
 
 ROOT = HERE.parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -77,6 +79,28 @@ def lab_server(e2e_requirements, tmp_path_factory):
                 shutil.copy(server.log_path, ARTIFACTS / "jupyterlab.log")
 
 
+@pytest.fixture(scope="session")
+def notebook7_server(e2e_requirements, tmp_path_factory):
+    """``jupyter notebook`` (Notebook 7), sandboxed like ``lab_server``; a skip saying why when it is missing."""
+    problem = notebook7_missing()
+    if problem:
+        pytest.skip(problem)
+    server = LabServer(tmp_path_factory.mktemp("notebook7"), app="notebook")
+    server.prepare()
+    try:
+        server.start()
+        yield server
+    finally:
+        try:
+            notes = server.stop()
+            if notes:
+                print("Notebook 7 shutdown:", *notes, sep="\n  ")
+        finally:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            if server.log_path.exists():
+                shutil.copy(server.log_path, ARTIFACTS / "notebook7.log")
+
+
 # -- Chromium -----------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def browser(e2e_requirements, tmp_path_factory):
@@ -110,6 +134,19 @@ def lab(lab_server, browser, request):
     with new_lab_page(browser, lab_server, ARTIFACTS, request.node.name, timings=TIMINGS,
                       blocked=browser.network.blocked, failed=failed, facts={"test": request.node.nodeid}) as lab:
         yield lab
+
+
+@pytest.fixture
+def notebook7(notebook7_server, browser, request):
+    """Like ``lab``, on a Notebook 7 page (``lab.open_notebook`` opens /notebooks/<name>)."""
+    browser.network.blocked.clear()
+
+    def failed() -> bool:
+        return getattr(request.node, "report_call", None) is None or request.node.report_call.failed
+
+    with new_lab_page(browser, notebook7_server, ARTIFACTS, request.node.name, timings=TIMINGS,
+                      blocked=browser.network.blocked, failed=failed, facts={"test": request.node.nodeid}) as page:
+        yield page
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -121,9 +121,8 @@ class LabPage:
         dst.write_text(json.dumps(nb, indent=1))
         self.server.delete_sessions()  # a fresh kernel for every opened notebook
         self.path = name
-        # ?reset: ignore any saved workspace (no other tabs restored)
-        self.page.goto(f"{self.server.base_url}/lab/tree/{name}?reset&token={self.server.token}",
-                       timeout=timeout * 1000)
+        # JupyterLab with ?reset: ignore any saved workspace (no other tabs restored); or Notebook 7's page
+        self.page.goto(self.server.notebook_url(name), timeout=timeout * 1000)
         self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout * 1000)
         self.wait_kernel_idle(timeout)
         self.timings["open_notebook_s"] = round(time.monotonic() - t0, 2)

@@ -1,4 +1,4 @@
-"""A throw-away JupyterLab server for the browser tests.
+"""A throw-away JupyterLab (or Jupyter Notebook 7) server for the browser tests.
 
 Everything Jupyter reads or writes (config, data, runtime, settings, workspaces, IPython) lives in one
 scratch folder, so a test run neither sees nor changes the developer's own Jupyter setup.
@@ -33,6 +33,29 @@ SERVER_CONFIG = {
 }
 
 
+# Where a Notebook 7 that is not installed in the test interpreter can be found: a folder put on the
+# server's PYTHONPATH (e.g. `pip install --no-deps --target DIR notebook`; its other requirements are
+# JupyterLab's own). Unset: `notebook` must be importable by the test interpreter.
+NOTEBOOK_PATH_ENV = "NBTRACK_E2E_NOTEBOOK_PATH"
+
+
+def notebook7_missing(python: str = sys.executable) -> str | None:
+    """Why ``jupyter notebook`` (version 7) cannot be started here, or None when it can."""
+    env = dict(os.environ)
+    extra = os.environ.get(NOTEBOOK_PATH_ENV)
+    if extra:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [extra, env.get("PYTHONPATH")]))
+    probe = subprocess.run([python, "-c", "import notebook; print(notebook.__version__)"], env=env,
+                           capture_output=True, text=True, timeout=60)
+    if probe.returncode != 0:
+        return (f"Jupyter Notebook 7 is not installed for {python} (`pip install notebook`, or set "
+                f"{NOTEBOOK_PATH_ENV} to a folder holding it)")
+    version = probe.stdout.strip()
+    if not version.split(".")[0].isdigit() or int(version.split(".")[0]) < 7:
+        return f"the installed notebook is {version}, not Notebook 7"
+    return None
+
+
 def free_port() -> int:
     """A port that was free a moment ago (bind to port 0 and let the kernel pick one)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -41,13 +64,18 @@ def free_port() -> int:
 
 
 class LabServer:
-    """``jupyter lab`` on 127.0.0.1, a free port and a random token, sandboxed under ``scratch``."""
+    """``jupyter lab`` on 127.0.0.1, a free port and a random token, sandboxed under ``scratch``.
+    ``app="notebook"``: ``jupyter notebook`` (Notebook 7, the same JupyterLab components in one-document
+    pages) instead; :meth:`notebook_url` gives the page that opens a notebook in either."""
 
-    def __init__(self, scratch: Path, python: str = sys.executable):
+    def __init__(self, scratch: Path, python: str = sys.executable, app: str = "lab"):
+        if app not in ("lab", "notebook"):
+            raise ValueError(f"app is 'lab' or 'notebook', not {app!r}")
         self.scratch = scratch
         self.python = python
+        self.app = app
         self.root_dir = scratch / "root"
-        self.log_path = scratch / "jupyterlab.log"
+        self.log_path = scratch / ("jupyterlab.log" if app == "lab" else "notebook7.log")
         self.token = secrets.token_hex(16)
         self.port = 0
         self.proc: subprocess.Popen | None = None
@@ -65,6 +93,19 @@ class LabServer:
         env.update({k: str(v) for k, v in self.dirs.items()})
         # Our kernelspec in JUPYTER_DATA_DIR must win over the one ipykernel ships in sys.prefix.
         env.update(JUPYTER_PREFER_ENV_PATH="0", PYTHONUNBUFFERED="1")
+        extra = os.environ.get(NOTEBOOK_PATH_ENV)
+        self.extra_args: list[str] = []
+        self.schema_sources: list[Path] = []
+        if app == "notebook" and extra:  # a `pip install --target` folder: its code, data files and schemas
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [extra, env.get("PYTHONPATH")]))
+            env["JUPYTER_PATH"] = str(Path(extra) / "share" / "jupyter")
+            schemas = Path(extra) / "share" / "jupyter" / "lab" / "schemas"
+            if schemas.is_dir():
+                # Notebook 7's settings schemas are not beside JupyterLab's, and JupyterLab's settings route
+                # (loaded too) answers for both: one folder linking both sets, for both apps
+                merged = scratch / "schemas"
+                self.schema_sources = [Path(sys.prefix) / "share" / "jupyter" / "lab" / "schemas", schemas]
+                self.extra_args += [f"--{a}.schemas_dir={merged}" for a in ("LabApp", "JupyterNotebookApp")]
         self.env = env
 
     @property
@@ -75,6 +116,12 @@ class LabServer:
     def prepare(self) -> None:
         for d in (*self.dirs.values(), self.root_dir):
             d.mkdir(parents=True, exist_ok=True)
+        for source in self.schema_sources:
+            for scope in source.iterdir() if source.is_dir() else []:
+                link = self.scratch / "schemas" / scope.name
+                if not link.exists():
+                    link.parent.mkdir(parents=True, exist_ok=True)
+                    link.symlink_to(scope, target_is_directory=True)
         settings_dir = self.dirs["JUPYTERLAB_SETTINGS_DIR"]
         for plugin, value in USER_SETTINGS.items():
             path = settings_dir / f"{plugin}.jupyterlab-settings"
@@ -94,10 +141,12 @@ class LabServer:
         """Start the server and wait until ``/api/status`` answers; retries when the port was taken."""
         for attempt in range(1, attempts + 1):
             self.port = free_port()
-            cmd = [self.python, "-m", "jupyterlab", "--no-browser", "--allow-root",
+            module, expose = (("jupyterlab", "--LabApp.expose_app_in_browser=True") if self.app == "lab" else
+                              ("notebook", "--JupyterNotebookApp.expose_app_in_browser=True"))
+            cmd = [self.python, "-m", module, "--no-browser", "--allow-root",
                    "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
                    f"--IdentityProvider.token={self.token}", "--ServerApp.password=",
-                   f"--ServerApp.root_dir={self.root_dir}", "--LabApp.expose_app_in_browser=True"]
+                   f"--ServerApp.root_dir={self.root_dir}", expose, *self.extra_args]
             with open(self.log_path, "a") as log:
                 log.write(f"=== attempt {attempt}: port {self.port}\n")
                 log.flush()
@@ -115,9 +164,9 @@ class LabServer:
                     time.sleep(0.2)
             else:
                 self.stop()
-                raise RuntimeError(f"jupyter lab did not answer within {timeout} s; log: {self.log_path}\n"
+                raise RuntimeError(f"jupyter {self.app} did not answer within {timeout} s; log: {self.log_path}\n"
                                    + self.log_tail())
-        raise RuntimeError(f"jupyter lab exited with {self.proc.returncode}; log: {self.log_path}\n"
+        raise RuntimeError(f"jupyter {self.app} exited with {self.proc.returncode}; log: {self.log_path}\n"
                            + self.log_tail())
 
     def _check_kernelspec(self) -> None:
@@ -125,6 +174,13 @@ class LabServer:
         argv = specs.get(KERNEL_NAME, {}).get("spec", {}).get("argv", [])
         if not argv or argv[0] != self.python:
             raise RuntimeError(f"kernelspec {KERNEL_NAME!r} runs {argv[:1]}, not {self.python}")
+
+    def notebook_url(self, path: str) -> str:
+        """The page that opens notebook ``path`` (relative to root_dir): JupyterLab ignoring any saved
+        workspace (?reset), or Notebook 7's one-notebook page."""
+        if self.app == "lab":
+            return f"{self.base_url}/lab/tree/{path}?reset&token={self.token}"
+        return f"{self.base_url}/notebooks/{path}?token={self.token}"
 
     # -- REST -----------------------------------------------------------------------------------------
     def api(self, method: str, path: str, timeout: float = 10):
