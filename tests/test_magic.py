@@ -121,7 +121,7 @@ raise RuntimeError("diverged")
 """)
     assert not result.success and isinstance(result.error_in_exec, RuntimeError)
     reader = nbtrack.open(tmp_path).run("boom")
-    assert reader.status == "crashed"  # FORMAT.md: crashed is "finished with a non-zero exit code"
+    assert reader.status == "failed"  # the program said it failed (FORMAT.md 2.1); crashed means it died
     assert reader.history()["loss"].tolist() == [1.0]
 
 
