@@ -31,6 +31,9 @@ import { dropStore, storeOf } from "./store.js";
  * @property {import("./detail.js").DetailFetch | null} [detail] zoom detail from the kernel (static outputs)
  */
 
+/** Seconds within which a %track view's last sign of life (its `alive` trait) counts as live. */
+const ALIVE_WITHIN = 30;
+
 /** A watched logdir of more runs than this first draws only the newest ones' lines (the run table shows all). */
 const NEWEST_RUNS_SHOWN = 20;
 
@@ -64,6 +67,12 @@ function render({ model, el: host }) {
   const store = storeOf(model);
   const root = el("div", "nbtrack-dashboard");
   root.dataset.uid = String(model.get("_uid") ?? ""); // a %track companion output hides while this draws
+  // %track: "live" while its kernel shows signs of life (a recent `alive`, or a change of it); a view
+  // restored from saved widget state without a kernel never is, and its companion output draws instead
+  const markLive = () => { root.dataset.live = "true"; };
+  const alive = Number(model.get("alive") || 0);
+  if (alive > 0 && Math.abs(Date.now() / 1000 - alive) < ALIVE_WITHIN) markLive();
+  model.on("change:alive", markLive);
   const { header, update } = createHeader(model, store);
   const summary = createSummary(store);
   const chartBox = el("div", "nbtrack-charts");
@@ -132,6 +141,7 @@ function render({ model, el: host }) {
     model.off("change:run_name", update);
     model.off("change:status", update);
     model.off("change:notice", showNotice);
+    model.off("change:alive", markLive);
     root.remove();
   };
 }

@@ -102,25 +102,36 @@ for (const box of document.querySelectorAll('[data-nbtrack-static="%(uid)s"]')) 
   if (box.dataset.nbtrackCompanion) continue;
   box.dataset.nbtrackCompanion = "waiting";
   box.style.display = "none";
-  const live = () => document.querySelector('.nbtrack-dashboard[data-uid="%(live)s"]');
+  const live = () => document.querySelector('.nbtrack-dashboard[data-uid="%(live)s"][data-live="true"]');
   const started = Date.now();
-  const widgetError = () => {
+  const widgetOutput = () => {  // the widget's own output area, if it shows an error or a view of this uid
     const area = box.closest(".jp-OutputArea-child, .output_area");
     const before = area && area.previousElementSibling;
-    return before && /model not found|Error displaying widget|Loading widget/i.test(before.textContent || "")
-      ? before : null;
+    if (!before) return null;
+    const failed = /model not found|Error displaying widget/i.test(before.textContent || "");
+    return { el: before, failed, view: !!before.querySelector('.nbtrack-dashboard[data-uid="%(live)s"]') };
   };
+  let hidden = null;
   const draw = () => {
-    const broken = widgetError();
-    if (broken) broken.style.display = "none";
+    const widget = widgetOutput();
+    if (widget && (widget.failed || widget.view)) { hidden = widget.el; hidden.style.display = "none"; }
     box.style.display = "";
     box.dataset.nbtrackCompanion = "shown";
 %(render)s
   };
   const watch = () => {
-    if (live()) { box.style.display = "none"; box.dataset.nbtrackCompanion = "hidden"; return; }
-    if (box.dataset.nbtrackCompanion === "waiting" && Date.now() - started > 4000) draw();
-    if (Date.now() - started < 120000) setTimeout(watch, 500);
+    if (live()) {  // the kernel is there after all: the widget is the view
+      box.style.display = "none";
+      box.dataset.nbtrackCompanion = "hidden";
+      if (hidden) hidden.style.display = "";
+      return;
+    }
+    const widget = widgetOutput();
+    const waited = Date.now() - started;
+    // no widget at all ("model not found"): draw now; a view that is not live (restored from saved state,
+    // or still connecting): give its kernel time to show a sign of life first
+    if (box.dataset.nbtrackCompanion === "waiting" && ((widget && widget.failed) || waited > 12000)) draw();
+    if (waited < 120000) setTimeout(watch, 500);
   };
   watch();
 }

@@ -39,6 +39,7 @@ from .zoom import SERVER as ZOOM_SERVER
 
 MAX_MESSAGE_POINTS = 500_000  # an append message beyond this is split (a first poll of a big new run)
 FIRST_SAVE_AFTER = 5.0  # seconds after display before the companion first holds the charts
+ALIVE_EVERY = 10.0  # seconds between the view's signs of life (the ``alive`` trait)
 # what a saved notebook shows until the companion's first refresh (hidden while the widget is live)
 PLACEHOLDER = {"text/html": '<div class="nbtrack-track-placeholder" style="display:none"></div>',
                "text/plain": "nbtrack %track output (charts are saved with the notebook while it runs)"}
@@ -152,6 +153,9 @@ class TrackDashboard(anywidget.AnyWidget):
     snapshot = traitlets.Dict().tag(sync=True)
     notice = traitlets.Unicode("").tag(sync=True)  # one line under the header: empty logdir, problems
     view_kind = traitlets.Unicode("logdir").tag(sync=True)  # the JS shows the run table from the first run
+    # the kernel's clock at its last sign of life (every ALIVE_EVERY s): a view restored from saved widget
+    # state without a kernel sees it old and unchanging, so the companion draws instead (companion.py)
+    alive = traitlets.Float(0.0).tag(sync=True)
     height = traitlets.Int(0).tag(sync=True)  # pixels; 0: as tall as the content
     loader = traitlets.Instance(BokehLoader).tag(sync=True, **ipywidgets.widget_serialization)
     detail_token = traitlets.Unicode("").tag(sync=True)
@@ -162,7 +166,7 @@ class TrackDashboard(anywidget.AnyWidget):
         self._watcher = LogdirWatcher(logdirs, runs=runs, tags=tags, stale_after=stale_after)
         snapshot = self._watcher.first()
         title = ", ".join(str(p) if n is None else f"{n}:{p}" for n, p in logdirs)
-        super().__init__(_uid=uuid.uuid4().hex, run_name=title, loader=BokehLoader.instance(),
+        super().__init__(_uid=uuid.uuid4().hex, run_name=title, loader=BokehLoader.instance(), alive=time.time(),
                          height=max(0, int(height)), snapshot=snapshot, **kwargs)
         self._notes: list[str] = list(notes or [])
         self._notes.extend(self._watcher._pending_notes)
@@ -347,6 +351,8 @@ def _poll_loop(ref: weakref.ref[TrackDashboard], stop: threading.Event, interval
         try:
             view.poll()
             view.refresh_companion()
+            if time.time() - view.alive >= ALIVE_EVERY:
+                view.alive = time.time()
             failures = 0
         except Exception as exc:  # a bug or an odd file must not kill the watcher silently
             failures += 1

@@ -84,6 +84,8 @@ def notebook7_server(e2e_requirements, tmp_path_factory):
     """``jupyter notebook`` (Notebook 7), sandboxed like ``lab_server``; a skip saying why when it is missing."""
     problem = notebook7_missing()
     if problem:
+        if in_ci():  # `notebook` is in the test extras: under CI its absence is a failure, as for the browser
+            pytest.fail(f"{problem} (CI is set, so this fails rather than skips)", pytrace=False)
         pytest.skip(problem)
     server = LabServer(tmp_path_factory.mktemp("notebook7"), app="notebook")
     server.prepare()

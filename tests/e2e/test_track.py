@@ -38,6 +38,22 @@ def _notebook(path: Path, logdir: Path) -> Path:
     return path
 
 
+SLOTS = """() => Object.fromEntries([...document.querySelectorAll('.nbtrack-dashboard .nbtrack-chart-slot')]
+  .map((s) => [s.dataset.key, s.hidden]))"""
+GROUPS = """() => Object.fromEntries([...document.querySelectorAll('.nbtrack-dashboard .nbtrack-chart')]
+  .map((c) => [c.dataset.key, +(c.dataset.groups ?? 0)]))"""
+
+
+def _slots(lab) -> dict[str, bool]:
+    """Chart key -> hidden (by the tag filter)."""
+    return lab.page.evaluate(SLOTS)
+
+
+def _groups(lab) -> dict[str, int]:
+    """Chart key -> group lines drawn (0 when runs are not grouped)."""
+    return lab.page.evaluate(GROUPS)
+
+
 def test_track_shows_a_logdir_written_by_other_processes_live(lab, tmp_path):
     logdir = tmp_path / "logdir"
     logdir.mkdir()
@@ -108,6 +124,24 @@ def test_track_shows_a_logdir_written_by_other_processes_live(lab, tmp_path):
         lab.page.locator(f'tr.nbtrack-run-row[data-run="{alpha}"] .nbtrack-run-visible').check()
         lab._poll(lambda: all(c["runs"] == 2 for c in state()["charts"].values()), 10,
                   lambda: f"alpha's lines not back: {state()}")
+
+        # the tag filter hides charts; grouping by a config key draws one mean line and band per group
+        tags = lab.page.locator(".nbtrack-tag-filter").first
+        tags.fill("acc")
+        lab._poll(lambda: _slots(lab) == {"train/acc": False, "train/loss": True}, 10,
+                  lambda: f"the tag filter did not hide train/loss: {_slots(lab)}")
+        lab.screenshot_output(1, "track-5b-tag-filter")
+        tags.fill("")
+        lab._poll(lambda: _slots(lab) == {"train/acc": False, "train/loss": False}, 10, lambda: f"{_slots(lab)}")
+        lab._poll(lambda: lab.page.locator(".nbtrack-group-by option[value='lr']").count() > 0, 10,
+                  lambda: "no 'lr' choice in group runs by")
+        lab.page.locator(".nbtrack-group-by").first.select_option("lr")
+        lab.page.locator(".nbtrack-group-band").first.select_option("std")
+        lab._poll(lambda: all(g == 2 for g in _groups(lab).values()) and len(_groups(lab)) == 2, 10,
+                  lambda: f"not one line per lr: {_groups(lab)}")
+        lab.screenshot_output(1, "track-5c-grouped-by-lr")
+        lab.page.locator(".nbtrack-group-by").first.select_option("none")
+        lab._poll(lambda: all(g == 0 for g in _groups(lab).values()), 10, lambda: f"{_groups(lab)}")
 
         # a run logged by a later cell of the same kernel shows up live in the %track output above
         lab.page.evaluate(SELECT_CELL, [lab.path, 2])

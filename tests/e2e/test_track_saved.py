@@ -9,6 +9,7 @@ the companion draws the runs and hides the widget's "model not found" line; untr
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from labkit.dashboards import (
     panel_state,
     run_cell,
     save,
+    set_widget_state_saving,
     wait_for_dashboards,
 )
 from labkit.page import LabPage
@@ -87,15 +89,37 @@ def test_saved_track_output_reopens_with_its_charts(lab: LabPage, browser: Any, 
     saved = json.loads((root / lab.path).read_text())
     mimes = [sorted(o.get("data", {})) for o in saved["cells"][1]["outputs"]]
     assert ["image/png", "text/html", "text/plain"] in mimes, mimes
+    copies = {"default": "track-saved-default.ipynb", "widget_state": "track-saved-widget-state.ipynb"}
+    shutil.copy(root / lab.path, root / copies["default"])
+    set_widget_state_saving(lab, True)
+    try:
+        save(lab, force=True)
+        shutil.copy(root / lab.path, root / copies["widget_state"])
+    finally:
+        set_widget_state_saving(lab, False)
+    assert "application/vnd.jupyter.widget-state+json" in json.loads(
+        (root / copies["widget_state"]).read_text())["metadata"].get("widgets", {})
 
-    path = lab.path
-    with lab_page(browser, lab.server, ARTIFACTS, "track-saved-reopened") as again:
-        open_without_kernel(again, path)
-        assert panel_state(again)["kernel"] is None
-        [dash] = wait_for_dashboards(again, lambda ds: len(ds) == 1 and ds[0]["static"]
-                                     and ds[0]["rendered"] == "done" and len(ds[0]["charts"]) == 2, timeout=40,
-                                     what="the reopened %track output")
-        assert sorted(c["key"] for c in dash["charts"]) == ["acc", "loss"]
-        assert all(int(c["points"]) == 400 for c in dash["charts"]), dash["charts"]
-        assert again.page.evaluate(VISIBLE_BAD_TEXT) == [], "the widget's 'model not found' line is hidden"
-        again.screenshot_output(1, "track-saved-reopened")
+    # reopened trusted without a kernel, with and without saved widget state: the companion draws the runs
+    for which, name in copies.items():
+        with lab_page(browser, lab.server, ARTIFACTS, f"track-saved-reopened-{which}") as again:
+            open_without_kernel(again, name)
+            assert panel_state(again)["kernel"] is None
+            [dash] = wait_for_dashboards(again, lambda ds: [d["static"] for d in ds] == [True]
+                                         and ds[0]["rendered"] == "done" and len(ds[0]["charts"]) == 2, timeout=40,
+                                         what=f"the reopened %track output ({which})")
+            assert sorted(c["key"] for c in dash["charts"]) == ["acc", "loss"]
+            assert all(int(c["points"]) == 400 for c in dash["charts"]), dash["charts"]
+            assert again.page.evaluate(VISIBLE_BAD_TEXT) == [], "the widget's 'model not found' line is hidden"
+            again.screenshot_output(1, f"track-saved-reopened-{which}")
+
+    # untrusted (edited elsewhere): no script runs, the companion's PNG shows
+    nb = json.loads((root / copies["default"]).read_text())
+    nb["cells"][0]["source"] += "\n# edited outside JupyterLab"
+    (root / "track-saved-untrusted.ipynb").write_text(json.dumps(nb))
+    with lab_page(browser, lab.server, ARTIFACTS, "track-saved-untrusted") as again:
+        open_without_kernel(again, "track-saved-untrusted.ipynb")
+        picture = again.page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-OutputArea-output img").first
+        picture.wait_for(state="visible", timeout=30_000)
+        again.page.wait_for_function("(img) => img.complete && img.naturalWidth > 100", arg=picture.element_handle())
+        again.screenshot_output(1, "track-saved-untrusted")
