@@ -221,8 +221,11 @@ class TrackDashboard(anywidget.AnyWidget):
 
         shell = _shell()
         publisher = getattr(shell, "display_pub", None)
-        if self._parent is not None and hasattr(publisher, "set_parent"):
-            publisher.set_parent(self._parent)  # this thread's context only
+        in_thread = threading.current_thread() is not threading.main_thread()
+        if in_thread and self._parent is not None and hasattr(publisher, "set_parent"):
+            # the watcher thread has no cell of its own: its updates go out as part of the displaying cell
+            # (in the kernel's own thread the running cell's parent stays, or later outputs would be lost)
+            publisher.set_parent(self._parent)
         for display_id in display_ids:
             update_display(bundle, raw=True, display_id=display_id)
 
