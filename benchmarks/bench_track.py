@@ -54,6 +54,10 @@ def make_logdir(root: Path, runs: int, tags: int, steps: int) -> None:
         identity = json.loads((copy / "run.json").read_text())
         identity.update(id=copy.name, name=f"run {k}", created=identity["created"] + k)
         (copy / "run.json").write_text(json.dumps(identity))
+        for manifest in (copy / "writers").glob("*.json"):  # the writer's manifest names the run too
+            writer = json.loads(manifest.read_text())
+            writer.update(run_id=copy.name, name=f"run {k}")
+            manifest.write_text(json.dumps(writer))
 
 
 CHILD = r"""

@@ -15,7 +15,7 @@ import { detailOf, registerChannel } from "./detail.js";
 import { el } from "./dom.js";
 import { createMediaPanels } from "./mediapanels.js";
 import { createHeader, createSummary, errorLine, injectStyle } from "./panels.js";
-import { createRedraw, recordRedraw } from "./redraw.js";
+import { createArrivalClock, createRedraw, recordRedraw } from "./redraw.js";
 import { createRunsPanel } from "./runspanel.js";
 import { renderStaticWith } from "./static.js";
 import { dropStore, storeOf } from "./store.js";
@@ -108,8 +108,10 @@ function render({ model, el: host }) {
   let disposed = false;
   /** @param {unknown} error */
   const showError = (error) => chartBox.replaceChildren(errorLine(error));
+  const arrival = createArrivalClock(); // new data to its paint, for benchmarks (redraw.js)
   const redraw = createRedraw(() => {
     const started = performance.now();
+    const arrived = arrival.take();
     summary.update();
     runsPanel.update();
     media.update();
@@ -119,6 +121,7 @@ function render({ model, el: host }) {
     charts?.update().then(() => {
       if (charts) controls.showFilter(charts.filtered);
       recordRedraw(performance.now() - started, charts?.charts.size ?? 0);
+      arrival.painted(arrived);
     }, showError);
   });
   loaderOf(model).then(ensureBokeh).then((loaded) => {
@@ -126,7 +129,7 @@ function render({ model, el: host }) {
     Bokeh = loaded;
     rebuild();
   }).catch(showError);
-  const unsubscribe = store.subscribe(redraw.forData);
+  const unsubscribe = store.subscribe(() => { arrival.note(); redraw.forData(); });
   model.on("change:run_name", update);
   model.on("change:status", update);
   model.on("change:notice", showNotice);

@@ -10,8 +10,7 @@ const DATA_REDRAW_MS = 250;
  * @param {number} ms @param {number} chartCount
  */
 export function recordRedraw(ms, chartCount) {
-  const root = /** @type {any} */ (globalThis);
-  const stats = (root.__nbtrackStats ??= { redraws: 0, redrawMs: [], charts: [] });
+  const stats = pageStats();
   stats.redraws += 1;
   stats.redrawMs.push(ms);
   stats.charts.push(chartCount);
@@ -19,6 +18,39 @@ export function recordRedraw(ms, chartCount) {
     stats.redrawMs.splice(0, 1000);
     stats.charts.splice(0, 1000);
   }
+}
+
+/** The page-wide stats object (`globalThis.__nbtrackStats`), made on first use. */
+function pageStats() {
+  const root = /** @type {any} */ (globalThis);
+  const stats = (root.__nbtrackStats ??= { redraws: 0, redrawMs: [], charts: [] });
+  stats.arrivalToPaintMs ??= [];
+  return stats;
+}
+
+/**
+ * From new data to its paint: `note` when the store changes (only the first change since the last redraw
+ * counts), `take` at a redraw (the time noted, or null: the redraw was not for new data), and `painted`
+ * records the milliseconds from a taken time to two animation frames after the charts updated (by then the
+ * browser has painted BokehJS's redraw) in `__nbtrackStats.arrivalToPaintMs` (the newest 5,000).
+ * @param {() => number} [now] @param {(callback: () => void) => unknown} [frame]
+ */
+export function createArrivalClock(now = () => performance.now(), frame = (cb) => requestAnimationFrame(cb)) {
+  /** @type {number | null} */
+  let first = null;
+  return {
+    note() { if (first === null) first = now(); },
+    take() { const t = first; first = null; return t; },
+    /** @param {number | null} since */
+    painted(since) {
+      if (since === null) return;
+      frame(() => frame(() => {
+        const list = pageStats().arrivalToPaintMs;
+        list.push(now() - since);
+        if (list.length > 5000) list.splice(0, 1000);
+      }));
+    },
+  };
 }
 
 /**
