@@ -157,7 +157,7 @@ def track_cell_magic(shell: Any, line: str, cell: str) -> Any:
     display(run.show())
     code = shell.transform_cell(cell)  # magics and shell escapes inside the cell keep working
     try:
-        exec(compile(code, "<%%track cell>", "exec"), shell.user_ns)  # the user's own cell
+        shell.ex(code)  # IPython runs the user's own cell in the user namespace
     except BaseException:
         run.finish(exit_code=1)  # recorded as failed; the error still shows, as without the magic
         raise

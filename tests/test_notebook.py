@@ -88,5 +88,6 @@ def test_track_logdir_notebook_watches_two_training_processes(tmp_path):
     runs = nbtrack.open(tmp_path / "track_runs").runs()
     assert sorted(runs["name"]) == ["lr=0.5", "lr=2"] and set(runs["status"]) == {"finished"}
     assert all(len(nbtrack.open(tmp_path / "track_runs").run(rid).history()) == 60 for rid in runs["id"])
-    (shown,) = next(c for c in nb.cells if c.source.startswith("%load_ext nbtrack")).outputs
+    shown, companion = next(c for c in nb.cells if c.source.startswith("%load_ext nbtrack")).outputs
     assert "application/vnd.jupyter.widget-view+json" in shown["data"], "the %track cell shows the live view"
+    assert "text/plain" in companion["data"], "and its static companion (companion.py) beside it"
