@@ -155,6 +155,26 @@ export function createChart(Bokeh, key, context) {
     return series.view();
   }
 
+  /** @type {WeakMap<import("./store.js").Series, { key: string, detail: unknown, data: ReturnType<typeof lineData> }>} */
+  const lineCache = new WeakMap();
+  /**
+   * A series' line data, made again only when the series grew or what it is drawn with changed: a redraw
+   * after new points of one run (a watched logdir of 200 runs) recomputes that run's line, not every run's.
+   * @param {import("./store.js").Series} series @param {[number, number] | null} visible @param {number} width
+   */
+  function cachedLineData(series, visible, width) {
+    const name = store.runInfo(series.run).name;
+    const columns = columnsFor(series, visible);
+    const detail = columns === series.detail ? series.detail : null;
+    const key = [series.length, series.total, settings.smoothing, settings.xAxis, settings.logY, width,
+      visible ? `${visible[0]},${visible[1]}` : "", name].join("|");
+    const hit = lineCache.get(series);
+    if (hit && hit.key === key && hit.detail === detail) return hit.data;
+    const data = lineData(columns, settings, width, visible, name);
+    lineCache.set(series, { key, detail, data });
+    return data;
+  }
+
   /** Redraw from the store, over the visible x range when the user has zoomed. */
   function fill() {
     const range = figure.x_range;
@@ -170,9 +190,7 @@ export function createChart(Bokeh, key, context) {
       if (run) run.renderers.forEach((r) => { r.visible = !groups && !many && store.shown(series.run); });
     }
     shared?.renderers.forEach((r) => { r.visible = !groups && many; });
-    const drawn = shown.map((series) => ({
-      series, data: lineData(columnsFor(series, visible), settings, width, visible, store.runInfo(series.run).name),
-    }));
+    const drawn = shown.map((series) => ({ series, data: cachedLineData(series, visible, width) }));
     const grouped = groups ? fillGroups(groups, members, visible, width) : [];
     if (!groups) groupLines?.hide();
     const [lo, hi] = yExtent([...drawn.map((d) => d.data), ...grouped.map((g) => g.data),

@@ -130,6 +130,7 @@ function markNonFinite(xs, values, bad, lo, hi, range, width) {
  * @returns {[number, number]}
  */
 export function yExtent(lines, settings) {
+  if (!settings.ignoreOutliers) return plainExtent(lines, settings); // one pass, no sort of every value
   const ys = [];
   for (const line of lines) {
     for (const part of [line.raw.y, line.smooth.y]) {
@@ -145,6 +146,33 @@ export function yExtent(lines, settings) {
   if (settings.ignoreOutliers && ys.length >= 20) {
     [lo, hi] = [quantile(ys, 0.05), quantile(ys, 0.95)];
   }
+  if (lo === hi) {
+    if (settings.logY) return [lo / 2, hi * 2];
+    const half = lo === 0 ? 1 : Math.abs(lo) * 0.1;
+    return [lo - half, hi + half];
+  }
+  return [lo, hi];
+}
+
+/**
+ * The lowest and highest drawable y of the lines (as yExtent without outliers ignored), in one pass.
+ * @param {{ raw: { y: ArrayLike<number> }, smooth: { y: ArrayLike<number> } }[]} lines
+ * @param {{ logY: boolean }} settings @returns {[number, number]}
+ */
+function plainExtent(lines, settings) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const line of lines) {
+    for (const part of [line.raw.y, line.smooth.y]) {
+      for (let i = 0; i < part.length; i++) {
+        const y = part[i];
+        if (!Number.isFinite(y) || (settings.logY && y <= 0)) continue;
+        if (y < lo) lo = y;
+        if (y > hi) hi = y;
+      }
+    }
+  }
+  if (lo > hi) return settings.logY ? [0.1, 10] : [0, 1];
   if (lo === hi) {
     if (settings.logY) return [lo / 2, hi * 2];
     const half = lo === 0 ? 1 : Math.abs(lo) * 0.1;

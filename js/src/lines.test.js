@@ -94,3 +94,20 @@ test("log ticks: 1-2-5 steps within the range instead of linear ticks piled at t
   assert.ok(wide.length <= 7 && wide.every((t) => Number.isInteger(Math.log10(t))));
   assert.deepEqual(logTicks(-1, 1), []);
 });
+
+test("yExtent without outliers ignored is the min and max of every drawable y, in one pass", () => {
+  let seed = 7;
+  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  for (let trial = 0; trial < 50; trial++) {
+    const lines = Array.from({ length: 1 + (trial % 5) }, () => ({
+      raw: { y: Array.from({ length: 30 }, () => (rand() < 0.1 ? NaN : (rand() - 0.3) * 100)) },
+      smooth: { y: Array.from({ length: 30 }, () => (rand() - 0.5) * 10) },
+    }));
+    for (const logY of [false, true]) {
+      const ys = lines.flatMap((l) => [...l.raw.y, ...l.smooth.y]).filter((y) => Number.isFinite(y) && (!logY || y > 0));
+      const [lo, hi] = yExtent(lines, { ...BASE, logY, ignoreOutliers: false });
+      assert.deepEqual([lo, hi], [Math.min(...ys), Math.max(...ys)]);
+    }
+  }
+  assert.deepEqual(yExtent([{ raw: { y: [NaN] }, smooth: { y: [] } }], { ...BASE, ignoreOutliers: false }), [0, 1]);
+});
