@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nbtrack import screens as _screens
 from nbtrack.record import current as _current
 from nbtrack.record.config import Config
 from nbtrack.record.create import init
@@ -27,6 +28,15 @@ from .errors import FormatError, NbtrackError, RunNotFoundError, RunWriteError, 
 from .values import Audio, Embedding, Figure, Histogram, Html, Image, Markdown, PRCurve, Table, Text, Value, Video
 
 register_run_source(NBTRACK_RUNS)  # the kinds of run a logdir is searched for (TensorBoard's join later)
+
+
+def _dashboard_show(source: Any, **options: Any) -> Any:
+    from nbtrack.dashboard import show  # imports bokeh and anywidget only when a screen is made
+
+    return show(source, **options)
+
+
+_screens.register_show(_dashboard_show)  # what Run.show(), RunReader.show() and Logdir.show() call
 
 __all__ = [
     "Audio", "Config", "Embedding", "Figure", "FormatError", "Histogram", "Html", "Image", "Logdir", "Markdown",

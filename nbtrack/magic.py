@@ -1,6 +1,7 @@
 """``%load_ext nbtrack``: ``%track`` (a live view of a logdir) and ``%%track`` (a cell as a run).
 
-A thin layer over ``nbtrack.track()`` and ``nbtrack.init()``: the line is split as a shell
+A thin layer over ``nbtrack.track()`` and ``nbtrack.init()`` (from their rooms: the face imports this
+module for ``%load_ext``, so it never imports the face): the line is split as a shell
 would (quoted paths with spaces, any characters), parsed with argparse (``%track --help``),
 and every problem is one clear line in the cell output, never a traceback.
 
@@ -21,9 +22,9 @@ import shlex
 import sys
 from typing import Any
 
-import nbtrack
-from nbtrack.dashboard.track import LogdirError, compile_filter, stop_all
+from nbtrack.dashboard.track import LogdirError, compile_filter, stop_all, track
 from nbtrack.errors import NbtrackError
+from nbtrack.record.create import init
 
 _LOADED: set[int] = set()  # ids of shells the magics are registered in
 
@@ -112,7 +113,7 @@ def track_magic(shell: Any, line: str) -> Any:
         args = track_parser().parse_args(split_line(line))
         logdirs = [*args.path, *args.logdir]
         runs, tags = compile_filter(args.runs, "--runs"), compile_filter(args.tags, "--tags")
-        view = nbtrack.track(logdirs or None, runs=runs, tags=tags, reload=args.reload,
+        view = track(logdirs or None, runs=runs, tags=tags, reload=args.reload,
                              logdir_spec=args.logdir_spec, height=args.height, key=_cell_key(shell, line))
     except _Stop as stop:
         _say(str(stop), error=stop.error)
@@ -142,7 +143,7 @@ def track_cell_magic(shell: Any, line: str, cell: str) -> Any:
         config = json.loads(args.config) if args.config else None
         if config is not None and not isinstance(config, dict):
             raise _Stop(f"%%track --config takes a JSON object, got {args.config!r}", error=True)
-        run = nbtrack.init(project=args.project, name=args.name, config=config, dir=args.dir)
+        run = init(project=args.project, name=args.name, config=config, dir=args.dir)
     except _Stop as stop:
         _say(str(stop), error=stop.error)
         return None

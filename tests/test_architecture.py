@@ -19,12 +19,6 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nbtrack"
 
 # (module, function or method, imported module prefix): the only imports allowed to point upward.
 HOOKS = {
-    ("nbtrack.record.run", "Run.show", "nbtrack.dashboard"),
-    ("nbtrack.store.reader", "RunReader.show", "nbtrack.dashboard"),
-    ("nbtrack.store.logdir", "Logdir.show", "nbtrack.dashboard"),
-    # IPython finds an extension's entry points in the package itself: the face hands off to the magics
-    ("nbtrack", "load_ipython_extension", "nbtrack.magic"),
-    ("nbtrack", "unload_ipython_extension", "nbtrack.magic"),
     # reserved, same one-line form: reports and framework integrations
     ("nbtrack.record.run", "Run.to_html", "nbtrack.report"),
     ("nbtrack.record.run", "Run.watch", "nbtrack.integrations"),
@@ -34,17 +28,17 @@ HOOKS = {
 # What each part may import (besides itself). A part is a subpackage or a top-level module.
 ALLOWED = {
     "face": None,  # nbtrack/__init__.py: the public face re-exports from everywhere
-    "errors": set(), "_version": set(), "paths": set(),
+    "errors": set(), "_version": set(), "paths": set(), "screens": set(),
     "codecs": set(),
     "values": {"codecs", "errors"},
-    "store": {"values", "codecs", "paths", "errors", "_version"},
-    "record": {"store", "values", "codecs", "paths", "errors", "_version"},
+    "store": {"values", "codecs", "paths", "errors", "_version", "screens"},
+    "record": {"store", "values", "codecs", "paths", "errors", "_version", "screens"},
     "dashboard": {"store", "record", "values", "codecs", "paths", "errors", "_version"},
     "demo": {"record", "values"},
     "__main__": {"cli"},
     "cli": {"face", "demo", "report", "magic", "errors", "_version"},
     # the rooms of what comes next
-    "magic": {"face", "dashboard", "store", "report", "errors"},
+    "magic": {"dashboard", "record", "store", "report", "errors"},
     "report": {"dashboard", "store", "values", "codecs", "errors", "_version"},
     "tensorboard.events": set(),  # pure event-file decoding: nothing of nbtrack
     "tensorboard.reader": {"tensorboard.events", "store", "values", "codecs", "errors"},

@@ -336,7 +336,7 @@ class Run:
         ``log()`` is called, and turns into a static output (no kernel or widget state
         needed) when the run finishes. For a finished run: that static output at once.
         """
-        from nbtrack.dashboard import show  # the one upward hook: record/ never imports dashboard/ otherwise
+        from nbtrack.screens import show  # registered by the face: this room never imports dashboard/
 
         return show(self, max_rate=max_rate)
 

@@ -196,7 +196,7 @@ class Logdir:
         >>> nbtrack.open(d).show()
         <nbtrack.StaticDashboard '2 runs': 2 series>
         """
-        from nbtrack.dashboard import show  # the one upward hook: store/ never imports dashboard/ otherwise
+        from nbtrack.screens import show  # registered by the face: this room never imports dashboard/
 
         return show(self, runs=runs, settings=settings)
 

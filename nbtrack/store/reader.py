@@ -822,7 +822,7 @@ class RunReader:
 
     def show(self, settings: dict[str, Any] | None = None) -> Any:
         """This run's dashboard as a static output (see :meth:`nbtrack.Logdir.show`)."""
-        from nbtrack.dashboard import show  # the one upward hook: store/ never imports dashboard/ otherwise
+        from nbtrack.screens import show  # registered by the face: this room never imports dashboard/
 
         return show(self, settings=settings)
 
