@@ -1,0 +1,29 @@
+"""TensorBoard event files, decoded: TFRecord framing and ``Event`` messages. Nothing of nbtrack.
+
+``framing.py`` finds the records of a growing file (CRC32C checked); ``decode.py`` turns a
+chunk of record payloads into columns of scalars and a list of other values, in record order.
+
+The interface the reader (``nbtrack/tensorboard/reader``) relies on:
+
+``EventFileTail(path)``
+    ``read_new(final: bool) -> RecordChunk``: the complete records appended since the last
+    call. ``final`` says the file's writer is gone (stale), so an incomplete record at its end
+    is a torn tail (damage) instead of "not yet". ``offset`` is the next byte to read.
+``RecordChunk``
+    ``buffer`` (bytes), ``starts`` and ``lengths`` (int64 arrays: each record's payload),
+    ``damage`` (list of ``(offset, length, reason)``: records skipped, a torn tail).
+``decode(buffer, starts, lengths) -> DecodedEvents``
+    Every record's ``Event``, decoded. ``DecodedEvents``:
+
+    - ``scalar_tags`` (list[str]) and the columns ``scalar_tag`` (int32 index into
+      ``scalar_tags``), ``scalar_step`` (int64), ``scalar_time`` (float64),
+      ``scalar_value`` (float64), ``scalar_record`` (int64, the record's index), in
+      record order;
+    - ``values``: list of :class:`TBValue` (histograms, images, audio, text, PR curves,
+      hparams, custom scalar layouts, graphs), in record order;
+    - ``session_logs``: list of ``(record index, step, status)`` (status 1 = START);
+    - ``file_version`` (str or None), ``problems`` (list[str]: a record or value that could
+      not be decoded, said with its tag and step where known).
+"""
+
+from __future__ import annotations
