@@ -204,12 +204,8 @@ def _stored_entry(run: str, tag: str, row: dict[str, Any], records: MediaRecords
         if main is None:
             return None
     elif kind not in TEXT_KINDS:
-        path = records.resolve(row["path"])
-        try:
-            small = path is not None and path.stat().st_size <= MAX_OTHER_BYTES
-        except OSError:
-            small = False
-        main = records.read(row["path"]) if small else None
+        size = records.size(row["path"])
+        main = records.read(row["path"]) if size is not None and size <= MAX_OTHER_BYTES else None
         files = row["meta"].get("files") if isinstance(row.get("meta"), dict) else None
         files = files if isinstance(files, dict) else {}
         if kind == "table" and main is not None:

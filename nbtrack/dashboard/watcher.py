@@ -26,7 +26,6 @@ import numpy as np
 
 from nbtrack.errors import FormatError
 from nbtrack.store.columns import rows_by_tag
-from nbtrack.store.folder import DATA_DIR, WRITERS_DIR
 from nbtrack.store.logdir import MAX_DEPTH, find_run_folders
 from nbtrack.store.reader import RunReader
 from nbtrack.store.sources import source_of
@@ -62,38 +61,8 @@ class _Followed:
     info: dict[str, Any] = field(default_factory=dict)  # what the browser was last sent
     media_seen: dict[tuple[bool, str], int] = field(default_factory=dict)
     info_checked: float = 0.0
-    data_mtime: int = -2
-    data_files: list[str] = field(default_factory=list)
-    data_seen: tuple[Any, ...] | None = None  # the data files' sizes when last read
-    writers_seen: int | None = None  # the writers folder's mtime when the manifests were last read
-
-    def data_signature(self) -> tuple[Any, ...] | None:
-        """The data folder's mtime and each data file's size: one ``stat`` each (None: no folder)."""
-        folder = os.path.join(self.reader.path, DATA_DIR)
-        try:
-            mtime = os.stat(folder).st_mtime_ns
-        except OSError:
-            return None
-        if mtime != self.data_mtime:  # files were added or removed: list them again
-            self.data_mtime = mtime
-            try:
-                self.data_files = [os.path.join(folder, name) for name in sorted(os.listdir(folder))]
-            except OSError:
-                self.data_files = []
-        sizes: list[int] = []
-        for path in self.data_files:
-            try:
-                sizes.append(os.stat(path).st_size)
-            except OSError:
-                sizes.append(-1)
-        return (mtime, *sizes)
-
-    def writers_mtime(self) -> int | None:
-        """The writers folder's mtime: manifests are replaced by rename, which changes it."""
-        try:
-            return os.stat(os.path.join(self.reader.path, WRITERS_DIR)).st_mtime_ns
-        except OSError:
-            return None
+    data_seen: tuple[Any, ...] | None = None  # the reader's data signature when last read
+    writers_seen: Any = None  # the reader's manifest signature when the manifests were last read
 
 
 class LogdirWatcher:
@@ -157,8 +126,11 @@ class LogdirWatcher:
         """Folders between ``root`` and its runs (a project's folder), as found by the last discovery."""
         known = len(self._followed) + len(self._ignored)
         if self._projects_for != known:  # recomputed only when discovery found something
-            parents = {f.reader.path.parent for f in self._followed.values()} | {p.parent for p in self._ignored}
-            self._projects = sorted(parents)
+            found = [f.reader.path for f in self._followed.values()] + list(self._ignored)
+            folders = {parent for path in found for parent in path.parents}
+            # runs that may hold runs (TensorBoard's add_scalars sub-folders) are looked into too
+            folders |= {path for path in found if (source := source_of(path)) is not None and source.nested}
+            self._projects = sorted(folders)
             self._projects_for = known
         return [p for p in self._projects if p != root and root in p.parents]
 
@@ -181,7 +153,7 @@ class LogdirWatcher:
         if source is None:
             return None
         try:
-            reader = source.open(folder, self.stale_after)
+            reader = source.open(folder, self.stale_after, root)
         except FormatError as exc:
             self._note(str(exc))
             self._ignored.add(folder)
@@ -220,7 +192,7 @@ class LogdirWatcher:
                                "values": values.tobytes(), "times": times.tobytes(), "n": total})
             media.extend(self._new_media(f, MAX_PER_TAG))
             f.reader.forget()  # what the snapshot holds is sent: later polls return only new records
-            f.writers_seen = f.writers_mtime()
+            f.writers_seen = f.reader.manifests_signature()
             f.info = self._info(f)
             f.info_checked = time.monotonic()
             runs.append(f.info)
@@ -243,9 +215,9 @@ class LogdirWatcher:
         now = time.monotonic()
         for f in list(self._followed.values()):
             fresh = f in new
-            writers = f.writers_mtime()
+            writers = f.reader.manifests_signature()
             manifests_changed = writers != f.writers_seen
-            signature = f.data_signature()
+            signature = f.reader.signature()
             if fresh or manifests_changed or signature is None or signature != f.data_seen:
                 # a finished writer's last file is read to its end once its manifest says so
                 f.data_seen = signature

@@ -20,38 +20,57 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-MAX_DEPTH = 3  # run folders may sit in project sub-folders
+MAX_DEPTH = 16  # levels of sub-folders searched for runs (TensorBoard's Keras runs sit at logs/fit/<time>/train)
+MAX_FOLDERS = 20_000  # folders looked at per search: a logdir pointed at a home folder stays bounded
 MAX_COLUMNS = 5_000  # runs(): config.* and summary.* columns beyond this stay in the readers
 INCOMPLETE_AFTER = 5.0  # seconds a folder may look like a run without run.json (it is being created)
 
 
-def find_run_folders(root: Path, depth: int = MAX_DEPTH, notes: list[str] | None = None) -> list[Path]:
-    """Folders under ``root`` that hold a run of a registered kind (``sources.py``), sorted by path
-    (``root`` itself if it is a run).
+def find_run_folders(root: Path, depth: int = MAX_DEPTH, notes: list[str] | None = None,
+                     max_folders: int = MAX_FOLDERS) -> list[Path]:
+    """Folders under ``root`` (``root`` included) that hold a run of a registered kind (``sources.py``),
+    sorted by path.
 
-    A folder that looks like an nbtrack run (it has ``data/`` or ``writers/``) but has no
-    ``run.json`` is described in ``notes``.
+    An nbtrack run folder is not searched further; a TensorBoard run folder is (its ``add_scalars``
+    sub-folders are runs of their own). Hidden folders are skipped. At most ``max_folders`` folders
+    are looked at, ``depth`` levels down; a search cut short, and a folder that looks like an nbtrack
+    run (it has ``data/`` or ``writers/``) but has no ``run.json``, are described in ``notes``.
     """
-    if source_of(root) is not None:
-        return [root]
-    if notes is not None:
-        _note_incomplete_run(root, notes)
     found: list[Path] = []
-    try:
-        entries = list(os.scandir(root))
-    except OSError:
-        return found
-    for entry in entries:
-        if not entry.is_dir(follow_symlinks=False) or entry.name.startswith("."):
-            continue
-        path = Path(entry.path)
-        if source_of(path) is not None:
-            found.append(path)
-        elif depth > 1:
-            found.extend(find_run_folders(path, depth - 1, notes))
+    pending: list[tuple[Path, int]] = [(root, 0)]
+    looked = 0
+    while pending:
+        folder, level = pending.pop()
+        looked += 1
+        if looked > max_folders:
+            _note(notes, f"{root}: stopped searching for runs after {max_folders:,} folders; "
+                         "point nbtrack at a folder closer to the runs")
+            break
+        source = source_of(folder)
+        if source is not None:
+            found.append(folder)
+            if not source.nested:
+                continue
         elif notes is not None:
-            _note_incomplete_run(path, notes)
+            _note_incomplete_run(folder, notes)
+        if level < depth:
+            pending.extend((sub, level + 1) for sub in reversed(_sub_folders(folder)))
     return sorted(found)
+
+
+def _sub_folders(folder: Path) -> list[Path]:
+    """The folder's sub-folders (not hidden, not links), sorted."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(Path(e.path) for e in entries
+                          if not e.name.startswith(".") and e.is_dir(follow_symlinks=False))
+    except OSError:
+        return []
+
+
+def _note(notes: list[str] | None, note: str) -> None:
+    if notes is not None and note not in notes:
+        notes.append(note)
 
 
 def _note_incomplete_run(folder: Path, notes: list[str]) -> None:
@@ -64,10 +83,8 @@ def _note_incomplete_run(folder: Path, notes: list[str]) -> None:
             return  # a run being created: its run.json follows its sub-folders
     except OSError:
         return
-    note = (f"{folder}: folder looks like a run (has {' and '.join(p + '/' for p in parts)}) "
-            f"but has no {RUN_FILE}; not listed")
-    if note not in notes:
-        notes.append(note)
+    _note(notes, f"{folder}: folder looks like a run (has {' and '.join(p + '/' for p in parts)}) "
+                 f"but has no {RUN_FILE}; not listed")
 
 
 class Logdir:
@@ -101,7 +118,7 @@ class Logdir:
                 if source is None:  # gone since it was found
                     continue
                 try:
-                    self._readers[folder] = source.open(folder, self.stale_after)
+                    self._readers[folder] = source.open(folder, self.stale_after, self.path)
                     self._new.add(folder)
                 except FormatError as exc:
                     self._errors[folder.name] = exc

@@ -106,6 +106,14 @@ class MediaRecords:
             return None
         return path
 
+    def size(self, relative: str | None) -> int | None:
+        """The size in bytes of the file a record names (None when it is missing or outside the run)."""
+        path = self.resolve(relative)
+        try:
+            return path.stat().st_size if path is not None else None
+        except OSError:
+            return None
+
     def read(self, relative: str | None) -> bytes | None:
         path = self.resolve(relative)
         if path is None:

@@ -7,6 +7,7 @@ never crashes on a damaged one: damaged regions are listed in ``RunReader.damage
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -132,6 +133,7 @@ class RunReader:
         self._media = MediaRecords(self.path)
         self._warned = 0
         self._last_values: tuple[int, dict[str, float]] = (-1, {})
+        self._listed: tuple[int, list[str]] = (-2, [])  # the data folder's mtime and files (signature())
         for problem in identity_problems:
             self._note_problem(self.path / RUN_FILE, problem)
         self.refresh_manifests()
@@ -376,6 +378,35 @@ class RunReader:
         abandoned = manifest.get("abandoned")
         why = abandoned.get(f"{DATA_DIR}/{path.name}") if isinstance(abandoned, dict) else None
         return str(why) if why is not None else None
+
+    def signature(self) -> tuple[Any, ...] | None:
+        """What changes when the run's data grows: the data folder's mtime and each data file's size
+        (one ``stat`` each; None when the folder is missing). A follower reads only when it changed.
+        """
+        folder = os.path.join(self.path, DATA_DIR)
+        try:
+            mtime = os.stat(folder).st_mtime_ns
+        except OSError:
+            return None
+        if mtime != self._listed[0]:  # files were added or removed: list them again
+            try:
+                self._listed = (mtime, [os.path.join(folder, name) for name in sorted(os.listdir(folder))])
+            except OSError:
+                self._listed = (mtime, [])
+        sizes: list[int] = []
+        for path in self._listed[1]:
+            try:
+                sizes.append(os.stat(path).st_size)
+            except OSError:
+                sizes.append(-1)
+        return (mtime, *sizes)
+
+    def manifests_signature(self) -> int | None:
+        """The writers folder's mtime: manifests are replaced by rename, which changes it."""
+        try:
+            return os.stat(os.path.join(self.path, WRITERS_DIR)).st_mtime_ns
+        except OSError:
+            return None
 
     def catch_up(self, until: StoredPosition | None = None) -> None:
         """Read what was appended since the last read, in every data file of the run.
@@ -839,4 +870,8 @@ def _is_run_folder(folder: Path) -> bool:
     return (folder / RUN_FILE).is_file()
 
 
-NBTRACK_RUNS = RunSource("nbtrack", _is_run_folder, RunReader)  # registered by the package's face
+def _open_run_folder(folder: Path, stale_after: float | None = None, root: Path | None = None) -> RunReader:
+    return RunReader(folder, stale_after)
+
+
+NBTRACK_RUNS = RunSource("nbtrack", _is_run_folder, _open_run_folder)  # registered by the package's face

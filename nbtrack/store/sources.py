@@ -23,13 +23,16 @@ from typing import Any
 class RunSource:
     """One kind of run: how to recognise its folder and how to open a reader for it.
 
-    ``open(folder, stale_after)`` returns an object with ``RunReader``'s reading API and
-    raises :class:`nbtrack.errors.FormatError` for a folder it cannot read.
+    ``open(folder, stale_after, root)`` returns an object with ``RunReader``'s reading API
+    (``root``: the logdir the folder was found in, which some kinds name runs by) and raises
+    :class:`nbtrack.errors.FormatError` for a folder it cannot read. ``nested``: runs of this
+    kind may hold further runs in sub-folders (TensorBoard's ``add_scalars`` folders).
     """
 
     name: str
     is_run: Callable[[Path], bool]
-    open: Callable[[Path, float | None], Any]
+    open: Callable[[Path, float | None, Path | None], Any]
+    nested: bool = False
 
 
 _SOURCES: dict[str, RunSource] = {}

@@ -1,0 +1,254 @@
+"""TensorBoard logdirs read as runs: files written here by tensorboardX read back with the same values.
+
+Covers the reader (``nbtrack/tensorboard/reader``): runs named as TensorBoard names them, every
+kind of value, steps that go back, following a growing file, torn and damaged records, and
+logdirs that mix nbtrack and TensorBoard runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nbtrack
+from nbtrack.dashboard.watcher import LogdirWatcher
+from nbtrack.tensorboard.reader.run import TensorBoardRun
+
+tbx = pytest.importorskip("tensorboardX", reason="tensorboardX (a test dependency) writes the event files")
+
+
+def write_scalars(folder: Path, tag: str, values: list[float], start: int = 0) -> None:
+    with tbx.SummaryWriter(str(folder)) as writer:
+        for i, value in enumerate(values):
+            writer.add_scalar(tag, value, start + i)
+
+
+def test_runs_are_named_by_their_path_relative_to_the_logdir(tmp_path: Path) -> None:
+    write_scalars(tmp_path / "fit" / "20240101-120000" / "train", "epoch_loss", [1.0, 0.5])
+    write_scalars(tmp_path / "fit" / "20240101-120000" / "validation", "epoch_loss", [1.2, 0.7])
+    write_scalars(tmp_path / "baseline", "epoch_loss", [2.0])
+    logdir = nbtrack.open(tmp_path)
+    names = sorted(r.name for r in logdir.readers())
+    assert names == ["baseline", "fit/20240101-120000/train", "fit/20240101-120000/validation"]
+    train = logdir.run("fit/20240101-120000/train")
+    assert train.scalars("epoch_loss")["value"].tolist() == [1.0, 0.5]
+    assert train.group == "fit/20240101-120000"  # train and validation of one fit group together
+    frame = logdir.runs()
+    assert set(frame["name"]) == set(names)
+    assert frame.set_index("name").loc["baseline", "summary.epoch_loss"] == 2.0
+
+
+def test_add_scalars_folders_are_runs_of_their_own_and_the_parent_run_stays(tmp_path: Path) -> None:
+    with tbx.SummaryWriter(str(tmp_path / "exp")) as writer:
+        writer.add_text("note", "hello", 0)
+        for step in range(3):
+            writer.add_scalars("loss", {"training": 1.0 / (step + 1), "validation": 2.0 / (step + 1)}, step)
+    names = sorted(r.name for r in nbtrack.open(tmp_path).readers())
+    assert names == ["exp", "exp/loss/training", "exp/loss/validation"]
+    run = nbtrack.open(tmp_path).run("exp/loss/validation")
+    assert run.scalars("loss")["value"].tolist() == [2.0, 1.0, 2.0 / 3]
+
+
+def test_scalars_keep_value_step_and_wall_time(tmp_path: Path) -> None:
+    with tbx.SummaryWriter(str(tmp_path / "r")) as writer:
+        for step in (0, 10, 20):
+            writer.add_scalar("x", step * 0.5, step, walltime=1_700_000_000 + step)
+    frame = nbtrack.open(tmp_path).run("r").scalars("x")
+    assert frame["step"].tolist() == [0, 10, 20]
+    assert frame["value"].tolist() == [0.0, 5.0, 10.0]
+    assert frame["time"].tolist() == [1_700_000_000.0, 1_700_000_010.0, 1_700_000_020.0]
+
+
+def test_histograms_read_back_with_the_edges_as_written(tmp_path: Path) -> None:
+    limits = [0.5, 1.5, 2.5]
+    counts = [3.0, 4.0, 5.0]
+    with tbx.SummaryWriter(str(tmp_path / "r")) as writer:
+        writer.add_histogram_raw("w", min=-0.5, max=2.5, num=12, sum=10.0, sum_squares=20.0,
+                                 bucket_limits=limits, bucket_counts=counts, global_step=3)
+        writer.add_histogram("v", np.arange(100, dtype=np.float32), 4, bins=10)
+    run = nbtrack.open(tmp_path).run("r")
+    row = run.histograms("w").iloc[0]
+    assert row["step"] == 3
+    assert row["edges"].tolist() == [-0.5, 0.5, 1.5, 2.5]
+    assert row["counts"].tolist() == counts
+    assert (row["min"], row["max"], row["count"], row["sum"]) == (-0.5, 2.5, 12, 10.0)
+    v = run.histograms("v").iloc[0]
+    assert v["counts"].sum() == 100
+
+
+def test_images_decode_to_their_pixels_one_and_several_per_step(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    one = rng.integers(0, 255, (3, 8, 6), dtype=np.uint8)
+    batch = rng.integers(0, 255, (4, 3, 5, 7), dtype=np.uint8)
+    with tbx.SummaryWriter(str(tmp_path / "r")) as writer:
+        writer.add_image("one", one, 1)
+        writer.add_images("many", batch, 2)
+    run = nbtrack.open(tmp_path).run("r")
+    image = run.images("one").iloc[0]["image"]
+    assert image.shape[:2] == (8, 6)
+    assert np.array_equal(image[..., :3], one.transpose(1, 2, 0))
+    many = run.images("many")["image"].iloc[0]  # tensorboardX writes a batch as one grid image
+    assert many.ndim == 3
+
+
+def test_text_audio_and_pr_curves(tmp_path: Path) -> None:
+    wave = np.sin(np.linspace(0, 100, 8000)).astype(np.float32) * 0.5
+    with tbx.SummaryWriter(str(tmp_path / "r")) as writer:
+        writer.add_text("notes", "**bold** text", 5)
+        writer.add_audio("sound", wave, 1, sample_rate=8000)
+        writer.add_pr_curve("pr", np.array([1, 0, 1, 1]), np.array([0.9, 0.2, 0.6, 0.4]), 7, num_thresholds=11)
+    run = nbtrack.open(tmp_path).run("r")
+    texts = run.texts("notes")
+    assert texts["text"].tolist() == ["**bold** text"] and texts["step"].tolist() == [5]
+    samples, rate = run.media("sound", decode=True)["value"].iloc[0]
+    assert rate == 8000 and len(samples) == 8000
+    assert np.allclose(np.ravel(samples), wave, atol=1e-4)
+    curve = run.media("pr", decode=True)["value"].iloc[0]
+    assert len(curve["tp"]) == 11 and curve["tp"][0] == 3.0  # every positive is above threshold 0
+
+
+def test_hparams_become_config_and_metrics_of_their_session(tmp_path: Path) -> None:
+    with tbx.SummaryWriter(str(tmp_path / "sweep")) as writer:
+        writer.add_hparams({"lr": 0.1, "optimizer": "adam", "bn": True}, {"hparam/accuracy": 0.9}, name="trial1")
+    frame = nbtrack.open(tmp_path).runs().set_index("name")
+    assert frame.loc["sweep/trial1", "config.lr"] == 0.1
+    assert frame.loc["sweep/trial1", "config.optimizer"] == "adam"
+    assert frame.loc["sweep/trial1", "summary.hparam/accuracy"] == 0.9
+
+
+def test_a_step_that_goes_back_replaces_the_later_points_as_tensorboard_shows(tmp_path: Path) -> None:
+    with tbx.SummaryWriter(str(tmp_path / "r")) as writer:
+        for step in range(10):
+            writer.add_scalar("loss", float(step), step)
+        writer.add_scalar("other", 1.0, 100)
+        for step in range(5, 8):  # restarted from a checkpoint at step 5
+            writer.add_scalar("loss", 100.0 + step, step)
+    run = nbtrack.open(tmp_path).run("r")
+    loss = run.scalars("loss")
+    assert loss["step"].tolist() == [0, 1, 2, 3, 4, 5, 6, 7]
+    assert loss["value"].tolist() == [0, 1, 2, 3, 4, 105, 106, 107]
+    assert run.scalars("other")["step"].tolist() == [100]  # other tags keep theirs
+
+
+def test_a_writer_reopened_at_step_zero_in_the_same_folder_replaces_the_overlap(tmp_path: Path) -> None:
+    write_scalars(tmp_path / "r", "x", [1.0] * 10)
+    time.sleep(1.1)  # event file names carry the second they were created
+    write_scalars(tmp_path / "r", "x", [2.0] * 4)
+    x = nbtrack.open(tmp_path).run("r").scalars("x")
+    assert x["step"].tolist() == [0, 1, 2, 3]
+    assert x["value"].tolist() == [2.0] * 4
+
+
+def test_following_a_growing_file_reads_only_new_records(tmp_path: Path) -> None:
+    writer = tbx.SummaryWriter(str(tmp_path / "r"), flush_secs=1)
+    try:
+        for step in range(5):
+            writer.add_scalar("x", float(step), step)
+        writer.flush()
+        run = TensorBoardRun(tmp_path / "r", root=tmp_path)
+        assert len(run.poll()) == 5
+        read = run.bytes_read
+        for step in range(5, 8):
+            writer.add_scalar("x", float(step), step)
+        writer.flush()
+        delta = run.poll()
+        assert delta.series()["x"][0].tolist() == [5, 6, 7]
+        assert run.bytes_read > read
+        assert run.status == "running"
+    finally:
+        writer.close()
+
+
+def _event_file(folder: Path) -> Path:
+    (path,) = [p for p in folder.iterdir() if "tfevents" in p.name]
+    return path
+
+
+def test_a_torn_last_record_is_waited_for_while_fresh_then_reported(tmp_path: Path) -> None:
+    write_scalars(tmp_path / "r", "x", [1.0, 2.0, 3.0])
+    path = _event_file(tmp_path / "r")
+    data = path.read_bytes()
+    path.write_bytes(data[:-7])  # the last record cut short, as a writer caught mid-write leaves it
+    fresh = TensorBoardRun(tmp_path / "r", stale_after=60, root=tmp_path)
+    assert fresh.scalars("x")["value"].tolist() == [1.0, 2.0]
+    assert fresh.damage == [] and fresh.status == "running"
+    with path.open("ab") as f:
+        f.write(data[-7:])  # the writer finishes the record
+    assert fresh.scalars("x")["value"].tolist() == [1.0, 2.0, 3.0]
+    path.write_bytes(data[:-7])
+    old = time.time() - 3600
+    os.utime(path, (old, old))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stale = TensorBoardRun(tmp_path / "r", stale_after=30, root=tmp_path)
+        assert stale.scalars("x")["value"].tolist() == [1.0, 2.0]
+        assert stale.status == "finished"
+        assert any("torn" in d.reason for d in stale.damage)
+
+
+def test_a_flipped_byte_costs_only_its_record_and_is_reported_with_the_file(tmp_path: Path) -> None:
+    write_scalars(tmp_path / "r", "x", [float(i) for i in range(20)])
+    path = _event_file(tmp_path / "r")
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x10
+    path.write_bytes(bytes(data))
+    with pytest.warns(RuntimeWarning, match="skipped damaged data"):
+        run = TensorBoardRun(tmp_path / "r", stale_after=0, root=tmp_path)
+        values = run.scalars("x")["value"].tolist()
+    assert 17 <= len(values) < 20
+    assert set(values) <= {float(i) for i in range(20)}  # never a wrong value
+    assert run.scalars("x")["step"].tolist() == [int(v) for v in values]
+    assert any(str(path) == d.file for d in run.damage)
+
+
+def test_a_logdir_may_mix_nbtrack_and_tensorboard_runs(tmp_path: Path) -> None:
+    write_scalars(tmp_path / "tb_run", "loss", [3.0, 2.0])
+    with nbtrack.init(dir=str(tmp_path), name="nb_run") as run:
+        run.log({"loss": 1.0})
+    readers = {r.name: r for r in nbtrack.open(tmp_path).readers()}
+    assert set(readers) == {"tb_run", "nb_run"}
+    assert readers["tb_run"].history()["loss"].tolist() == [3.0, 2.0]
+    assert readers["tb_run"].to_arrow().num_rows == 2
+
+
+def test_the_track_watcher_follows_a_tensorboard_logdir(tmp_path: Path) -> None:
+    writer = tbx.SummaryWriter(str(tmp_path / "train"), flush_secs=1)
+    try:
+        writer.add_scalar("loss", 1.0, 0)
+        writer.flush()
+        watcher = LogdirWatcher([(None, tmp_path)])
+        snap = watcher.first()
+        assert [r["name"] for r in snap["runs"]] == ["train"]
+        assert snap["runs"][0]["status"] == "running"
+        writer.add_scalar("loss", 0.5, 1)
+        writer.flush()
+        update = watcher.poll()
+        assert [(s[1], s[2].tolist(), s[3].tolist()) for s in update.series] == [("loss", [1], [0.5])]
+        write_scalars(tmp_path / "validation", "loss", [0.7])
+        update = watcher.poll()
+        assert [r["name"] for r in update.runs] == ["validation"]
+        assert watcher.poll().points == 0  # nothing new: nothing sent
+    finally:
+        writer.close()
+
+
+def test_reading_never_writes_into_the_logdir(tmp_path: Path) -> None:
+    write_scalars(tmp_path / "r", "x", [1.0])
+    before = sorted((p, p.stat().st_mtime_ns, p.stat().st_size) for p in tmp_path.rglob("*"))
+    run = nbtrack.open(tmp_path).run("r")
+    run.history(), run.damage, run.status
+    assert sorted((p, p.stat().st_mtime_ns, p.stat().st_size) for p in tmp_path.rglob("*")) == before
+
+
+def test_copied_logdirs_read_the_same(tmp_path: Path) -> None:
+    write_scalars(tmp_path / "a" / "r", "x", [1.0, 2.0])
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    a, b = nbtrack.open(tmp_path / "a").run("r"), nbtrack.open(tmp_path / "b").run("r")
+    assert a.id != b.id  # ids follow the folder, so two logdirs watched together never collide
+    assert a.scalars("x").equals(b.scalars("x"))
