@@ -27,13 +27,6 @@ from google.protobuf.message import DecodeError
 
 from . import kinds, proto
 
-_TENSOR_KINDS = {
-    "histograms": ("histogram", kinds.histogram_tensor), "images": ("image", kinds.image_tensor),
-    "audio": ("audio", kinds.audio_tensor), "text": ("text", kinds.text_tensor),
-    "pr_curves": ("pr_curve", kinds.pr_curve_tensor), "custom_scalars": ("custom_scalars", kinds.custom_scalars),
-    "graph_keras_model": ("graph", kinds.keras_model),
-}
-
 
 @dataclass
 class TBValue:
@@ -168,7 +161,7 @@ def decode_record(data: bytes | memoryview, r: int, acc: _Acc) -> None:
 
 def _value(v: Any, ev: Any, r: int, acc: _Acc) -> None:
     try:
-        found = classify(v, acc.plugins)
+        found = kinds.classify(v, acc.plugins)
     except (ValueError, DecodeError, RuntimeError, OverflowError, MemoryError) as e:
         acc.problems.append(f"record {r}: tag {v.tag!r} step {ev.step}: {e}")
         return
@@ -181,36 +174,3 @@ def _value(v: Any, ev: Any, r: int, acc: _Acc) -> None:
         acc.unknown[data] = acc.unknown.get(data, 0) + 1
     else:
         acc.values.append(TBValue(r, ev.step, ev.wall_time, v.tag, kind, data))
-
-
-def classify(v: Any, plugins: dict[str, str]) -> tuple[str, Any] | None:
-    """``("scalar", float)``, ``(kind, data)``, ``("unknown", plugin)`` or ``None`` (no value)."""
-    which = v.WhichOneof("value")
-    plugin = v.metadata.plugin_data.plugin_name if v.HasField("metadata") else ""
-    if plugin:
-        plugins[v.tag] = plugin
-    if which == "simple_value":
-        return "scalar", float(v.simple_value)
-    if which == "histo":
-        return "histogram", kinds.histogram_proto(v.histo)
-    if which == "image":
-        return "image", kinds.image_proto(v.image)
-    if which == "audio":
-        return "audio", kinds.audio_proto(v.audio)
-    if which != "tensor":
-        return None if which is None else ("unknown", which)
-    return _tensor(v, plugin or plugins.get(v.tag, ""))
-
-
-def _tensor(v: Any, plugin: str) -> tuple[str, Any]:
-    if plugin == "scalars":
-        return "scalar", kinds.scalar(v.tensor)
-    if plugin == "hparams":
-        return "hparams", kinds.hparams(v.metadata.plugin_data.content)
-    if plugin in ("graph_run_metadata", "graph_run_metadata_graph"):
-        vals, _ = kinds.strings(v.tensor)
-        return "graph", {"format": "run_metadata", "data": vals[0] if vals else b""}
-    if plugin in _TENSOR_KINDS:
-        kind, fn = _TENSOR_KINDS[plugin]
-        return kind, fn(v.tensor)
-    return "unknown", plugin

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import proto
+from .kinds import classify
 
 MAX_SUFFIX = 512  # bytes: longer summaries are not scalars worth templating
 MAX_ROUNDS = 4  # value windows tried per suffix length
@@ -58,19 +59,27 @@ def _prefix(pad: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[n
     recs = np.flatnonzero((lengths >= 12) & (pad[starts] == 0x09))
     s = starts[recs]
     b9 = pad[s + 9]
-    window = sliding_window_view(pad, 10)[s + 10]
-    last = window < 0x80
-    has_end = last.any(axis=1)
-    size = np.argmax(last, axis=1) + 1  # varint bytes
-    width = int(size[has_end].max()) if has_end.any() else 1
-    shifts = (7 * np.arange(width)).astype(np.uint64)
-    parts = (window[:, :width] & 0x7F).astype(np.uint64) << shifts
-    parts[np.arange(width)[None, :] >= size[:, None]] = 0
-    step = parts.sum(axis=1, dtype=np.uint64).view(np.int64)
+    step, size = _varints(pad, s + 10)
     has_step = b9 == 0x10
     q = s + 9 + np.where(has_step, 1 + size, 0)
-    ok = ((has_step & has_end) | (b9 == 0x2A)) & (q < s + lengths[recs]) & (pad[q] == 0x2A)
+    ok = ((has_step & (size > 0)) | (b9 == 0x2A)) & (q < s + lengths[recs]) & (pad[q] == 0x2A)
     return recs[ok], q[ok], np.where(has_step, step, 0)[ok]
+
+
+def _varints(pad: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The int64 varints starting at ``at`` and their sizes in bytes (0: longer than 10 bytes)."""
+    value = np.zeros(len(at), dtype=np.uint64)
+    size = np.zeros(len(at), dtype=np.int64)
+    alive = np.ones(len(at), dtype=bool)
+    for k in range(10):
+        byte = pad[at + k]
+        value |= np.where(alive, (byte & 0x7F).astype(np.uint64) << np.uint64(7 * k), np.uint64(0))
+        ended = alive & (byte < 0x80)
+        size[ended] = k + 1
+        alive &= ~ended
+        if not alive.any():
+            break
+    return value.view(np.int64), size
 
 
 def _group(pad: np.ndarray, q: np.ndarray, recs: np.ndarray, step: np.ndarray, starts: np.ndarray,
@@ -125,8 +134,6 @@ def _match(rows: np.ndarray, pending: np.ndarray, offset: int, width: int,
 
 def _probe_first(row: bytes, acc: Any) -> tuple[int, int] | None:
     """Where the value of a one-scalar suffix sits: (offset, width), found by sentinel probing."""
-    from .decode import classify
-
     ev = _event(row)
     if ev is None:
         return None
@@ -157,8 +164,6 @@ def _raw_width(v: Any) -> int | None:
 
 def _check(row: bytes, offset: int, width: int, acc: Any) -> str | None:
     """The tag if ``row`` with any value in ``row[offset:offset+width]`` decodes to that one scalar."""
-    from .decode import classify
-
     tag, plugin = None, ""
     for sentinel in _SENTINELS[width]:
         probe = row[:offset] + _PACK[width].pack(sentinel) + row[offset + width:]
@@ -183,7 +188,7 @@ def _event(row: bytes) -> Any:
     """The suffix as an Event holding only a one-value summary, or None."""
     try:
         ev = proto.Event.FromString(row)
-    except Exception:  # noqa: BLE001 - any parse failure means "not a template"
+    except Exception:
         return None
     if (ev.WhichOneof("what") != "summary" or len(ev.summary.value) != 1 or ev.wall_time or ev.step
             or ev.HasField("source_metadata") or ev.ByteSize() != len(row)):

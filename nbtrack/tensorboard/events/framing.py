@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import os
 import struct
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 import crc32c
 import numpy as np

@@ -345,3 +345,46 @@ def _layers(model: Any, depth: int) -> list[dict[str, Any]]:
                     "class_name": str(layer.get("class_name", "")),
                     "children": _layers(layer, depth + 1)})
     return out
+
+
+# -- one Summary.Value -------------------------------------------------------------------------
+
+_TENSOR_KINDS = {
+    "histograms": ("histogram", histogram_tensor), "images": ("image", image_tensor),
+    "audio": ("audio", audio_tensor), "text": ("text", text_tensor),
+    "pr_curves": ("pr_curve", pr_curve_tensor), "custom_scalars": ("custom_scalars", custom_scalars),
+    "graph_keras_model": ("graph", keras_model),
+}
+
+
+def classify(v: Any, plugins: dict[str, str]) -> tuple[str, Any] | None:
+    """``("scalar", float)``, ``(kind, data)``, ``("unknown", plugin)`` or ``None`` (no value)."""
+    which = v.WhichOneof("value")
+    plugin = v.metadata.plugin_data.plugin_name if v.HasField("metadata") else ""
+    if plugin:
+        plugins[v.tag] = plugin
+    if which == "simple_value":
+        return "scalar", float(v.simple_value)
+    if which == "histo":
+        return "histogram", histogram_proto(v.histo)
+    if which == "image":
+        return "image", image_proto(v.image)
+    if which == "audio":
+        return "audio", audio_proto(v.audio)
+    if which != "tensor":
+        return None if which is None else ("unknown", which)
+    return _tensor(v, plugin or plugins.get(v.tag, ""))
+
+
+def _tensor(v: Any, plugin: str) -> tuple[str, Any]:
+    if plugin == "scalars":
+        return "scalar", scalar(v.tensor)
+    if plugin == "hparams":
+        return "hparams", hparams(v.metadata.plugin_data.content)
+    if plugin in ("graph_run_metadata", "graph_run_metadata_graph"):
+        vals, _ = strings(v.tensor)
+        return "graph", {"format": "run_metadata", "data": vals[0] if vals else b""}
+    if plugin in _TENSOR_KINDS:
+        kind, fn = _TENSOR_KINDS[plugin]
+        return kind, fn(v.tensor)
+    return "unknown", plugin

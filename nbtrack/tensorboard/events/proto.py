@@ -7,8 +7,7 @@ anything else in a file stays an unknown field. The classes live in a private de
 they never clash with TensorBoard's own classes when both are imported.
 
 >>> ev = Event(wall_time=1.5, step=3)
->>> ev.summary.value.add(tag="loss", simple_value=0.25)  # doctest: +ELLIPSIS
-<...>
+>>> _ = ev.summary.value.add(tag="loss", simple_value=0.25)
 >>> Event.FromString(ev.SerializeToString()).summary.value[0].simple_value
 0.25
 """
