@@ -27,3 +27,29 @@ The interface the reader (``nbtrack/tensorboard/reader``) relies on:
 """
 
 from __future__ import annotations
+
+import os
+
+from .decode import DecodedEvents, TBValue, decode
+from .framing import MAX_RECORD, EventFileTail, RecordChunk, frame, masked_crc, scan
+from .kinds import graph_def_scopes, keras_layers
+
+__all__ = ["MAX_RECORD", "DecodedEvents", "EventFileTail", "RecordChunk", "TBValue", "decode", "decode_file",
+           "frame", "graph_def_scopes", "keras_layers", "masked_crc", "scan"]
+
+
+def decode_file(path: str | os.PathLike[str], fast: bool = True) -> DecodedEvents:
+    """A whole (finished) event file, decoded; damage found by the framing joins ``problems``.
+
+    >>> import tempfile
+    >>> from nbtrack.tensorboard.events import proto
+    >>> path = os.path.join(tempfile.mkdtemp(), "events.out.tfevents.0")
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(frame(proto.Event(file_version="brain.Event:2").SerializeToString()))
+    >>> decode_file(path).file_version
+    'brain.Event:2'
+    """
+    chunk = EventFileTail(path).read_new(final=True)
+    out = decode(chunk.buffer, chunk.starts, chunk.lengths, fast=fast)
+    out.problems[:0] = [f"bytes {o}..{o + n}: {why}" for o, n, why in chunk.damage]
+    return out
