@@ -23,6 +23,29 @@ from nbtrack.tensorboard.reader.run import TensorBoardRun
 tbx = pytest.importorskip("tensorboardX", reason="tensorboardX (a test dependency) writes the event files")
 
 
+def eventually(read, expected, timeout: float = 10.0):
+    """``read()`` until it returns ``expected`` (tensorboardX writes from a thread of its own)."""
+    deadline = time.monotonic() + timeout
+    got = read()
+    while got != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+        got = read() if not isinstance(got, list) else got + read()
+    return got
+
+
+def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
+    import io
+    import wave
+
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return out.getvalue()
+
+
 def write_scalars(folder: Path, tag: str, values: list[float], start: int = 0) -> None:
     with tbx.SummaryWriter(str(folder)) as writer:
         for i, value in enumerate(values):
@@ -52,7 +75,7 @@ def test_add_scalars_folders_are_runs_of_their_own_and_the_parent_run_stays(tmp_
     names = sorted(r.name for r in nbtrack.open(tmp_path).readers())
     assert names == ["exp", "exp/loss/training", "exp/loss/validation"]
     run = nbtrack.open(tmp_path).run("exp/loss/validation")
-    assert run.scalars("loss")["value"].tolist() == [2.0, 1.0, 2.0 / 3]
+    assert run.scalars("loss")["value"].tolist() == [2.0, 1.0, float(np.float32(2.0 / 3))]  # simple_value: float32
 
 
 def test_scalars_keep_value_step_and_wall_time(tmp_path: Path) -> None:
@@ -101,14 +124,18 @@ def test_text_audio_and_pr_curves(tmp_path: Path) -> None:
     wave = np.sin(np.linspace(0, 100, 8000)).astype(np.float32) * 0.5
     with tbx.SummaryWriter(str(tmp_path / "r")) as writer:
         writer.add_text("notes", "**bold** text", 5)
-        writer.add_audio("sound", wave, 1, sample_rate=8000)
+        # tensorboardX's add_audio needs soundfile; its Summary.Audio is written as add_audio writes it
+        from tensorboardX.proto.summary_pb2 import Summary
+        audio = Summary.Audio(sample_rate=8000, num_channels=1, length_frames=len(wave),
+                              encoded_audio_string=wav_bytes(wave, 8000), content_type="audio/wav")
+        writer._get_file_writer().add_summary(Summary(value=[Summary.Value(tag="sound", audio=audio)]), 1)
         writer.add_pr_curve("pr", np.array([1, 0, 1, 1]), np.array([0.9, 0.2, 0.6, 0.4]), 7, num_thresholds=11)
     run = nbtrack.open(tmp_path).run("r")
-    texts = run.texts("notes")
+    texts = run.texts("notes/text_summary")  # the tag tensorboardX (and torch) write, as TensorBoard shows it
     assert texts["text"].tolist() == ["**bold** text"] and texts["step"].tolist() == [5]
     samples, rate = run.media("sound", decode=True)["value"].iloc[0]
     assert rate == 8000 and len(samples) == 8000
-    assert np.allclose(np.ravel(samples), wave, atol=1e-4)
+    assert np.allclose(np.ravel(samples) / 32767, wave, atol=1e-4)  # int16 PCM, as written
     curve = run.media("pr", decode=True)["value"].iloc[0]
     assert len(curve["tp"]) == 11 and curve["tp"][0] == 3.0  # every positive is above threshold 0
 
@@ -152,13 +179,12 @@ def test_following_a_growing_file_reads_only_new_records(tmp_path: Path) -> None
             writer.add_scalar("x", float(step), step)
         writer.flush()
         run = TensorBoardRun(tmp_path / "r", root=tmp_path)
-        assert len(run.poll()) == 5
+        assert eventually(lambda: np.asarray(run.poll().series().get("x", ([],))[0]).tolist(), [0, 1, 2, 3, 4]) == [0, 1, 2, 3, 4]
         read = run.bytes_read
         for step in range(5, 8):
             writer.add_scalar("x", float(step), step)
         writer.flush()
-        delta = run.poll()
-        assert delta.series()["x"][0].tolist() == [5, 6, 7]
+        assert eventually(lambda: np.asarray(run.poll().series().get("x", ([],))[0]).tolist(), [5, 6, 7]) == [5, 6, 7]
         assert run.bytes_read > read
         assert run.status == "running"
     finally:
@@ -222,14 +248,16 @@ def test_the_track_watcher_follows_a_tensorboard_logdir(tmp_path: Path) -> None:
     try:
         writer.add_scalar("loss", 1.0, 0)
         writer.flush()
+        eventually(lambda: len(nbtrack.open(tmp_path).run("train").scalar_tags()), 1)
         watcher = LogdirWatcher([(None, tmp_path)])
         snap = watcher.first()
         assert [r["name"] for r in snap["runs"]] == ["train"]
         assert snap["runs"][0]["status"] == "running"
         writer.add_scalar("loss", 0.5, 1)
         writer.flush()
-        update = watcher.poll()
-        assert [(s[1], s[2].tolist(), s[3].tolist()) for s in update.series] == [("loss", [1], [0.5])]
+        series = eventually(lambda: [(s[1], s[2].tolist(), s[3].tolist()) for s in watcher.poll().series],
+                            [("loss", [1], [0.5])])
+        assert series == [("loss", [1], [0.5])]
         write_scalars(tmp_path / "validation", "loss", [0.7])
         update = watcher.poll()
         assert [r["name"] for r in update.runs] == ["validation"]

@@ -62,6 +62,7 @@ class TensorBoardRun(RunReader):
         self._media = self._tb_media
         self._last_steps: dict[int, int] = {}
         self._hparams: dict[str, Any] = {}
+        self._summary: dict[str, float] = {}  # each scalar's value at its highest step
         self._session_status: str | None = None
         self._tb_problems: list[DamageReport] = []
         self.layout: dict[str, Any] | None = None  # the custom_scalars layout, when the run has one
@@ -97,8 +98,10 @@ class TensorBoardRun(RunReader):
 
     # -- identity and state ------------------------------------------------------------
     def refresh_manifests(self) -> None:
-        """Nothing to re-read: a TensorBoard run's state is its files' times (see :attr:`status`)."""
+        """A TensorBoard run has no manifests: its config (hparams) and summary (last values) are in its
+        event files, so this reads what they gained (and keeps it for the next ``poll()``)."""
         self._manifests_read = time.monotonic()
+        self._read_new()
 
     def _current(self) -> dict[str, dict[str, Any]]:
         return {}
@@ -128,8 +131,9 @@ class TensorBoardRun(RunReader):
 
     @property
     def summary(self) -> dict[str, Any]:
-        """Each scalar's value at its highest step (TensorBoard runs record no summary of their own)."""
-        return dict(self._stored_last_values())
+        """Each scalar's value at its highest step (TensorBoard runs record no summary of their own);
+        kept apart from the points, so a follower that ``forget()``s them still has it."""
+        return dict(self._summary)
 
     @property
     def summary_stale(self) -> list[str]:
@@ -239,8 +243,11 @@ class TensorBoardRun(RunReader):
         self._chunks.append(Columns(tags, steps, times, values))
         order = np.argsort(tags, kind="stable")
         ends = np.flatnonzero(np.r_[tags[order][1:] != tags[order][:-1], True])
-        for i in ends.tolist():
-            self._last_steps[int(tags[order[i]])] = int(steps[order[i]])
+        names = self._tag_names
+        for i in ends.tolist():  # a tag's last kept point is its highest step: kept steps only rise
+            row = int(order[i])
+            self._last_steps[int(tags[row])] = int(steps[row])
+            self._summary[names[int(tags[row])]] = float(values[row])
 
     def _tag_id(self, name: str) -> int:
         tag = self._tag_ids.get(name)
