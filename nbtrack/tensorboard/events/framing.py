@@ -191,7 +191,8 @@ def _skip_damage(buf: bytes, p: int, final: bool, max_len: int, out: _Scan, base
     q = _resync(buf, p, final, max_len)
     stop = q if q is not None else (size if final else max(p + 1, size - 11))
     n = _LEN.unpack_from(buf, p)[0]
-    why = f"record length {n} over bound" if n > max_len else "length CRC mismatch"
+    crc_ok = masked_crc(memoryview(buf)[p:p + 8]) == _U32.unpack_from(buf, p + 8)[0]
+    why = f"record length {n} over bound" if crc_ok else "length CRC mismatch"
     out.damage.append((base + p, stop - p, why))
     out.skipped += 1
     return stop
