@@ -127,8 +127,13 @@ def _first_seen_order(tags: list[str], index: np.ndarray) -> tuple[list[str], np
     """Renumber tags in the order of their first value (the fast path meets them template by template)."""
     if not len(index):
         return tags, index
-    uniq, first = np.unique(index, return_index=True)
-    order = uniq[np.argsort(first)]
+    if len(tags) <= 64:  # a pass per tag beats a sort of the whole column
+        first = np.array([int(np.argmax(index == k)) if (index == k).any() else len(index)
+                          for k in range(len(tags))])
+        order = np.argsort(first)[: int((first < len(index)).sum())]
+    else:
+        uniq, first = np.unique(index, return_index=True)
+        order = uniq[np.argsort(first)]
     remap = np.zeros(len(tags), dtype=np.int32)
     remap[order] = np.arange(len(order), dtype=np.int32)
     return [tags[i] for i in order.tolist()], remap[index]

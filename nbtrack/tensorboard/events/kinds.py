@@ -363,6 +363,8 @@ def classify(v: Any, plugins: dict[str, str]) -> tuple[str, Any] | None:
     plugin = v.metadata.plugin_data.plugin_name if v.HasField("metadata") else ""
     if plugin:
         plugins[v.tag] = plugin
+    if plugin == "hparams":  # the data is in the metadata; the value is a placeholder or absent
+        return "hparams", hparams(v.metadata.plugin_data.content)
     if which == "simple_value":
         return "scalar", float(v.simple_value)
     if which == "histo":
@@ -379,8 +381,6 @@ def classify(v: Any, plugins: dict[str, str]) -> tuple[str, Any] | None:
 def _tensor(v: Any, plugin: str) -> tuple[str, Any]:
     if plugin == "scalars":
         return "scalar", scalar(v.tensor)
-    if plugin == "hparams":
-        return "hparams", hparams(v.metadata.plugin_data.content)
     if plugin in ("graph_run_metadata", "graph_run_metadata_graph"):
         vals, _ = strings(v.tensor)
         return "graph", {"format": "run_metadata", "data": vals[0] if vals else b""}
