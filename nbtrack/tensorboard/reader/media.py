@@ -172,7 +172,8 @@ def _histogram_row(value: Any) -> dict[str, Any]:
     """A histogram value as the row an nbtrack histogram reads back as (edges kept as written)."""
     data = value.data
     row: dict[str, Any] = {"step": value.step, "time": value.wall_time,
-                           "edges": np.asarray(data["edges"], np.float64), "counts": np.asarray(data["counts"], np.float64)}
+                           "edges": np.asarray(data["edges"], np.float64),
+                           "counts": np.asarray(data["counts"], np.float64)}
     row.update(dict.fromkeys(HISTOGRAM_STATS, 0))
     row.update({"count": data.get("num", float(row["counts"].sum())), "min": data.get("min"),
                 "max": data.get("max"), "sum": data.get("sum"), "sum_squares": data.get("sum_squares")})

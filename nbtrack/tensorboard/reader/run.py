@@ -44,6 +44,7 @@ from .folders import EVENTS_MARK, event_files
 from .media import TensorBoardMedia
 from .preemption import preempt
 
+
 class TensorBoardRun(RunReader):
     """One TensorBoard run folder, read incrementally, with ``RunReader``'s reading API.
 
