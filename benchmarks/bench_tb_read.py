@@ -78,9 +78,13 @@ def read_event_accumulator(target: str, kinds: str) -> int:
     from tensorboard.backend.event_processing import event_accumulator as ea
 
     points = 0
-    folders = sorted({p.parent for p in Path(target).rglob("*tfevents*")})
+    folders = sorted({p.parent for p in Path(target).rglob("*tfevents*") if p.is_file()})
     for folder in folders:
-        acc = ea.EventAccumulator(str(folder), size_guidance={ea.SCALARS: 0, ea.HISTOGRAMS: 0, ea.IMAGES: 0,
+        # TensorBoard takes any path whose name holds "tfevents" for a file (the fixture folder tfevents-js):
+        # such a folder's single event file is given as the file itself
+        files = [p for p in folder.iterdir() if "tfevents" in p.name and p.is_file()]
+        path = files[0] if "tfevents" in folder.name and len(files) == 1 else folder
+        acc = ea.EventAccumulator(str(path), size_guidance={ea.SCALARS: 0, ea.HISTOGRAMS: 0, ea.IMAGES: 0,
                                                               ea.TENSORS: 0, ea.AUDIO: 0})
         acc.Reload()
         tags = acc.Tags()

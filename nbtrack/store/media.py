@@ -232,4 +232,5 @@ def _decode_embedding(records: MediaRecords, row: dict[str, Any]) -> dict[str, A
 DECODERS = {
     "image": _decode_image, "audio": _decode_audio, "video": _decode_video, "table": _decode_table,
     "figure": _decode_figure, "pr_curve": _decode_json, "embedding": _decode_embedding,
+    "model": _decode_json,  # a model's structure (SummaryWriter.add_graph, graphs in TensorBoard files)
 }

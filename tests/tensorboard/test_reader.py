@@ -281,3 +281,44 @@ def test_copied_logdirs_read_the_same(tmp_path: Path) -> None:
     a, b = nbtrack.open(tmp_path / "a").run("r"), nbtrack.open(tmp_path / "b").run("r")
     assert a.id != b.id  # ids follow the folder, so two logdirs watched together never collide
     assert a.scalars("x").equals(b.scalars("x"))
+
+
+def test_files_written_by_torch_summary_writer_read_back_with_the_same_values(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch", reason="torch's own SummaryWriter (CI installs torch==2.13.0)")
+    from torch.utils.tensorboard import SummaryWriter
+
+    rng = np.random.default_rng(1)
+    image = rng.random((3, 6, 9), dtype=np.float32)
+    weights = rng.normal(size=1000).astype(np.float32)
+    wave = (np.sin(np.linspace(0, 50, 4000)) * 0.5).astype(np.float32)
+    with SummaryWriter(str(tmp_path / "torch_run")) as writer:
+        for step in range(4):
+            writer.add_scalar("train/loss", 1.0 / (step + 1), step)
+        writer.add_scalars("cmp", {"a": 1.0, "b": 2.0}, 0)
+        writer.add_histogram("weights", torch.from_numpy(weights), 2)
+        writer.add_image("img", torch.from_numpy(image), 3)
+        writer.add_text("note", "hello *torch*", 1)
+        writer.add_audio("wave", torch.from_numpy(wave), 0, sample_rate=4000)
+        writer.add_pr_curve("pr", np.array([1, 0, 1]), np.array([0.8, 0.3, 0.6]), 0, num_thresholds=5)
+        writer.add_hparams({"lr": 0.01, "opt": "sgd"}, {"hp/acc": 0.5}, run_name="hp")
+    logdir = nbtrack.open(tmp_path)
+    names = sorted(r.name for r in logdir.readers())
+    assert names == ["torch_run", "torch_run/cmp_a", "torch_run/cmp_b", "torch_run/hp"]  # torch: main_tag_key
+    run = logdir.run("torch_run")
+    loss = run.scalars("train/loss")
+    assert loss["step"].tolist() == [0, 1, 2, 3]
+    assert loss["value"].tolist() == [float(np.float32(1.0 / (s + 1))) for s in range(4)]
+    hist = run.histograms("weights").iloc[0]
+    assert hist["counts"].sum() == 1000 and hist["step"] == 2
+    assert hist["min"] == pytest.approx(float(weights.min())) and hist["max"] == pytest.approx(float(weights.max()))
+    pixels = run.images("img").iloc[0]["image"]
+    assert pixels.shape[:2] == (6, 9)
+    assert np.abs(pixels[..., :3].astype(float) - image.transpose(1, 2, 0) * 255).max() <= 1.0
+    assert run.texts("note/text_summary")["text"].tolist() == ["hello *torch*"]
+    samples, rate = run.media("wave", decode=True)["value"].iloc[0]
+    assert rate == 4000 and len(samples) == len(wave)
+    curve = run.media("pr", decode=True)["value"].iloc[0]
+    assert len(curve["tp"]) == 5 and curve["tp"][0] == 2.0
+    hp = logdir.runs().set_index("name").loc["torch_run/hp"]
+    assert hp["config.lr"] == 0.01 and hp["config.opt"] == "sgd"
+    assert hp["summary.hp/acc"] == pytest.approx(0.5)

@@ -36,6 +36,7 @@ class TensorBoardMedia(MediaRecords):
         self._held: OrderedDict[str, bytes] = OrderedDict()
         self._held_bytes = 0
         self._where: dict[str, Location] = {}
+        self._derived: dict[str, bytes] = {}  # small payloads made here (a graph's tree), never evicted
         self._last: dict[tuple[bool, str], int] = {}  # (histogram?, tag) -> highest step kept
 
     # -- adding ---------------------------------------------------------------------------
@@ -58,6 +59,14 @@ class TensorBoardMedia(MediaRecords):
             index = item if meta.get("index") is not None else None
             self.media[value.tag].append({"step": value.step, "time": value.wall_time, "kind": kind, "path": key,
                                           "meta": meta, "text": text, "index": index})
+
+    def add_derived(self, tag: str, step: int, wall_time: float, kind: str, payload: bytes) -> None:
+        """A value made by the reader (a graph's structure as JSON): its payload kept in memory."""
+        self._preempt(False, tag, step)
+        key = f"derived/{len(self._derived)}/{tag}.json"
+        self._derived[key] = payload
+        self.media[tag].append({"step": step, "time": wall_time, "kind": kind, "path": key,
+                                "meta": {"caption": None}, "text": None, "index": None})
 
     def _preempt(self, histogram: bool, tag: str, step: int) -> None:
         last = self._last.get((histogram, tag))
@@ -84,6 +93,9 @@ class TensorBoardMedia(MediaRecords):
     def read(self, relative: str | None) -> bytes | None:
         if relative is None:
             return None
+        derived = self._derived.get(relative)
+        if derived is not None:
+            return derived
         held = self._held.get(relative)
         if held is not None:
             self._held.move_to_end(relative)

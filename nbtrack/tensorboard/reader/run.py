@@ -41,6 +41,7 @@ from nbtrack.tensorboard.events.decode import decode
 from nbtrack.tensorboard.events.framing import EventFileTail
 
 from .folders import EVENTS_MARK, event_files
+from .graphs import MODEL_KIND, model_value
 from .media import TensorBoardMedia
 from .preemption import preempt
 
@@ -277,9 +278,21 @@ class TensorBoardRun(RunReader):
         elif value.kind == "custom_scalars":
             self.layout = value.data.get("layout")
         elif value.kind == "graph":
-            self.graphs.append({"tag": value.tag, "step": value.step, **value.data})
+            self._add_graph(value)
         else:
             self._tb_media.add(path, chunk, value)
+
+    def _add_graph(self, value: Any) -> None:
+        """Keep a graph record, and show its structure (a Keras layer tree, an op graph's scopes) as a value."""
+        self.graphs.append({"tag": value.tag, "step": value.step, **value.data})
+        try:
+            payload = model_value(value.data)
+        except (ValueError, TypeError) as exc:
+            self._tb_problems.append(DamageReport(str(self.path), 0, 0, f"graph at step {value.step} unreadable: {exc}"))
+            return
+        if payload is not None:
+            tag = {"keras": "model/keras"}.get(value.data.get("format"), "model/graph")
+            self._tb_media.add_derived(tag, value.step, value.wall_time, MODEL_KIND, payload)
 
     def _add_hparams(self, data: dict[str, Any]) -> None:
         start = data.get("session_start")
