@@ -80,6 +80,9 @@ def run_info(reader: RunReader) -> dict[str, Any]:
             "updated": reader.updated, "config": flatten("", reader.config), "summary": summary}
     if reader.group:  # the browser can group runs by it ("group runs by": group)
         info["group"] = reader.group
+    layout = getattr(reader, "layout", None)
+    if layout:  # TensorBoard's custom_scalars layout: charts of several tags, margin bands
+        info["layout"] = layout
     return json_safe(info)
 
 
