@@ -22,13 +22,14 @@ from nbtrack.record.summary import Summary
 from nbtrack.store.logdir import Logdir, open
 from nbtrack.store.reader import NBTRACK_RUNS, RunReader
 from nbtrack.store.sources import register_run_source
-from nbtrack.tensorboard.reader import TENSORBOARD_RUNS
+from nbtrack.tensorboard.reader import MIXED_RUNS, TENSORBOARD_RUNS
 
 from ._version import __version__
 from .errors import FormatError, NbtrackError, RunNotFoundError, RunWriteError, UnsupportedFormatError
 from .values import Audio, Embedding, Figure, Histogram, Html, Image, Markdown, PRCurve, Table, Text, Value, Video
 
-register_run_source(NBTRACK_RUNS)  # the kinds of run a logdir is searched for, in this order
+register_run_source(MIXED_RUNS)  # the kinds of run a logdir is searched for, in this order
+register_run_source(NBTRACK_RUNS)
 register_run_source(TENSORBOARD_RUNS)
 
 

@@ -6,8 +6,9 @@ face (``nbtrack/__init__.py``) registers every kind it ships here, and ``Logdir`
 each registered source whether a folder is one of its runs.
 
 >>> from pathlib import Path
+>>> import nbtrack  # the package's face registers the kinds it ships
 >>> [source.name for source in run_sources()]
-['nbtrack']
+['nbtrack+tensorboard', 'nbtrack', 'tensorboard']
 >>> source_of(Path("/nonexistent"))
 """
 

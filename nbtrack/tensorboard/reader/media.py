@@ -40,7 +40,7 @@ class TensorBoardMedia(MediaRecords):
         self._last: dict[tuple[bool, str], int] = {}  # (histogram?, tag) -> highest step kept
 
     # -- adding ---------------------------------------------------------------------------
-    def add(self, path: Path, chunk: Any, value: Any) -> None:  # type: ignore[override]
+    def add_value(self, path: Path, chunk: Any, value: Any) -> None:
         """Add one decoded value (``TBValue``) of the record ``value.record`` of ``chunk``, read from ``path``."""
         histogram = value.kind == "histogram"
         if value.kind not in ("histogram", "image", "audio", "text", "pr_curve"):
@@ -83,16 +83,24 @@ class TensorBoardMedia(MediaRecords):
         self._last = {key: min(last, step - 1) for key, last in self._last.items()}
 
     # -- reading payloads -----------------------------------------------------------------
+    def _ours(self, relative: str | None) -> bool:
+        return relative is not None and (relative in self._derived or relative in self._where)
+
     def resolve(self, relative: str | None) -> Path | None:
-        return None  # nothing of a TensorBoard run lies in a file of its own
+        """Values of event files lie in no file of their own; others (an nbtrack run's) do."""
+        return None if self._ours(relative) else super().resolve(relative)
 
     def size(self, relative: str | None) -> int | None:
+        if not self._ours(relative):
+            return super().size(relative)
         data = self.read(relative)
         return None if data is None else len(data)
 
     def read(self, relative: str | None) -> bytes | None:
         if relative is None:
             return None
+        if not self._ours(relative):
+            return super().read(relative)
         derived = self._derived.get(relative)
         if derived is not None:
             return derived
