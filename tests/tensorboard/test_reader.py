@@ -261,7 +261,7 @@ def test_the_track_watcher_follows_a_tensorboard_logdir(tmp_path: Path) -> None:
         assert series == [("loss", [1], [0.5])]
         write_scalars(tmp_path / "validation", "loss", [0.7])
         update = watcher.poll()
-        assert [r["name"] for r in update.runs] == ["validation"]
+        assert "validation" in [r["name"] for r in update.runs]  # train's info may change too (its summary)
         assert watcher.poll().points == 0  # nothing new: nothing sent
     finally:
         writer.close()
