@@ -47,6 +47,7 @@ export function createCustomCharts(Bokeh, store, container, settings, cursor = n
   const size = sizeOf(settings);
   container.style.setProperty("--nbtrack-chart-width", `${size.width}px`);
   const theme = themeOfElement(container);
+  const unsubscribe = cursor?.subscribe(() => { for (const e of entries) e.chart?.markCursor(); }) ?? (() => {});
 
   /** The context a layout chart is drawn with. @param {Entry} entry @returns {any} */
   const contextOf = (entry) => ({
@@ -61,8 +62,9 @@ export function createCustomCharts(Bokeh, store, container, settings, cursor = n
     dash: (/** @type {import("./store.js").Series} */ s) => dashesOf(entry.picked.members).get(s.key) ?? "solid",
     bands: (/** @type {number} */ width) => entry.picked.bands
       .filter((b) => b.lower && b.upper && store.shown(b.value.run))
-      .map((b) => ({ id: `${b.value.run}\u0000${b.value.key}`, color: runColor(store.runInfo(b.value.run).index),
-        ...marginBand(/** @type {any} */ (b.lower).view(), /** @type {any} */ (b.upper).view(), settings, width) })),
+      .flatMap((b) => marginBand(/** @type {any} */ (b.lower).view(), /** @type {any} */ (b.upper).view(), settings, width)
+        .map((segment, k) => ({ id: `${b.value.run}\u0000${b.value.key}\u0000${k}`,
+          color: runColor(store.runInfo(b.value.run).index), ...segment }))),
   });
 
   /** Build an entry's chart (once) and draw it. @param {Entry} entry */
@@ -72,6 +74,7 @@ export function createCustomCharts(Bokeh, store, container, settings, cursor = n
     entry.slot.insertBefore(entry.chart.box, entry.legend); // the tags' legend under the chart
     redrawEntry(entry);
     await entry.chart.show(() => disposed);
+    entry.chart.markCursor();
   }
 
   /** Pick the entry's series again and redraw its chart when they or the settings changed. @param {Entry} entry */
@@ -141,6 +144,7 @@ export function createCustomCharts(Bokeh, store, container, settings, cursor = n
 
   function dispose() {
     disposed = true;
+    unsubscribe();
     clear();
   }
   return { update, dispose, get entries() { return entries; } };

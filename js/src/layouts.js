@@ -113,28 +113,37 @@ export function layoutSeries(chart, series) {
 /**
  * The band of a margin entry for one run: at each step that both the lower and the upper series have, x (in
  * the settings' x axis mode, from the lower series) and the two values, smoothed like the lines and reduced
- * to `width` columns.
+ * to `width` columns. On a log axis the steps where either edge is not positive are left out, and the band
+ * is cut there into segments (so it never bridges what cannot be drawn).
  * @param {import("./lines.js").Columns} lower @param {import("./lines.js").Columns} upper
- * @param {{ smoothing: number, xAxis: import("./lines.js").Settings["xAxis"] }} settings @param {number} width
- * @returns {{ x: Float64Array, lo: Float64Array, hi: Float64Array }}
+ * @param {{ smoothing: number, xAxis: import("./lines.js").Settings["xAxis"], logY?: boolean }} settings
+ * @param {number} width @returns {{ x: Float64Array, lo: Float64Array, hi: Float64Array }[]}
  */
 export function marginBand(lower, upper, settings, width) {
   /** @type {Map<number, number>} */
   const upperAt = new Map();
   for (let i = 0; i < upper.steps.length; i++) upperAt.set(upper.steps[i], upper.values[i]);
   const xs = xOf(lower, settings.xAxis);
-  const [x, lo, hi] = [[], [], []].map(() => /** @type {number[]} */ ([]));
+  /** @type {{ x: number[], lo: number[], hi: number[] }[]} */
+  const segments = [];
+  let open = false;
   for (let i = 0; i < lower.steps.length; i++) {
     const top = upperAt.get(lower.steps[i]);
     if (top === undefined) continue;
-    x.push(xs[i]);
-    lo.push(lower.values[i]);
-    hi.push(top);
+    if (settings.logY && !(top > 0 && lower.values[i] > 0)) {
+      open = false;
+      continue;
+    }
+    if (!open) segments.push({ x: [], lo: [], hi: [] });
+    open = true;
+    const segment = segments[segments.length - 1];
+    segment.x.push(xs[i]);
+    segment.lo.push(lower.values[i]);
+    segment.hi.push(top);
   }
   const smooth = (/** @type {number[]} */ ys) => (settings.smoothing > 0 ? smoothEMA(Float64Array.from(ys), settings.smoothing)
     : Float64Array.from(ys));
-  const n = x.length;
-  return bandEnvelope(x, smooth(lo), smooth(hi), n ? x[0] : 0, n ? x[n - 1] : 0, width);
+  return segments.map(({ x, lo, hi }) => bandEnvelope(x, smooth(lo), smooth(hi), x[0], x[x.length - 1], width));
 }
 
 /** Dash patterns that tell a chart's tags apart (the run keeps its colour): the n-th tag gets the n-th. */

@@ -66,14 +66,21 @@ test("margin: each run's value series with its lower and upper; the band at the 
   assert.deepEqual(bands.map((b) => [b.value.run, b.lower?.key, b.upper?.key]), [["a", "m/lower", "m/upper"],
     ["b", "m/lower", "m/upper"]]);
   const [a] = bands;
-  const band = marginBand(/** @type {any} */ (a.lower).view(), /** @type {any} */ (a.upper).view(),
+  const [band] = marginBand(/** @type {any} */ (a.lower).view(), /** @type {any} */ (a.upper).view(),
     { smoothing: 0, xAxis: "step" }, 400);
   assert.deepEqual([...band.x], [0, 2]);
   assert.deepEqual([...band.lo], [0, 2]);
   assert.deepEqual([...band.hi], [3, 4]);
-  const relative = marginBand(/** @type {any} */ (a.lower).view(), /** @type {any} */ (a.upper).view(),
+  const [relative] = marginBand(/** @type {any} */ (a.lower).view(), /** @type {any} */ (a.upper).view(),
     { smoothing: 0, xAxis: "relative" }, 400);
   assert.deepEqual([...relative.x], [0, 2], "seconds since the run's first point");
+  const log = marginBand(/** @type {any} */ (a.lower).view(), /** @type {any} */ (a.upper).view(),
+    { smoothing: 0, xAxis: "step", logY: true }, 400);
+  assert.deepEqual(log.map((segment) => [...segment.x]), [[2]], "on a log axis the step whose lower edge is 0 is left out");
+  const cut = marginBand({ steps: Float64Array.of(0, 1, 2, 3), values: Float64Array.of(1, -1, 1, 1), times: new Float64Array(4) },
+    { steps: Float64Array.of(0, 1, 2, 3), values: Float64Array.of(2, 2, 2, 2), times: new Float64Array(4) },
+    { smoothing: 0, xAxis: "step", logY: true }, 400);
+  assert.deepEqual(cut.map((segment) => [...segment.x]), [[0], [2, 3]], "cut where it cannot be drawn, never bridged");
   const missing = layoutSeries({ ...chart, margin: [{ value: "m/value", lower: "m/nope", upper: "m/upper" }] }, store.series.values());
   assert.equal(missing.bands[0].lower, null);
 });
