@@ -52,13 +52,21 @@ const FORMATTERS = { "@value": "printf", "@smoothed": "printf" };
  * width: the chart's width in pixels (the grid's cell), for downsampling; default: the size's least width
  * nextFrame: runs a zoom redraw at the next animation frame, unless one is already waiting
  * members: the series of a tag (the grid indexes them once per redraw); default: a scan of the store
+ * A chart of several tags (a custom scalars layout chart, customcharts.js) also gives:
+ * title: the figure's title (default: the tag); label: a line's name in the hover (default: the run's name);
+ * dash: a line's dash pattern (default: solid); bands: shaded bands to draw under the lines
+ */
+/** @typedef {{ id: string, x: Float64Array, lo: Float64Array, hi: Float64Array, color: string }} Band */
+/**
+ * @typedef {{ title?: string, label?: (series: import("./store.js").Series) => string,
+ *   dash?: (series: import("./store.js").Series) => string | number[], bands?: (width: number) => Band[] }} LayoutContext
  */
 
 /**
  * The chart of tag `key`: `box` holds a note and, once `show` resolves, the BokehJS view. `fill` redraws it
  * from the store, over the visible x range when the user has zoomed. Axis types are fixed when the figure
  * is made, so changing `logY` or `xAxis` means making a new chart.
- * @param {any} Bokeh @param {string} key @param {ChartContext} context
+ * @param {any} Bokeh @param {string} key @param {ChartContext & LayoutContext} context
  */
 export function createChart(Bokeh, key, context) {
   const { store, settings, cursor } = context;
@@ -66,7 +74,7 @@ export function createChart(Bokeh, key, context) {
   box.dataset.key = key;
   const note = el("div", "nbtrack-chart-note");
   box.appendChild(note); // above the chart, present as soon as the chart's dataset is
-  const figure = makeFigure(Bokeh, key, settings);
+  const figure = makeFigure(Bokeh, context.title ?? key, settings);
   applyTheme(figure, context.theme ?? LIGHT);
   const extent = new Bokeh.ColumnDataSource({ data: { x: [0, 1], y: [0, 1] } });
   const extentRenderer = figure.scatter({ field: "x" }, { field: "y" }, { source: extent, alpha: 0 });
@@ -77,10 +85,14 @@ export function createChart(Bokeh, key, context) {
     line_dash: "dashed", line_width: 1, visible: settings.xAxis === "step" && cursor?.step != null });
   figure.add_layout(span);
   if (cursor && settings.xAxis === "step") {
-    figure.on_event("tap", (/** @type {any} */ event) => cursor.set(nearestStep(store, key, event.x)));
+    figure.on_event("tap", (/** @type {any} */ event) => cursor.set(nearestStep(membersOf(), event.x)));
   }
-  /** @type {Map<string, RunLines>} */
+  /** @type {Map<string, RunLines>} a line set per series (its run and tag) */
   const lines = new Map();
+  const lineId = (/** @type {import("./store.js").Series} */ series) => `${series.run}\u0000${series.key}`;
+  const nameOf = (/** @type {import("./store.js").Series} */ series) => context.label?.(series) ?? store.runInfo(series.run).name;
+  /** @type {Map<string, { source: any, renderer: any }>} the shaded bands' glyphs, by band id */
+  const bandGlyphs = new Map();
   /** @type {SharedLines | null} */
   let shared = null;
   const membersOf = () => context.members?.(key) ?? [...store.series.values()].filter((s) => s.key === key);
@@ -116,7 +128,7 @@ export function createChart(Bokeh, key, context) {
   function fillShared(drawn, lo, hi) {
     const glyphs = sharedLines();
     const color = drawn.map((d) => runColor(store.runInfo(d.series.run).index));
-    const run = drawn.map((d) => store.runInfo(d.series.run).name);
+    const run = drawn.map((d) => nameOf(d.series));
     glyphs.raw.data = { xs: drawn.map((d) => d.data.raw.x), ys: drawn.map((d) => d.data.raw.y), color, run };
     glyphs.smooth.data = { xs: drawn.map((d) => d.data.smooth.x), ys: drawn.map((d) => d.data.smooth.y), color, run };
     const marks = drawn.map((d) => (d.data.raw.x.length < MARK_ALL_BELOW && d.series.length < MARK_ALL_BELOW
@@ -129,21 +141,22 @@ export function createChart(Bokeh, key, context) {
 
   /** @param {import("./store.js").Series} series */
   function linesFor(series) {
-    let run = lines.get(series.run);
+    let run = lines.get(lineId(series));
     if (run) return run;
     const color = runColor(store.runInfo(series.run).index);
     const source = () => new Bokeh.ColumnDataSource({ data: { x: [], y: [] } });
     run = { raw: source(), smooth: source(), marks: source(), bad: source(), smoothRenderer: null, renderers: [] };
     const xy = [{ field: "x" }, { field: "y" }];
     const rawAlpha = store.runs.size > 1 ? 0.12 : 0.25; // overlaid runs: faint raw lines, or the last hides the rest
-    const raw = figure.line(...xy, { source: run.raw, color, line_width: 1, line_alpha: rawAlpha });
+    const line_dash = context.dash?.(series) ?? "solid"; // a layout chart's tags differ by dash
+    const raw = figure.line(...xy, { source: run.raw, color, line_width: 1, line_alpha: rawAlpha, line_dash });
     // no in-chart legend (it covers the lines): the header lists the runs with their colour swatches
-    run.smoothRenderer = figure.line(...xy, { source: run.smooth, color, line_width: 1.75 });
+    run.smoothRenderer = figure.line(...xy, { source: run.smooth, color, line_width: 1.75, line_dash });
     const marks = figure.scatter(...xy, { source: run.marks, color, size: 5 });
     const bad = figure.scatter(...xy, { source: run.bad, color: "#d62728", marker: "x", size: 9, line_width: 2 });
     run.renderers = [raw, run.smoothRenderer, marks, bad];
     hover.renderers = [...hover.renderers, run.smoothRenderer];
-    lines.set(series.run, run);
+    lines.set(lineId(series), run);
     return run;
   }
 
@@ -163,7 +176,7 @@ export function createChart(Bokeh, key, context) {
    * @param {import("./store.js").Series} series @param {[number, number] | null} visible @param {number} width
    */
   function cachedLineData(series, visible, width) {
-    const name = store.runInfo(series.run).name;
+    const name = nameOf(series);
     const columns = columnsFor(series, visible);
     const detail = columns === series.detail ? series.detail : null;
     const key = [series.length, series.total, settings.smoothing, settings.xAxis, settings.logY, width,
@@ -186,15 +199,16 @@ export function createChart(Bokeh, key, context) {
     const shown = groups ? [] : members.filter((series) => store.shown(series.run));
     const many = shown.length > MANY_RUNS;
     for (const series of members) {
-      const run = lines.get(series.run);
+      const run = lines.get(lineId(series));
       if (run) run.renderers.forEach((r) => { r.visible = !groups && !many && store.shown(series.run); });
     }
     shared?.renderers.forEach((r) => { r.visible = !groups && many; });
     const drawn = shown.map((series) => ({ series, data: cachedLineData(series, visible, width) }));
     const grouped = groups ? fillGroups(groups, members, visible, width) : [];
     if (!groups) groupLines?.hide();
+    const bands = fillBands(width);
     const [lo, hi] = yExtent([...drawn.map((d) => d.data), ...grouped.map((g) => g.data),
-      ...grouped.map((g) => ({ raw: { y: g.data.band.lo }, smooth: { y: g.data.band.hi } }))], settings);
+      ...[...grouped.map((g) => g.data.band), ...bands].map((b) => ({ raw: { y: b.lo }, smooth: { y: b.hi } }))], settings);
     const xs = [...drawn, ...grouped].flatMap((d) => [d.data.x0, d.data.x1]).filter(Number.isFinite);
     extent.data = { x: xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1], y: [lo, hi] };
     if (settings.logY) setLogTicks(Bokeh, figure, lo, hi);
@@ -224,6 +238,26 @@ export function createChart(Bokeh, key, context) {
       yLow: String(lo), yHigh: String(hi), nonFinite: String(drawn.reduce((n, d) => n + d.data.bad.length, 0)),
       detail: drawn.some((d) => d.series.detail && columnsFor(d.series, visible) === d.series.detail) ? "kernel" : "",
     });
+  }
+
+  /** A layout chart's shaded bands (context.bands), each in its run's colour; the other bands are hidden.
+   * @param {number} width @returns {Band[]} */
+  function fillBands(width) {
+    const bands = context.bands?.(width) ?? [];
+    const drawn = new Set(bands.map((band) => band.id));
+    for (const [id, glyph] of bandGlyphs) glyph.renderer.visible = drawn.has(id);
+    for (const band of bands) {
+      let glyph = bandGlyphs.get(band.id);
+      if (!glyph) {
+        const source = new Bokeh.ColumnDataSource({ data: { x: [], lo: [], hi: [] } });
+        const renderer = figure.varea({ field: "x" }, { field: "lo" }, { field: "hi" }, { source, fill_color: band.color,
+          fill_alpha: 0.2 });
+        glyph = { source, renderer };
+        bandGlyphs.set(band.id, glyph);
+      }
+      glyph.source.data = { x: band.x, lo: band.lo, hi: band.hi };
+    }
+    return bands;
   }
 
   /** Grouped runs: one mean line and band per group with series in this chart.
@@ -284,13 +318,12 @@ export function createChart(Bokeh, key, context) {
   return chart;
 }
 
-/** The logged step of tag `key` nearest to x.
- * @param {import("./store.js").Store} store @param {string} key @param {number} x */
-function nearestStep(store, key, x) {
+/** The logged step of a chart's series nearest to x.
+ * @param {import("./store.js").Series[]} members @param {number} x */
+function nearestStep(members, x) {
   let best = Math.round(x);
   let gap = Infinity;
-  for (const series of store.series.values()) {
-    if (series.key !== key) continue;
+  for (const series of members) {
     const { steps } = series.view();
     let lo = 0;
     let hi = steps.length;

@@ -11,6 +11,7 @@
 import { ensureBokeh, loaderOf } from "./bokeh.js";
 import { createCharts } from "./charts.js";
 import { createControls, settingsOf } from "./controls.js";
+import { createCustomCharts } from "./customcharts.js";
 import { detailOf, registerChannel } from "./detail.js";
 import { el } from "./dom.js";
 import { createMediaPanels } from "./mediapanels.js";
@@ -76,6 +77,8 @@ function render({ model, el: host }) {
   const { header, update } = createHeader(model, store);
   const summary = createSummary(store);
   const chartBox = el("div", "nbtrack-charts");
+  const customBox = el("div", "nbtrack-custom"); // TensorBoard's custom scalars layouts, above the charts
+  customBox.hidden = true;
   const mediaBox = el("div", "nbtrack-media");
   const runsBox = el("div", "nbtrack-runs");
   const { settings, save } = settingsOf(model);
@@ -87,9 +90,13 @@ function render({ model, el: host }) {
     logdir ? 1 : 2);
   /** @type {ReturnType<typeof createCharts> | null} */
   let charts = null;
+  /** @type {ReturnType<typeof createCustomCharts> | null} */
+  let custom = null;
   const rebuild = () => {
     if (!Bokeh) return;
     charts?.dispose(); // axis types are fixed per figure: rebuild, disposing of the old documents
+    custom?.dispose();
+    custom = createCustomCharts(Bokeh, store, customBox, settings, media.cursor);
     charts = createCharts(Bokeh, store, chartBox, settings, detailOf(model), media.cursor);
     redraw.now();
   };
@@ -103,7 +110,7 @@ function render({ model, el: host }) {
   showNotice();
   const height = Number(model.get("height") || 0);
   if (height > 0) Object.assign(root.style, { maxHeight: `${height}px`, overflowY: "auto" });
-  root.append(header, notice, runsBox, controls.element, chartBox, mediaBox, summary.element);
+  root.append(header, notice, runsBox, controls.element, customBox, chartBox, mediaBox, summary.element);
   host.appendChild(root);
   let disposed = false;
   /** @param {unknown} error */
@@ -118,6 +125,11 @@ function render({ model, el: host }) {
     update();
     controls.update(store.runs.values(), store.runs.size);
     root.dataset.seq = String(store.seq);
+    try {
+      custom?.update();
+    } catch (error) {
+      console.error("nbtrack: the custom scalars failed", error); // never at the cost of the ordinary charts
+    }
     charts?.update().then(() => {
       if (charts) controls.showFilter(charts.filtered);
       recordRedraw(performance.now() - started, charts?.charts.size ?? 0);
@@ -137,6 +149,7 @@ function render({ model, el: host }) {
   return () => {
     disposed = true;
     charts?.dispose();
+    custom?.dispose();
     media.dispose();
     runsPanel.dispose();
     unsubscribe();

@@ -6,6 +6,7 @@
 import { el } from "./dom.js";
 import { formatNumber } from "./format.js";
 import { renderMarkdown } from "./markdown.js";
+import { modelTree } from "./modeltree.js";
 
 const FRAME_POLICY = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; " +
   "img-src data:; style-src 'unsafe-inline'; font-src data:\">";
@@ -188,6 +189,7 @@ function content(series, records) {
       img.src = urlOf(record.data[0], String(record.meta.mime ?? "image/apng"));
       box.appendChild(img);
     } else if (series.kind === "table" && record.data[0]) box.appendChild(safely(() => tableOf(record.data[0])));
+    else if (series.kind === "model" && record.data[0]) box.appendChild(safely(() => modelTree(record.data[0])));
     else box.appendChild(el("div", "nbtrack-media-other", `${series.kind} at step ${record.step}`));
   }
   return box;

@@ -52,6 +52,33 @@ const STYLE = `
 .nbtrack-dashboard .nbtrack-table td, .nbtrack-dashboard .nbtrack-table th { padding: 1px 6px !important;
   border-bottom: 1px solid var(--jp-border-color2, #eee) !important; text-align: left !important; background: transparent !important; }
 .nbtrack-sortable { cursor: pointer; }
+.nbtrack-custom { margin: 4px 0 10px; }
+.nbtrack-custom-title { font-weight: 600; font-size: 13px; margin: 6px 0 2px; color: var(--jp-ui-font-color1, #333); }
+.nbtrack-custom-category > summary { cursor: pointer; }
+.nbtrack-custom-legend { display: flex; flex-wrap: wrap; gap: 2px 12px; font-size: 11px; color: var(--jp-ui-font-color2, #555); }
+.nbtrack-custom-tag { display: inline-flex; align-items: center; gap: 4px; }
+.nbtrack-dash-sample { display: inline-block; width: 22px; border-top: 2px solid var(--jp-ui-font-color2, #555); }
+.nbtrack-dash-sample[data-dash="dashed"] { border-top-style: dashed; }
+.nbtrack-dash-sample[data-dash="dotted"], .nbtrack-dash-sample[data-dash="dotdash"],
+.nbtrack-dash-sample[data-dash="dashdot"] { border-top-style: dotted; }
+.nbtrack-media-panel[data-kind="model"] { max-width: 720px; min-width: 320px; align-self: flex-start; }
+.nbtrack-model-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; margin-bottom: 4px; }
+.nbtrack-model-header { color: var(--jp-ui-font-color2, #555); }
+.nbtrack-model-search { width: 140px; }
+.nbtrack-dashboard .nbtrack-model button { font: inherit; font-size: 11px; color: var(--jp-ui-font-color1, #222);
+  background: var(--jp-layout-color2, #f3f3f3); border: 1px solid var(--jp-border-color1, #c8c8c8); border-radius: 3px;
+  padding: 0 6px; cursor: pointer; }
+.nbtrack-model-tree, .nbtrack-model-found { max-height: 420px; overflow: auto; font-size: 11.5px; }
+.nbtrack-model-children { margin-left: 14px; border-left: 1px solid var(--jp-border-color2, #e3e3e3); padding-left: 4px; }
+.nbtrack-model-leaf { padding-left: 13px; }
+.nbtrack-model-line { cursor: pointer; }
+.nbtrack-model-node > summary, .nbtrack-model-leaf { white-space: nowrap; line-height: 1.5; }
+.nbtrack-model-line > span, .nbtrack-model-leaf > span { margin-right: 8px; }
+.nbtrack-model-name { font-weight: 600; }
+.nbtrack-model-type { color: var(--jp-content-link-color, #1565c0); }
+.nbtrack-model-shape { font-family: var(--jp-code-font-family, monospace); color: var(--jp-ui-font-color2, #666); }
+.nbtrack-model-params, .nbtrack-model-count, .nbtrack-model-path { color: var(--jp-ui-font-color2, #666);
+  font-variant-numeric: tabular-nums; }
 `;
 
 /** Add the dashboard's style sheet to the document once. */

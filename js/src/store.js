@@ -97,7 +97,9 @@ export class Series {
  * A run as the dashboard knows it: its colour index, and (from snapshots of stored runs) its status, times,
  * flat config and summary.
  * @typedef {{ id: string, name: string, index: number, status?: string, created?: number | null,
- *   updated?: number | null, config?: Record<string, unknown>, summary?: Record<string, unknown> }} RunInfo
+ *   updated?: number | null, config?: Record<string, unknown>, summary?: Record<string, unknown>,
+ *   layout?: unknown }} RunInfo
+ * layout: TensorBoard's custom scalars layout of the run (layouts.js), when its logdir has one
  */
 
 /** Records kept per media tag in the browser (the oldest steps go first). */

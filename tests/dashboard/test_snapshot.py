@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import nbtrack
 from nbtrack.codecs import decode_png
@@ -134,3 +135,23 @@ def test_snapshot_media_of_a_tag_stays_within_its_byte_budget():
     kept = _within_bytes(entries, limit=450)
     assert [e["step"] for e in kept] == [8, 8, 9, 9], "newest whole steps within the budget"
     assert _within_bytes(entries[-2:], limit=10) == entries[-2:], "the newest step always stays"
+
+
+def test_snapshot_runs_carry_the_custom_scalars_layout_the_front_end_draws(tmp_path):
+    """The browser's custom scalars section (js/src/customcharts.js) reads `layout` from the snapshot's runs."""
+    tensorboardX = pytest.importorskip("tensorboardX")
+    with tensorboardX.SummaryWriter(str(tmp_path / "a")) as w:
+        w.add_custom_scalars({"Losses": {"all": ["Multiline", ["loss/.*"]],
+                                         "band": ["Margin", ["m/value", "m/lower", "m/upper"]]}})
+        for step in range(3):
+            w.add_scalar("loss/train", 1.0 / (step + 1), step)
+    with tensorboardX.SummaryWriter(str(tmp_path / "b")) as w:
+        w.add_scalar("loss/train", 0.5, 0)
+    snap = snapshot_of(sorted(nbtrack.open(tmp_path).readers(), key=lambda r: r.name))
+    by_name = {r["name"]: r for r in snap["runs"]}
+    assert "layout" not in by_name["b"]
+    (category,) = by_name["a"]["layout"]["categories"]
+    assert category["title"] == "Losses" and not category["closed"]
+    charts = {c["title"]: c for c in category["charts"]}
+    assert charts["all"]["multiline"] == ["loss/.*"]
+    assert charts["band"]["margin"] == [{"value": "m/value", "lower": "m/lower", "upper": "m/upper"}]
