@@ -392,7 +392,7 @@ def test_fast_path_matches_protobuf_on_random_mixes():
     for trial in range(20):
         records = []
         for i in range(int(rng.integers(1, 300))):
-            pick = rng.integers(0, 6)
+            pick = rng.integers(0, 8)
             step = int(rng.choice([0, 1, 127, 128, 1 << 20, -5, 1 << 62])) + i
             tag = ["a", "loss/train", "x" * int(rng.integers(1, 200))][int(rng.integers(0, 3))]
             value = float(rng.choice([0.0, 1.5, np.nan, np.inf, rng.normal()]))
@@ -403,6 +403,8 @@ def test_fast_path_matches_protobuf_on_random_mixes():
                 records.append(tensor_event(tag, "scalars", t, step))
             elif pick == 4:
                 records.append(tensor_event(tag, "scalars", tensor(proto.DT_DOUBLE, double_val=[value]), step))
+            elif pick >= 6:  # a later step field (protobuf: the last one wins; 0 included)
+                records.append(scalar_event(tag, value, step) + (b"\x10\x05" if pick == 6 else b"\x10\x00"))
             else:
                 ev = proto.Event(wall_time=2.0, step=step)
                 ev.summary.value.add(tag=tag, simple_value=value)

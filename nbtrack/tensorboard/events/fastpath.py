@@ -24,7 +24,7 @@ from .kinds import classify
 
 MAX_SUFFIX = 512  # bytes: longer summaries are not scalars worth templating
 MAX_ROUNDS = 4  # value windows tried per suffix length
-MAX_PROBES = 256  # distinct templates checked with protobuf per round
+MAX_PROBES = 2048  # distinct templates checked with protobuf per round (2 small parses each)
 _SENTINELS = {4: (1.5, -2.75), 8: (3.25, -0.078125)}
 _PACK = {4: struct.Struct("<f"), 8: struct.Struct("<d")}
 
@@ -34,8 +34,7 @@ def fast_scalars(buf: bytes, starts: np.ndarray, lengths: np.ndarray,
     """Columns (tag index, step, time, value, record) of the records read here, and a mask of them."""
     done = np.zeros(len(starts), dtype=bool)
     empty = (np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
-    pad = np.zeros(len(buf) + 32, dtype=np.uint8)
-    pad[:len(buf)] = np.frombuffer(buf, dtype=np.uint8)
+    pad = np.frombuffer(buf, dtype=np.uint8)  # reads past a record's end are clipped, then rejected
     recs, q, step = _prefix(pad, starts, lengths)
     if not len(recs):
         return empty, done
@@ -62,7 +61,8 @@ def _prefix(pad: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[n
     step, size = _varints(pad, s + 10)
     has_step = b9 == 0x10
     q = s + 9 + np.where(has_step, 1 + size, 0)
-    ok = ((has_step & (size > 0)) | (b9 == 0x2A)) & (q < s + lengths[recs]) & (pad[q] == 0x2A)
+    ok = ((has_step & (size > 0)) | (b9 == 0x2A)) & (q < s + lengths[recs])
+    ok &= pad[np.minimum(q, len(pad) - 1)] == 0x2A
     return recs[ok], q[ok], np.where(has_step, step, 0)[ok]
 
 
@@ -72,7 +72,7 @@ def _varints(pad: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     size = np.zeros(len(at), dtype=np.int64)
     alive = np.ones(len(at), dtype=bool)
     for k in range(10):
-        byte = pad[at + k]
+        byte = pad[np.minimum(at + k, len(pad) - 1)]
         value |= np.where(alive, (byte & 0x7F).astype(np.uint64) << np.uint64(7 * k), np.uint64(0))
         ended = alive & (byte < 0x80)
         size[ended] = k + 1
@@ -99,6 +99,8 @@ def _group(pad: np.ndarray, q: np.ndarray, recs: np.ndarray, step: np.ndarray, s
             continue
         offset, width = found
         hit = _match(rows, pending, offset, width, acc)
+        if not hit:
+            break
         for idx, tag in hit:
             pending[idx] = False
             value = rows[idx, offset:offset + width].copy().view(f"<f{width}").ravel().astype(np.float64)
