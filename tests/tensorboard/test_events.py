@@ -61,7 +61,7 @@ def tensor(dtype: int, dims: tuple[int, ...] = (), **fields) -> proto.TensorProt
 
 def decode_bytes(buf: bytes, fast: bool = True):
     s = scan(buf, final=True)
-    return decode(buf, s.starts, s.lengths, fast=fast)
+    return decode(buf, s.starts, s.lengths, fast=fast, min_fast=0)  # the fast path even for a few records
 
 
 def scalars(out) -> list[tuple[str, int, float]]:
@@ -320,6 +320,7 @@ def test_tf2_scalar_tensors_of_every_type():
     for fast in (True, False):
         out = decode_bytes(buf, fast=fast)
         assert out.problems == [] and out.scalar_value.tolist() == [v for _, v in cases]
+        assert out.fast_records == (4 if fast else 0)  # the float32/float64 ones
         assert out.scalar_step.tolist() == list(range(len(cases)))
 
 
@@ -385,6 +386,8 @@ def test_keras_layers_tree():
 def test_fast_path_matches_protobuf_on_fixtures(path):
     fast, slow = decode_file(path), decode_file(path, fast=False)
     assert same_columns(fast, slow) and len(fast.values) == len(slow.values)
+    if len(slow.problems) == 0 and sum(1 for _ in EventFileTail(path).read_new(True).starts) >= 32:
+        assert fast.fast_records == len(fast.scalar_value)  # every scalar record of these files is templated
 
 
 def test_fast_path_matches_protobuf_on_random_mixes():

@@ -32,7 +32,7 @@ import os
 
 from .decode import DecodedEvents, TBValue, decode
 from .framing import MAX_RECORD, EventFileTail, RecordChunk, frame, masked_crc, scan
-from .kinds import graph_def_scopes, keras_layers
+from .plugins import graph_def_scopes, keras_layers
 
 __all__ = ["MAX_RECORD", "DecodedEvents", "EventFileTail", "RecordChunk", "TBValue", "decode", "decode_file",
            "frame", "graph_def_scopes", "keras_layers", "masked_crc", "scan"]

@@ -27,6 +27,7 @@ from google.protobuf.message import DecodeError
 
 from . import kinds, proto
 
+FAST_MIN_RECORDS = 32  # a smaller chunk (a live poll) is cheaper through protobuf than templated
 
 @dataclass
 class TBValue:
@@ -76,12 +77,13 @@ class _Acc:
 
 
 def decode(buffer: bytes, starts: np.ndarray, lengths: np.ndarray, tag_plugins: dict[str, str] | None = None,
-           fast: bool = True) -> DecodedEvents:
+           fast: bool = True, min_fast: int = FAST_MIN_RECORDS) -> DecodedEvents:
     """Every record's ``Event``, decoded (see the package docstring for the result).
 
     ``tag_plugins`` (tag -> plugin name) carries what earlier chunks said about a tag: TF2 writers
     send a tag's plugin metadata only with its first value. Pass the same dict for every chunk of
-    a file. ``fast=False`` uses protobuf for every record (the reference path).
+    a file. ``fast=False`` uses protobuf for every record (the reference path), and so does a
+    chunk of fewer than ``min_fast`` records.
 
     >>> from nbtrack.tensorboard.events.framing import frame, scan
     >>> ev = proto.Event(wall_time=2.0, step=7)
@@ -96,7 +98,7 @@ def decode(buffer: bytes, starts: np.ndarray, lengths: np.ndarray, tag_plugins: 
     starts, lengths = np.asarray(starts, dtype=np.int64), np.asarray(lengths, dtype=np.int64)
     fast_cols = None
     slow = np.arange(len(starts))
-    if fast and len(starts):
+    if fast and len(starts) >= max(min_fast, 1):
         from .fastpath import fast_scalars
 
         fast_cols, done = fast_scalars(buffer, starts, lengths, acc)
