@@ -146,6 +146,25 @@ def test_growing_file_read_in_pieces_gives_the_same_records(tmp_path):
     assert got == records and tail.damage == [] and tail.offset == len(data)
 
 
+def test_periodic_walk_matches_record_by_record():
+    rng = np.random.default_rng(3)
+    payloads = []
+    for step in range(3000):  # a repeating pattern of lengths, broken now and then
+        payloads += [scalar_event(t, 0.5, step) for t in ("loss/train", "acc", "lr")]
+        if rng.random() < 0.01:
+            payloads.append(b"x" * int(rng.integers(0, 100)))
+    data = b"".join(frame(r) for r in payloads)
+    expected, p = [], 0
+    while p < len(data):
+        n = struct.unpack_from("<Q", data, p)[0]
+        expected.append(p + 12)
+        p += 16 + n
+    for cut in (len(data), len(data) - 7):
+        s = scan(data[:cut], final=False)
+        want = expected if cut == len(data) else expected[:-1]
+        assert s.starts.tolist() == want and s.damage == []
+
+
 # -- tensorboardX-written files -------------------------------------------------------------------
 
 @pytest.fixture
