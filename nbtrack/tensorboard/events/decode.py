@@ -7,23 +7,24 @@ torch ``add_scalar``'s ``simple_value``, Keras' TF2 float scalar tensors). The f
 those records with numpy at fixed offsets after a template check done with protobuf once per
 distinct template; everything else falls back to protobuf.
 
-Measured 2026-12-06 on this machine (2 cores shared with other sessions, load average 3-5, so
-absolute numbers run 1.5-2x over a quiet machine's; medians of 5):
+Measured 2026-12-06 on this machine (2 cores shared with other sessions, load average 3-7, so
+numbers swing 2x between runs; medians):
 
 - tensorboardX file, 400,001 records (100,000 steps x 4 tags, 18.7 MB), framing + CRC + decode,
-  in one process: protobuf path 2.03 s, fast path 0.43 s (framing 0.23-0.26 s of it: the walk
-  0.07 s, payload CRCs 0.09 s). ``benchmarks/bench_tb_decode.py``, a fresh process per read, two
-  runs: protobuf path 2.36 / 2.76 s, fast path 0.72 / 0.69 s, TensorBoard's ``EventAccumulator``
-  9.70 / 14.95 s, tbparse 8.48 / 19.09 s (best of 5: fast 0.41 s, EventAccumulator 7.29 s).
+  in one process (11 runs): framing 0.16 s, framing + fast path 0.26 s (best 0.23 s), framing +
+  protobuf path 1.49 s (4 runs). ``benchmarks/bench_tb_decode.py`` (a fresh process per read, 5
+  runs, load 6-7): fast path 0.56 s (best 0.38 s), protobuf path 2.30 s, TensorBoard's
+  ``EventAccumulator`` 11.45 s, tbparse 13.88 s (an earlier run at load 3: 0.72 / 2.36 / 9.70 /
+  8.48 s, before the periodic walk of the framing).
 - Keras fixtures (hparam_tuning, 30,003 records of TF2 float scalar tensors each): protobuf
-  0.46-0.68 s, fast 0.03-0.04 s.
+  0.46-0.68 s, fast 0.03-0.04 s (5 runs each, load 3.7).
 - The other fixtures (< 1,100 records, or media and histograms): both paths within a few ms; a
   chunk under ``min_fast`` (32) records goes through protobuf, where templating would cost more.
 
 The fast path won because the cost is per-record Python work (``FromString``, attribute access,
 a list append per value), not protobuf's parsing: the fast path does that work once per template
-(a handful per file) and numpy does the rest per column. What is left is the framing's per-record
-loop and CRC call, each about 0.1 s for 400,000 records.
+(a handful per file) and numpy does the rest per column. What is left is mostly the framing's one
+native CRC call per record (about 0.09 s for 400,000 records).
 """
 
 from __future__ import annotations

@@ -10,10 +10,10 @@ reason``); a header whose length CRC fails cannot be trusted, so the scan moves 
 byte to the next offset where a header and its payload both check, and the skipped bytes are one
 damage entry. A length over :data:`MAX_RECORD` is damage too and is never allocated.
 
-Cost (400,001 records, 17.7 MB, this machine): the loop below is the per-record Python work of
-the whole read path; a Python loop walks the lengths (``struct.unpack_from``), then the
-header CRCs are checked with numpy (one CRC per distinct length), and the payload CRCs are native
-``crc32c`` calls driven by ``map`` (no Python bytecode per record).
+Cost (400,001 records, 18.7 MB, this machine under load): 0.16 s median. The lengths are walked
+by a Python loop (``struct.unpack_from``) until they repeat with a short period, then by numpy
+(:func:`_walk`); header CRCs are checked with numpy, one CRC per distinct length; payload CRCs are
+native ``crc32c`` calls driven by ``map`` (no Python bytecode per record), about 0.09 s.
 """
 
 from __future__ import annotations
