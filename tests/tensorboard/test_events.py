@@ -382,6 +382,42 @@ def test_hostile_values_become_problems_not_exceptions():
         keras_layers("[" * 100000 + "]" * 100000)
 
 
+def test_fuzzed_records_decode_without_exceptions_and_paths_agree():
+    path = next((FIXTURES / "TensorBoard-Tutorial" / "logs").rglob("events*"))
+    payloads = EventFileTail(path).read_new(final=True).payloads()
+    payloads += [scalar_event(f"t{i % 3}", i / 3, i) for i in range(100)]
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        mutated = []
+        for p in payloads:
+            b = bytearray(p)
+            if b and rng.random() < 0.3:
+                for at in rng.integers(0, len(b), int(rng.integers(1, 4))):
+                    b[at] = int(rng.integers(0, 256))
+            mutated.append(bytes(b))
+        buf = b"".join(frame(p) for p in mutated)
+        fast, slow = decode_bytes(buf), decode_bytes(buf, fast=False)
+        assert same_columns(fast, slow) and len(fast.values) == len(slow.values)
+        assert not any(p.startswith("fast path skipped") for p in fast.problems)
+
+
+def test_tag_plugins_carry_over_between_chunks():
+    first = tensor_event("loss", "scalars", tensor(proto.DT_FLOAT, float_val=[1.0]), step=0)
+    later = []
+    for step in range(1, 40):  # TF2 writers may send a tag's metadata with its first value only
+        ev = proto.Event(wall_time=1.0, step=step)
+        ev.summary.value.add(tag="loss").tensor.CopyFrom(tensor(proto.DT_FLOAT, float_val=[step / 2]))
+        later.append(ev.SerializeToString())
+    plugins: dict[str, str] = {}
+    one, two = frame(first), b"".join(frame(r) for r in later)
+    for buf in (one, two):
+        s = scan(buf)
+        out = decode(buf, s.starts, s.lengths, tag_plugins=plugins)
+    assert plugins == {"loss": "scalars"} and out.scalar_step.tolist() == list(range(1, 40))
+    alone = decode_bytes(two)
+    assert len(alone.scalar_value) == 0 and alone.unknown_plugins == {"": 39}
+
+
 def test_unknown_plugins_are_counted():
     t = tensor(proto.DT_FLOAT, float_val=[1.0])
     out = decode_bytes(frame(tensor_event("m", "mesh", t)) + frame(tensor_event("m", "mesh", t)))

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from google.protobuf.message import DecodeError
 
 from . import kinds, proto
 
@@ -74,13 +73,14 @@ class _Acc:
     """Accumulators of one decode call."""
 
     tags: dict[str, int]
-    plugins: dict[str, str]
+    plugins: Any  # dict[str, str] while the fast path runs, then a _Plugins view
     rows: list[tuple[int, int, float, float, int]] = field(default_factory=list)  # tag, step, time, value, rec
     values: list[TBValue] = field(default_factory=list)
     session_logs: list[tuple[int, int, int]] = field(default_factory=list)
     file_version: str | None = None
     problems: list[str] = field(default_factory=list)
     unknown: dict[str, int] = field(default_factory=dict)
+    fast_plugins: list[tuple[np.ndarray, str, str]] = field(default_factory=list)  # (records, tag, plugin)
 
     def tag_index(self, tag: str) -> int:
         return self.tags.setdefault(tag, len(self.tags))
@@ -111,12 +111,58 @@ def decode(buffer: bytes, starts: np.ndarray, lengths: np.ndarray, tag_plugins: 
     if fast and len(starts) >= max(min_fast, 1):
         from .fastpath import fast_scalars
 
-        fast_cols, done = fast_scalars(buffer, starts, lengths, acc)
-        slow = np.flatnonzero(~done)
-    mv = memoryview(buffer)
-    for r, s, n in zip(slow.tolist(), starts[slow].tolist(), lengths[slow].tolist()):
-        decode_record(mv[s:s + n], r, acc)
+        try:
+            fast_cols, done = fast_scalars(buffer, starts, lengths, acc)
+            slow = np.flatnonzero(~done)
+        except Exception as e:  # a bug or an input it did not foresee: protobuf reads everything
+            acc.problems.append(f"fast path skipped ({type(e).__name__}: {e})")
+    _decode_slow(memoryview(buffer), slow, starts, lengths, acc)
     return _result(acc, fast_cols)
+
+
+class _Plugins:
+    """Tag -> plugin name as the protobuf path would see it at ``record``: the latest record before
+    it that carried metadata for the tag, whether the fast path or protobuf read that record."""
+
+    def __init__(self, base: dict[str, str], fast: list[tuple[np.ndarray, str, str]]) -> None:
+        self.base, self.record = base, -1
+        self.slow_at: dict[str, int] = {}
+        by_tag: dict[str, list[tuple[np.ndarray, str]]] = {}
+        for recs, tag, plugin in fast:
+            by_tag.setdefault(tag, []).append((recs, plugin))
+        self.fast: dict[str, tuple[np.ndarray, list[str]]] = {}
+        for tag, parts in by_tag.items():
+            recs = np.concatenate([r for r, _ in parts])
+            names = np.concatenate([np.full(len(r), i) for i, (r, _) in enumerate(parts)])
+            order = np.argsort(recs, kind="stable")
+            self.fast[tag] = (recs[order], [parts[i][1] for i in names[order].tolist()])
+
+    def __setitem__(self, tag: str, plugin: str) -> None:
+        self.base[tag] = plugin
+        self.slow_at[tag] = self.record
+
+    def get(self, tag: str, default: str = "") -> str:
+        if tag in self.fast:
+            recs, names = self.fast[tag]
+            i = int(np.searchsorted(recs, self.record)) - 1
+            if i >= 0 and recs[i] > self.slow_at.get(tag, -1):
+                return names[i]
+        return self.base.get(tag, default)
+
+    def finish(self) -> None:
+        """Leave the caller's dict as the chunk's last word on each tag."""
+        for tag, (recs, names) in self.fast.items():
+            if recs[-1] > self.slow_at.get(tag, -1):
+                self.base[tag] = names[-1]
+
+
+def _decode_slow(mv: memoryview, slow: np.ndarray, starts: np.ndarray, lengths: np.ndarray, acc: _Acc) -> None:
+    """The records left to protobuf, in order, seeing tag plugins as the protobuf path would."""
+    view = acc.plugins = _Plugins(acc.plugins, acc.fast_plugins)
+    for r, s, n in zip(slow.tolist(), starts[slow].tolist(), lengths[slow].tolist()):
+        view.record = r
+        decode_record(mv[s:s + n], r, acc)
+    view.finish()
 
 
 def _result(acc: _Acc, fast_cols: tuple[np.ndarray, ...] | None) -> DecodedEvents:
@@ -155,7 +201,7 @@ def decode_record(data: bytes | memoryview, r: int, acc: _Acc) -> None:
     """One record (index ``r``) into the accumulators; nothing escapes but into ``problems``."""
     try:
         ev = proto.Event.FromString(data)
-    except (DecodeError, RuntimeError, ValueError) as e:
+    except Exception as e:  # DecodeError, or anything upb raises on hostile bytes
         acc.problems.append(f"record {r}: not an Event message ({e})")
         return
     what = ev.WhichOneof("what")
@@ -179,7 +225,7 @@ def decode_record(data: bytes | memoryview, r: int, acc: _Acc) -> None:
 def _value(v: Any, ev: Any, r: int, acc: _Acc) -> None:
     try:
         found = kinds.classify(v, acc.plugins)
-    except (ValueError, DecodeError, RuntimeError, OverflowError, MemoryError) as e:
+    except Exception as e:  # ValueError from kinds/plugins; anything else is still this value's problem
         acc.problems.append(f"record {r}: tag {v.tag!r} step {ev.step}: {e}")
         return
     if found is None:

@@ -101,16 +101,20 @@ def _group(pad: np.ndarray, q: np.ndarray, recs: np.ndarray, step: np.ndarray, s
         hit = _match(rows, pending, offset, width, acc)
         if not hit:
             break
-        for idx, tag in hit:
+        for idx, tag, plugin in hit:
             pending[idx] = False
-            value = rows[idx, offset:offset + width].copy().view(f"<f{width}").ravel().astype(np.float64)
+            if plugin:  # decode() applies it in record order, as the protobuf path would
+                acc.fast_plugins.append((recs[idx], tag, plugin))
+            raw = rows[idx, offset:offset + width].copy().view(f"<f{width}").ravel()
+            with np.errstate(invalid="ignore"):  # signalling NaNs, as protobuf's float() lets them pass
+                value = raw.astype(np.float64)
             time = sliding_window_view(pad, 8)[starts[recs[idx]] + 1].copy().view("<f8").ravel()
             out.append((np.full(len(idx), acc.tag_index(tag), np.int32), step[idx], time, value, recs[idx]))
     return out
 
 
 def _match(rows: np.ndarray, pending: np.ndarray, offset: int, width: int,
-           acc: Any) -> list[tuple[np.ndarray, str]]:
+           acc: Any) -> list[tuple[np.ndarray, str, str]]:
     """Pending rows grouped by their bytes outside the value window; each group checked once."""
     idx = np.flatnonzero(pending)
     size = rows.shape[1]
@@ -128,9 +132,9 @@ def _match(rows: np.ndarray, pending: np.ndarray, offset: int, width: int,
     same = np.all(masked == masked[first[inverse]], axis=1)
     hits = []
     for u, f in enumerate(first.tolist()):
-        tag = _check(rows[idx[f]].tobytes(), offset, width, acc)
-        if tag is not None:
-            hits.append((idx[(inverse == u) & same], tag))
+        found = _check(rows[idx[f]].tobytes(), offset, width, acc)
+        if found is not None:
+            hits.append((idx[(inverse == u) & same], *found))
     return hits
 
 
@@ -164,8 +168,9 @@ def _raw_width(v: Any) -> int | None:
     return {proto.DT_FLOAT: 4, proto.DT_DOUBLE: 8}.get(t.dtype) if v.WhichOneof("value") == "tensor" else None
 
 
-def _check(row: bytes, offset: int, width: int, acc: Any) -> str | None:
-    """The tag if ``row`` with any value in ``row[offset:offset+width]`` decodes to that one scalar."""
+def _check(row: bytes, offset: int, width: int, acc: Any) -> tuple[str, str] | None:
+    """Tag and plugin name if ``row`` with any value in ``row[offset:offset+width]`` decodes to
+    that one scalar (a template's plugin comes from its own metadata, never from earlier records)."""
     tag, plugin = None, ""
     for sentinel in _SENTINELS[width]:
         probe = row[:offset] + _PACK[width].pack(sentinel) + row[offset + width:]
@@ -181,9 +186,7 @@ def _check(row: bytes, offset: int, width: int, acc: Any) -> str | None:
             return None
         tag = v.tag
         plugin = v.metadata.plugin_data.plugin_name if v.HasField("metadata") else ""
-    if plugin:
-        acc.plugins[tag] = plugin
-    return tag
+    return tag, plugin
 
 
 def _event(row: bytes) -> Any:

@@ -234,7 +234,7 @@ _TENSOR_KINDS = {
 }
 
 
-def classify(v: Any, plugins: dict[str, str]) -> tuple[str, Any] | None:
+def classify(v: Any, plugins: Any) -> tuple[str, Any] | None:
     """``("scalar", float)``, ``(kind, data)``, ``("unknown", plugin)`` or ``None`` (no value)."""
     which = v.WhichOneof("value")
     plugin = v.metadata.plugin_data.plugin_name if v.HasField("metadata") else ""
