@@ -7,19 +7,20 @@ torch ``add_scalar``'s ``simple_value``, Keras' TF2 float scalar tensors). The f
 those records with numpy at fixed offsets after a template check done with protobuf once per
 distinct template; everything else falls back to protobuf.
 
-Measured 2026-12-06 on this machine (2 cores shared with other sessions, load average 3-7, so
-numbers swing 2x between runs; medians):
+Measured 2026-12-06 on this machine (2 cores shared with other sessions, load average 2-7, so
+numbers swing up to 2x between runs; medians):
 
-- tensorboardX file, 400,001 records (100,000 steps x 4 tags, 18.7 MB), framing + CRC + decode,
-  in one process (11 runs): framing 0.16 s, framing + fast path 0.26 s (best 0.23 s), framing +
-  protobuf path 1.49 s (4 runs). ``benchmarks/bench_tb_decode.py`` (a fresh process per read, 5
-  runs, load 6-7): fast path 0.56 s (best 0.38 s), protobuf path 2.30 s, TensorBoard's
-  ``EventAccumulator`` 11.45 s, tbparse 13.88 s (an earlier run at load 3: 0.72 / 2.36 / 9.70 /
-  8.48 s, before the periodic walk of the framing).
-- Keras fixtures (hparam_tuning, 30,003 records of TF2 float scalar tensors each): protobuf
-  0.46-0.68 s, fast 0.03-0.04 s (5 runs each, load 3.7).
-- The other fixtures (< 1,100 records, or media and histograms): both paths within a few ms; a
-  chunk under ``min_fast`` (32) records goes through protobuf, where templating would cost more.
+- tensorboardX file, 400,001 records (100,000 steps x 4 tags, 18.7 MB), in one process (11 runs,
+  load ~3): framing 0.16 s; framing + fast path 0.25 s (best 0.23 s); framing + protobuf path
+  1.39 s. ``benchmarks/bench_tb_decode.py`` (a fresh process per read, 5 runs, load 2-3): fast
+  path 0.36 s (best 0.31 s), protobuf path 1.41 s, TensorBoard's ``EventAccumulator`` 7.85 s
+  (best 6.33 s), tbparse 8.18 s (best 6.80 s). At load 6-7 the same bench gave 0.56 / 2.30 /
+  11.45 / 13.88 s.
+- Keras fixtures (hparam_tuning, 30,003 records of TF2 float scalar tensors each, 5 runs):
+  protobuf 0.22-0.25 s, fast 0.018-0.024 s.
+- The other fixtures (< 1,100 records, or mostly media and histograms): both paths within a few
+  ms (the fast path's setup costs 1-3 ms there); a chunk under ``min_fast`` (32) records goes
+  through protobuf, where templating would cost more.
 
 The fast path won because the cost is per-record Python work (``FromString``, attribute access,
 a list append per value), not protobuf's parsing: the fast path does that work once per template
