@@ -122,6 +122,19 @@ def test_bad_length_resyncs_to_the_next_record(bad_length):
     assert decode_bytes(data).scalar_step.tolist() == [0, 2, 3]
 
 
+def test_megabytes_of_damage_are_skipped_quickly():
+    import time
+
+    good = [frame(scalar_event("a", 1.0, i)) for i in range(3)]
+    junk = bytes(2 << 20) + np.random.default_rng(5).integers(0, 256, 2 << 20, dtype=np.uint8).tobytes()
+    data = good[0] + junk + good[1] + good[2]
+    t0 = time.perf_counter()
+    s = scan(data, final=True)
+    assert time.perf_counter() - t0 < 5.0
+    assert s.damage == [(len(good[0]), len(junk), "length CRC mismatch")]
+    assert decode_bytes(data).scalar_step.tolist() == [0, 1, 2]
+
+
 def test_huge_length_with_a_valid_crc_is_damage_not_an_allocation():
     head = struct.pack("<Q", 1 << 40)
     data = head + struct.pack("<I", masked_crc(head)) + b"x" * 40 + frame(scalar_event("a", 1.0, 5))

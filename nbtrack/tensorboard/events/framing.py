@@ -28,6 +28,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 MAX_RECORD = 256 << 20  # bytes: a longer length is damage, never an allocation
+_RESYNC_WINDOW = 1 << 20  # bytes of damage screened per numpy pass
 _HEADER = struct.Struct("<QI")
 _U32 = struct.Struct("<I")
 _LEN = struct.Struct("<Q")
@@ -92,18 +93,25 @@ def _header_ok(buf: bytes, p: int, max_len: int) -> bool:
 
 def _resync(buf: bytes, p: int, final: bool, max_len: int) -> int | None:
     """The next offset after ``p`` where a whole record checks (or a header checks and its payload
-    is not all here yet); ``None`` if there is none yet."""
+    is not all here yet); ``None`` if there is none yet. Offsets are screened with numpy a window
+    at a time (plausible length and a matching header CRC), so megabytes of damage cost little."""
     size, mv = len(buf), memoryview(buf)
-    for q in range(p + 1, size - 11):
-        if not _header_ok(buf, q, max_len):
-            continue
-        n = _HEADER.unpack_from(buf, q)[0]
-        if q + 16 + n > size:
-            if not final:
+    u8 = np.frombuffer(buf, dtype=np.uint8)
+    for lo in range(p + 1, size - 11, _RESYNC_WINDOW):
+        hi = min(lo + _RESYNC_WINDOW, size - 11)
+        rows = sliding_window_view(u8, 12)[lo:hi]
+        lens = rows[:, :8].copy().view("<u8").ravel()
+        cands = np.flatnonzero(lens <= max_len)
+        stored = rows[cands, 8:].copy().view("<u4").ravel()
+        cands = cands[_expected_crcs(lens[cands]) == stored] + lo
+        for q in cands.tolist():
+            n = int(lens[q - lo])
+            if q + 16 + n > size:
+                if not final:
+                    return q
+                continue
+            if masked_crc(mv[q + 12:q + 12 + n]) == _U32.unpack_from(buf, q + 12 + n)[0]:
                 return q
-            continue
-        if masked_crc(mv[q + 12:q + 12 + n]) == _U32.unpack_from(buf, q + 12 + n)[0]:
-            return q
     return None
 
 
