@@ -41,7 +41,23 @@ FAST_MIN_RECORDS = 32  # a smaller chunk (a live poll) is cheaper through protob
 
 @dataclass
 class TBValue:
-    """One non-scalar value: ``kind`` says what ``data`` holds (see the package docstring)."""
+    """One non-scalar value of record ``record``; ``kind`` says what ``data`` holds:
+
+    - ``"histogram"``: ``edges`` (float64, n + 1, as written: a legacy ``HistogramProto``'s
+      ``bucket_limit`` are right edges after ``min``; a TF2 ``[k, 3]`` tensor's left edges and
+      its last right edge), ``counts`` (float64, n); ``min``, ``max``, ``num``, ``sum``,
+      ``sum_squares`` where the file has them (TF2: ``num`` only);
+    - ``"image"``: ``images``: list of ``{data, format, width, height}`` (format sniffed:
+      png/jpeg/gif/webp/unknown; sizes from the message, the TF2 tensor or a PNG header);
+    - ``"audio"``: ``clips``: list of ``{data, format, sample_rate, channels}`` (a WAV header
+      fills in what the message lacks);
+    - ``"text"``: ``{"text": str}`` or ``{"rows": list[list[str]]}``;
+    - ``"pr_curve"``: ``thresholds`` (n) and float64 arrays ``tp fp tn fn precision recall``;
+    - ``"hparams"``: ``{"experiment": ...}``, ``{"session_start": ...}`` or ``{"session_end": ...}``;
+    - ``"custom_scalars"``: ``{"layout": {"categories": [...]}}``;
+    - ``"graph"``: ``{"format": "graph_def" | "keras" | "run_metadata" | "meta_graph", "data"}``
+      (``data`` is the JSON text for Keras, bytes otherwise; a record-level graph has tag ``""``).
+    """
 
     record: int
     step: int
