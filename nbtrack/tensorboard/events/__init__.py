@@ -33,7 +33,7 @@ Extensions beyond that interface:
   every chunk of a file (TF2 writers send a tag's plugin metadata only with its first value);
   ``fast=False`` is the protobuf-only reference path;
 - ``DecodedEvents.unknown_plugins`` (plugin name -> values seen) and ``.fast_records``;
-- ``decode_file(path)``, ``scan(buf, final)``, ``frame(payload)``, ``masked_crc(data)``;
+- ``decode_file(path)``, ``scan(buf, final) -> ScanResult``, ``frame(payload)``, ``masked_crc(data)``;
   ``graph_def_scopes(data)`` and ``keras_layers(config_json)`` for graph values;
 - ``proto``: the message classes (``proto.Event`` ...), defined in this room.
 
@@ -45,11 +45,11 @@ from __future__ import annotations
 import os
 
 from .decode import DecodedEvents, TBValue, decode
-from .framing import MAX_RECORD, EventFileTail, RecordChunk, frame, masked_crc, scan
+from .framing import MAX_RECORD, EventFileTail, RecordChunk, ScanResult, frame, masked_crc, scan
 from .plugins import graph_def_scopes, keras_layers
 
-__all__ = ["MAX_RECORD", "DecodedEvents", "EventFileTail", "RecordChunk", "TBValue", "decode", "decode_file",
-           "frame", "graph_def_scopes", "keras_layers", "masked_crc", "scan"]
+__all__ = ["MAX_RECORD", "DecodedEvents", "EventFileTail", "RecordChunk", "ScanResult", "TBValue", "decode",
+           "decode_file", "frame", "graph_def_scopes", "keras_layers", "masked_crc", "scan"]
 
 
 def decode_file(path: str | os.PathLike[str], fast: bool = True) -> DecodedEvents:

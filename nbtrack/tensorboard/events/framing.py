@@ -78,7 +78,10 @@ class RecordChunk:
 
 
 @dataclass
-class _Scan:
+class ScanResult:
+    """What :func:`scan` found: payload ``starts``/``lengths`` (int64 arrays), ``damage``,
+    ``skipped`` records and ``end`` (the first byte not consumed)."""
+
     starts: Any = field(default_factory=list)  # list of arrays while scanning, then one array
     lengths: Any = field(default_factory=list)
     damage: list[tuple[int, int, str]] = field(default_factory=list)
@@ -204,7 +207,7 @@ def _expected_crcs(lens: np.ndarray) -> np.ndarray:
 
 
 def _check_payloads(buf: bytes, u8: np.ndarray, heads: np.ndarray, lens: np.ndarray,
-                    out: _Scan, base: int) -> None:
+                    out: ScanResult, base: int) -> None:
     """Append the records whose payload CRC checks; report the others."""
     mv, crc = memoryview(buf), crc32c.crc32c
     starts = heads + 12
@@ -221,14 +224,14 @@ def _check_payloads(buf: bytes, u8: np.ndarray, heads: np.ndarray, lens: np.ndar
     out.lengths.append(lens[good])
 
 
-def scan(buf: bytes, final: bool = False, base: int = 0, max_len: int = MAX_RECORD) -> _Scan:
+def scan(buf: bytes, final: bool = False, base: int = 0, max_len: int = MAX_RECORD) -> ScanResult:
     """Walk the records of ``buf`` (file offset ``base``); see the module docstring.
 
     >>> s = scan(frame(b"a") + frame(b"bc") + frame(b"def")[:5])
     >>> s.starts.tolist(), s.lengths.tolist(), s.end, s.damage
     ([12, 29], [1, 2], 35, [])
     """
-    out, size = _Scan(), len(buf)
+    out, size = ScanResult(), len(buf)
     u8 = np.frombuffer(buf, dtype=np.uint8)
     p = 0
     while p + 12 <= size:
@@ -250,7 +253,7 @@ def scan(buf: bytes, final: bool = False, base: int = 0, max_len: int = MAX_RECO
     return out
 
 
-def _skip_damage(buf: bytes, p: int, final: bool, max_len: int, out: _Scan, base: int) -> int:
+def _skip_damage(buf: bytes, p: int, final: bool, max_len: int, out: ScanResult, base: int) -> int:
     """Report the untrustworthy header at ``p`` and the bytes up to the next good record."""
     size = len(buf)
     q = _resync(buf, p, final, max_len)
