@@ -61,7 +61,7 @@ def tensor(dtype: int, dims: tuple[int, ...] = (), **fields) -> proto.TensorProt
 
 def decode_bytes(buf: bytes, fast: bool = True):
     s = scan(buf, final=True)
-    return decode(buf, s.starts, s.lengths, fast=fast)
+    return decode(buf, s.starts, s.lengths, fast=fast, min_fast=0)  # the fast path even for a few records
 
 
 def scalars(out) -> list[tuple[str, int, float]]:
@@ -122,6 +122,19 @@ def test_bad_length_resyncs_to_the_next_record(bad_length):
     assert decode_bytes(data).scalar_step.tolist() == [0, 2, 3]
 
 
+def test_megabytes_of_damage_are_skipped_quickly():
+    import time
+
+    good = [frame(scalar_event("a", 1.0, i)) for i in range(3)]
+    junk = bytes(2 << 20) + np.random.default_rng(5).integers(0, 256, 2 << 20, dtype=np.uint8).tobytes()
+    data = good[0] + junk + good[1] + good[2]
+    t0 = time.perf_counter()
+    s = scan(data, final=True)
+    assert time.perf_counter() - t0 < 5.0
+    assert s.damage == [(len(good[0]), len(junk), "length CRC mismatch")]
+    assert decode_bytes(data).scalar_step.tolist() == [0, 1, 2]
+
+
 def test_huge_length_with_a_valid_crc_is_damage_not_an_allocation():
     head = struct.pack("<Q", 1 << 40)
     data = head + struct.pack("<I", masked_crc(head)) + b"x" * 40 + frame(scalar_event("a", 1.0, 5))
@@ -144,6 +157,25 @@ def test_growing_file_read_in_pieces_gives_the_same_records(tmp_path):
         written = cut
         got += tail.read_new(final=False).payloads()
     assert got == records and tail.damage == [] and tail.offset == len(data)
+
+
+def test_periodic_walk_matches_record_by_record():
+    rng = np.random.default_rng(3)
+    payloads = []
+    for step in range(3000):  # a repeating pattern of lengths, broken now and then
+        payloads += [scalar_event(t, 0.5, step) for t in ("loss/train", "acc", "lr")]
+        if rng.random() < 0.01:
+            payloads.append(b"x" * int(rng.integers(0, 100)))
+    data = b"".join(frame(r) for r in payloads)
+    expected, p = [], 0
+    while p < len(data):
+        n = struct.unpack_from("<Q", data, p)[0]
+        expected.append(p + 12)
+        p += 16 + n
+    for cut in (len(data), len(data) - 7):
+        s = scan(data[:cut], final=False)
+        want = expected if cut == len(data) else expected[:-1]
+        assert s.starts.tolist() == want and s.damage == []
 
 
 # -- tensorboardX-written files -------------------------------------------------------------------
@@ -320,6 +352,7 @@ def test_tf2_scalar_tensors_of_every_type():
     for fast in (True, False):
         out = decode_bytes(buf, fast=fast)
         assert out.problems == [] and out.scalar_value.tolist() == [v for _, v in cases]
+        assert out.fast_records == (4 if fast else 0)  # the float32/float64 ones
         assert out.scalar_step.tolist() == list(range(len(cases)))
 
 
@@ -362,6 +395,42 @@ def test_hostile_values_become_problems_not_exceptions():
         keras_layers("[" * 100000 + "]" * 100000)
 
 
+def test_fuzzed_records_decode_without_exceptions_and_paths_agree():
+    path = next((FIXTURES / "TensorBoard-Tutorial" / "logs").rglob("events*"))
+    payloads = EventFileTail(path).read_new(final=True).payloads()
+    payloads += [scalar_event(f"t{i % 3}", i / 3, i) for i in range(100)]
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        mutated = []
+        for p in payloads:
+            b = bytearray(p)
+            if b and rng.random() < 0.3:
+                for at in rng.integers(0, len(b), int(rng.integers(1, 4))):
+                    b[at] = int(rng.integers(0, 256))
+            mutated.append(bytes(b))
+        buf = b"".join(frame(p) for p in mutated)
+        fast, slow = decode_bytes(buf), decode_bytes(buf, fast=False)
+        assert same_columns(fast, slow) and len(fast.values) == len(slow.values)
+        assert not any(p.startswith("fast path skipped") for p in fast.problems)
+
+
+def test_tag_plugins_carry_over_between_chunks():
+    first = tensor_event("loss", "scalars", tensor(proto.DT_FLOAT, float_val=[1.0]), step=0)
+    later = []
+    for step in range(1, 40):  # TF2 writers may send a tag's metadata with its first value only
+        ev = proto.Event(wall_time=1.0, step=step)
+        ev.summary.value.add(tag="loss").tensor.CopyFrom(tensor(proto.DT_FLOAT, float_val=[step / 2]))
+        later.append(ev.SerializeToString())
+    plugins: dict[str, str] = {}
+    one, two = frame(first), b"".join(frame(r) for r in later)
+    for buf in (one, two):
+        s = scan(buf)
+        out = decode(buf, s.starts, s.lengths, tag_plugins=plugins)
+    assert plugins == {"loss": "scalars"} and out.scalar_step.tolist() == list(range(1, 40))
+    alone = decode_bytes(two)
+    assert len(alone.scalar_value) == 0 and alone.unknown_plugins == {"": 39}
+
+
 def test_unknown_plugins_are_counted():
     t = tensor(proto.DT_FLOAT, float_val=[1.0])
     out = decode_bytes(frame(tensor_event("m", "mesh", t)) + frame(tensor_event("m", "mesh", t)))
@@ -385,6 +454,8 @@ def test_keras_layers_tree():
 def test_fast_path_matches_protobuf_on_fixtures(path):
     fast, slow = decode_file(path), decode_file(path, fast=False)
     assert same_columns(fast, slow) and len(fast.values) == len(slow.values)
+    if len(slow.problems) == 0 and sum(1 for _ in EventFileTail(path).read_new(True).starts) >= 32:
+        assert fast.fast_records == len(fast.scalar_value)  # every scalar record of these files is templated
 
 
 def test_fast_path_matches_protobuf_on_random_mixes():
@@ -392,7 +463,7 @@ def test_fast_path_matches_protobuf_on_random_mixes():
     for trial in range(20):
         records = []
         for i in range(int(rng.integers(1, 300))):
-            pick = rng.integers(0, 6)
+            pick = rng.integers(0, 8)
             step = int(rng.choice([0, 1, 127, 128, 1 << 20, -5, 1 << 62])) + i
             tag = ["a", "loss/train", "x" * int(rng.integers(1, 200))][int(rng.integers(0, 3))]
             value = float(rng.choice([0.0, 1.5, np.nan, np.inf, rng.normal()]))
@@ -403,6 +474,8 @@ def test_fast_path_matches_protobuf_on_random_mixes():
                 records.append(tensor_event(tag, "scalars", t, step))
             elif pick == 4:
                 records.append(tensor_event(tag, "scalars", tensor(proto.DT_DOUBLE, double_val=[value]), step))
+            elif pick >= 6:  # a later step field (protobuf: the last one wins; 0 included)
+                records.append(scalar_event(tag, value, step) + (b"\x10\x05" if pick == 6 else b"\x10\x00"))
             else:
                 ev = proto.Event(wall_time=2.0, step=step)
                 ev.summary.value.add(tag=tag, simple_value=value)

@@ -24,6 +24,20 @@ The interface the reader (``nbtrack/tensorboard/reader``) relies on:
     - ``session_logs``: list of ``(record index, step, status)`` (status 1 = START);
     - ``file_version`` (str or None), ``problems`` (list[str]: a record or value that could
       not be decoded, said with its tag and step where known).
+
+Extensions beyond that interface:
+
+- ``EventFileTail.skipped_records`` (int) and ``.damage`` (every damage entry so far);
+  ``RecordChunk.base_offset`` (file offset of ``buffer[0]``) and ``.payloads()``;
+- ``decode(..., tag_plugins=None, fast=True, min_fast=32)``: pass one ``tag_plugins`` dict for
+  every chunk of a file (TF2 writers send a tag's plugin metadata only with its first value);
+  ``fast=False`` is the protobuf-only reference path;
+- ``DecodedEvents.unknown_plugins`` (plugin name -> values seen) and ``.fast_records``;
+- ``decode_file(path)``, ``scan(buf, final) -> ScanResult``, ``frame(payload)``, ``masked_crc(data)``;
+  ``graph_def_scopes(data)`` and ``keras_layers(config_json)`` for graph values;
+- ``proto``: the message classes (``proto.Event`` ...), defined in this room.
+
+Value kinds and their ``data`` are described in ``decode.py``/``kinds.py``/``plugins.py``.
 """
 
 from __future__ import annotations
@@ -31,11 +45,11 @@ from __future__ import annotations
 import os
 
 from .decode import DecodedEvents, TBValue, decode
-from .framing import MAX_RECORD, EventFileTail, RecordChunk, frame, masked_crc, scan
-from .kinds import graph_def_scopes, keras_layers
+from .framing import MAX_RECORD, EventFileTail, RecordChunk, ScanResult, frame, masked_crc, scan
+from .plugins import graph_def_scopes, keras_layers
 
-__all__ = ["MAX_RECORD", "DecodedEvents", "EventFileTail", "RecordChunk", "TBValue", "decode", "decode_file",
-           "frame", "graph_def_scopes", "keras_layers", "masked_crc", "scan"]
+__all__ = ["MAX_RECORD", "DecodedEvents", "EventFileTail", "RecordChunk", "ScanResult", "TBValue", "decode",
+           "decode_file", "frame", "graph_def_scopes", "keras_layers", "masked_crc", "scan"]
 
 
 def decode_file(path: str | os.PathLike[str], fast: bool = True) -> DecodedEvents:

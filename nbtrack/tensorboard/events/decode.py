@@ -7,14 +7,25 @@ torch ``add_scalar``'s ``simple_value``, Keras' TF2 float scalar tensors). The f
 those records with numpy at fixed offsets after a template check done with protobuf once per
 distinct template; everything else falls back to protobuf.
 
-Measured (this machine, 2 shared cores, medians of 5, framing + CRC + decode of one file):
+Measured 2026-12-06 on this machine (2 cores shared with other sessions, load average 2-7, so
+numbers swing up to 2x between runs; medians):
 
-- tensorboardX 400,001 records (100,000 steps x 4 tags, 16.8 MB): protobuf only 1.45 s,
-  fast path 0.33 s (framing 0.24 s of it). The fast path won: per-record Python work
-  (``FromString``, attribute access, list appends) is the cost, not parsing; numpy gathers at
-  fixed offsets do it per template instead of per record.
-- Keras hparam_tuning fixture (30,003 records, TF2 tensors): protobuf 0.12 s, fast 0.03 s.
-- The other fixtures are small (< 200 records) or media-heavy: both paths within noise.
+- tensorboardX file, 400,001 records (100,000 steps x 4 tags, 18.7 MB), in one process (11 runs,
+  load ~3): framing 0.16 s; framing + fast path 0.25 s (best 0.23 s); framing + protobuf path
+  1.39 s. ``benchmarks/bench_tb_decode.py`` (a fresh process per read, 5 runs, load 2-3): fast
+  path 0.36 s (best 0.31 s), protobuf path 1.41 s, TensorBoard's ``EventAccumulator`` 7.85 s
+  (best 6.33 s), tbparse 8.18 s (best 6.80 s). At load 6-7 the same bench gave 0.56 / 2.30 /
+  11.45 / 13.88 s.
+- Keras fixtures (hparam_tuning, 30,003 records of TF2 float scalar tensors each, 5 runs):
+  protobuf 0.22-0.25 s, fast 0.018-0.024 s.
+- The other fixtures (< 1,100 records, or mostly media and histograms): both paths within a few
+  ms (the fast path's setup costs 1-3 ms there); a chunk under ``min_fast`` (32) records goes
+  through protobuf, where templating would cost more.
+
+The fast path won because the cost is per-record Python work (``FromString``, attribute access,
+a list append per value), not protobuf's parsing: the fast path does that work once per template
+(a handful per file) and numpy does the rest per column. What is left is mostly the framing's one
+native CRC call per record (about 0.09 s for 400,000 records).
 """
 
 from __future__ import annotations
@@ -23,14 +34,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from google.protobuf.message import DecodeError
 
 from . import kinds, proto
 
+FAST_MIN_RECORDS = 32  # a smaller chunk (a live poll) is cheaper through protobuf than templated
 
 @dataclass
 class TBValue:
-    """One non-scalar value: ``kind`` says what ``data`` holds (see the package docstring)."""
+    """One non-scalar value of record ``record``; ``kind`` says what ``data`` holds:
+
+    - ``"histogram"``: ``edges`` (float64, n + 1, as written: a legacy ``HistogramProto``'s
+      ``bucket_limit`` are right edges after ``min``; a TF2 ``[k, 3]`` tensor's left edges and
+      its last right edge), ``counts`` (float64, n); ``min``, ``max``, ``num``, ``sum``,
+      ``sum_squares`` where the file has them (TF2: ``num`` only);
+    - ``"image"``: ``images``: list of ``{data, format, width, height}`` (format sniffed:
+      png/jpeg/gif/webp/unknown; sizes from the message, the TF2 tensor or a PNG header);
+    - ``"audio"``: ``clips``: list of ``{data, format, sample_rate, channels}`` (a WAV header
+      fills in what the message lacks);
+    - ``"text"``: ``{"text": str}`` or ``{"rows": list[list[str]]}``;
+    - ``"pr_curve"``: ``thresholds`` (n) and float64 arrays ``tp fp tn fn precision recall``;
+    - ``"hparams"``: ``{"experiment": ...}``, ``{"session_start": ...}`` or ``{"session_end": ...}``;
+    - ``"custom_scalars"``: ``{"layout": {"categories": [...]}}``;
+    - ``"graph"``: ``{"format": "graph_def" | "keras" | "run_metadata" | "meta_graph", "data"}``
+      (``data`` is the JSON text for Keras, bytes otherwise; a record-level graph has tag ``""``).
+    """
 
     record: int
     step: int
@@ -63,25 +90,27 @@ class _Acc:
     """Accumulators of one decode call."""
 
     tags: dict[str, int]
-    plugins: dict[str, str]
+    plugins: Any  # dict[str, str] while the fast path runs, then a _Plugins view
     rows: list[tuple[int, int, float, float, int]] = field(default_factory=list)  # tag, step, time, value, rec
     values: list[TBValue] = field(default_factory=list)
     session_logs: list[tuple[int, int, int]] = field(default_factory=list)
     file_version: str | None = None
     problems: list[str] = field(default_factory=list)
     unknown: dict[str, int] = field(default_factory=dict)
+    fast_plugins: list[tuple[np.ndarray, str, str]] = field(default_factory=list)  # (records, tag, plugin)
 
     def tag_index(self, tag: str) -> int:
         return self.tags.setdefault(tag, len(self.tags))
 
 
 def decode(buffer: bytes, starts: np.ndarray, lengths: np.ndarray, tag_plugins: dict[str, str] | None = None,
-           fast: bool = True) -> DecodedEvents:
+           fast: bool = True, min_fast: int = FAST_MIN_RECORDS) -> DecodedEvents:
     """Every record's ``Event``, decoded (see the package docstring for the result).
 
     ``tag_plugins`` (tag -> plugin name) carries what earlier chunks said about a tag: TF2 writers
     send a tag's plugin metadata only with its first value. Pass the same dict for every chunk of
-    a file. ``fast=False`` uses protobuf for every record (the reference path).
+    a file. ``fast=False`` uses protobuf for every record (the reference path), and so does a
+    chunk of fewer than ``min_fast`` records.
 
     >>> from nbtrack.tensorboard.events.framing import frame, scan
     >>> ev = proto.Event(wall_time=2.0, step=7)
@@ -96,15 +125,61 @@ def decode(buffer: bytes, starts: np.ndarray, lengths: np.ndarray, tag_plugins: 
     starts, lengths = np.asarray(starts, dtype=np.int64), np.asarray(lengths, dtype=np.int64)
     fast_cols = None
     slow = np.arange(len(starts))
-    if fast and len(starts):
+    if fast and len(starts) >= max(min_fast, 1):
         from .fastpath import fast_scalars
 
-        fast_cols, done = fast_scalars(buffer, starts, lengths, acc)
-        slow = np.flatnonzero(~done)
-    mv = memoryview(buffer)
-    for r, s, n in zip(slow.tolist(), starts[slow].tolist(), lengths[slow].tolist()):
-        decode_record(mv[s:s + n], r, acc)
+        try:
+            fast_cols, done = fast_scalars(buffer, starts, lengths, acc)
+            slow = np.flatnonzero(~done)
+        except Exception as e:  # a bug or an input it did not foresee: protobuf reads everything
+            acc.problems.append(f"fast path skipped ({type(e).__name__}: {e})")
+    _decode_slow(memoryview(buffer), slow, starts, lengths, acc)
     return _result(acc, fast_cols)
+
+
+class _Plugins:
+    """Tag -> plugin name as the protobuf path would see it at ``record``: the latest record before
+    it that carried metadata for the tag, whether the fast path or protobuf read that record."""
+
+    def __init__(self, base: dict[str, str], fast: list[tuple[np.ndarray, str, str]]) -> None:
+        self.base, self.record = base, -1
+        self.slow_at: dict[str, int] = {}
+        by_tag: dict[str, list[tuple[np.ndarray, str]]] = {}
+        for recs, tag, plugin in fast:
+            by_tag.setdefault(tag, []).append((recs, plugin))
+        self.fast: dict[str, tuple[np.ndarray, list[str]]] = {}
+        for tag, parts in by_tag.items():
+            recs = np.concatenate([r for r, _ in parts])
+            names = np.concatenate([np.full(len(r), i) for i, (r, _) in enumerate(parts)])
+            order = np.argsort(recs, kind="stable")
+            self.fast[tag] = (recs[order], [parts[i][1] for i in names[order].tolist()])
+
+    def __setitem__(self, tag: str, plugin: str) -> None:
+        self.base[tag] = plugin
+        self.slow_at[tag] = self.record
+
+    def get(self, tag: str, default: str = "") -> str:
+        if tag in self.fast:
+            recs, names = self.fast[tag]
+            i = int(np.searchsorted(recs, self.record)) - 1
+            if i >= 0 and recs[i] > self.slow_at.get(tag, -1):
+                return names[i]
+        return self.base.get(tag, default)
+
+    def finish(self) -> None:
+        """Leave the caller's dict as the chunk's last word on each tag."""
+        for tag, (recs, names) in self.fast.items():
+            if recs[-1] > self.slow_at.get(tag, -1):
+                self.base[tag] = names[-1]
+
+
+def _decode_slow(mv: memoryview, slow: np.ndarray, starts: np.ndarray, lengths: np.ndarray, acc: _Acc) -> None:
+    """The records left to protobuf, in order, seeing tag plugins as the protobuf path would."""
+    view = acc.plugins = _Plugins(acc.plugins, acc.fast_plugins)
+    for r, s, n in zip(slow.tolist(), starts[slow].tolist(), lengths[slow].tolist()):
+        view.record = r
+        decode_record(mv[s:s + n], r, acc)
+    view.finish()
 
 
 def _result(acc: _Acc, fast_cols: tuple[np.ndarray, ...] | None) -> DecodedEvents:
@@ -143,7 +218,7 @@ def decode_record(data: bytes | memoryview, r: int, acc: _Acc) -> None:
     """One record (index ``r``) into the accumulators; nothing escapes but into ``problems``."""
     try:
         ev = proto.Event.FromString(data)
-    except (DecodeError, RuntimeError, ValueError) as e:
+    except Exception as e:  # DecodeError, or anything upb raises on hostile bytes
         acc.problems.append(f"record {r}: not an Event message ({e})")
         return
     what = ev.WhichOneof("what")
@@ -167,7 +242,7 @@ def decode_record(data: bytes | memoryview, r: int, acc: _Acc) -> None:
 def _value(v: Any, ev: Any, r: int, acc: _Acc) -> None:
     try:
         found = kinds.classify(v, acc.plugins)
-    except (ValueError, DecodeError, RuntimeError, OverflowError, MemoryError) as e:
+    except Exception as e:  # ValueError from kinds/plugins; anything else is still this value's problem
         acc.problems.append(f"record {r}: tag {v.tag!r} step {ev.step}: {e}")
         return
     if found is None:

@@ -24,7 +24,7 @@ from .kinds import classify
 
 MAX_SUFFIX = 512  # bytes: longer summaries are not scalars worth templating
 MAX_ROUNDS = 4  # value windows tried per suffix length
-MAX_PROBES = 256  # distinct templates checked with protobuf per round
+MAX_PROBES = 2048  # distinct templates checked with protobuf per round (2 small parses each)
 _SENTINELS = {4: (1.5, -2.75), 8: (3.25, -0.078125)}
 _PACK = {4: struct.Struct("<f"), 8: struct.Struct("<d")}
 
@@ -34,8 +34,7 @@ def fast_scalars(buf: bytes, starts: np.ndarray, lengths: np.ndarray,
     """Columns (tag index, step, time, value, record) of the records read here, and a mask of them."""
     done = np.zeros(len(starts), dtype=bool)
     empty = (np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
-    pad = np.zeros(len(buf) + 32, dtype=np.uint8)
-    pad[:len(buf)] = np.frombuffer(buf, dtype=np.uint8)
+    pad = np.frombuffer(buf, dtype=np.uint8)  # reads past a record's end are clipped, then rejected
     recs, q, step = _prefix(pad, starts, lengths)
     if not len(recs):
         return empty, done
@@ -62,7 +61,8 @@ def _prefix(pad: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[n
     step, size = _varints(pad, s + 10)
     has_step = b9 == 0x10
     q = s + 9 + np.where(has_step, 1 + size, 0)
-    ok = ((has_step & (size > 0)) | (b9 == 0x2A)) & (q < s + lengths[recs]) & (pad[q] == 0x2A)
+    ok = ((has_step & (size > 0)) | (b9 == 0x2A)) & (q < s + lengths[recs])
+    ok &= pad[np.minimum(q, len(pad) - 1)] == 0x2A
     return recs[ok], q[ok], np.where(has_step, step, 0)[ok]
 
 
@@ -72,7 +72,7 @@ def _varints(pad: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     size = np.zeros(len(at), dtype=np.int64)
     alive = np.ones(len(at), dtype=bool)
     for k in range(10):
-        byte = pad[at + k]
+        byte = pad[np.minimum(at + k, len(pad) - 1)]
         value |= np.where(alive, (byte & 0x7F).astype(np.uint64) << np.uint64(7 * k), np.uint64(0))
         ended = alive & (byte < 0x80)
         size[ended] = k + 1
@@ -99,16 +99,22 @@ def _group(pad: np.ndarray, q: np.ndarray, recs: np.ndarray, step: np.ndarray, s
             continue
         offset, width = found
         hit = _match(rows, pending, offset, width, acc)
-        for idx, tag in hit:
+        if not hit:
+            break
+        for idx, tag, plugin in hit:
             pending[idx] = False
-            value = rows[idx, offset:offset + width].copy().view(f"<f{width}").ravel().astype(np.float64)
+            if plugin:  # decode() applies it in record order, as the protobuf path would
+                acc.fast_plugins.append((recs[idx], tag, plugin))
+            raw = rows[idx, offset:offset + width].copy().view(f"<f{width}").ravel()
+            with np.errstate(invalid="ignore"):  # signalling NaNs, as protobuf's float() lets them pass
+                value = raw.astype(np.float64)
             time = sliding_window_view(pad, 8)[starts[recs[idx]] + 1].copy().view("<f8").ravel()
             out.append((np.full(len(idx), acc.tag_index(tag), np.int32), step[idx], time, value, recs[idx]))
     return out
 
 
 def _match(rows: np.ndarray, pending: np.ndarray, offset: int, width: int,
-           acc: Any) -> list[tuple[np.ndarray, str]]:
+           acc: Any) -> list[tuple[np.ndarray, str, str]]:
     """Pending rows grouped by their bytes outside the value window; each group checked once."""
     idx = np.flatnonzero(pending)
     size = rows.shape[1]
@@ -126,9 +132,9 @@ def _match(rows: np.ndarray, pending: np.ndarray, offset: int, width: int,
     same = np.all(masked == masked[first[inverse]], axis=1)
     hits = []
     for u, f in enumerate(first.tolist()):
-        tag = _check(rows[idx[f]].tobytes(), offset, width, acc)
-        if tag is not None:
-            hits.append((idx[(inverse == u) & same], tag))
+        found = _check(rows[idx[f]].tobytes(), offset, width, acc)
+        if found is not None:
+            hits.append((idx[(inverse == u) & same], *found))
     return hits
 
 
@@ -162,8 +168,9 @@ def _raw_width(v: Any) -> int | None:
     return {proto.DT_FLOAT: 4, proto.DT_DOUBLE: 8}.get(t.dtype) if v.WhichOneof("value") == "tensor" else None
 
 
-def _check(row: bytes, offset: int, width: int, acc: Any) -> str | None:
-    """The tag if ``row`` with any value in ``row[offset:offset+width]`` decodes to that one scalar."""
+def _check(row: bytes, offset: int, width: int, acc: Any) -> tuple[str, str] | None:
+    """Tag and plugin name if ``row`` with any value in ``row[offset:offset+width]`` decodes to
+    that one scalar (a template's plugin comes from its own metadata, never from earlier records)."""
     tag, plugin = None, ""
     for sentinel in _SENTINELS[width]:
         probe = row[:offset] + _PACK[width].pack(sentinel) + row[offset + width:]
@@ -179,9 +186,7 @@ def _check(row: bytes, offset: int, width: int, acc: Any) -> str | None:
             return None
         tag = v.tag
         plugin = v.metadata.plugin_data.plugin_name if v.HasField("metadata") else ""
-    if plugin:
-        acc.plugins[tag] = plugin
-    return tag
+    return tag, plugin
 
 
 def _event(row: bytes) -> Any:

@@ -10,10 +10,10 @@ reason``); a header whose length CRC fails cannot be trusted, so the scan moves 
 byte to the next offset where a header and its payload both check, and the skipped bytes are one
 damage entry. A length over :data:`MAX_RECORD` is damage too and is never allocated.
 
-Cost (400,001 records, 17.7 MB, this machine): the loop below is the per-record Python work of
-the whole read path; a Python loop walks the lengths (``struct.unpack_from``), then the
-header CRCs are checked with numpy (one CRC per distinct length), and the payload CRCs are native
-``crc32c`` calls driven by ``map`` (no Python bytecode per record).
+Cost (400,001 records, 18.7 MB, this machine under load): 0.16 s median. The lengths are walked
+by a Python loop (``struct.unpack_from``) until they repeat with a short period, then by numpy
+(:func:`_walk`); header CRCs are checked with numpy, one CRC per distinct length; payload CRCs are
+native ``crc32c`` calls driven by ``map`` (no Python bytecode per record), about 0.09 s.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 MAX_RECORD = 256 << 20  # bytes: a longer length is damage, never an allocation
+_RESYNC_WINDOW = 1 << 20  # bytes of damage screened per numpy pass
 _HEADER = struct.Struct("<QI")
 _U32 = struct.Struct("<I")
 _LEN = struct.Struct("<Q")
@@ -77,7 +78,10 @@ class RecordChunk:
 
 
 @dataclass
-class _Scan:
+class ScanResult:
+    """What :func:`scan` found: payload ``starts``/``lengths`` (int64 arrays), ``damage``,
+    ``skipped`` records and ``end`` (the first byte not consumed)."""
+
     starts: Any = field(default_factory=list)  # list of arrays while scanning, then one array
     lengths: Any = field(default_factory=list)
     damage: list[tuple[int, int, str]] = field(default_factory=list)
@@ -92,34 +96,88 @@ def _header_ok(buf: bytes, p: int, max_len: int) -> bool:
 
 def _resync(buf: bytes, p: int, final: bool, max_len: int) -> int | None:
     """The next offset after ``p`` where a whole record checks (or a header checks and its payload
-    is not all here yet); ``None`` if there is none yet."""
+    is not all here yet); ``None`` if there is none yet. Offsets are screened with numpy a window
+    at a time (plausible length and a matching header CRC), so megabytes of damage cost little."""
     size, mv = len(buf), memoryview(buf)
-    for q in range(p + 1, size - 11):
-        if not _header_ok(buf, q, max_len):
-            continue
-        n = _HEADER.unpack_from(buf, q)[0]
-        if q + 16 + n > size:
-            if not final:
+    u8 = np.frombuffer(buf, dtype=np.uint8)
+    for lo in range(p + 1, size - 11, _RESYNC_WINDOW):
+        hi = min(lo + _RESYNC_WINDOW, size - 11)
+        rows = sliding_window_view(u8, 12)[lo:hi]
+        lens = rows[:, :8].copy().view("<u8").ravel()
+        cands = np.flatnonzero(lens <= max_len)
+        stored = rows[cands, 8:].copy().view("<u4").ravel()
+        cands = cands[_expected_crcs(lens[cands]) == stored] + lo
+        for q in cands.tolist():
+            n = int(lens[q - lo])
+            if q + 16 + n > size:
+                if not final:
+                    return q
+                continue
+            if masked_crc(mv[q + 12:q + 12 + n]) == _U32.unpack_from(buf, q + 12 + n)[0]:
                 return q
-            continue
-        if masked_crc(mv[q + 12:q + 12 + n]) == _U32.unpack_from(buf, q + 12 + n)[0]:
-            return q
     return None
 
 
-def _walk(buf: bytes, p: int, max_len: int) -> tuple[list[int], int]:
+def _walk(buf: bytes, p: int, max_len: int) -> tuple[np.ndarray, int]:
     """Header offsets of the records from ``p`` on, trusting lengths (checked afterwards), up to the
-    first incomplete record or implausible length; and the offset where the walk stopped."""
-    unpack, size, heads = _LEN.unpack_from, len(buf), []
-    append = heads.append
-    while p + 12 <= size:
+    first incomplete record or implausible length; and the offset where the walk stopped.
+
+    Runs of records whose lengths repeat with a short period (a writer logging the same tags step
+    after step) are walked by numpy: the offsets the period predicts are taken as far as the lengths
+    read there match it, which is exactly where the record-by-record walk would have gone.
+    """
+    u8 = np.frombuffer(buf, dtype=np.uint8)
+    parts: list[Any] = []
+    while True:
+        heads, lens, p, stopped = _walk_some(buf, p, max_len, 64)
+        parts.append(heads)
+        if stopped:
+            break
+        jumped, p = _walk_periodic(u8, p, lens)
+        parts.extend(jumped)
+    return np.concatenate([np.asarray(x, dtype=np.int64) for x in parts]), p
+
+
+def _walk_some(buf: bytes, p: int, max_len: int, limit: int) -> tuple[list[int], list[int], int, bool]:
+    """Up to ``limit`` records walked one by one: offsets, lengths, next offset, stopped early."""
+    unpack, size, heads, lens = _LEN.unpack_from, len(buf), [], []
+    while len(heads) < limit:
+        if p + 12 > size:
+            return heads, lens, p, True
         n = unpack(buf, p)[0]
         end = p + 16 + n
         if n > max_len or end > size:
-            break
-        append(p)
+            return heads, lens, p, True
+        heads.append(p)
+        lens.append(n)
         p = end
-    return heads, p
+    return heads, lens, p, False
+
+
+def _walk_periodic(u8: np.ndarray, p: int, lens: list[int]) -> tuple[list[np.ndarray], int]:
+    """The records from ``p`` on that continue the period of ``lens`` (maybe none), taken in
+    batches that grow while the period holds."""
+    window = lens[-32:]
+    period = next((k for k in range(1, 9) if len(window) >= 2 * k and window[k:] == window[:-k]), 0)
+    if not period:
+        return [], p
+    cycle = np.array(lens[-period:], dtype=np.int64)
+    stride = int(cycle.sum()) + 16 * period
+    within = np.concatenate([[0], np.cumsum(cycle[:-1] + 16)])
+    found_all, batch = [], 16
+    while True:
+        cycles = min((len(u8) - p) // stride, batch)
+        if cycles < 1:
+            return found_all, p
+        pos = (p + stride * np.arange(cycles, dtype=np.int64)[:, None] + within[None, :]).ravel()
+        found = sliding_window_view(u8, 8)[pos].copy().view("<u8").ravel()
+        miss = np.flatnonzero(found != np.tile(cycle, cycles).astype(np.uint64))
+        if len(miss):
+            found_all.append(pos[:miss[0]])
+            return found_all, int(pos[miss[0]])
+        found_all.append(pos)
+        p += stride * cycles
+        batch = min(batch * 4, (1 << 18) // period)
 
 
 def _masked(crcs: np.ndarray) -> np.ndarray:
@@ -149,7 +207,7 @@ def _expected_crcs(lens: np.ndarray) -> np.ndarray:
 
 
 def _check_payloads(buf: bytes, u8: np.ndarray, heads: np.ndarray, lens: np.ndarray,
-                    out: _Scan, base: int) -> None:
+                    out: ScanResult, base: int) -> None:
     """Append the records whose payload CRC checks; report the others."""
     mv, crc = memoryview(buf), crc32c.crc32c
     starts = heads + 12
@@ -166,19 +224,18 @@ def _check_payloads(buf: bytes, u8: np.ndarray, heads: np.ndarray, lens: np.ndar
     out.lengths.append(lens[good])
 
 
-def scan(buf: bytes, final: bool = False, base: int = 0, max_len: int = MAX_RECORD) -> _Scan:
+def scan(buf: bytes, final: bool = False, base: int = 0, max_len: int = MAX_RECORD) -> ScanResult:
     """Walk the records of ``buf`` (file offset ``base``); see the module docstring.
 
     >>> s = scan(frame(b"a") + frame(b"bc") + frame(b"def")[:5])
     >>> s.starts.tolist(), s.lengths.tolist(), s.end, s.damage
     ([12, 29], [1, 2], 35, [])
     """
-    out, size = _Scan(), len(buf)
+    out, size = ScanResult(), len(buf)
     u8 = np.frombuffer(buf, dtype=np.uint8)
     p = 0
     while p + 12 <= size:
-        heads, stop = _walk(buf, p, max_len)
-        h = np.asarray(heads, dtype=np.int64)
+        h, stop = _walk(buf, p, max_len)
         bad, lens = _first_bad_header(u8, h) if len(h) else (0, h)
         _check_payloads(buf, u8, h[:bad], lens[:bad], out, base)
         if bad < len(h):
@@ -196,7 +253,7 @@ def scan(buf: bytes, final: bool = False, base: int = 0, max_len: int = MAX_RECO
     return out
 
 
-def _skip_damage(buf: bytes, p: int, final: bool, max_len: int, out: _Scan, base: int) -> int:
+def _skip_damage(buf: bytes, p: int, final: bool, max_len: int, out: ScanResult, base: int) -> int:
     """Report the untrustworthy header at ``p`` and the bytes up to the next good record."""
     size = len(buf)
     q = _resync(buf, p, final, max_len)
