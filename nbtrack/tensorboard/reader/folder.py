@@ -38,6 +38,7 @@ class EventFolder:
     def __init__(self, host: RunReader, path: Path, media: TensorBoardMedia) -> None:
         self.host, self.path, self.media = host, path, media
         self.tails: dict[Path, EventFileTail] = {}
+        self.plugins: dict[Path, dict[str, str]] = {}  # per file: tag -> plugin, said once by TF2 writers
         self.problems: list[DamageReport] = []
         self.hparams: dict[str, Any] = {}
         self.group_name: str | None = None
@@ -105,7 +106,7 @@ class EventFolder:
                 self._add_records(path, chunk)
 
     def _add_records(self, path: Path, chunk: RecordChunk) -> None:
-        events = decode(chunk.buffer, chunk.starts, chunk.lengths)
+        events = decode(chunk.buffer, chunk.starts, chunk.lengths, tag_plugins=self.plugins.setdefault(path, {}))
         if events.file_version is not None:
             self.file_version = events.file_version
         self.problems.extend(DamageReport(str(path), 0, 0, problem) for problem in events.problems)
@@ -173,7 +174,7 @@ class EventFolder:
         elif value.kind == "graph":
             self._add_graph(value)
         else:
-            self.media.add_value(path, chunk, value)
+            self.media.add_value(path, chunk, value, self.plugins[path])
 
     def _add_graph(self, value: Any) -> None:
         """Keep a graph record, and show its structure (a Keras layer tree, an op graph's scopes) as a value."""

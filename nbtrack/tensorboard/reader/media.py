@@ -25,7 +25,8 @@ from nbtrack.tensorboard.events.decode import decode
 
 MAX_HELD_BYTES = 64 * 2**20  # payloads kept in memory; older ones are read again from their event file
 SUFFIXES = {"png": ".png", "jpeg": ".jpg", "gif": ".gif", "webp": ".webp", "wav": ".wav"}
-Location = tuple[Path, int, int, str, str, int]  # file, payload offset, length, tag, kind, item
+# file, payload offset, length, tag, kind, item, the file's tag -> plugin table (decoding one record needs it)
+Location = tuple[Path, int, int, str, str, int, dict[str, str]]
 
 
 class TensorBoardMedia(MediaRecords):
@@ -40,8 +41,9 @@ class TensorBoardMedia(MediaRecords):
         self._last: dict[tuple[bool, str], int] = {}  # (histogram?, tag) -> highest step kept
 
     # -- adding ---------------------------------------------------------------------------
-    def add_value(self, path: Path, chunk: Any, value: Any) -> None:
-        """Add one decoded value (``TBValue``) of the record ``value.record`` of ``chunk``, read from ``path``."""
+    def add_value(self, path: Path, chunk: Any, value: Any, plugins: dict[str, str]) -> None:
+        """Add one decoded value (``TBValue``) of the record ``value.record`` of ``chunk``, read from ``path``
+        (``plugins``: that file's tag -> plugin table, to decode the record again later)."""
         histogram = value.kind == "histogram"
         if value.kind not in ("histogram", "image", "audio", "text", "pr_curve"):
             return  # kinds without a panel (meshes, embeddings' projector data): not shown
@@ -54,7 +56,7 @@ class TensorBoardMedia(MediaRecords):
         for item, (kind, suffix, payload, meta, text) in enumerate(payloads(value)):
             key = f"{path.name}@{offset}/{value.tag}/{item}{suffix}" if payload is not None else None
             if key is not None:
-                self._where[key] = (path, offset, length, value.tag, value.kind, item)
+                self._where[key] = (path, offset, length, value.tag, value.kind, item, plugins)
                 self._hold(key, payload)
             index = item if meta.get("index") is not None else None
             self.media[value.tag].append({"step": value.step, "time": value.wall_time, "kind": kind, "path": key,
@@ -125,7 +127,7 @@ class TensorBoardMedia(MediaRecords):
 
     def _read_again(self, where: Location) -> bytes | None:
         """A payload read again from its record (checked by decoding the record as it was first read)."""
-        path, offset, length, tag, kind, item = where
+        path, offset, length, tag, kind, item, plugins = where
         try:
             with open(path, "rb") as f:
                 f.seek(offset)
@@ -133,7 +135,7 @@ class TensorBoardMedia(MediaRecords):
         except OSError as exc:
             self.problems.append(DamageReport(str(path), offset, length, f"event file unreadable: {exc}"))
             return None
-        events = decode(record, np.array([0], np.int64), np.array([len(record)], np.int64))
+        events = decode(record, np.array([0], np.int64), np.array([len(record)], np.int64), tag_plugins=dict(plugins))
         for value in events.values:
             if value.tag == tag and value.kind == kind:
                 found = payloads(value)
