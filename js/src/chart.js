@@ -31,6 +31,7 @@ export const MANY_RUNS = 10; // more runs than this in a chart: BUCKETS multi_li
 export const FAINT_RAW_UP_TO = 20; // more runs than this: only the smoothed lines (or the raw ones, unsmoothed)
 const BUCKETS = 4; // multi_lines the runs' lines are spread over: a run's new points re-set its bucket's data
 // (a quarter of the runs), not every run's; few, so a chart of 1,000 runs keeps a few renderers
+const MANY_LINES_WIDTH = 1; // px: many overlaid lines stay apart, and the browser strokes 1 px lines fastest
 const MARK_ALL_BELOW = 100; // short series: a marker on every point (one point draws no line)
 const X_LABELS = { step: "step", relative: "relative time (s)", wall: "wall time" };
 const TOOLTIPS = [["run", "@run"], ["step", "@step"], ["value", "@value{%.6g}"], ["smoothed", "@smoothed{%.6g}"]];
@@ -133,7 +134,7 @@ export function createChart(Bokeh, key, context) {
       const source = () => new Bokeh.ColumnDataSource({ data: { xs: [], ys: [], color: [], run: [] } });
       for (let i = 0; i < BUCKETS; i++) {
         const smooth = source();
-        bucketGlyphs.push({ raw: source(), smooth, rawRenderer: null, smoothRenderer: multiLine(smooth, { line_width: 1.75 }) });
+        bucketGlyphs.push({ raw: source(), smooth, rawRenderer: null, smoothRenderer: multiLine(smooth, { line_width: MANY_LINES_WIDTH }) });
       }
       figure.add_renderers(...bucketGlyphs.map((b) => b.smoothRenderer));
       const { runHover } = sharedLines();

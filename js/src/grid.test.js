@@ -124,7 +124,7 @@ test("many runs: 4 multi_lines share the lines; new points of one run re-set its
     const multi = () => chart.figure.renderers.filter((/** @type {any} */ r) => r.kind === "multi_line");
     const smoothed = multi();
     assert.equal(smoothed.length, 4, "more than 20 runs: the smoothed lines only, no raw multi_lines");
-    assert.ok(smoothed.every((/** @type {any} */ r) => r.line_width === 1.75));
+    assert.ok(smoothed.every((/** @type {any} */ r) => r.line_width === 1 && r.line_alpha === undefined));
     assert.deepEqual(smoothed.map((/** @type {any} */ r) => r.source.data.xs.length), [10, 10, 10, 10]);
     const hover = chart.figure.tools.find((/** @type {any} */ t) => t.tooltips?.[0]?.[1] === "@run" && t.line_policy);
     assert.deepEqual(hover.renderers, smoothed, "the hover names the run on every bucket's smoothed lines");
