@@ -3,13 +3,16 @@
 // and zoom detail from the kernel for reduced series. What it draws is computed by lines.js (smoothing,
 // M4 downsampling to the chart's width over the visible x range, the y extent); Bokeh's own range tools
 // zoom and pan within it. The grid of charts is charts.js. Up to MANY_RUNS runs get glyphs of their own;
-// more runs share a few glyphs (the hover still names the run). When runs are grouped, the chart draws a
-// mean line and band per group instead (grouplines.js). The figure stretches to its grid cell's width, its
-// height set by the size control, its colours from the page's theme (theme.js).
+// more runs share BUCKETS multi_line glyphs (buckets.js: new points of one run re-set one bucket's data),
+// drawn at 2 points per pixel column, and beyond FAINT_RAW_UP_TO runs only the smoothed lines (the hover
+// still names the run). When runs are grouped, the chart draws a mean line and band per group instead
+// (grouplines.js). The figure stretches to its grid cell's width, its height set by the size control, its
+// colours from the page's theme (theme.js).
 
 import { removeView } from "./bokeh.js";
+import { createBuckets } from "./buckets.js";
 import { runColor } from "./colors.js";
-import { el } from "./dom.js";
+import { el, setIfChanged } from "./dom.js";
 import { createGroupLines, groupLineData, groupsOf } from "./grouplines.js";
 import { lineData, logTicks, yExtent } from "./lines.js";
 import { applyTheme, LIGHT } from "./theme.js";
@@ -22,8 +25,13 @@ export const CHART_WIDTH = WIDTH;
 export const CHART_HEIGHT = CHART_SIZES.medium.height;
 /** @param {{ chartSize?: string }} settings */
 export const sizeOf = (settings) => CHART_SIZES[/** @type {keyof typeof CHART_SIZES} */ (settings.chartSize)] ?? CHART_SIZES.medium;
-export const MANY_RUNS = 10; // more runs than this in a chart: one multi_line glyph for all raw lines, one for
-// all smoothed lines and one scatter per marker kind, instead of four glyphs per run (1,000 runs: 4,000 glyphs)
+export const MANY_RUNS = 10; // more runs than this in a chart: BUCKETS multi_line glyphs of the runs' lines
+// and one scatter per marker kind, instead of four glyphs per run (1,000 runs: 4,000 glyphs), and each line
+// reduced to 2 points per pixel column (minMax) instead of 4 (m4)
+export const FAINT_RAW_UP_TO = 20; // more runs than this: only the smoothed lines (or the raw ones, unsmoothed)
+const BUCKETS = 4; // multi_lines the runs' lines are spread over: a run's new points re-set its bucket's data
+// (a quarter of the runs), not every run's; few, so a chart of 1,000 runs keeps a few renderers
+const MANY_LINES_WIDTH = 1; // px: many overlaid lines stay apart, and the browser strokes 1 px lines fastest
 const MARK_ALL_BELOW = 100; // short series: a marker on every point (one point draws no line)
 const X_LABELS = { step: "step", relative: "relative time (s)", wall: "wall time" };
 const TOOLTIPS = [["run", "@run"], ["step", "@step"], ["value", "@value{%.6g}"], ["smoothed", "@smoothed{%.6g}"]];
@@ -37,7 +45,8 @@ const FORMATTERS = { "@value": "printf", "@smoothed": "printf" };
  * tagFilter: words or /regex/ (tagfilter.js); groupBy: "none", "group" or a config key (rungroups.js)
  */
 /** @typedef {{ raw: any, smooth: any, marks: any, bad: any, smoothRenderer: any, renderers: any[] }} RunLines */
-/** @typedef {{ raw: any, smooth: any, marks: any, bad: any, renderers: any[] }} SharedLines */
+/** @typedef {{ marks: any, bad: any, runHover: any, renderers: any[] }} SharedLines */
+/** @typedef {{ raw: any, smooth: any, rawRenderer: any, smoothRenderer: any }} BucketLines rawRenderer: null until raw lines are drawn */
 /** @typedef {{ step: number | null, set: (step: number | null) => void, subscribe: (f: () => void) => () => void }} Cursor */
 /**
  * What a chart shares with the other charts of its grid.
@@ -77,6 +86,12 @@ export function createChart(Bokeh, key, context) {
   const figure = makeFigure(Bokeh, context.title ?? key, settings);
   applyTheme(figure, context.theme ?? LIGHT);
   const extent = new Bokeh.ColumnDataSource({ data: { x: [0, 1], y: [0, 1] } });
+  /** Set the extent's data only when it moved (a set makes BokehJS recompute the ranges and repaint).
+   * @param {number[]} x @param {number[]} y */
+  const setExtent = (x, y) => {
+    const { data } = extent;
+    if (String(data.x) !== String(x) || String(data.y) !== String(y)) extent.data = { x, y };
+  };
   const extentRenderer = figure.scatter({ field: "x" }, { field: "y" }, { source: extent, alpha: 0 });
   figure.y_range.renderers = [extentRenderer]; // the y extent is ours (outliers, constant series)
   const hover = new Bokeh.HoverTool({ mode: "vline", renderers: [], tooltips: TOOLTIPS, formatters: FORMATTERS });
@@ -101,42 +116,95 @@ export function createChart(Bokeh, key, context) {
   /** The chart's width in pixels (it follows the output's width), for downsampling; no layout read. */
   const pixelWidth = () => Math.max(100, Math.round(context.width?.() || sizeOf(settings).width));
 
-  /** The glyphs all runs share when a chart draws more than MANY_RUNS of them. */
+  /** The glyphs all runs share when a chart draws more than MANY_RUNS of them: markers and non-finite marks
+   * (their lines are in buckets, see makeBuckets). */
   function sharedLines() {
     if (shared) return shared;
     const source = (/** @type {Record<string, any[]>} */ data) => new Bokeh.ColumnDataSource({ data });
-    const lineSet = { xs: [], ys: [], color: [], run: [] };
-    const points = { x: [], y: [], color: [] };
-    const made = { raw: source({ ...lineSet }), smooth: source({ ...lineSet }), marks: source({ ...points }),
-      bad: source({ x: [], y: [] }) };
-    const raw = figure.multi_line({ field: "xs" }, { field: "ys" }, { source: made.raw, line_color: { field: "color" },
-      line_width: 1, line_alpha: 0.12 });
-    const smooth = figure.multi_line({ field: "xs" }, { field: "ys" }, { source: made.smooth,
-      line_color: { field: "color" }, line_width: 1.75 });
+    const made = { marks: source({ x: [], y: [], color: [] }), bad: source({ x: [], y: [] }) };
     const marks = figure.scatter({ field: "x" }, { field: "y" }, { source: made.marks, color: { field: "color" }, size: 5 });
     const bad = figure.scatter({ field: "x" }, { field: "y" }, { source: made.bad, color: "#d62728", marker: "x",
       size: 9, line_width: 2 });
-    figure.add_tools(new Bokeh.HoverTool({ renderers: [smooth], line_policy: "nearest",
-      tooltips: [["run", "@run"], ["x", "$x{0,0.[00]}"], ["y", "$y{%.6g}"]], formatters: { "$y": "printf" } }));
-    shared = { ...made, renderers: [raw, smooth, marks, bad] };
+    const runHover = new Bokeh.HoverTool({ renderers: [], line_policy: "nearest",
+      tooltips: [["run", "@run"], ["x", "$x{0,0.[00]}"], ["y", "$y{%.6g}"]], formatters: { "$y": "printf" } });
+    figure.add_tools(runHover);
+    shared = { ...made, runHover, renderers: [marks, bad] };
     return shared;
   }
 
-  /** Many runs: every drawn series into the shared glyphs.
+  /** @type {BucketLines[]} the multi_line glyphs of each bucket of runs (buckets.js) */
+  const bucketGlyphs = [];
+  /** @type {ReturnType<typeof createBuckets<ReturnType<typeof lineData>>>} */
+  const buckets = createBuckets(BUCKETS);
+  /**
+   * The buckets' glyphs, made at once (each change of a shown figure's renderers costs BokehJS a layout): a
+   * smoothed multi_line per bucket (the hover names the run), and with `withRaw` a faint raw one behind all.
+   * @param {boolean} withRaw
+   */
+  function makeBuckets(withRaw) {
+    if (!bucketGlyphs.length) {
+      const source = () => new Bokeh.ColumnDataSource({ data: { xs: [], ys: [], color: [], run: [] } });
+      for (let i = 0; i < BUCKETS; i++) {
+        const smooth = source();
+        bucketGlyphs.push({ raw: source(), smooth, rawRenderer: null, smoothRenderer: multiLine(smooth, { line_width: MANY_LINES_WIDTH }) });
+      }
+      figure.add_renderers(...bucketGlyphs.map((b) => b.smoothRenderer));
+      const { runHover } = sharedLines();
+      runHover.renderers = [...runHover.renderers, ...bucketGlyphs.map((b) => b.smoothRenderer)];
+    }
+    if (withRaw && !bucketGlyphs[0].rawRenderer) {
+      for (const b of bucketGlyphs) b.rawRenderer = multiLine(b.raw, { line_width: 1, line_alpha: 0.12 });
+      figure.renderers = [...bucketGlyphs.map((b) => b.rawRenderer), ...figure.renderers];
+    }
+  }
+
+  /** A multi_line renderer of lines coloured by their `color` column, not yet added to the figure.
+   * @param {any} source @param {Record<string, number>} style */
+  function multiLine(source, style) {
+    const glyph = new Bokeh.MultiLine({ xs: { field: "xs" }, ys: { field: "ys" }, line_color: { field: "color" }, ...style });
+    return new Bokeh.GlyphRenderer({ data_source: source, glyph });
+  }
+
+  /** Many runs: each bucket whose runs' lines changed gets its data again; the markers of every run.
    * @param {{ series: import("./store.js").Series, data: ReturnType<typeof lineData> }[]} drawn
-   * @param {number} lo @param {number} hi */
-  function fillShared(drawn, lo, hi) {
+   * @param {number} lo @param {number} hi @param {boolean} withRaw draw the faint raw lines */
+  function fillShared(drawn, lo, hi, withRaw) {
     const glyphs = sharedLines();
+    // a line is one run's, or one (run, tag) of a layout chart: bucketed by its line id, named and coloured by run
+    const seriesOf = new Map(drawn.map((d) => [lineId(d.series), d.series]));
+    const runOf = (/** @type {string} */ id) => /** @type {import("./store.js").Series} */ (seriesOf.get(id));
+    const entries = drawn.map((d) => ({ run: lineId(d.series), line: d.data }));
+    makeBuckets(withRaw);
+    for (const bucket of buckets.split(entries, String(withRaw))) {
+      const lineSet = bucketGlyphs[bucket.index];
+      if (lineSet.rawRenderer) setVisible(lineSet.rawRenderer, withRaw);
+      if (!bucket.changed) continue;
+      const color = bucket.entries.map((e) => runColor(store.runInfo(runOf(e.run).run).index));
+      const run = bucket.entries.map((e) => nameOf(runOf(e.run)));
+      const lineSetOf = (/** @type {(e: { line: ReturnType<typeof lineData> }) => { x: any, y: any }} */ part) =>
+        ({ xs: bucket.entries.map((e) => part(e).x), ys: bucket.entries.map((e) => part(e).y), color, run });
+      if (withRaw) lineSet.raw.data = lineSetOf((e) => e.line.raw);
+      else if (lineSet.raw.data.xs.length) lineSet.raw.data = { xs: [], ys: [], color: [], run: [] };
+      lineSet.smooth.data = lineSetOf((e) => e.line.smooth);
+    }
     const color = drawn.map((d) => runColor(store.runInfo(d.series.run).index));
-    const run = drawn.map((d) => nameOf(d.series));
-    glyphs.raw.data = { xs: drawn.map((d) => d.data.raw.x), ys: drawn.map((d) => d.data.raw.y), color, run };
-    glyphs.smooth.data = { xs: drawn.map((d) => d.data.smooth.x), ys: drawn.map((d) => d.data.smooth.y), color, run };
     const marks = drawn.map((d) => (d.data.raw.x.length < MARK_ALL_BELOW && d.series.length < MARK_ALL_BELOW
       ? d.data.smooth : d.data.newest));
     glyphs.marks.data = { x: marks.flatMap((m) => Array.from(m.x)), y: marks.flatMap((m) => Array.from(m.y)),
       color: marks.flatMap((m, i) => Array.from(m.x, () => color[i])) };
     const bad = drawn.map((d) => d.data.badPoints(lo, hi));
-    glyphs.bad.data = { x: bad.flatMap((b) => Array.from(b.x)), y: bad.flatMap((b) => Array.from(b.y)) };
+    if (bad.some((b) => b.x.length) || glyphs.bad.data.x.length) {
+      glyphs.bad.data = { x: bad.flatMap((b) => Array.from(b.x)), y: bad.flatMap((b) => Array.from(b.y)) };
+    }
+  }
+
+  /** Show or hide the many-runs glyphs. @param {boolean} show */
+  function showShared(show) {
+    shared?.renderers.forEach((r) => setVisible(r, show));
+    for (const lineSet of bucketGlyphs) {
+      setVisible(lineSet.smoothRenderer, show);
+      if (!show && lineSet.rawRenderer) setVisible(lineSet.rawRenderer, false);
+    }
   }
 
   /** @param {import("./store.js").Series} series */
@@ -174,16 +242,17 @@ export function createChart(Bokeh, key, context) {
    * A series' line data, made again only when the series grew or what it is drawn with changed: a redraw
    * after new points of one run (a watched logdir of 200 runs) recomputes that run's line, not every run's.
    * @param {import("./store.js").Series} series @param {[number, number] | null} visible @param {number} width
+   * @param {"m4" | "minmax"} reduce
    */
-  function cachedLineData(series, visible, width) {
+  function cachedLineData(series, visible, width, reduce) {
     const name = nameOf(series);
     const columns = columnsFor(series, visible);
     const detail = columns === series.detail ? series.detail : null;
     const key = [series.length, series.total, settings.smoothing, settings.xAxis, settings.logY, width,
-      visible ? `${visible[0]},${visible[1]}` : "", name].join("|");
+      visible ? `${visible[0]},${visible[1]}` : "", name, reduce].join("|");
     const hit = lineCache.get(series);
     if (hit && hit.key === key && hit.detail === detail) return hit.data;
-    const data = lineData(columns, settings, width, visible, name);
+    const data = lineData(columns, settings, width, visible, name, { reduce });
     lineCache.set(series, { key, detail, data });
     return data;
   }
@@ -198,23 +267,26 @@ export function createChart(Bokeh, key, context) {
     const width = pixelWidth();
     const shown = groups ? [] : members.filter((series) => store.shown(series.run));
     const many = shown.length > MANY_RUNS;
+    const withRaw = !many || (settings.smoothing > 0 && shown.length <= FAINT_RAW_UP_TO);
     for (const series of members) {
       const run = lines.get(lineId(series));
-      if (run) run.renderers.forEach((r) => { r.visible = !groups && !many && store.shown(series.run); });
+      if (run) run.renderers.forEach((r) => setVisible(r, !groups && !many && store.shown(series.run)));
     }
-    shared?.renderers.forEach((r) => { r.visible = !groups && many; });
-    const drawn = shown.map((series) => ({ series, data: cachedLineData(series, visible, width) }));
+    showShared(!groups && many);
+    const reduce = many ? "minmax" : "m4";
+    const drawn = shown.map((series) => ({ series, data: cachedLineData(series, visible, width, reduce) }));
     const grouped = groups ? fillGroups(groups, members, visible, width) : [];
     if (!groups) groupLines?.hide();
     const bands = fillBands(width);
     const [lo, hi] = yExtent([...drawn.map((d) => d.data), ...grouped.map((g) => g.data),
-      ...[...grouped.map((g) => g.data.band), ...bands].map((b) => ({ raw: { y: b.lo }, smooth: { y: b.hi } }))], settings);
+      ...[...grouped.map((g) => g.data.band), ...bands].map((b) => ({ raw: { y: b.lo }, smooth: { y: b.hi } }))],
+    settings, withRaw ? undefined : ["smooth"]);
     const xs = [...drawn, ...grouped].flatMap((d) => [d.data.x0, d.data.x1]).filter(Number.isFinite);
-    extent.data = { x: xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1], y: [lo, hi] };
+    setExtent(xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1], [lo, hi]);
     if (settings.logY) setLogTicks(Bokeh, figure, lo, hi);
     let points = 0;
     if (many) {
-      fillShared(drawn, lo, hi);
+      fillShared(drawn, lo, hi, withRaw);
       points = drawn.reduce((n, d) => n + d.series.length, 0);
     }
     for (const { series, data } of many ? [] : drawn) {
@@ -227,9 +299,9 @@ export function createChart(Bokeh, key, context) {
     }
     if (groups) points = grouped.reduce((n, g) => n + g.data.stats.steps.length, 0);
     const nonPositive = settings.logY && [...drawn, ...grouped].some((d) => d.data.minRaw <= 0);
-    note.textContent = nonPositive ? "values ≤ 0 are not drawn on a log axis" : "";
+    setIfChanged(note, "textContent", nonPositive ? "values ≤ 0 are not drawn on a log axis" : "");
     const first = drawn[0]?.data ?? grouped[0]?.data;
-    Object.assign(box.dataset, { // what is drawn, readable by tests and tools
+    setData(box, { // what is drawn, readable by tests and tools
       smoothing: settings.smoothing.toFixed(2), logY: String(settings.logY), xAxis: settings.xAxis,
       points: String(points), runs: String(groups ? grouped.reduce((n, g) => n + g.group.runs.size, 0) : drawn.length),
       groups: String(grouped.length), drawn: String(first?.raw.x.length ?? 0),
@@ -373,4 +445,14 @@ function makeFigure(Bokeh, key, settings) {
     xAxis.ticker.desired_num_ticks = 5;
   }
   return figure;
+}
+
+/** Set a renderer's visibility only when it changes (BokehJS repaints on every set). @param {any} renderer @param {boolean} show */
+function setVisible(renderer, show) {
+  if (renderer.visible !== show) renderer.visible = show;
+}
+
+/** Set `data-*` attributes of an element, each only when it changed. @param {HTMLElement} element @param {Record<string, string>} data */
+function setData(element, data) {
+  for (const [name, value] of Object.entries(data)) setIfChanged(element.dataset, name, value);
 }

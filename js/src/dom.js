@@ -14,3 +14,15 @@ export function el(tag, className, text) {
   if (text !== undefined) node.textContent = text;
   return node;
 }
+
+/**
+ * Set an element's property (a `dataset` entry, `title`, ...) only when its value differs: the browser
+ * invalidates style on every attribute write, even of the same value, and a live redraw of a big table
+ * would otherwise rewrite thousands of them.
+ * @example
+ * setIfChanged(row.dataset, "held", "42")
+ * @template {object} T @template {keyof T} K @param {T} target @param {K} name @param {T[K]} value
+ */
+export function setIfChanged(target, name, value) {
+  if (target[name] !== value) target[name] = value;
+}

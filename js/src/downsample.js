@@ -1,5 +1,7 @@
 // M4 downsampling: per pixel column keep the first, min, max and last point, so a line drawn from the
-// result looks like the line drawn from all points, spikes included.
+// result looks like the line drawn from all points, spikes included. minMax() keeps only the min and max
+// per column (half the vertices, for charts of many overlaid lines, where a column's entry and exit
+// points are not told apart anyway).
 
 /**
  * @typedef {object} M4Result
@@ -83,6 +85,34 @@ function checkArguments(width, x0, x1) {
  * @returns {M4Result}
  */
 export function m4(xs, ys, x0, x1, width) {
+  return reduceColumns(xs, ys, { x0, x1, width }, emitColumn);
+}
+
+/**
+ * Like m4, but at most 2 points per pixel column (plus the newest point): the points with the smallest and
+ * largest finite y, in index order; a column without a finite y keeps its first point (a gap in the line).
+ * @example
+ * minMax([0, 1, 2, 3], [5, 1, 9, 2], 0, 3, 1) // x [1, 2, 3], y [1, 9, 2] (min, max, then the newest)
+ * @param {ArrayLike<number>} xs non-decreasing
+ * @param {ArrayLike<number>} ys same length as xs
+ * @param {number} x0 @param {number} x1 the visible range
+ * @param {number} width number of pixel columns, a positive integer
+ * @returns {M4Result}
+ */
+export function minMax(xs, ys, x0, x1, width) {
+  return reduceColumns(xs, ys, { x0, x1, width }, emitMinMax);
+}
+
+/** @typedef {(kept: IntList, first: number, minIndex: number, maxIndex: number, last: number) => void} EmitColumn */
+
+/**
+ * The reduction shared by m4 and minMax: `emit` chooses which points of a column to keep.
+ * @param {ArrayLike<number>} xs @param {ArrayLike<number>} ys
+ * @param {{ x0: number, x1: number, width: number }} frame @param {EmitColumn} emit
+ * @returns {M4Result}
+ */
+function reduceColumns(xs, ys, frame, emit) {
+  const { x0, x1, width } = frame;
   checkArguments(width, x0, x1);
   const n = xs.length;
   if (ys.length !== n) throw new RangeError(`m4: xs has ${n} points but ys has ${ys.length}`);
@@ -91,7 +121,7 @@ export function m4(xs, ys, x0, x1, width) {
   const kept = intList(Math.min(n, 4 * width + 1));
   const nonFinite = intList(16);
   const scale = x1 > x0 ? width / (x1 - x0) : 0;
-  scanColumns(xs, ys, { start, end, x0, scale, width }, kept, nonFinite);
+  scanColumns(xs, ys, { start, end, x0, scale, width }, kept, nonFinite, emit);
   if (n > 0 && kept.last() !== n - 1) {
     if (!Number.isFinite(ys[n - 1])) nonFinite.push(n - 1);
     kept.push(n - 1);
@@ -105,9 +135,9 @@ export function m4(xs, ys, x0, x1, width) {
  * @param {ArrayLike<number>} xs @param {ArrayLike<number>} ys
  * @param {{ start: number, end: number, x0: number, scale: number, width: number }} range
  *   scale is columns per x unit (0 when x0 === x1, making one column)
- * @param {IntList} kept @param {IntList} nonFinite
+ * @param {IntList} kept @param {IntList} nonFinite @param {EmitColumn} emit
  */
-function scanColumns(xs, ys, range, kept, nonFinite) {
+function scanColumns(xs, ys, range, kept, nonFinite, emit) {
   const { start, end, x0, scale, width } = range;
   let column = -1;
   let first = -1;
@@ -119,7 +149,7 @@ function scanColumns(xs, ys, range, kept, nonFinite) {
     // floor((x - x0) * scale) can round up to width at x === x1: that point belongs to the last column.
     const c = Math.min(Math.floor((xs[i] - x0) * scale), width - 1);
     if (c !== column) {
-      if (column !== -1) emitColumn(kept, first, minIndex, maxIndex, i - 1);
+      if (column !== -1) emit(kept, first, minIndex, maxIndex, i - 1);
       column = c;
       first = i;
       minIndex = maxIndex = -1;
@@ -140,7 +170,7 @@ function scanColumns(xs, ys, range, kept, nonFinite) {
       maxIndex = i;
     }
   }
-  if (column !== -1) emitColumn(kept, first, minIndex, maxIndex, end - 1);
+  if (column !== -1) emit(kept, first, minIndex, maxIndex, end - 1);
 }
 
 /**
@@ -153,6 +183,19 @@ function emitColumn(kept, first, minIndex, maxIndex, last) {
   kept.pushIncreasing(Math.min(minIndex, maxIndex));
   kept.pushIncreasing(Math.max(minIndex, maxIndex));
   kept.pushIncreasing(last);
+}
+
+/**
+ * Append one column's min and max in index order, or its first point when it has no finite y.
+ * @type {EmitColumn}
+ */
+function emitMinMax(kept, first, minIndex, maxIndex) {
+  if (minIndex === -1) {
+    kept.pushIncreasing(first);
+    return;
+  }
+  kept.pushIncreasing(Math.min(minIndex, maxIndex));
+  kept.pushIncreasing(Math.max(minIndex, maxIndex));
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { m4 } from "./downsample.js";
+import { m4, minMax } from "./downsample.js";
 
 /**
  * Straightforward reference: the same selection rule, written per column with plain arrays.
@@ -172,5 +172,37 @@ describe("m4", () => {
     assert.throws(() => m4(xs, xs, 1, 0, 10), { name: "RangeError", message: /x0 <= x1/ });
     assert.throws(() => m4(xs, xs, NaN, 1, 10), RangeError);
     assert.throws(() => m4(xs, Float64Array.of(1), 0, 1, 10), { name: "RangeError", message: /ys has 1/ });
+  });
+});
+
+describe("minMax", () => {
+  test("per pixel column the min and max in index order, at most 2 x width points plus the newest", () => {
+    const next = random(11);
+    const n = 50_000;
+    const xs = Float64Array.from({ length: n }, (_, i) => i);
+    const ys = Float64Array.from({ length: n }, () => next());
+    ys[31_337] = 50;
+    const width = 300;
+    const result = minMax(xs, ys, 0, n - 1, width);
+    assertConsistent(result, xs, ys);
+    assert.ok(result.x.length <= 2 * width + 1);
+    assert.ok(result.y.includes(50), "the spike is kept");
+    assert.equal(result.idx[result.idx.length - 1], n - 1, "the newest point is kept");
+    // each column's kept points are its min and max
+    const scale = width / (n - 1);
+    for (const i of result.idx.slice(0, -1)) {
+      const c = Math.min(Math.floor(i * scale), width - 1);
+      const members = Array.from(ys).filter((_, j) => Math.min(Math.floor(j * scale), width - 1) === c);
+      assert.ok(ys[i] === Math.min(...members) || ys[i] === Math.max(...members));
+    }
+  });
+
+  test("the documented example; a column of NaN keeps its first point, so the line breaks there", () => {
+    const small = minMax([0, 1, 2, 3], [5, 1, 9, 2], 0, 3, 1);
+    assert.deepEqual([...small.x], [1, 2, 3]);
+    assert.deepEqual([...small.y], [1, 9, 2]);
+    const gap = minMax([0, 1, 2, 3, 4, 5], [1, 2, NaN, NaN, 3, 4], 0, 6, 3);
+    assert.deepEqual([...gap.idx], [0, 1, 2, 4, 5]);
+    assert.deepEqual([...gap.nonFinite], [2, 3]);
   });
 });

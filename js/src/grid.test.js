@@ -108,3 +108,44 @@ test("the modules that show logged names never parse HTML", async () => {
     assert.doesNotMatch(source, /innerHTML|outerHTML|insertAdjacentHTML|DOMParser|document\.write/, name);
   }
 });
+
+/** The data objects of every source of a chart's renderers (a source set anew gets a new object). @param {any} chart */
+const dataOf = (chart) => chart.figure.renderers.map((/** @type {any} */ r) => r.source?.data);
+
+test("many runs: 4 multi_lines share the lines; new points of one run re-set its bucket only, in its tag's chart only",
+  () => inPage(async (window) => {
+    const container = window.document.createElement("div");
+    window.document.body.appendChild(container);
+    const store = storeOf(40, ["loss", "acc"]);
+    const settings = { ...DEFAULT_SETTINGS, smoothing: 0.6 };
+    const charts = createCharts(fakeBokeh(), store, container, settings);
+    await charts.update();
+    const chart = /** @type {any} */ (charts.charts.get("loss"));
+    const multi = () => chart.figure.renderers.filter((/** @type {any} */ r) => r.kind === "multi_line");
+    const smoothed = multi();
+    assert.equal(smoothed.length, 4, "more than 20 runs: the smoothed lines only, no raw multi_lines");
+    assert.ok(smoothed.every((/** @type {any} */ r) => r.line_width === 1 && r.line_alpha === undefined));
+    assert.deepEqual(smoothed.map((/** @type {any} */ r) => r.source.data.xs.length), [10, 10, 10, 10]);
+    const hover = chart.figure.tools.find((/** @type {any} */ t) => t.tooltips?.[0]?.[1] === "@run" && t.line_policy);
+    assert.deepEqual(hover.renderers, smoothed, "the hover names the run on every bucket's smoothed lines");
+    assert.equal(smoothed[1].source.data.run[0], "run-1");
+    const otherChart = /** @type {any} */ (charts.charts.get("acc"));
+    const [before, otherBefore] = [dataOf(chart), dataOf(otherChart)];
+    store.get("r20", "loss").append(Float64Array.of(10), Float64Array.of(3), Float64Array.of(0));
+    await charts.update();
+    const after = dataOf(chart);
+    const reset = chart.figure.renderers.filter((/** @type {any} */ _, /** @type {number} */ i) => after[i] !== before[i]);
+    assert.deepEqual(reset.map((/** @type {any} */ r) => r.kind), ["scatter", "scatter", "multi_line"],
+      "the extent (step 10 widens it), the markers of the newest points and run r20's bucket");
+    assert.equal(reset[2], smoothed[0], "r20 is the 21st run seen: bucket 0");
+    assert.deepEqual(dataOf(otherChart), otherBefore, "the chart of a tag without new points is not redrawn");
+    // 12 runs: the faint raw lines too, behind the smoothed ones
+    for (let r = 12; r < 40; r++) store.hidden.add(`r${r}`);
+    await charts.update();
+    assert.equal(chart.box.dataset.runs, "12");
+    const raw = multi().filter((/** @type {any} */ r) => r.line_alpha === 0.12);
+    assert.equal(raw.length, 4);
+    assert.deepEqual(chart.figure.renderers.slice(0, 4), raw, "drawn first: behind every other glyph");
+    assert.ok(raw.every((/** @type {any} */ r) => r.visible && r.source.data.xs.length === 3));
+    charts.dispose();
+  }));

@@ -5,7 +5,7 @@
 // the y range for all series of a chart: their min and max, or the 5th-95th percentile when outliers are
 // ignored, with a sensible span for a constant series and only positive values on a log axis.
 
-import { m4 } from "./downsample.js";
+import { m4, minMax } from "./downsample.js";
 import { smoothEMA } from "./smoothing.js";
 
 /** @typedef {{ smoothing: number, logY: boolean, xAxis: "step" | "relative" | "wall", ignoreOutliers: boolean }} Settings */
@@ -15,6 +15,12 @@ import { smoothEMA } from "./smoothing.js";
  * xs: the x of each point when already known (a group's mean x), instead of xOf(columns, settings.xAxis)
  */
 /** @typedef {{ x: Float64Array, y: Float64Array }} XY */
+/**
+ * @typedef {{ reduce?: "m4" | "minmax" }} LineOptions
+ * reduce: points kept per pixel column, up to 4 (m4, the default: a lone line looks as drawn from every
+ * point) or 2 (minmax: half the vertices, for charts of many overlaid lines)
+ */
+/** @typedef {[number, number]} Span the lowest and highest drawable y ([Infinity, -Infinity]: none) */
 
 const EDGE_MARGIN = 0.05; // when zoomed, also reduce points this far (as a share of the range) past each edge
 
@@ -41,8 +47,9 @@ export function xOf(columns, mode) {
  * @param {number} width pixel columns of the chart
  * @param {[number, number] | null} visible the x range shown, when the user zoomed; null for all
  * @param {string} runName shown in tooltips
+ * @param {LineOptions} [options]
  */
-export function lineData(columns, settings, width, visible, runName) {
+export function lineData(columns, settings, width, visible, runName, options = {}) {
   const { steps, values } = columns;
   const xs = columns.xs ?? xOf(columns, settings.xAxis);
   const n = values.length;
@@ -55,9 +62,10 @@ export function lineData(columns, settings, width, visible, runName) {
     if (!(x1 >= x0)) [x0, x1] = [xs[0], xs[n - 1]];
   }
   if (!Number.isFinite(x0) || !Number.isFinite(x1) || x1 < x0) [x0, x1] = [0, 0];
-  const raw = m4(xs, values, x0, x1, width);
+  const reduce = options.reduce === "minmax" ? minMax : m4;
+  const raw = reduce(xs, values, x0, x1, width);
   const smoothed = settings.smoothing > 0 ? smoothEMA(values, settings.smoothing, steps, columns.spacing ?? 0) : values;
-  const smooth = smoothed === values ? raw : m4(xs, smoothed, x0, x1, width);
+  const smooth = smoothed === values ? raw : reduce(xs, smoothed, x0, x1, width);
   const hover = {
     x: smooth.x, y: smooth.y, step: gather(steps, smooth.idx), value: gather(values, smooth.idx),
     smoothed: smooth.y, run: Array.from(smooth.idx, () => runName),
@@ -67,6 +75,9 @@ export function lineData(columns, settings, width, visible, runName) {
     raw: { x: raw.x, y: raw.y }, smooth: hover, x0: xs[0], x1: xs[n - 1], bad,
     newest: { x: xs.subarray(n - 1), y: smoothed.subarray(n - 1) },
     minRaw: finiteMin(raw.y),
+    /** @type {{ raw: Span, smooth: Span }} the drawable y range of each line (made once: yExtent reuses it) */
+    span: { raw: spanOf(raw.y, settings.logY), smooth: smoothed === values ? spanOf(raw.y, settings.logY)
+      : spanOf(smooth.y, settings.logY) },
     /** Markers for the non-finite points: +Inf at the top of the extent, NaN and -Inf at the bottom.
      * @param {number} lo @param {number} hi @returns {XY} */
     badPoints(lo, hi) {
@@ -81,6 +92,7 @@ function emptyLines(empty) {
   return {
     raw: xy, smooth: { ...xy, step: empty, value: empty, smoothed: empty, run: [] }, newest: xy,
     x0: NaN, x1: NaN, bad: new Int32Array(0), minRaw: Infinity, badPoints: () => xy,
+    span: { raw: /** @type {Span} */ ([Infinity, -Infinity]), smooth: /** @type {Span} */ ([Infinity, -Infinity]) },
   };
 }
 
@@ -121,60 +133,84 @@ function markNonFinite(xs, values, bad, lo, hi, range, width) {
 }
 
 /**
- * The y range for the lines of one chart.
+ * @typedef {{ raw: { y: ArrayLike<number> }, smooth: { y: ArrayLike<number> }, span?: { raw: Span, smooth: Span } }} ExtentLine
+ * span: the lines' drawable y ranges when already known (lineData's), else computed here
+ */
+/** @typedef {("raw" | "smooth")[]} Parts */
+/** @type {Parts} */
+const BOTH = ["raw", "smooth"];
+
+/**
+ * The y range for the lines of one chart (of their `parts`: both lines by default, or only the smoothed
+ * ones when the raw lines are not drawn).
  * @example
  * yExtent([{ raw: { y: Float64Array.of(0.001) }, smooth: { y: Float64Array.of(0.001) } }],
  *         { smoothing: 0, logY: false, xAxis: "step", ignoreOutliers: false }) // [0.0009, 0.0011]
- * @param {{ raw: { y: ArrayLike<number> }, smooth: { y: ArrayLike<number> } }[]} lines
+ * @param {ExtentLine[]} lines
  * @param {Settings} settings
+ * @param {Parts} [parts]
  * @returns {[number, number]}
  */
-export function yExtent(lines, settings) {
-  if (!settings.ignoreOutliers) return plainExtent(lines, settings); // one pass, no sort of every value
+export function yExtent(lines, settings, parts = BOTH) {
+  if (!settings.ignoreOutliers) return plainExtent(lines, settings, parts); // no sort of every value
   const ys = [];
   for (const line of lines) {
-    for (const part of [line.raw.y, line.smooth.y]) {
+    for (const name of parts) {
+      const part = line[name].y;
       for (let i = 0; i < part.length; i++) {
         const y = part[i];
         if (Number.isFinite(y) && (!settings.logY || y > 0)) ys.push(y);
       }
     }
   }
-  if (!ys.length) return settings.logY ? [0.1, 10] : [0, 1];
   ys.sort((a, b) => a - b);
-  let [lo, hi] = [ys[0], ys[ys.length - 1]];
-  if (settings.ignoreOutliers && ys.length >= 20) {
-    [lo, hi] = [quantile(ys, 0.05), quantile(ys, 0.95)];
+  if (ys.length >= 20) return padded(quantile(ys, 0.05), quantile(ys, 0.95), settings.logY);
+  return padded(ys[0] ?? Infinity, ys[ys.length - 1] ?? -Infinity, settings.logY);
+}
+
+/**
+ * The lowest and highest drawable y of the lines (as yExtent without outliers ignored): each line's span
+ * when lineData made it, else one pass over its values.
+ * @param {ExtentLine[]} lines @param {{ logY: boolean }} settings @param {Parts} parts
+ * @returns {[number, number]}
+ */
+function plainExtent(lines, settings, parts) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const line of lines) {
+    for (const name of parts) {
+      const [low, high] = line.span?.[name] ?? spanOf(line[name].y, settings.logY);
+      if (low < lo) lo = low;
+      if (high > hi) hi = high;
+    }
   }
-  if (lo === hi) {
-    if (settings.logY) return [lo / 2, hi * 2];
-    const half = lo === 0 ? 1 : Math.abs(lo) * 0.1;
-    return [lo - half, hi + half];
+  return padded(lo, hi, settings.logY);
+}
+
+/**
+ * The lowest and highest finite y (only positive ones on a log axis), in one pass.
+ * @param {ArrayLike<number>} ys @param {boolean} logY @returns {Span}
+ */
+function spanOf(ys, logY) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < ys.length; i++) {
+    const y = ys[i];
+    if (!Number.isFinite(y) || (logY && y <= 0)) continue;
+    if (y < lo) lo = y;
+    if (y > hi) hi = y;
   }
   return [lo, hi];
 }
 
 /**
- * The lowest and highest drawable y of the lines (as yExtent without outliers ignored), in one pass.
- * @param {{ raw: { y: ArrayLike<number> }, smooth: { y: ArrayLike<number> } }[]} lines
- * @param {{ logY: boolean }} settings @returns {[number, number]}
+ * A drawable range from the lowest and highest y: a default with no values, a span around a constant one.
+ * @param {number} lo @param {number} hi @param {boolean} logY @returns {[number, number]}
  */
-function plainExtent(lines, settings) {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const line of lines) {
-    for (const part of [line.raw.y, line.smooth.y]) {
-      for (let i = 0; i < part.length; i++) {
-        const y = part[i];
-        if (!Number.isFinite(y) || (settings.logY && y <= 0)) continue;
-        if (y < lo) lo = y;
-        if (y > hi) hi = y;
-      }
-    }
-  }
-  if (lo > hi) return settings.logY ? [0.1, 10] : [0, 1];
+function padded(lo, hi, logY) {
+  if (lo > hi) return logY ? [0.1, 10] : [0, 1];
   if (lo === hi) {
-    if (settings.logY) return [lo / 2, hi * 2];
+    if (logY) return [lo / 2, hi * 2];
     const half = lo === 0 ? 1 : Math.abs(lo) * 0.1;
     return [lo - half, hi + half];
   }

@@ -111,3 +111,15 @@ test("yExtent without outliers ignored is the min and max of every drawable y, i
   }
   assert.deepEqual(yExtent([{ raw: { y: [NaN] }, smooth: { y: [] } }], { ...BASE, ignoreOutliers: false }), [0, 1]);
 });
+
+test("2 points per pixel column on request; each line's y span is made once and used by yExtent", () => {
+  const c = columns(100_000, (i) => Math.sin(i / 50) + (i === 5000 ? 9 : 0));
+  const four = lineData(c, BASE, 200, null, "run");
+  const two = lineData(c, BASE, 200, null, "run", { reduce: "minmax" });
+  assert.ok(two.raw.x.length <= 2 * 200 + 1 && two.raw.x.length < four.raw.x.length);
+  assert.equal(Math.max(...two.raw.y), Math.max(...four.raw.y), "spikes survive");
+  assert.deepEqual(two.span.raw, [Math.min(...two.raw.y), Math.max(...two.raw.y)]);
+  assert.deepEqual(yExtent([two], BASE), [Math.min(...two.raw.y, ...two.smooth.y), Math.max(...two.raw.y, ...two.smooth.y)]);
+  const [, high] = yExtent([two], BASE, ["smooth"]);
+  assert.ok(high < 9, "the smoothed lines alone: the raw spike does not stretch the chart");
+});

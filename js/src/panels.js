@@ -3,7 +3,7 @@
 // JupyterLab). Every logged name and value is set as text (textContent), never parsed as HTML.
 
 import { runColor } from "./colors.js";
-import { el } from "./dom.js";
+import { el, setIfChanged } from "./dom.js";
 import { asText, formatNumber } from "./format.js";
 
 const STYLE = `
@@ -205,17 +205,23 @@ function summaryRow(series, cells) {
   return tr;
 }
 
+/** What each summary row last showed: its series' length and total, and the run's name. */
+const rowShows = new WeakMap();
+
 /** @param {HTMLTableRowElement} tr @param {import("./store.js").Series} series @param {string | null} run */
 function updateRow(tr, series, run) {
-  const { steps, values } = series.view();
   const n = series.length;
   const points = String(series.total || n);
+  const shows = `${n}|${points}|${run}`;
+  if (rowShows.get(tr) === shows) return; // a live redraw of 2,000 series rewrites only the rows that grew
+  rowShows.set(tr, shows);
+  const { steps, values } = series.view();
   const texts = [series.key, points, n ? String(steps[n - 1]) : "", n ? formatNumber(values[n - 1]) : ""];
   if (run !== null) texts.push(run);
   texts.forEach((text, i) => {
     const cell = tr.cells[i];
     if (cell && cell.textContent !== text) cell.textContent = text; // logged names are data: text only
   });
-  if (tr.dataset.points !== points) tr.dataset.points = points; // points the series has; `held` in the browser
-  tr.dataset.held = String(n);
+  setIfChanged(tr.dataset, "points", points); // points the series has; `held` in the browser
+  setIfChanged(tr.dataset, "held", String(n));
 }

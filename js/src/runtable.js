@@ -4,7 +4,7 @@
 // Everything logged is set as text (textContent), never parsed as HTML.
 
 import { runColor } from "./colors.js";
-import { el } from "./dom.js";
+import { el, setIfChanged } from "./dom.js";
 import { asText, formatDuration, formatNumber, formatTime } from "./format.js";
 
 /** @typedef {import("./store.js").RunInfo} RunInfo */
@@ -229,9 +229,9 @@ function showRows(runs, rows, state, filter) {
   return runs.filter((run) => {
     const row = /** @type {Row} */ (rows.get(run.id));
     const shown = filter.match(searchFields(run)) && (!state.selected || state.selected.has(run.id));
-    row.tr.style.display = shown ? "" : "none";
-    row.tr.dataset.hidden = String(state.hidden.has(run.id));
-    row.checkbox.checked = !state.hidden.has(run.id);
+    setIfChanged(row.tr.style, "display", shown ? "" : "none");
+    setIfChanged(row.tr.dataset, "hidden", String(state.hidden.has(run.id)));
+    setIfChanged(row.checkbox, "checked", !state.hidden.has(run.id));
     return shown;
   });
 }
@@ -405,7 +405,7 @@ function updateRow(row, run, columns) {
   const color = runColor(run.index);
   if (row.swatch.style.background !== color) row.swatch.style.background = color;
   if (row.name.textContent !== run.name) row.name.textContent = run.name;
-  row.cells[0].title = run.name === run.id ? run.name : `${run.name} (${run.id})`;
+  setIfChanged(row.cells[0], "title", run.name === run.id ? run.name : `${run.name} (${run.id})`);
   columns.forEach((column, i) => {
     if (i === 0) return;
     const cell = row.cells[i];
@@ -416,7 +416,7 @@ function updateRow(row, run, columns) {
     const boundary = column.group !== "run" && column.group !== columns[i - 1].group;
     const className = [numeric ? "nbtrack-num" : "", boundary ? "nbtrack-first-of-group" : ""].join(" ").trim();
     if (cell.className !== className) cell.className = className;
-    if (column.key === "status") cell.dataset.status = text;
-    cell.title = text.length > LONG_TEXT ? text : "";
+    if (column.key === "status") setIfChanged(cell.dataset, "status", text);
+    setIfChanged(cell, "title", text.length > LONG_TEXT ? text : "");
   });
 }

@@ -60,12 +60,12 @@ FIRST_CHART = """() => [...(window.Bokeh?.index?.roots ?? [])].some((v) => v.mod
 CHART_DRAWN = """(key) => [...(window.Bokeh?.index?.roots ?? [])].some((v) => v.model?.type === 'Figure'
   && v.el?.closest?.('.nbtrack-chart')?.dataset.key === key)"""
 
-# The glyphs of the first chart's figure: their types and how many renderers it has.
+# The glyphs of the first chart's figure: their types, how many renderers it has and the lines of its multi_lines.
 GLYPHS = """() => { const views = [...(window.Bokeh?.index?.roots ?? [])];
   const box = document.querySelector('.nbtrack-chart');
   const view = views.find((v) => v.model?.type === 'Figure' && box?.contains(v.el));
   if (!view) return null;
   const types = view.model.renderers.map((r) => r.glyph?.type);
-  const multi = view.model.renderers.find((r) => r.glyph?.type === 'MultiLine');
-  return { renderers: types.length, types, lines: multi ? multi.data_source.data.xs.length : 0,
+  const multi = view.model.renderers.filter((r) => r.glyph?.type === 'MultiLine');
+  return { renderers: types.length, types, lines: multi.reduce((n, r) => n + r.data_source.data.xs.length, 0),
     runs: +box.dataset.runs }; }"""
