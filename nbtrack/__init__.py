@@ -25,6 +25,7 @@ from nbtrack.store.sources import register_run_source
 
 from ._version import __version__
 from .errors import FormatError, NbtrackError, RunNotFoundError, RunWriteError, UnsupportedFormatError
+from .tensorboard import SummaryWriter
 from .values import Audio, Embedding, Figure, Histogram, Html, Image, Markdown, PRCurve, Table, Text, Value, Video
 
 register_run_source(NBTRACK_RUNS)  # the kinds of run a logdir is searched for (TensorBoard's join later)
@@ -40,7 +41,8 @@ _screens.register_show(_dashboard_show)  # what Run.show(), RunReader.show() and
 
 __all__ = [
     "Audio", "Config", "Embedding", "Figure", "FormatError", "Histogram", "Html", "Image", "Logdir", "Markdown",
-    "NbtrackError", "PRCurve", "Run", "RunNotFoundError", "RunReader", "RunWriteError", "Summary", "Table", "Text",
+    "NbtrackError", "PRCurve", "Run", "RunNotFoundError", "RunReader", "RunWriteError", "Summary", "SummaryWriter",
+    "Table", "Text",
     "UnsupportedFormatError", "Value", "Video",
     "__version__", "config", "define_metric", "finish", "init", "load_ipython_extension", "log", "open", "run",
     "summary", "track", "unload_ipython_extension",

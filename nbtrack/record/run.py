@@ -482,6 +482,22 @@ class Run:
         """Write everything logged so far to disk now."""
         self._writer.flush()
 
+    def stored(self) -> Any:
+        """Flush, then a ``RunReader`` of what this run has stored (for a run with a folder).
+
+        >>> import nbtrack, tempfile
+        >>> run = nbtrack.init(dir=tempfile.mkdtemp()); run.log({"x": 1.0})
+        >>> run.stored().scalars("x")["value"].tolist()
+        [1.0]
+        >>> run.finish()
+        """
+        from nbtrack.store.reader import RunReader
+
+        if self.dir is None:
+            raise RuntimeError(f"run {self.id} has no folder (mode='disabled'): nothing is stored")
+        self.flush()
+        return RunReader(self.dir)
+
     def flush_summary(self) -> None:
         """Fold pending records into the summary (used when the summary is read)."""
         self._writer.flush()

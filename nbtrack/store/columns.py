@@ -314,7 +314,8 @@ def tensorboard_keep(steps: np.ndarray, purges: list[tuple[int, int]] = ()) -> n
     """Which points of one tag TensorBoard shows (None: all of them), its steps in recorded order.
 
     A point whose step is lower than the step of the point before it preempts the earlier
-    points at its step or above (so a step repeated right after going back is kept twice); a ``(position, step)`` purge (a writer opened with ``purge_step``, whose
+    points at its step or above (so a step repeated right after going back is kept twice); a
+    ``(position, step)`` purge (a writer opened with ``purge_step``, whose
     points start at ``position``) drops the points before ``position`` at ``step`` or above.
     What is kept is in step order. FORMAT.md 2.2, "Steps of TensorBoard writers".
 

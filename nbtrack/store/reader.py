@@ -18,8 +18,7 @@ import numpy as np
 from nbtrack.errors import FormatError, UnsupportedFormatError
 
 from . import format as fmt
-from .columns import (Columns, RangedChunk, Series, pivot_series, rows_by_tag, span_index, steps_of,
-                      tensorboard_keep)
+from .columns import Columns, RangedChunk, Series, pivot_series, rows_by_tag, span_index, steps_of, tensorboard_keep
 from .files import regular_files
 from .folder import DATA_DIR, RUN_FILE, STREAM_SUFFIX, WRITERS_DIR, StoredPosition
 from .manifest import check_identity, check_manifest, read_json_bounded
