@@ -321,7 +321,9 @@ class SummaryWriter:
         """Hyperparameters become the run's config, metrics its summary: one row of ``nbtrack.open(...).runs()``.
 
         A later call with other hyperparameters (a search inside one writer) records them as a run of
-        their own in ``log_dir/<run_name or the time>``, as torch's writer records every call.
+        their own, as torch's writer records every call; torch's folder ``log_dir/<run_name>`` would sit
+        inside this run's folder, where a logdir is not searched, so it is ``<log_dir>-<run_name or the
+        time>`` beside it.
         """
         if type(hparam_dict) is not dict or type(metric_dict) is not dict:
             raise TypeError("add_hparams: hparam_dict and metric_dict should be dictionary (got "
@@ -334,7 +336,8 @@ class SummaryWriter:
             target.config.update(hparams, allow_val_change=True)
             target.summary.update(metrics)
             return
-        child = open_run_at(Path(self.log_dir) / (run_name or str(time.time())),
+        folder = Path(self.log_dir)
+        child = open_run_at(folder.parent / f"{folder.name}-{run_name or time.time()}",
                             flush_interval=self._flush_interval, writer_fields={"step_rule": "tensorboard"})
         child.config.update(hparams, allow_val_change=True)
         child.summary.update(metrics)
