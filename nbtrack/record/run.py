@@ -251,24 +251,28 @@ class Run:
         >>> nbtrack.open(d).run("points").scalars("loss")["step"].tolist()
         [0, 1]
         """
-        if _get_ident() == self._owner and step.__class__ is int and 0 <= step <= MAX_STEP \
-                and tag in self._known_keys:
-            lane = self._lane
-            keys = self._point_keys.get(tag)
-            if keys is not None and (value.__class__ is float or value.__class__ is int):
-                t = _now() if wall_time is None else wall_time
+        if step.__class__ is int and wall_time is None and _get_ident() == self._owner:
+            keys = self._point_keys.get(tag)  # a tag whose name was checked
+            if keys is not None and 0 <= step <= MAX_STEP and (value.__class__ is float or value.__class__ is int):
+                lane = self._lane
                 if keys is lane.expect and step == lane.expect_step:  # the pattern's next call: no lock
                     lane.values.append(value)
-                    lane.times.append(t)
-                    lane.advance(step)
+                    lane.times.append(_now())
+                    pos = lane.pos + 1
+                    if pos == lane.length:
+                        pos = 0
+                        lane.expect_step = step + lane.stride
+                    lane.pos = pos
+                    lane.expect = lane.pattern[pos]
                     count = lane.countdown - 1
                     lane.countdown = count
                     if not count:
                         self._on_full(lane)
                     return
-                lane.place(keys, step, t, array("d", (value,)))
+                lane.place(keys, step, _now(), array("d", (value,)))
                 return
-            self._log_point_lane(lane, tag, value, step, wall_time, index)
+        if _get_ident() == self._owner:
+            self._log_point_lane(self._lane, tag, value, step, wall_time, index)
             return
         with self._lock:
             lane = self._lane_of_caller(self._refuse_finished)

@@ -93,6 +93,7 @@ class SummaryWriter:
             fields["purge_step"] = self.purge_step
             self.purge_step = None  # as torch's writer: the purge applies when the writer is created
         self._run = open_run_at(self.log_dir, flush_interval=self._flush_interval, writer_fields=fields)
+        self._point = self._run.log_point  # add_scalar's one call
         return self._run
 
     @property
@@ -117,11 +118,10 @@ class SummaryWriter:
     def add_scalar(self, tag: str, scalar_value: Any, global_step: Any = None, walltime: float | None = None,
                    new_style: bool = False, double_precision: bool = False) -> None:
         """One point of ``tag`` at ``global_step`` (0 when None); ``scalar_value`` a number or 1-element tensor."""
-        run = self._run or self._open()
         try:
-            run.log_point(tag, scalar_value, 0 if global_step is None else global_step, walltime)
+            self._point(tag, scalar_value, 0 if global_step is None else global_step, walltime)
         except (TypeError, ValueError, RuntimeError):  # a tensor, a float step, ...: convert as torch does
-            run.log_point(tag, scalar_of(scalar_value), step_of(global_step, "add_scalar"), walltime)
+            self.run.log_point(tag, scalar_of(scalar_value), step_of(global_step, "add_scalar"), walltime)
 
     def add_scalars(self, main_tag: str, tag_scalar_dict: dict[str, Any], global_step: Any = None,
                     walltime: float | None = None) -> None:
@@ -353,6 +353,7 @@ class SummaryWriter:
         """Finish the run's writer (its thread ends); a later ``add_*`` reopens the run, as torch's does."""
         if self._run is not None:
             run, self._run = self._run, None
+            self._point = self._reopened_point
             run.finish()
 
     def __enter__(self) -> SummaryWriter:
@@ -368,6 +369,10 @@ class SummaryWriter:
     def _add(self, tag: str, value: Any, global_step: Any, walltime: float | None, where: str) -> None:
         run = self._run or self._open()
         run.log_point(tag, value, step_of(global_step, where), walltime)
+
+    def _reopened_point(self, *args: Any, **kwargs: Any) -> None:
+        """``log_point`` after ``close()``: reopen the run first, as torch's writer reopens its file."""
+        self._open().log_point(*args, **kwargs)
 
     def _not_supported(self, method: str, what: str) -> None:
         if method not in self._warned:
