@@ -578,6 +578,9 @@ class RunReader:
         ``(steps, values, times)``, one per stored batch that holds the tag.
         """
         names = list(self._tag_names)
+        if self._tensorboard_writers() is not None:  # TensorBoard's steps (FORMAT.md 2.2): one piece per tag
+            series = {t: self._series(t) for t in range(len(names))}
+            return names, {t: [(steps, values, times)] for t, (steps, times, values) in series.items()}
         pieces: dict[int, list[Piece]] = {t: [] for t in range(len(names))}
         for chunk in list(self._chunks):
             if isinstance(chunk, RangedChunk):
