@@ -26,6 +26,7 @@ from nbtrack.tensorboard.reader import MIXED_RUNS, TENSORBOARD_RUNS
 
 from ._version import __version__
 from .errors import FormatError, NbtrackError, RunNotFoundError, RunWriteError, UnsupportedFormatError
+from .tensorboard import SummaryWriter
 from .values import Audio, Embedding, Figure, Histogram, Html, Image, Markdown, PRCurve, Table, Text, Value, Video
 
 register_run_source(MIXED_RUNS)  # the kinds of run a logdir is searched for, in this order
@@ -43,7 +44,8 @@ _screens.register_show(_dashboard_show)  # what Run.show(), RunReader.show() and
 
 __all__ = [
     "Audio", "Config", "Embedding", "Figure", "FormatError", "Histogram", "Html", "Image", "Logdir", "Markdown",
-    "NbtrackError", "PRCurve", "Run", "RunNotFoundError", "RunReader", "RunWriteError", "Summary", "Table", "Text",
+    "NbtrackError", "PRCurve", "Run", "RunNotFoundError", "RunReader", "RunWriteError", "Summary", "SummaryWriter",
+    "Table", "Text",
     "UnsupportedFormatError", "Value", "Video",
     "__version__", "config", "define_metric", "finish", "init", "load_ipython_extension", "log", "open", "run",
     "summary", "track", "unload_ipython_extension",

@@ -40,6 +40,7 @@ ALLOWED = {
     # the rooms of what comes next
     "magic": {"dashboard", "record", "store", "report", "errors"},
     "report": {"dashboard", "store", "values", "codecs", "errors", "_version"},
+    # nbtrack/tensorboard/__init__.py: mirrors torch.utils.tensorboard
     "tensorboard": {"tensorboard.writer", "tensorboard.reader", "tensorboard.events"},
     "tensorboard.events": set(),  # pure event-file decoding: nothing of nbtrack
     "tensorboard.reader": {"tensorboard.events", "store", "values", "codecs", "errors"},

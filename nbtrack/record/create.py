@@ -13,7 +13,7 @@ from nbtrack.store.sink import StorageSink, warm_up
 
 from . import current as _current
 from .config import config_to_dict
-from .names import new_run_id, new_run_name, new_writer_id
+from .names import new_run_id, new_run_name, new_writer_id, run_id_for_folder
 from .run import Run
 
 DEFAULT_LOGDIR = "nbruns"
@@ -234,7 +234,7 @@ def _create(logdir: Path, project: str | None, name: str | None, run_id: str | N
 
 
 def _resume(folder: RunFolder, project: str | None, name: str | None, cfg: dict[str, Any],
-            options: dict[str, Any]) -> Run:
+            options: dict[str, Any], writer_fields: dict[str, Any] | None = None) -> Run:
     from nbtrack.store.reader import RunReader
 
     reader = RunReader(folder.path)
@@ -245,14 +245,53 @@ def _resume(folder: RunFolder, project: str | None, name: str | None, cfg: dict[
     merged = {**reader.config, **cfg}
     last = reader.last_step()
     run = _build(folder, identity, merged, options, start_step=0 if last is None else last + 1,
-                 resumed=True, summary_base=reader.summary)
+                 resumed=True, summary_base=reader.summary, writer_fields=writer_fields)
     run._name = name or reader.name
+    return run
+
+
+def open_run_at(path: str | os.PathLike[str], *, name: str | None = None, project: str | None = None,
+                config: Any = None, flush_interval: float = 1.0,
+                writer_fields: dict[str, Any] | None = None) -> Run:
+    """The run whose folder is exactly ``path``: created there, or continued when it holds a run.
+
+    For callers that name the folder (``nbtrack.SummaryWriter(log_dir)``): the run's id is
+    the folder's name (made a valid id if needed), its name ``name`` or the folder's name,
+    and its logdir the folder above. Reopening the folder continues the run with a new
+    writer (config and summary carried over). Files already in the folder are left alone.
+    The run is not made the current run, and it is finished at interpreter exit.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> run = open_run_at(d / "exp1"); run.finish()
+    >>> again = open_run_at(d / "exp1"); again.resumed, again.name, again.logdir == d
+    (True, 'exp1', True)
+    >>> again.finish()
+    """
+    folder = RunFolder(Path(path).expanduser())
+    cfg = config_to_dict(config)
+    options = {"flush_interval": _flush_interval(flush_interval, None), "fsync": False, "heartbeat_interval": 5.0}
+    if not folder.run_file.exists():
+        rid = run_id_for_folder(folder.path.name)
+        identity = identity_record(rid, name or folder.path.name, project or "default",
+                                   {"group": None, "tags": [], "notes": None, "entity": None, "job_type": None,
+                                    "config": cfg})
+        try:
+            folder.create_in(identity)
+        except FileExistsError:
+            _wait_for_identity(folder, rid)
+        else:
+            run = _build(folder, identity, cfg, options, start_step=0, resumed=False, writer_fields=writer_fields)
+            _current.keep_until_exit(run)
+            return run
+    run = _resume(folder, None, name, cfg, options, writer_fields=writer_fields)
+    _current.keep_until_exit(run)
     return run
 
 
 def _build(folder: RunFolder, identity: dict[str, Any], cfg: dict[str, Any],
            options: dict[str, Any], *, start_step: int, resumed: bool,
-           summary_base: dict[str, Any] | None = None) -> Run:
+           summary_base: dict[str, Any] | None = None, writer_fields: dict[str, Any] | None = None) -> Run:
     folder.prepare()
     warm_up()  # imports happen here, not in the writer's first flush (mid-loop, or at exit)
     writer_id = new_writer_id()
@@ -261,7 +300,8 @@ def _build(folder: RunFolder, identity: dict[str, Any], cfg: dict[str, Any],
               logdir=folder.path.parent, folder=folder.path, writer_id=writer_id, config=cfg,
               identity=identity, start_step=start_step, resumed=resumed, sinks=[sink],
               flush_interval=options["flush_interval"],
-              heartbeat_interval=options["heartbeat_interval"], summary_base=summary_base)
+              heartbeat_interval=options["heartbeat_interval"], summary_base=summary_base,
+              writer_fields=writer_fields)
     run._writer.flush()  # write the writer manifest now: the run shows as running at once
     run._writer.start()
     return run

@@ -56,6 +56,13 @@ def adopt(run: Run) -> None:
         _live.add(run)
 
 
+def keep_until_exit(run: Run) -> None:
+    """Finish ``run`` at interpreter exit without making it the current run."""
+    _install_hooks()
+    with _lock:
+        _live.add(run)
+
+
 def forget(run: Run) -> None:
     global _current
     with _lock:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 import time
+import zlib
 from pathlib import Path
 
 _ALPHABET = string.ascii_lowercase + string.digits
@@ -43,3 +45,18 @@ def new_run_name(logdir: Path) -> str:
     except OSError:
         count = 0
     return f"{secrets.choice(ADJECTIVES)}-{secrets.choice(NOUNS)}-{count + 1}"
+
+
+def run_id_for_folder(folder_name: str) -> str:
+    """The run id of a run kept in a folder it did not name (``SummaryWriter(log_dir)``).
+
+    The folder's name when it is a valid run id; otherwise its allowed characters, cut to
+    55, and a CRC32 of the whole name, so distinct folder names keep distinct ids.
+
+    >>> run_id_for_folder("Dec06_09-36-52_host"), run_id_for_folder("lr 0.1, bs=32")
+    ('Dec06_09-36-52_host', 'lr_0.1_bs_32-3bb10283')
+    """
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", folder_name) and ".." not in folder_name:
+        return folder_name
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", folder_name).replace("..", "_").strip("_.-")[:55] or "run"
+    return f"{cleaned}-{zlib.crc32(folder_name.encode('utf-8', 'surrogatepass')):08x}"

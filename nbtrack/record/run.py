@@ -56,7 +56,8 @@ class Run:
                  folder: Path | None, writer_id: str, config: dict[str, Any],
                  identity: dict[str, Any], start_step: int = 0, resumed: bool = False,
                  sinks: list[Any] | None = None, flush_interval: float = 1.0,
-                 heartbeat_interval: float = 5.0, summary_base: dict[str, Any] | None = None) -> None:
+                 heartbeat_interval: float = 5.0, summary_base: dict[str, Any] | None = None,
+                 writer_fields: dict[str, Any] | None = None) -> None:
         self.id = run_id
         self.project = project
         self.logdir = logdir
@@ -65,6 +66,7 @@ class Run:
         self.writer_id = writer_id
         self.start_time = time.time()
         self._identity = identity
+        self._writer_fields = dict(writer_fields or {})  # optional manifest fields (FORMAT.md 2.2: step_rule, ...)
         self._name = name
         self._tags: tuple[str, ...] = tuple(identity.get("tags") or ())
         self._notes: str | None = identity.get("notes")
@@ -74,6 +76,7 @@ class Run:
         self._status = "running"
         self._exit_code: int | None = None
         self._known_keys: set[str] = set()
+        self._point_keys: dict[str, tuple[str]] = {}  # log_point's one-key tuple per tag (one object each)
         self._collector = Collector()
         self._lane: Lane = self._collector  # the first thread's lane
         self._lanes: dict[int, Lane] = {}  # thread ident -> its lane
@@ -206,20 +209,107 @@ class Run:
         call's values are ever split or mixed with another's. The switch waits until the first
         thread is not inside a call made without the lock, so steps stay exactly as documented.
         """
-        ident = _get_ident()
         with self._lock:
-            if self._finished:
-                self._log_any(self._lane, data, step, commit, 1)  # raises; no lane for a thread that comes late
-            if self._owner == _NOBODY:
-                self._owner = ident  # the first thread to log: its calls take the fast path from now on
-                self._lanes[ident] = self._lane
-            elif self._owner is not None and self._owner != ident:
-                first, self._owner = self._owner, None  # a second thread: every call locks from now on
-                _wait_outside_log(first)
-            lane = self._lanes.get(ident)
-            if lane is None:
-                lane = self._lanes[ident] = self._collector.new_lane()
+            lane = self._lane_of_caller(lambda: self._log_any(self._lane, data, step, commit, 2))
             self._log_lane(lane, data, step, commit, depth=1)
+
+    def _lane_of_caller(self, refuse: Callable[[], None]) -> Lane:
+        """The calling thread's lane (lock held); ``refuse()`` raises when the run is finished."""
+        ident = _get_ident()
+        if self._finished:
+            refuse()  # raises; no lane for a thread that comes late
+        if self._owner == _NOBODY:
+            self._owner = ident  # the first thread to log: its calls take the fast path from now on
+            self._lanes[ident] = self._lane
+        elif self._owner is not None and self._owner != ident:
+            first, self._owner = self._owner, None  # a second thread: every call locks from now on
+            _wait_outside_log(first)
+        lane = self._lanes.get(ident)
+        if lane is None:
+            lane = self._lanes[ident] = self._collector.new_lane()
+        return lane
+
+    def log_point(self, tag: str, value: Any, step: int = 0, wall_time: float | None = None,
+                  index: int | None = None) -> None:
+        """Record one point of ``tag`` at ``step`` as given: TensorBoard's step rule, not :meth:`log`'s.
+
+        ``value`` is a number (also a 1-element numpy array or tensor) or a value type
+        (``nbtrack.Image``, ``Histogram``, ...; ``index`` is its place in a gallery). Steps
+        are the caller's, per tag: they may repeat, go back or restart, and never move
+        :attr:`step`. ``wall_time`` defaults to now. Nothing is written on the caller's
+        thread: as :meth:`log`, the point is appended to memory and the writer thread stores
+        it. The first call marks this writer's manifest ``"step_rule": "tensorboard"``
+        (FORMAT.md 2.2): readers show what TensorBoard shows, a point at a step lower than
+        the tag's previous one replacing the tag's points at that step and above.
+
+        >>> import nbtrack, tempfile
+        >>> d = tempfile.mkdtemp()
+        >>> run = nbtrack.init(dir=d, name="points")
+        >>> for step in (0, 1, 2, 1): run.log_point("loss", 1.0 / (step + 1), step=step)
+        >>> run.log_point("val/loss", 0.5, step=5000)  # a tag's steps are its own
+        >>> run.finish()
+        >>> nbtrack.open(d).run("points").scalars("loss")["step"].tolist()
+        [0, 1]
+        """
+        if step.__class__ is int and wall_time is None and _get_ident() == self._owner:
+            keys = self._point_keys.get(tag)  # a tag whose name was checked
+            if keys is not None and 0 <= step <= MAX_STEP and (value.__class__ is float or value.__class__ is int):
+                lane = self._lane
+                if keys is lane.expect and step == lane.expect_step:  # the pattern's next call: no lock
+                    lane.values.append(value)
+                    lane.times.append(_now())
+                    pos = lane.pos + 1
+                    if pos == lane.length:
+                        pos = 0
+                        lane.expect_step = step + lane.stride
+                    lane.pos = pos
+                    lane.expect = lane.pattern[pos]
+                    count = lane.countdown - 1
+                    lane.countdown = count
+                    if not count:
+                        self._on_full(lane)
+                    return
+                lane.place(keys, step, _now(), array("d", (value,)))
+                return
+        if _get_ident() == self._owner:
+            self._log_point_lane(self._lane, tag, value, step, wall_time, index)
+            return
+        with self._lock:
+            lane = self._lane_of_caller(self._refuse_finished)
+            self._log_point_lane(lane, tag, value, step, wall_time, index)
+
+    def _refuse_finished(self) -> None:
+        raise RuntimeError(f"run {self.id} is finished; call nbtrack.init() to start a new run")
+
+    def _log_point_lane(self, lane: Lane, tag: str, value: Any, step: Any, wall_time: Any,
+                        index: int | None) -> None:
+        """``log_point()`` calls the fast path does not take: check everything, then append."""
+        if self._finished:
+            self._refuse_finished()
+        if self._writer_fields.get("step_rule") != "tensorboard":
+            self._writer_fields["step_rule"] = "tensorboard"
+            self._mark_dirty()
+        if tag not in self._known_keys:
+            self._check_keys((tag,))
+        if isinstance(step, bool) or not hasattr(step, "__index__"):
+            raise TypeError(f"log_point(step=...) takes an int, got {type(step).__name__} {step!r}")
+        step = int(step.__index__())
+        if not 0 <= step <= MAX_STEP:
+            raise ValueError(f"log_point(step=...) must lie in 0..{MAX_STEP} (steps are stored as int64), "
+                             f"got {step}")
+        t = _now() if wall_time is None else _wall_time(wall_time)
+        if hasattr(value, "encode") and hasattr(value, "frozen"):
+            self._queue_values(step, [(tag, value, index)], 1, t)
+            return
+        try:
+            row = array("d", (value,))
+        except TypeError:
+            raise TypeError(f"log_point(value=...) takes a number or an nbtrack value type, got "
+                            f"{type(value).__name__}") from None
+        keys = self._point_keys.setdefault(tag, (tag,))
+        lane.place(keys, step, t, row)
+        if len(lane.times) >= WAKE_AT:
+            self._on_full(lane)
 
     def _log_lane(self, lane: Lane, data: Any, step: Any, commit: Any, depth: int = 0) -> None:
         """Every call the fast path does not take: check, then append to ``lane``."""
@@ -272,9 +362,10 @@ class Run:
         if len(lane.times) >= WAKE_AT:
             self._on_full(lane)
 
-    def _queue_values(self, step: int, values: list[tuple[str, Any, int | None]], depth: int = 0) -> None:
+    def _queue_values(self, step: int, values: list[tuple[str, Any, int | None]], depth: int = 0,
+                      now: float | None = None) -> None:
         """Hand value types to the writer; wait when too much memory is queued (backpressure)."""
-        now = _now()
+        now = _now() if now is None else now
         for key, value, index in values:
             if key not in self._known_keys:
                 self._known_keys.add(key)
@@ -395,6 +486,22 @@ class Run:
         """Write everything logged so far to disk now."""
         self._writer.flush()
 
+    def stored(self) -> Any:
+        """Flush, then a ``RunReader`` of what this run has stored (for a run with a folder).
+
+        >>> import nbtrack, tempfile
+        >>> run = nbtrack.init(dir=tempfile.mkdtemp()); run.log({"x": 1.0})
+        >>> run.stored().scalars("x")["value"].tolist()
+        [1.0]
+        >>> run.finish()
+        """
+        from nbtrack.store.reader import RunReader
+
+        if self.dir is None:
+            raise RuntimeError(f"run {self.id} has no folder (mode='disabled'): nothing is stored")
+        self.flush()
+        return RunReader(self.dir)
+
     def flush_summary(self) -> None:
         """Fold pending records into the summary (used when the summary is read)."""
         self._writer.flush()
@@ -445,7 +552,7 @@ class Run:
             "name": self._name, "tags": list(self._tags), "notes": self._notes,
             "config": self.config.as_dict(), "summary": self.summary.snapshot(),
             "metrics": self.summary.definitions(), "step": self._step,
-            "errors": list(getattr(self, "_errors", [])),
+            "errors": list(getattr(self, "_errors", [])), **self._writer_fields,
         }
 
     def __enter__(self) -> Run:
@@ -463,6 +570,18 @@ class Run:
 _now = time.time
 
 
+def _wall_time(value: Any) -> float:
+    """A wall time in Unix seconds, checked."""
+    try:
+        t = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"log_point(wall_time=...) takes Unix seconds (a number), got {type(value).__name__}") \
+            from None
+    if t != t or t in (float("inf"), float("-inf")):
+        raise ValueError(f"log_point(wall_time=...) must be finite, got {t}")
+    return t
+
+
 def _wait_outside_log(ident: int) -> None:
     """Wait until thread ``ident`` is not inside a ``log()`` call made without the run's lock.
 
@@ -471,7 +590,7 @@ def _wait_outside_log(ident: int) -> None:
     """
     while True:
         frame = sys._current_frames().get(ident)
-        while frame is not None and frame.f_code not in (_LOG_CODE, _LOCKED_CODE):
+        while frame is not None and frame.f_code not in (_LOG_CODE, _POINT_CODE, _LOCKED_CODE):
             frame = frame.f_back
         if frame is None or frame.f_code is _LOCKED_CODE:
             return
@@ -491,3 +610,4 @@ def _check_tags(value: Any) -> tuple[str, ...]:
 
 _LOG_CODE = Run.log.__code__
 _LOCKED_CODE = Run._log_locked.__code__
+_POINT_CODE = Run.log_point.__code__

@@ -308,3 +308,36 @@ def pivot_series(series: list[Series], steps: np.ndarray) -> tuple[np.ndarray, n
         wide[pos[last], j] = v[last]
         np.maximum.at(times, pos, t)
     return steps, times, wide
+
+
+def tensorboard_keep(steps: np.ndarray, purges: list[tuple[int, int]] = ()) -> np.ndarray | None:
+    """Which points of one tag TensorBoard shows (None: all of them), its steps in recorded order.
+
+    A point whose step is lower than the step of the point before it preempts the earlier
+    points at its step or above (so a step repeated right after going back is kept twice); a
+    ``(position, step)`` purge (a writer opened with ``purge_step``, whose
+    points start at ``position``) drops the points before ``position`` at ``step`` or above.
+    What is kept is in step order. FORMAT.md 2.2, "Steps of TensorBoard writers".
+
+    >>> tensorboard_keep(np.array([0, 1, 2, 3, 2, 2, 3])).tolist()
+    [True, True, False, False, True, True, True]
+    >>> tensorboard_keep(np.array([0, 1, 2, 3]), [(2, 1)]).tolist()
+    [True, False, True, True]
+    >>> tensorboard_keep(np.array([0, 1, 1, 2])) is None
+    True
+    """
+    n = len(steps)
+    if n < 2 and not purges:
+        return None
+    back = np.zeros(n, bool)
+    if n > 1:
+        back[1:] = steps[1:] < steps[:-1]
+    if not back.any() and not purges:
+        return None
+    barrier = np.full(n + 1, np.iinfo(np.int64).max, np.int64)  # barrier[i]: removes points before i at >= it
+    barrier[:n][back] = steps[back]
+    for position, step in purges:
+        barrier[position] = min(int(barrier[position]), step)
+    later = np.minimum.accumulate(barrier[::-1])[::-1]  # later[i]: the smallest barrier at position >= i
+    keep = steps < later[1:]
+    return None if keep.all() else keep

@@ -79,6 +79,28 @@ class RunFolder:
         self.prepare()
         write_json_atomic(self.run_file, identity)
 
+    def create_in(self, identity: dict[str, Any]) -> None:
+        """Make the folder a run: write ``run.json`` into it, which may exist already (fails if
+        ``run.json`` does). Other files in it (TensorBoard event files) are left alone.
+
+        Exclusive and atomic: ``run.json`` is written under a temporary name and hard-linked
+        to its name, so of processes racing to create it one wins and no reader sees half a file.
+        """
+        self.path.mkdir(parents=True, exist_ok=True)
+        tmp = self.path / f".{RUN_FILE}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+        write_json_atomic(tmp, identity)
+        try:
+            os.link(tmp, self.run_file)
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links on this filesystem: exclusive rename is not available either
+            if self.run_file.exists():
+                raise FileExistsError(str(self.run_file)) from None
+            os.replace(tmp, self.run_file)
+        finally:
+            tmp.unlink(missing_ok=True)
+        self.prepare()
+
     def prepare(self) -> None:
         """Make sure the sub-folders exist (also when resuming)."""
         for sub in (self.writers_dir, self.data_dir):

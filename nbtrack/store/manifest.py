@@ -101,6 +101,7 @@ def _is_status(v: Any) -> bool:
 
 
 Check = tuple[Callable[[Any], bool], str]
+STEP_RULES = ("nbtrack", "tensorboard")  # 2.2: how a writer's steps are read (FORMAT.md)
 STR: Check = (_is_str, "a string")
 INT: Check = (_is_int, "an integer")
 TIME: Check = (_is_time, f"a Unix time in seconds (0 to {MAX_TIME:g})")
@@ -120,6 +121,7 @@ WRITER_FIELDS: dict[str, Check] = {
     "notes": STR, "config": OBJECT, "summary": OBJECT, "metrics": LIST, "step": INT,
     "files": STR_LIST, "tag_names": (_is_tag_names, "an object of lists of strings"), "errors": STR_LIST,
     "abandoned": OBJECT,
+    "step_rule": ((lambda v: v in STEP_RULES), f"one of {STEP_RULES}"), "purge_step": INT,
 }
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from nbtrack.errors import FormatError, UnsupportedFormatError
 
 from . import format as fmt
-from .columns import Columns, RangedChunk, Series, pivot_series, rows_by_tag, span_index, steps_of
+from .columns import Columns, RangedChunk, Series, pivot_series, rows_by_tag, span_index, steps_of, tensorboard_keep
 from .files import regular_files
 from .folder import DATA_DIR, RUN_FILE, STREAM_SUFFIX, WRITERS_DIR, StoredPosition
 from .manifest import check_identity, check_manifest, read_json_bounded
@@ -123,6 +123,7 @@ class RunReader:
         self._tag_names: list[str] = []
         self._tag_ids: dict[str, int] = {}
         self._chunks: list[Columns | RangedChunk] = []  # RangedChunk: format 2.0, verified as read
+        self._chunk_paths: list[Path] = []  # the data file of each chunk
         self._series_cache: dict[tuple[int, bool], tuple[int, Series]] = {}
         self._splits: dict[int, tuple[Columns, dict[int, np.ndarray | slice]]] = {}
         self._chunk_files: set[Path] = set()
@@ -289,6 +290,9 @@ class RunReader:
 
     def _stored_last_values(self) -> dict[str, float]:
         """The value at the highest stored step of each scalar (the later record on a tie)."""
+        if self._tensorboard_writers() is not None:  # the last point TensorBoard shows
+            series = {name: self._series(self._tag_ids[name]) for name in self.scalar_tags()}
+            return {name: float(s[2][-1]) for name, s in series.items() if len(s[2])}
         cols = self._columns()
         if self._last_values[0] == len(cols):
             return self._last_values[1]
@@ -460,6 +464,7 @@ class RunReader:
             local = local[known]
         self._chunks.append(Columns(lut[local], b.column(1).to_numpy(), b.column(2).to_numpy(),
                                     b.column(3).to_numpy()))
+        self._chunk_paths.append(path)
         self._chunk_files.add(path)
 
     def _add_ranged(self, path: Path, item: TailBatch) -> None:
@@ -485,6 +490,7 @@ class RunReader:
 
         columns = [b.column(i).to_numpy() for i in range(4)]
         self._chunks.append(RangedChunk(*columns, table=ranges, report=report))
+        self._chunk_paths.append(path)
         self._chunk_files.add(path)
 
     def _add_media(self, path: Path, kind: str, item: TailBatch) -> None:
@@ -588,6 +594,7 @@ class RunReader:
         [2.0]
         """
         self._chunks = []
+        self._chunk_paths = []
         self._cache = (0, Columns.empty())
         self._series_cache = {}
         self._splits = {}
@@ -602,6 +609,9 @@ class RunReader:
         ``(steps, values, times)``, one per stored batch that holds the tag.
         """
         names = list(self._tag_names)
+        if self._tensorboard_writers() is not None:  # TensorBoard's steps (FORMAT.md 2.2): one piece per tag
+            series = {t: self._series(t) for t in range(len(names))}
+            return names, {t: [(steps, values, times)] for t, (steps, times, values) in series.items()}
         pieces: dict[int, list[Piece]] = {t: [] for t in range(len(names))}
         for chunk in list(self._chunks):
             if isinstance(chunk, RangedChunk):
@@ -655,27 +665,46 @@ class RunReader:
                 return cached[1]
         fields = ("step", "time", "value") if with_time else ("step", "value")
         parts: list[tuple[np.ndarray, ...]] = []
-        for chunk in self._chunks:
+        owners: list[Path] = []
+        for chunk, path in zip(self._chunks, self._chunk_paths):
             if isinstance(chunk, RangedChunk):
                 got = chunk.piece(tag, fields)
                 if got is not None:
                     parts.append(got)
+                    owners.append(path)
                 continue
             rows = self._split(chunk).get(tag)
             if rows is not None:
                 parts.append(tuple(getattr(chunk, f)[rows] for f in fields))
+                owners.append(path)
+        rule = self._tensorboard_writers()
+        purges: list[tuple[int, int]] = []
+        if rule is not None:
+            parts, purges = _in_writer_order(parts, owners, rule)
         arrays = [np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, d)
                   for i, d in enumerate((np.int64, np.float64, np.float64)[: len(fields)] if with_time
                                         else (np.int64, np.float64))]
         steps, values = arrays[0], arrays[-1]
         times = arrays[1] if with_time else np.zeros(0)
-        if multi and len(steps) > 1 and not bool((steps[1:] >= steps[:-1]).all()):
+        if rule is not None:
+            keep = tensorboard_keep(steps, purges)
+            if keep is not None:
+                steps, values, times = steps[keep], values[keep], times[keep] if with_time else times
+        elif multi and len(steps) > 1 and not bool((steps[1:] >= steps[:-1]).all()):
             order = np.lexsort((times, steps))
             steps, times, values = steps[order], times[order], values[order]
         self._warn_damage()
         result = (steps, times, values)
         self._series_cache[(tag, with_time)] = (len(self._chunks), result)
         return result
+
+    def _tensorboard_writers(self) -> dict[str, tuple[int, int | None]] | None:
+        """When a writer of the run follows TensorBoard's step rule (FORMAT.md 2.2): every writer's
+        rank by start and its ``purge_step``; else None (steps are merged in step order)."""
+        writers = self._current()
+        if not any(m.get("step_rule") == "tensorboard" for m in writers.values()):
+            return None
+        return {wid: (rank, m.get("purge_step")) for rank, (wid, m) in enumerate(writers.items())}
 
     def _split(self, chunk: Columns) -> dict[int, np.ndarray | slice]:
         """A log-order chunk's rows per tag (kept: reading each of many tags splits it once)."""
@@ -859,6 +888,29 @@ class RunReader:
 
     def __repr__(self) -> str:
         return f"<nbtrack.RunReader {self.name!r} id={self.id} ({self.status}) at {self.path}>"
+
+
+def _writer_of(path: Path) -> str:
+    """The writer id of a data file ``<writer id>-<segment>.<family>.arrows``."""
+    return path.name.rsplit("-", 1)[0]
+
+
+def _in_writer_order(parts: list[tuple[np.ndarray, ...]], owners: list[Path],
+                     writers: dict[str, tuple[int, int | None]]) -> tuple[list[tuple[np.ndarray, ...]],
+                                                                          list[tuple[int, int]]]:
+    """One tag's pieces ordered as TensorBoard reads a run (writers by start, then segments, then
+    batches), and each ``purge_step`` as ``(position of its writer's first point, step)``."""
+    last = len(writers)
+    keys = [(writers.get(_writer_of(p), (last, None))[0], p.name) for p in owners]
+    order = sorted(range(len(parts)), key=keys.__getitem__)  # stable: batches of one file keep their order
+    parts = [parts[i] for i in order]
+    ranks = [keys[i][0] for i in order]
+    purges = []
+    for rank, purge in writers.values():
+        if purge is not None:
+            position = sum(len(p[0]) for p, r in zip(parts, ranks) if r < rank)
+            purges.append((position, int(purge)))
+    return parts, purges
 
 
 def _full(chunk: Columns | RangedChunk) -> Columns:

@@ -9,3 +9,7 @@ nbtrack; ``reader/`` turns a folder of event files into a run with ``RunReader``
 """
 
 from __future__ import annotations
+
+from .writer import SummaryWriter
+
+__all__ = ["SummaryWriter"]
