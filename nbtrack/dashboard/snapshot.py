@@ -31,6 +31,7 @@ from .protocol import (
     json_safe,
     media_entry,
 )
+from .structure import MODEL_KIND, panel_json
 
 if TYPE_CHECKING:
     from nbtrack.store.media import MediaRecords
@@ -202,6 +203,11 @@ def _recent(rows: list[dict[str, Any]], max_per_tag: int | None) -> list[dict[st
 def _stored_entry(run: str, tag: str, row: dict[str, Any], records: MediaRecords) -> MediaEntry | None:
     """One stored media record as an entry, its file read (None when a file it needs is missing)."""
     kind, main = row["kind"], None
+    if kind == "chart_layout":  # not a panel: the charts read it as the run's layout (run_info)
+        return None
+    if kind == "model_graph":  # SummaryWriter.add_graph: the module tree, shown by the model panel
+        return media_entry(run, tag, row["step"], None, MODEL_KIND, {"caption": None},
+                           main=panel_json(row["text"] or ""))
     if kind in FILE_KINDS:
         main = records.read(row["path"])
         if main is None:

@@ -319,6 +319,20 @@ class RunReader:
         return code if isinstance(code, int) and self.status != "running" else None
 
     @property
+    def layout(self) -> dict[str, Any] | None:
+        """The run's chart layout (``SummaryWriter.add_custom_scalars``: the latest ``chart_layout`` record),
+        in TensorBoard's custom scalars form (``categories`` of ``multiline`` and ``margin`` charts), or None."""
+        self._read_new()
+        rows = [r for rows in self._media.media.values() for r in rows if r["kind"] == "chart_layout"]
+        if not rows:
+            return None
+        try:
+            doc = fmt.loads_json(max(rows, key=lambda r: (r["time"], r["step"]))["text"] or "")
+        except (ValueError, TypeError):
+            return None
+        return tensorboard_layout(doc) if isinstance(doc, dict) else None
+
+    @property
     def created(self) -> float | None:
         return self.identity.get("created")
 
@@ -890,7 +904,32 @@ class RunReader:
         return f"<nbtrack.RunReader {self.name!r} id={self.id} ({self.status}) at {self.path}>"
 
 
-def _writer_of(path: Path) -> str:
+def tensorboard_layout(doc: dict[str, Any]) -> dict[str, Any]:
+    """A ``chart_layout`` document (FORMAT.md 2.2) in TensorBoard's custom scalars form, which the charts read.
+
+    >>> tensorboard_layout({"categories": [{"title": "c", "charts": [{"title": "t", "kind": "margin",
+    ...     "value": "v", "lower": "l", "upper": "u"}]}]})["categories"][0]["charts"]
+    [{'title': 't', 'margin': [{'value': 'v', 'lower': 'l', 'upper': 'u'}]}]
+    """
+    categories = []
+    for category in doc.get("categories") or []:
+        if not isinstance(category, dict):
+            continue
+        charts = []
+        for chart in category.get("charts") or []:
+            if not isinstance(chart, dict):
+                continue
+            if chart.get("kind") == "margin":
+                band = {k: str(chart.get(k, "")) for k in ("value", "lower", "upper")}
+                charts.append({"title": str(chart.get("title", "")), "margin": [band]})
+            elif chart.get("kind") == "multiline":
+                charts.append({"title": str(chart.get("title", "")),
+                               "multiline": [str(t) for t in chart.get("tags") or []]})
+        categories.append({"title": str(category.get("title", "")), "closed": False, "charts": charts})
+    return {"categories": categories}
+
+
+def writer_of(path: Path) -> str:
     """The writer id of a data file ``<writer id>-<segment>.<family>.arrows``."""
     return path.name.rsplit("-", 1)[0]
 
@@ -901,7 +940,7 @@ def _in_writer_order(parts: list[tuple[np.ndarray, ...]], owners: list[Path],
     """One tag's pieces ordered as TensorBoard reads a run (writers by start, then segments, then
     batches), and each ``purge_step`` as ``(position of its writer's first point, step)``."""
     last = len(writers)
-    keys = [(writers.get(_writer_of(p), (last, None))[0], p.name) for p in owners]
+    keys = [(writers.get(writer_of(p), (last, None))[0], p.name) for p in owners]
     order = sorted(range(len(parts)), key=keys.__getitem__)  # stable: batches of one file keep their order
     parts = [parts[i] for i in order]
     ranks = [keys[i][0] for i in order]

@@ -322,3 +322,40 @@ def test_files_written_by_torch_summary_writer_read_back_with_the_same_values(tm
     hp = logdir.runs().set_index("name").loc["torch_run/hp"]
     assert hp["config.lr"] == 0.01 and hp["config.opt"] == "sgd"
     assert hp["summary.hp/acc"] == pytest.approx(0.5)
+
+
+def test_event_files_already_in_a_summary_writer_folder_join_its_run(tmp_path: Path) -> None:
+    with tbx.SummaryWriter(str(tmp_path / "exp")) as writer:  # the same code, before the import swap
+        for step in range(6):
+            writer.add_scalar("loss", 10.0 + step, step)
+        writer.add_text("note", "before", 0)
+    with nbtrack.SummaryWriter(str(tmp_path / "exp")) as writer:  # after: restarts at step 3
+        for step in range(3, 5):
+            writer.add_scalar("loss", float(step), step)
+    (run,) = nbtrack.open(tmp_path).readers()
+    assert run.name == "exp"
+    loss = run.scalars("loss")
+    assert loss["step"].tolist() == [0, 1, 2, 3, 4]  # the later writer replaces the overlap, as TensorBoard
+    assert loss["value"].tolist() == [10.0, 11.0, 12.0, 3.0, 4.0]
+    assert run.texts("note/text_summary")["text"].tolist() == ["before"]
+    assert run.damage == []
+
+
+def test_summary_writer_graphs_and_layouts_reach_the_dashboard_as_the_panels_take_them(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch", reason="add_graph traces a torch model")
+    import json
+
+    from nbtrack.dashboard.snapshot import snapshot_of
+
+    with nbtrack.SummaryWriter(str(tmp_path / "exp")) as writer:
+        writer.add_graph(torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.ReLU()), torch.zeros(2, 3))
+        writer.add_custom_scalars({"loss": {"both": ["Multiline", ["train/.*"]], "m": ["Margin", ["v", "l", "u"]]}})
+        writer.add_scalar("train/loss", 1.0, 0)
+    snap = snapshot_of([nbtrack.open(tmp_path).run("exp")])
+    assert [(m["kind"], m["key"]) for m in snap["media"]] == [("model", "model_graph")]  # the layout is no panel
+    tree = json.loads(bytes(snap["media"][0]["data"][0]))
+    assert [(c["type"], c["shape"], c["params"]) for c in tree["root"]["children"]] == [
+        ("Linear", [2, 5], 20), ("ReLU", [2, 5], 0)]
+    charts = snap["runs"][0]["layout"]["categories"][0]["charts"]
+    assert charts == [{"title": "both", "multiline": ["train/.*"]},
+                      {"title": "m", "margin": [{"value": "v", "lower": "l", "upper": "u"}]}]

@@ -111,7 +111,7 @@ class EventFolder:
             self.file_version = events.file_version
         self.problems.extend(DamageReport(str(path), 0, 0, problem) for problem in events.problems)
         restarts = [(record, step) for record, step, status in events.session_logs if status == 1]
-        self._add_scalars(events, restarts)
+        self._add_scalars(path, events, restarts)
         pending = sorted(restarts)
         for value in events.values:
             while pending and pending[0][0] < value.record:  # a restart drops later values too
@@ -120,7 +120,7 @@ class EventFolder:
         for _, step in pending:
             self.media.restart(step)
 
-    def _add_scalars(self, events: DecodedEvents, restarts: list[tuple[int, int]]) -> None:
+    def _add_scalars(self, path: Path, events: DecodedEvents, restarts: list[tuple[int, int]]) -> None:
         lut = np.array([self._tag_id(name) for name in events.scalar_tags], np.int32)
         tags = lut[events.scalar_tag] if len(lut) else np.zeros(0, np.int32)
         steps = np.asarray(events.scalar_step, np.int64)
@@ -134,6 +134,7 @@ class EventFolder:
         if not len(tags):
             return
         self.host._chunks.append(Columns(tags, steps, times, values))
+        self.host._chunk_paths.append(path)
         self.host._chunk_files.add(self.path)
         order = np.argsort(tags, kind="stable")
         ends = np.flatnonzero(np.r_[tags[order][1:] != tags[order][:-1], True])

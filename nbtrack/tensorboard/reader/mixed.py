@@ -23,7 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nbtrack.store.reader import RunReader
+from nbtrack.store.reader import RunReader, writer_of
 from nbtrack.store.tail import DamageReport
 
 from .folder import EventFolder
@@ -51,6 +51,16 @@ class MixedRun(RunReader):
     def signature(self) -> tuple[Any, ...] | None:
         own = super().signature()
         return None if own is None else (*own, *(self.events.sizes() if self.events is not None else ()))
+
+    def _tensorboard_writers(self) -> dict[str, tuple[int, int | None]] | None:
+        """A run recorded by ``SummaryWriter`` reads its points in writer order with TensorBoard's step rule;
+        the event files were written before it, so they come first, in name order."""
+        writers = super()._tensorboard_writers()
+        if writers is None or self.events is None:
+            return writers
+        files = sorted(self.events.tails, key=lambda p: p.name)
+        first = {writer_of(path): (i - len(files), None) for i, path in enumerate(files)}
+        return {**first, **writers}
 
     @property
     def config(self) -> dict[str, Any]:

@@ -74,6 +74,7 @@ class TensorBoardRun(RunReader):
         self._tag_names: list[str] = []
         self._tag_ids: dict[str, int] = {}
         self._chunks = []
+        self._chunk_paths = []
         self._series_cache = {}
         self._splits = {}
         self._chunk_files = set()
