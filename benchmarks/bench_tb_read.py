@@ -15,7 +15,8 @@ median reported:
 2. **The fixture set** (``../shared/fixtures/tfevents``: 21 files written by other projects'
    training code): every run's scalars, histograms and images; EventAccumulator with no size limits
    per run folder; tbparse's scalars, histograms and images of the whole logdir (``extra_columns`` off).
-3. **Following a growing file**: the time of ``poll()`` after 1,000 and after 10,000 new records were
+3. **After ``nbtrack import-tb``**: the same 400,000 points read from the imported nbtrack runs.
+4. **Following a growing file**: the time of ``poll()`` after 1,000 and after 10,000 new records were
    appended to the 400,000-point file (the cost follows the new records, not the file).
 
 Checks (exit code 1 if one fails): nbtrack reads cases 1 and 2 at least 5x faster than both
@@ -203,13 +204,21 @@ def main() -> int:
         shutil.rmtree(big, ignore_errors=True)
         raw["write_s"] = write_logdir(big)
     raw["big_bytes"] = sum(f.stat().st_size for f in (big / "run").iterdir())
-    cases = {"big": (big, "scalars")}
+    imported = Path(str(big) + "-imported")
+    if not imported.is_dir():
+        from nbtrack.tensorboard.importer import import_tensorboard
+
+        started = time.perf_counter()
+        import_tensorboard(big, imported, progress=False)
+        raw["import_s"] = time.perf_counter() - started
+    cases = {"big": (big, "scalars"), "imported": (imported, "scalars")}
     if FIXTURES.is_dir():
         cases["fixtures"] = (FIXTURES, "all")
-    samples: dict[str, dict[str, list[dict[str, Any]]]] = {c: {t: [] for t in TOOLS} for c in cases}
+    samples: dict[str, dict[str, list[dict[str, Any]]]] = {
+        c: {t: [] for t in (TOOLS if c != "imported" else ("nbtrack",))} for c in cases}
     for _ in range(args.repeats):
         for case, (target, kinds) in cases.items():
-            for tool in TOOLS:
+            for tool in TOOLS if case != "imported" else ("nbtrack",):
                 samples[case][tool].append(measure(tool, target, kinds, args.timeout))
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "big"
@@ -238,10 +247,16 @@ def report(args: argparse.Namespace, raw: dict[str, Any], samples: dict[str, dic
                           "TensorFlow for them)"}
     ok = True
     for case, by_tool in samples.items():
+        if case == "imported":
+            continue
         ours = median(by_tool["nbtrack"])
         ea, tbp = median(by_tool["event_accumulator"]), median(by_tool["tbparse"])
         ok = ok and ea / ours >= SPEEDUP_BOUND and tbp / ours >= SPEEDUP_BOUND
         lines.append(f"| {labels[case]} | {ours:.3f} | {ea:.3f} | {tbp:.3f} | {ea / ours:.1f}x | {tbp / ours:.1f}x |")
+    imported = median(samples["imported"]["nbtrack"])
+    took = f" (`nbtrack import-tb` took {raw['import_s']:.1f} s)" if "import_s" in raw else ""
+    lines += ["", f"After `nbtrack import-tb`{took}: the same 400,000 points read from the nbtrack runs in "
+              f"{imported:.3f} s ({median(samples['big']['nbtrack']) / imported:.1f}x faster than from the event files)."]
     imports = {t: median(samples["big"][t], "import") for t in TOOLS}
     lines += ["", "Imports (s): " + ", ".join(f"{t} {s:.2f}" for t, s in imports.items()) + "."]
     follow = raw["follow"]

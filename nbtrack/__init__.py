@@ -47,9 +47,21 @@ __all__ = [
     "NbtrackError", "PRCurve", "Run", "RunNotFoundError", "RunReader", "RunWriteError", "Summary", "SummaryWriter",
     "Table", "Text",
     "UnsupportedFormatError", "Value", "Video",
-    "__version__", "config", "define_metric", "finish", "init", "load_ipython_extension", "log", "open", "run",
+    "__version__", "config", "define_metric", "finish", "import_tensorboard", "init", "load_ipython_extension", "log", "open", "run",
     "summary", "track", "unload_ipython_extension",
 ]
+
+
+def import_tensorboard(tbdir: Any, logdir: Any, runs: str | None = None, progress: bool | None = None) -> list[str]:
+    """Convert a TensorBoard logdir into nbtrack runs (see :func:`nbtrack.tensorboard.importer.import_tensorboard`).
+
+    >>> import tempfile
+    >>> import_tensorboard(tempfile.mkdtemp(), tempfile.mkdtemp(), progress=False)
+    []
+    """
+    from nbtrack.tensorboard.importer import import_tensorboard as convert  # protobuf only when used
+
+    return convert(tbdir, logdir, runs=runs, progress=progress)
 
 
 def log(data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:

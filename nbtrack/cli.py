@@ -1,4 +1,4 @@
-"""The ``nbtrack`` command: ``ls`` and ``demo`` (``report`` and ``import-tb`` come later)."""
+"""The ``nbtrack`` command: ``ls``, ``demo`` and ``import-tb`` (``report`` comes later)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,23 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_tb(args: argparse.Namespace) -> int:
+    import re
+    import time
+
+    from .tensorboard.importer import import_tensorboard
+
+    started = time.perf_counter()
+    try:
+        names = import_tensorboard(args.tbdir, args.logdir, runs=args.runs, progress=False if args.quiet else None)
+    except (FileNotFoundError, ValueError, re.error) as exc:
+        print(f"nbtrack import-tb: {exc}", file=sys.stderr)
+        return 2
+    print(f"imported {len(names)} runs from {args.tbdir} into {args.logdir} in {time.perf_counter() - started:.1f} s"
+          + (": " + ", ".join(names[:10]) + (" ..." if len(names) > 10 else "") if names else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nbtrack", description="Watch ML training inside Jupyter.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -54,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dir", default="nbruns", help="logdir to write to (default ./nbruns)")
     demo.add_argument("--steps", type=int, default=2000, help="steps per run (default 2000)")
     demo.set_defaults(func=_demo)
+    tb = commands.add_parser("import-tb", help="convert a TensorBoard logdir into nbtrack runs",
+                             description="Convert every TensorBoard run (a folder of event files) under TBDIR into "
+                                         "an nbtrack run at the same path under LOGDIR. TBDIR is only read.")
+    tb.add_argument("tbdir", help="TensorBoard logdir (e.g. runs or logs)")
+    tb.add_argument("logdir", help="nbtrack logdir to write the runs to (outside TBDIR)")
+    tb.add_argument("--runs", help="only runs whose name (path under TBDIR) matches this regular expression")
+    tb.add_argument("--quiet", action="store_true", help="no progress bar")
+    tb.set_defaults(func=_import_tb)
     return parser
 
 

@@ -36,12 +36,14 @@ ALLOWED = {
     "dashboard": {"store", "record", "values", "codecs", "paths", "errors", "_version"},
     "demo": {"record", "values"},
     "__main__": {"cli"},
-    "cli": {"face", "demo", "report", "magic", "errors", "_version"},
+    "cli": {"face", "demo", "report", "magic", "errors", "_version", "tensorboard.importer"},
     # the rooms of what comes next
     "magic": {"dashboard", "record", "store", "report", "errors"},
     "report": {"dashboard", "store", "values", "codecs", "errors", "_version"},
     # nbtrack/tensorboard/__init__.py: mirrors torch.utils.tensorboard
     "tensorboard": {"tensorboard.writer", "tensorboard.reader", "tensorboard.events"},
+    "tensorboard.importer": {"tensorboard.reader", "tensorboard.writer", "record", "store", "values", "codecs",
+                             "errors"},
     "tensorboard.events": set(),  # pure event-file decoding: nothing of nbtrack
     "tensorboard.reader": {"tensorboard.events", "store", "values", "codecs", "errors"},
     "tensorboard.writer": {"tensorboard.events", "record", "values", "codecs", "errors"},

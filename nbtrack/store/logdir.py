@@ -31,8 +31,9 @@ def find_run_folders(root: Path, depth: int = MAX_DEPTH, notes: list[str] | None
     """Folders under ``root`` (``root`` included) that hold a run of a registered kind (``sources.py``),
     sorted by path.
 
-    An nbtrack run folder is not searched further; a TensorBoard run folder is (its ``add_scalars``
-    sub-folders are runs of their own). Hidden folders are skipped. At most ``max_folders`` folders
+    Run folders are searched further, as TensorBoard does (its ``add_scalars`` and hparams sub-folders
+    are runs of their own), except for a run's own data folders (an nbtrack run's ``data/``,
+    ``writers/`` and ``media/``). Hidden folders are skipped. At most ``max_folders`` folders
     are looked at, ``depth`` levels down; a search cut short, and a folder that looks like an nbtrack
     run (it has ``data/`` or ``writers/``) but has no ``run.json``, are described in ``notes``.
     """
@@ -47,14 +48,16 @@ def find_run_folders(root: Path, depth: int = MAX_DEPTH, notes: list[str] | None
                          "point nbtrack at a folder closer to the runs")
             break
         source = source_of(folder)
+        own: frozenset[str] = frozenset()
         if source is not None:
             found.append(folder)
             if not source.nested:
                 continue
+            own = source.own
         elif notes is not None:
             _note_incomplete_run(folder, notes)
         if level < depth:
-            pending.extend((sub, level + 1) for sub in reversed(_sub_folders(folder)))
+            pending.extend((sub, level + 1) for sub in reversed(_sub_folders(folder)) if sub.name not in own)
     return sorted(found)
 
 

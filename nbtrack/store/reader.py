@@ -21,7 +21,7 @@ from nbtrack.errors import FormatError, UnsupportedFormatError
 from . import format as fmt
 from .columns import Columns, RangedChunk, Series, pivot_series, rows_by_tag, span_index, steps_of, tensorboard_keep
 from .files import regular_files
-from .folder import DATA_DIR, RUN_FILE, STREAM_SUFFIX, WRITERS_DIR, StoredPosition
+from .folder import DATA_DIR, MEDIA_DIR, RUN_FILE, STREAM_SUFFIX, WRITERS_DIR, StoredPosition
 from .manifest import check_identity, check_manifest, read_json_bounded
 from .media import MediaRecords
 from .sources import RunSource
@@ -957,6 +957,9 @@ def _full(chunk: Columns | RangedChunk) -> Columns:
     return chunk.columns() if isinstance(chunk, RangedChunk) else chunk
 
 
+RUN_OWN_FOLDERS = frozenset({DATA_DIR, WRITERS_DIR, MEDIA_DIR})
+
+
 def _is_run_folder(folder: Path) -> bool:
     return (folder / RUN_FILE).is_file()
 
@@ -965,4 +968,5 @@ def _open_run_folder(folder: Path, stale_after: float | None = None, root: Path 
     return RunReader(folder, stale_after)
 
 
-NBTRACK_RUNS = RunSource("nbtrack", _is_run_folder, _open_run_folder)  # registered by the package's face
+# runs may sit inside a run's folder (a TensorBoard logdir imported as it is nested); data/, writers/, media/ are its own
+NBTRACK_RUNS = RunSource("nbtrack", _is_run_folder, _open_run_folder, nested=True, own=RUN_OWN_FOLDERS)  # registered by the package's face

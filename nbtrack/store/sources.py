@@ -27,13 +27,15 @@ class RunSource:
     ``open(folder, stale_after, root)`` returns an object with ``RunReader``'s reading API
     (``root``: the logdir the folder was found in, which some kinds name runs by) and raises
     :class:`nbtrack.errors.FormatError` for a folder it cannot read. ``nested``: runs of this
-    kind may hold further runs in sub-folders (TensorBoard's ``add_scalars`` folders).
+    kind may hold further runs in sub-folders (TensorBoard's ``add_scalars`` folders), searched
+    except for the sub-folders named in ``own`` (the run's own data).
     """
 
     name: str
     is_run: Callable[[Path], bool]
     open: Callable[[Path, float | None, Path | None], Any]
     nested: bool = False
+    own: frozenset[str] = frozenset()
 
 
 _SOURCES: dict[str, RunSource] = {}

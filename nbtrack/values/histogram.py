@@ -12,6 +12,7 @@ from .binning import MAX_EQUAL_BINS, equal_width_counts, moments
 from .buffers import POOL
 
 MAX_BINS = 512
+MAX_GIVEN_BINS = 2048  # precomputed buckets kept as written: TensorBoard's "tensorflow" buckets number up to 1,549
 
 
 class Histogram(Value):
@@ -98,9 +99,12 @@ def _check_given(np_histogram: Any) -> tuple[np.ndarray, np.ndarray]:
                         f"returns; got {type(np_histogram).__name__}") from None
     counts = np.array(as_array(counts, "np_histogram counts", "Histogram()"), dtype=np.float64).reshape(-1)
     edges = np.array(as_array(edges, "np_histogram edges", "Histogram()"), dtype=np.float64).reshape(-1)
-    if len(edges) != len(counts) + 1 or not 1 <= len(counts) <= MAX_BINS:
+    if len(edges) != len(counts) + 1:
         raise ValueError(f"Histogram(np_histogram=...): {len(counts)} counts need {len(counts) + 1} edges, "
-                         f"got {len(edges)}; 1 to {MAX_BINS} bins are accepted")
+                         f"got {len(edges)}")
+    if not 1 <= len(counts) <= MAX_GIVEN_BINS:
+        raise ValueError(f"Histogram(np_histogram=...): {len(counts)} bins are not accepted; 1 to {MAX_GIVEN_BINS} "
+                         "precomputed bins are")
     if not (np.diff(edges) > 0).all() or not np.isfinite(edges).all():
         raise ValueError("Histogram(np_histogram=...): edges must be finite and strictly increasing")
     if (counts < 0).any() or not np.isfinite(counts).all():

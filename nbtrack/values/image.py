@@ -52,6 +52,31 @@ class Image(Value):
         self.masks = _check_masks(masks, self.shape) if masks else None
         self.boxes = _check_boxes(boxes) if boxes else None
 
+    @classmethod
+    def from_bytes(cls, data: bytes, caption: str | None = None) -> Image:
+        """An image from the bytes of a PNG, JPEG, GIF or WebP file, stored as they are (not decoded).
+
+        >>> from nbtrack.codecs import encode_png
+        >>> import numpy as np
+        >>> Image.from_bytes(encode_png(np.zeros((2, 3), np.uint8))).nbytes > 0
+        True
+        """
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"Image.from_bytes(data=...): expected bytes, got {type(data).__name__}")
+        data = bytes(data)
+        suffix = _file_suffix(data)
+        if suffix is None:
+            raise ValueError("Image.from_bytes(): the data is not a PNG, JPEG, GIF or WebP file")
+        try:
+            image_size(data)  # the header only: a decompression bomb is refused here
+        except ValueError as exc:
+            raise ValueError(f"Image.from_bytes(): refused: {exc}") from None
+        image = cls.__new__(cls)
+        image.caption = check_caption(caption, "Image.from_bytes()")
+        image.mode, image.masks, image.boxes = None, None, None
+        image._file, image._suffix, image._pixels = data, suffix, None
+        return image
+
     @property
     def shape(self) -> tuple[int, ...]:
         return tuple(self._pixels.shape) if self._pixels is not None else ()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from nbtrack.store.reader import RUN_OWN_FOLDERS
 from nbtrack.store.sources import RunSource
 
 from .folders import EVENTS_MARK, event_files, is_event_folder
@@ -37,7 +38,7 @@ def open_event_folder(folder: Path, stale_after: float | None = None, root: Path
 
 TENSORBOARD_RUNS = RunSource("tensorboard", is_event_folder, open_event_folder, nested=True)
 # registered before nbtrack's own kind: an nbtrack run folder with event files beside its data
-MIXED_RUNS = RunSource("nbtrack+tensorboard", is_mixed_folder, open_mixed_folder, nested=True)
+MIXED_RUNS = RunSource("nbtrack+tensorboard", is_mixed_folder, open_mixed_folder, nested=True, own=RUN_OWN_FOLDERS)
 
 __all__ = ["EVENTS_MARK", "MIXED_RUNS", "TENSORBOARD_RUNS", "event_files", "is_event_folder", "is_mixed_folder",
            "open_event_folder", "open_mixed_folder"]
