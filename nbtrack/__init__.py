@@ -47,8 +47,8 @@ __all__ = [
     "NbtrackError", "PRCurve", "Run", "RunNotFoundError", "RunReader", "RunWriteError", "Summary", "SummaryWriter",
     "Table", "Text",
     "UnsupportedFormatError", "Value", "Video",
-    "__version__", "config", "define_metric", "finish", "import_tensorboard", "init", "load_ipython_extension", "log", "open", "run",
-    "summary", "track", "unload_ipython_extension",
+    "__version__", "config", "define_metric", "finish", "import_tensorboard", "init", "load_ipython_extension",
+    "log", "open", "run", "summary", "track", "unload_ipython_extension",
 ]
 
 

@@ -968,5 +968,6 @@ def _open_run_folder(folder: Path, stale_after: float | None = None, root: Path 
     return RunReader(folder, stale_after)
 
 
-# runs may sit inside a run's folder (a TensorBoard logdir imported as it is nested); data/, writers/, media/ are its own
-NBTRACK_RUNS = RunSource("nbtrack", _is_run_folder, _open_run_folder, nested=True, own=RUN_OWN_FOLDERS)  # registered by the package's face
+# registered by the package's face. Runs may sit inside a run's folder (a TensorBoard logdir imported as it
+# nests); data/, writers/ and media/ are the run's own.
+NBTRACK_RUNS = RunSource("nbtrack", _is_run_folder, _open_run_folder, nested=True, own=RUN_OWN_FOLDERS)
