@@ -91,3 +91,22 @@ def test_track_logdir_notebook_watches_two_training_processes(tmp_path):
     shown, companion = next(c for c in nb.cells if c.source.startswith("%load_ext nbtrack")).outputs
     assert "application/vnd.jupyter.widget-view+json" in shown["data"], "the %track cell shows the live view"
     assert "text/plain" in companion["data"], "and its static companion (companion.py) beside it"
+
+
+def test_tensorboard_logdir_notebook_follows_tensorboardx_then_records_with_nbtrack(tmp_path):
+    pytest.importorskip("tensorboardX", reason="the notebook's first training processes write with tensorboardX")
+    nb = nbformat.read(ROOT / "notebooks" / "tensorboard_logdir.ipynb", as_version=4)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "outputs are kept empty in git"
+    _execute(nb, tmp_path, tmp_path / "unused")
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, errors
+    logdir = nbtrack.open(tmp_path / "tb_runs")
+    kinds = {r.name: type(r).__name__ for r in logdir.readers()}
+    assert kinds["tb-lr0.5"] == kinds["tb-lr2"] == "TensorBoardRun"
+    assert kinds["nb-lr1"] == "RunReader"  # the same code after `from nbtrack import SummaryWriter`
+    for name in ("tb-lr0.5", "tb-lr2", "nb-lr1"):
+        run = logdir.run(name)
+        assert run.scalars("train/loss")["step"].tolist() == list(range(60)), name
+        assert len(run.histograms("weights")) == 6, name
+    shown = next(c for c in nb.cells if c.source.startswith("%load_ext nbtrack")).outputs[0]
+    assert "application/vnd.jupyter.widget-view+json" in shown["data"]
