@@ -413,3 +413,14 @@ def test_tutorial_code_runs_unchanged(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert run.damage == []
+
+
+def test_dashboards_get_the_points_tensorboard_shows(tmp_path, writer):
+    for step in (0, 1, 2, 3, 1):
+        writer.add_scalar("loss", float(step), step)
+    writer.close()
+    run = read(tmp_path)
+    run.catch_up()
+    names, pieces = run.tag_pieces()
+    steps = np.concatenate([p[0] for p in pieces[names.index("loss")]])
+    assert steps.tolist() == [0, 1]

@@ -323,7 +323,10 @@ class SummaryWriter:
         A later call with other hyperparameters (a search inside one writer) records them as a run of
         their own, as torch's writer records every call; torch's folder ``log_dir/<run_name>`` would sit
         inside this run's folder, where a logdir is not searched, so it is ``<log_dir>-<run_name or the
-        time>`` beside it.
+        time>`` beside it. Why not torch's child run for every call: in nbtrack a run is one row of the
+        run table, so a training run's own hyperparameters and final metrics belong on its row, next to
+        its curves, not on a second, curve-less run named by a time stamp. ``hparam_domain_discrete`` is
+        accepted and not stored (the parallel-coordinates chart takes each axis from the values).
         """
         if type(hparam_dict) is not dict or type(metric_dict) is not dict:
             raise TypeError("add_hparams: hparam_dict and metric_dict should be dictionary (got "
