@@ -451,3 +451,18 @@ def test_tensorboardx_extras(tmp_path, writer):
     run = read(tmp_path)
     assert run.media("v").iloc[0]["meta"]["frames"] == 4
     assert run.scalars("t")[["step", "value"]].values.tolist() == [[2, 3.0]]
+
+
+def test_media_and_histograms_follow_tensorboards_steps_too(tmp_path):
+    with SummaryWriter(tmp_path / "exp") as w:
+        for step in range(4):
+            w.add_image("img", np.full((1, 2, 2), step, np.uint8), step)
+            w.add_histogram("h", np.arange(10.0) + step, step)
+        w.add_histogram("h", np.arange(10.0), 1)  # back: the histograms at 1..3 are preempted
+    with SummaryWriter(tmp_path / "exp", purge_step=2) as w:
+        w.add_text("note", "after the purge", 2)
+    run = read(tmp_path)
+    assert run.images("img")["step"].tolist() == [0, 1]
+    assert run.histograms("h")["step"].tolist() == [0, 1]
+    assert run.histograms("h")["min"].tolist() == [0.0, 0.0]
+    assert run.texts("note")["step"].tolist() == [2]
