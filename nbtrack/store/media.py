@@ -47,13 +47,13 @@ class MediaRecords:
         steps = batch.column(1).to_pylist()
         times = batch.column(2).to_pylist()
         added = self.histograms if kind == "histograms" else self.media
-        before = {tag: len(added[tag]) for tag in set(tags)}
+        before = {tag: len(added.get(tag, ())) for tag in dict.fromkeys(tags)}  # creates no entry: tag order kept
         if kind == "histograms":
             self._add_histograms(batch, tags, steps, times)
         else:
             self._add_media(batch, tags, steps, times)
         for tag, start in before.items():
-            for row in added[tag][start:]:
+            for row in added.get(tag, [])[start:]:
                 self.sources[id(row)] = source
 
     def _add_histograms(self, batch: Any, tags: list[str], steps: list[int], times: list[float]) -> None:
