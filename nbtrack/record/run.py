@@ -270,6 +270,8 @@ class Run:
                         self._on_full(lane)
                     return
                 lane.place(keys, step, _now(), array("d", (value,)))
+                if len(lane.times) >= WAKE_AT:
+                    self._on_full(lane)
                 return
         if _get_ident() == self._owner:
             self._log_point_lane(self._lane, tag, value, step, wall_time, index)

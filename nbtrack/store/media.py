@@ -33,9 +33,11 @@ class MediaRecords:
         self.media: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.problems: list[DamageReport] = []
         self.checksums: dict[str, int] = {}  # media file path -> CRC32 its record gives (format 1.1)
+        self.sources: dict[int, str] = {}  # id(row) -> the data file it came from (for TensorBoard's steps)
 
-    def add(self, kind: str, item: TailBatch) -> None:
-        """Add a verified batch; the caller has left out rows whose tag name is unknown."""
+    def add(self, kind: str, item: TailBatch, source: str = "") -> None:
+        """Add a verified batch (of the data file named ``source``); the caller has left out rows whose
+        tag name is unknown."""
         batch = item.batch
         ids = batch.column(0).to_pylist()
         if not all(i in item.names for i in ids):
@@ -44,10 +46,15 @@ class MediaRecords:
         tags = [item.names[i] for i in ids]
         steps = batch.column(1).to_pylist()
         times = batch.column(2).to_pylist()
+        added = self.histograms if kind == "histograms" else self.media
+        before = {tag: len(added.get(tag, ())) for tag in dict.fromkeys(tags)}  # creates no entry: tag order kept
         if kind == "histograms":
             self._add_histograms(batch, tags, steps, times)
         else:
             self._add_media(batch, tags, steps, times)
+        for tag, start in before.items():
+            for row in added.get(tag, [])[start:]:
+                self.sources[id(row)] = source
 
     def _add_histograms(self, batch: Any, tags: list[str], steps: list[int], times: list[float]) -> None:
         edges = _split_lists(batch.column(3))

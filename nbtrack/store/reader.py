@@ -516,7 +516,7 @@ class RunReader:
             self._note_unnamed(path, item, ids[~known])
             item = TailBatch(item.batch.take(np.flatnonzero(known)), names, item.seq, item.new_names, item.offset)
         if item.batch.num_rows:
-            self._media.add(kind, item)
+            self._media.add(kind, item, path.name)
 
     def _note_unnamed(self, path: Path, item: TailBatch, ids: np.ndarray) -> None:
         if len(ids):
@@ -820,7 +820,7 @@ class RunReader:
     def _media_rows(self, tag: str, kinds: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         """The tag's media rows of the given kinds (a tag may hold several kinds)."""
         self._read_new()
-        rows = [r for r in self._media.media.get(tag, []) if not kinds or r["kind"] in kinds]
+        rows = [r for r in self._tensorboard_rows(self._media.media.get(tag, [])) if not kinds or r["kind"] in kinds]
         if not rows:
             raise KeyError(f"run {self.id} has no {'/'.join(kinds or ('media',))} records under {tag!r}; "
                            f"it has {self._media.tags()}")
@@ -833,7 +833,18 @@ class RunReader:
         self._read_new()
         if tag not in self._media.histograms:
             raise KeyError(f"run {self.id} has no histogram {tag!r}; it has {self._media.tags()}")
-        return pd.DataFrame(self._media.histograms[tag])
+        return pd.DataFrame(self._tensorboard_rows(self._media.histograms[tag]))
+
+    def _tensorboard_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A media or histogram tag's rows as TensorBoard shows them (FORMAT.md 2.2), or all of them."""
+        rule = self._tensorboard_writers()
+        if rule is None or not rows:
+            return rows
+        owners = [Path(self._media.sources.get(id(r), "")) for r in rows]
+        parts = [(np.array([r["step"]], np.int64), i) for i, r in enumerate(rows)]
+        ordered, purges = _in_writer_order(parts, owners, rule)
+        keep = tensorboard_keep(np.array([p[0][0] for p in ordered], np.int64), purges)
+        return [rows[p[1]] for k, p in enumerate(ordered) if keep is None or keep[k]]
 
     def images(self, tag: str) -> pd.DataFrame:
         """One image tag: step, time, index (in a gallery), caption, path and the decoded pixels."""

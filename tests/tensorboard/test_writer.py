@@ -413,3 +413,56 @@ def test_tutorial_code_runs_unchanged(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert run.damage == []
+
+
+def test_dashboards_get_the_points_tensorboard_shows(tmp_path, writer):
+    for step in (0, 1, 2, 3, 1):
+        writer.add_scalar("loss", float(step), step)
+    writer.close()
+    run = read(tmp_path)
+    run.catch_up()
+    names, pieces = run.tag_pieces()
+    steps = np.concatenate([p[0] for p in pieces[names.index("loss")]])
+    assert steps.tolist() == [0, 1]
+
+
+def test_every_method_of_torchs_writer_with_its_parameters():
+    import inspect
+
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    for name in dir(TorchWriter):
+        theirs = getattr(TorchWriter, name)
+        if name.startswith("_") or not callable(theirs):
+            continue
+        ours = getattr(SummaryWriter, name)
+        want = list(inspect.signature(theirs).parameters)
+        got = list(inspect.signature(ours).parameters)
+        assert got[:len(want)] == want, name  # the same names in the same order (tensorboardX's extras after)
+
+
+def test_tensorboardx_extras(tmp_path, writer):
+    writer.add_video("v", np.zeros((2, 1, 4, 8, 8), np.uint8), 0, dataformats="NCTHW")
+    writer.add_hparams({"lr": 0.1}, {"acc": 1.0}, name="ignored-first-call")
+    writer.add_tensor("t", torch.tensor([3.0]), 2)
+    with pytest.warns(UserWarning, match="add_tensor"):
+        writer.add_tensor("big", torch.zeros(3), 2)
+    writer.close()
+    run = read(tmp_path)
+    assert run.media("v").iloc[0]["meta"]["frames"] == 4
+    assert run.scalars("t")[["step", "value"]].values.tolist() == [[2, 3.0]]
+
+
+def test_media_and_histograms_follow_tensorboards_steps_too(tmp_path):
+    with SummaryWriter(tmp_path / "exp") as w:
+        for step in range(4):
+            w.add_image("img", np.full((1, 2, 2), step, np.uint8), step)
+            w.add_histogram("h", np.arange(10.0) + step, step)
+        w.add_histogram("h", np.arange(10.0), 1)  # back: the histograms at 1..3 are preempted
+    with SummaryWriter(tmp_path / "exp", purge_step=2) as w:
+        w.add_text("note", "after the purge", 2)
+    run = read(tmp_path)
+    assert run.images("img")["step"].tolist() == [0, 1]
+    assert run.histograms("h")["step"].tolist() == [0, 1]
+    assert run.histograms("h")["min"].tolist() == [0.0, 0.0]
+    assert run.texts("note")["step"].tolist() == [2]

@@ -191,7 +191,7 @@ class SummaryWriter:
 
     def add_image_with_boxes(self, tag: str, img_tensor: Any, box_tensor: Any, global_step: Any = None,
                              walltime: float | None = None, rescale: float = 1, dataformats: str = "CHW",
-                             labels: list[str] | None = None) -> None:
+                             labels: list[str] | None = None, **kwargs: Any) -> None:
         """An image and boxes ``(N, 4)`` of ``xmin, ymin, xmax, ymax`` pixels, kept as data (not drawn in)."""
         boxes = make_np(box_tensor, "box_tensor", "add_image_with_boxes")
         if boxes.ndim == 1 and boxes.size == 4:
@@ -228,9 +228,17 @@ class SummaryWriter:
             run.log_point(tag, value, step, walltime, index=i if len(values) > 1 else None)
 
     def add_video(self, tag: str, vid_tensor: Any, global_step: Any = None, fps: float = 4,
-                  walltime: float | None = None) -> None:
-        """Videos ``(N, T, C, H, W)``, tiled per frame as torch tiles them, stored as an animated PNG."""
-        frames = prepare_video(make_np(vid_tensor, "vid_tensor", "add_video"))
+                  walltime: float | None = None, dataformats: str = "NTCHW") -> None:
+        """Videos ``(N, T, C, H, W)`` (or another order of those axes, tensorboardX's ``dataformats``),
+        tiled per frame as torch tiles them, stored as an animated PNG."""
+        video = make_np(vid_tensor, "vid_tensor", "add_video")
+        if dataformats.upper() != "NTCHW":
+            fmt = dataformats.upper()
+            if sorted(fmt) != sorted("NTCHW") or video.ndim != 5:
+                raise TensorShapeError(f"add_video: dataformats={dataformats!r} does not fit a tensor of shape "
+                                       f"{tuple(video.shape)}; use an order of the 5 letters N, T, C, H, W")
+            video = video.transpose([fmt.index(c) for c in "NTCHW"])
+        frames = prepare_video(video)
         self._add(tag, Video(frames, fps=fps, dataformats="THWC"), global_step, walltime, "add_video")
 
     def add_audio(self, tag: str, snd_tensor: Any, global_step: Any = None, sample_rate: int = 44100,
@@ -305,6 +313,14 @@ class SummaryWriter:
         """One chart of a value and its lower and upper bound, ``tags = [value, lower, upper]`` (tensorboardX)."""
         self.add_custom_scalars({category: {title: ["Margin", list(tags)]}})
 
+    def add_tensor(self, tag: str, tensor: Any, global_step: Any = None, walltime: float | None = None) -> None:
+        """A 1-element tensor is recorded as a scalar; larger tensors are not supported (a warning, nothing stored)."""
+        data = make_np(tensor, "tensor", "add_tensor")
+        if data.size == 1 and data.dtype.kind in "biuf":
+            self.run.log_point(tag, float(data.reshape(-1)[0]), step_of(global_step, "add_tensor"), walltime)
+            return
+        self._not_supported("add_tensor", f"tensors of shape {tuple(data.shape)} (only 1-element ones, as scalars)")
+
     def add_mesh(self, tag: str, vertices: Any, colors: Any = None, faces: Any = None, config_dict: Any = None,
                  global_step: Any = None, walltime: float | None = None) -> None:
         """Not supported: warns once, stores nothing."""
@@ -317,17 +333,21 @@ class SummaryWriter:
     # -- hyperparameters ------------------------------------------------------------------
     def add_hparams(self, hparam_dict: dict[str, Any], metric_dict: dict[str, Any],
                     hparam_domain_discrete: dict[str, list[Any]] | None = None, run_name: str | None = None,
-                    global_step: Any = None) -> None:
+                    global_step: Any = None, *, name: str | None = None) -> None:
         """Hyperparameters become the run's config, metrics its summary: one row of ``nbtrack.open(...).runs()``.
 
         A later call with other hyperparameters (a search inside one writer) records them as a run of
         their own, as torch's writer records every call; torch's folder ``log_dir/<run_name>`` would sit
         inside this run's folder, where a logdir is not searched, so it is ``<log_dir>-<run_name or the
-        time>`` beside it.
+        time>`` beside it. Why not torch's child run for every call: in nbtrack a run is one row of the
+        run table, so a training run's own hyperparameters and final metrics belong on its row, next to
+        its curves, not on a second, curve-less run named by a time stamp. ``hparam_domain_discrete`` is
+        accepted and not stored (the parallel-coordinates chart takes each axis from the values).
         """
         if type(hparam_dict) is not dict or type(metric_dict) is not dict:
             raise TypeError("add_hparams: hparam_dict and metric_dict should be dictionary (got "
                             f"{type(hparam_dict).__name__} and {type(metric_dict).__name__})")
+        run_name = run_name or name  # tensorboardX calls it name
         hparams = {k: _hparam(k, v) for k, v in hparam_dict.items()}
         metrics = {k: scalar_of(v, "add_hparams") for k, v in metric_dict.items()}
         if self._hparams is None or self._hparams == hparams:
