@@ -258,7 +258,12 @@ def report(args: argparse.Namespace, raw: dict[str, Any], samples: dict[str, dic
     lines += ["", f"After `nbtrack import-tb`{took}: the same 400,000 points read from the nbtrack runs in "
               f"{imported:.3f} s ({median(samples['big']['nbtrack']) / imported:.1f}x faster than from the event files)."]
     imports = {t: median(samples["big"][t], "import") for t in TOOLS}
-    lines += ["", "Imports (s): " + ", ".join(f"{t} {s:.2f}" for t, s in imports.items()) + "."]
+    with_imports = {t: median(samples["big"][t]) + imports[t] for t in TOOLS}
+    lines += ["", "Imports (s): " + ", ".join(f"{t} {s:.2f}" for t, s in imports.items()) + " (nbtrack's include "
+              "pandas and the event decoder). Counting them, the 400,000 points in a fresh process: nbtrack "
+              f"{with_imports['nbtrack']:.2f} s, EventAccumulator {with_imports['event_accumulator']:.2f} s "
+              f"({with_imports['event_accumulator'] / with_imports['nbtrack']:.1f}x), tbparse "
+              f"{with_imports['tbparse']:.2f} s ({with_imports['tbparse'] / with_imports['nbtrack']:.1f}x)."]
     follow = raw["follow"]
     ratio = follow["poll_10000"] / follow["poll_1000"]
     follow_ok = ratio <= 20
