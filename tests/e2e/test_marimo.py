@@ -71,7 +71,10 @@ NOTEBOOK = textwrap.dedent('''
     def _(base, nbtrack, os, subprocess, sys):
         code = f"""
     import os, time, nbtrack
+    deadline = time.monotonic() + 300  # never outlives a failed test by long
     while not os.path.exists({base!r} + "/go"):
+        if time.monotonic() > deadline:
+            raise SystemExit("no go")
         time.sleep(0.05)
     with nbtrack.init(dir={base!r} + "/tracked", name="sub") as run:
         for step in range(30):
@@ -172,6 +175,7 @@ def marimo_app(marimo_python, tmp_path_factory):
             time.sleep(0.25)
         yield url, work
     finally:
+        (work / "go").write_text("")  # a test that failed early leaves no writer waiting
         server.terminate()
         try:
             server.wait(timeout=20)
