@@ -64,7 +64,6 @@ function initialize({ model }) {
  * @returns {() => void} cleanup: removes the listeners and the elements
  */
 function render({ model, el: host }) {
-  injectStyle();
   const store = storeOf(model);
   const root = el("div", "nbtrack-dashboard");
   root.dataset.uid = String(model.get("_uid") ?? ""); // a %track companion output hides while this draws
@@ -112,6 +111,7 @@ function render({ model, el: host }) {
   if (height > 0) Object.assign(root.style, { maxHeight: `${height}px`, overflowY: "auto" });
   root.append(header, notice, runsBox, controls.element, customBox, chartBox, mediaBox, summary.element);
   host.appendChild(root);
+  injectStyle(root); // after attaching: a shadow root (marimo) gets its own copy
   let disposed = false;
   /** @param {unknown} error */
   const showError = (error) => chartBox.replaceChildren(errorLine(error));

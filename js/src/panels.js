@@ -81,8 +81,19 @@ const STYLE = `
   font-variant-numeric: tabular-nums; }
 `;
 
-/** Add the dashboard's style sheet to the document once. */
-export function injectStyle() {
+/**
+ * Add the dashboard's style sheet once: to the document, or to the shadow root holding `node`.
+ * @param {Node} [node] the dashboard's element, already attached
+ */
+export function injectStyle(node) {
+  // a view inside a shadow root (marimo renders anywidgets in one) does not see the page's <head> styles:
+  // the style goes into that root, once per root
+  const root = /** @type {any} */ (node?.getRootNode?.());
+  if (root != null && root !== node && typeof root.host === "object" && root.host != null) {
+    if (root.querySelector("style.nbtrack-style")) return;
+    root.appendChild(el("style", "nbtrack-style", STYLE));
+    return;
+  }
   if (document.getElementById("nbtrack-style")) return;
   const style = el("style", "", STYLE);
   style.id = "nbtrack-style";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createHeader, HEADER_RUNS } from "./panels.js";
+import { createHeader, HEADER_RUNS, injectStyle } from "./panels.js";
 import { findAll, withDocument } from "./testdom.js";
 
 /** @param {number} count */
@@ -23,4 +23,24 @@ test("header: beyond HEADER_RUNS runs, the first are named and the rest counted"
   assert.equal(findAll(header, ".nbtrack-run-label").length, HEADER_RUNS);
   assert.equal(findAll(header, ".nbtrack-more-runs")[0].textContent,
     `and ${1000 - HEADER_RUNS} more runs (the run table lists them)`);
+}));
+
+test("style: once in the document, and once in each shadow root holding a view (marimo)", () => withDocument((window) => {
+  const doc = window.document;
+  const plain = doc.createElement("div");
+  doc.body.appendChild(plain);
+  injectStyle(/** @type {any} */ (plain));
+  injectStyle(/** @type {any} */ (plain));
+  assert.equal(doc.head.querySelectorAll("style#nbtrack-style").length, 1);
+  const host = doc.createElement("div");
+  doc.body.appendChild(host);
+  const shadow = host.attachShadow({ mode: "open" });
+  const views = [doc.createElement("div"), doc.createElement("div")];
+  for (const view of views) {
+    shadow.appendChild(view);
+    injectStyle(/** @type {any} */ (view));
+  }
+  assert.equal(shadow.querySelectorAll("style.nbtrack-style").length, 1);
+  assert.match(shadow.querySelector("style.nbtrack-style")?.textContent ?? "", /\.nbtrack-dashboard/);
+  assert.equal(doc.head.querySelectorAll("style").length, 1);
 }));

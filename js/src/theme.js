@@ -9,6 +9,27 @@ export const LIGHT = Object.freeze({ background: "#ffffff", text: "#222222", mut
   axis: "#bdbdbd" });
 
 /**
+ * A CSS colour as BokehJS can parse it, or "" for a form it cannot. Chromium computes some colours as
+ * `color(srgb r g b)` (marimo's text colour), which BokehJS 3.9's parser recurses on until the stack
+ * overflows; that form becomes `rgba(...)`, other colour functions (oklch(), lab(), ...) are dropped.
+ * @example
+ * bokehColor("color(srgb 0.0588235 0.0901961 0.164706)") // "rgba(15, 23, 42, 1)"
+ * @param {string} value @returns {string}
+ */
+export function bokehColor(value) {
+  if (/^(#[0-9a-f]{3,8}|rgba?\([^()]*\)|hsla?\([^()]*\)|[a-z]+)$/i.test(value)) return value;
+  const srgb = /^color\(\s*srgb\s+([-\d.e]+%?)\s+([-\d.e]+%?)\s+([-\d.e]+%?)\s*(?:\/\s*([-\d.e]+%?)\s*)?\)$/i.exec(value);
+  if (!srgb) return "";
+  const unit = (/** @type {string} */ text) => {
+    const number = text.endsWith("%") ? Number(text.slice(0, -1)) / 100 : Number(text);
+    return Number.isFinite(number) ? Math.min(1, Math.max(0, number)) : NaN;
+  };
+  const [r, g, b] = srgb.slice(1, 4).map((c) => Math.round(unit(c) * 255));
+  const a = srgb[4] === undefined ? 1 : unit(srgb[4]);
+  return [r, g, b, a].every(Number.isFinite) ? `rgba(${r}, ${g}, ${b}, ${a})` : "";
+}
+
+/**
  * The theme from a style reader (`read("--jp-layout-color0")`, `read("color")`, ...): JupyterLab's variables
  * first, then the element's own colours, then LIGHT. A transparent background is no colour.
  * @example
@@ -17,7 +38,7 @@ export const LIGHT = Object.freeze({ background: "#ffffff", text: "#222222", mut
  */
 export function themeOf(read) {
   const get = (/** @type {string} */ name) => {
-    const value = String(read(name) ?? "").trim();
+    const value = bokehColor(String(read(name) ?? "").trim());
     return value && value !== "transparent" && !/^rgba\(.*,\s*0\)$/.test(value) ? value : "";
   };
   return {

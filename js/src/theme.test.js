@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { applyTheme, LIGHT, themeOf, themeOfElement } from "./theme.js";
+import { applyTheme, bokehColor, LIGHT, themeOf, themeOfElement } from "./theme.js";
 import { withDocument } from "./testdom.js";
 
 test("JupyterLab's variables win, trimmed", () => {
@@ -37,4 +37,21 @@ test("applyTheme colours the figure, its axes and grids", () => {
   assert.equal(figure.title.text_color, LIGHT.text);
   assert.equal(/** @type {any} */ (axis).major_label_text_color, LIGHT.muted);
   assert.equal(/** @type {any} */ (grid).grid_line_color, "#222");
+});
+
+test("colours BokehJS cannot parse: color(srgb ...) becomes rgba(), other colour functions are dropped", () => {
+  assert.equal(bokehColor("color(srgb 0.0588235 0.0901961 0.164706)"), "rgba(15, 23, 42, 1)");
+  assert.equal(bokehColor("color(srgb 1 0 0 / 0.5)"), "rgba(255, 0, 0, 0.5)");
+  assert.equal(bokehColor("color(srgb 100% 0% 50%)"), "rgba(255, 0, 128, 1)");
+  for (const kept of ["#fff", "#12345678", "rgb(1, 2, 3)", "rgba(0, 0, 0, 0)", "hsl(0 50% 50%)", "white"]) {
+    assert.equal(bokehColor(kept), kept);
+  }
+  for (const dropped of ["oklch(0.5 0.1 200)", "color(display-p3 1 0 0)", "lab(50% 10 10)", "var(--x)", ""]) {
+    assert.equal(bokehColor(dropped), "");
+  }
+  // marimo's page: the text colour computed as color(srgb ...), a transparent background
+  const theme = themeOf((name) => /** @type {any} */ ({ color: "color(srgb 0.0588235 0.0901961 0.164706)",
+    "background-color": "rgba(0, 0, 0, 0)" })[name]);
+  assert.deepEqual(theme, { ...LIGHT, text: "rgba(15, 23, 42, 1)" });
+  assert.equal(themeOf((name) => (name === "color" ? "oklch(0.2 0.1 200)" : "")).text, LIGHT.text);
 });

@@ -31,6 +31,12 @@ from .static_output import StaticDashboard
 from .zoom import SERVER as ZOOM_SERVER
 
 
+def in_marimo(widget: ipywidgets.Widget) -> bool:
+    """Whether the widget's comm is marimo's (``marimo._plugins.ui._impl.comm.MarimoComm``)."""
+    comm = widget.comm
+    return comm is not None and type(comm).__module__.split(".")[0] == "marimo"
+
+
 class Dashboard(anywidget.AnyWidget):
     """A run's live view. Make one with ``run.show()``.
 
@@ -115,8 +121,23 @@ class Dashboard(anywidget.AnyWidget):
         return StaticDashboard(snapshot, run_name=self.run_name, status=self._run.status,
                                config=self.config, settings=self.settings)
 
+    def _display_(self) -> Any:
+        """marimo's display hook (Jupyter never calls it): the widget while it is open, else the static output.
+
+        A widget closed before display (its run finished first) would show marimo's "Model not found"."""
+        if self.comm is None:
+            return self.static()
+        import marimo  # only marimo calls _display_
+
+        return marimo.ui.anywidget(self)
+
     def _finalize(self) -> None:
-        """Replace every displayed view by the static output, then close the widget."""
+        """Replace every displayed view by the static output, then close the widget.
+
+        In marimo the widget stays open, its status "finished": marimo has no display ids to replace
+        outputs by, and closing the widget would leave the cell output empty."""
+        if in_marimo(self):
+            return
         if self._display_ids:
             from IPython.display import update_display
 

@@ -62,3 +62,50 @@ def test_open_on_a_run_folder_shows_that_run_and_an_empty_logdir_says_so(tmp_pat
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match=r"no runs under .*empty"):
         nbtrack.open(tmp_path / "empty").show()
+
+
+class _MarimoLikeComm:
+    """Stands in for marimo's comm (``marimo._plugins.ui._impl.comm.MarimoComm``): only its module matters."""
+
+    def __init__(self, comm_id):
+        self.comm_id = comm_id
+
+    def send(self, *args, **kwargs):
+        pass
+
+    def close(self, *args, **kwargs):
+        pass
+
+    def on_msg(self, *args, **kwargs):
+        pass
+
+
+_MarimoLikeComm.__module__ = "marimo._plugins.ui._impl.comm"
+
+
+def test_in_marimo_a_finished_runs_view_stays_open_showing_finished(tmp_path):
+    """marimo has no display ids to swap outputs by: closing the widget on finish() would empty the cell
+    output (seen in marimo 0.25), so there the widget stays open and only its status changes."""
+    from nbtrack.dashboard.widget import in_marimo
+
+    run = nbtrack.init(dir=tmp_path, name="m")
+    run.log({"loss": 1.0})
+    jupyter, marimo = run.show(), run.show()
+    original = marimo.comm
+    marimo.comm = _MarimoLikeComm(original.comm_id)
+    assert in_marimo(marimo) and not in_marimo(jupyter)
+    run.finish()
+    assert marimo.comm is not None and marimo.status == "finished"
+    assert jupyter.comm is None  # Jupyter: closed as before (its outputs replaced by the static form)
+    marimo.comm = original
+    marimo.close()
+
+
+def test_marimo_display_hook_of_a_closed_dashboard_is_its_static_output(tmp_path):
+    """``_display_`` (called by marimo only): a widget closed before display would show "Model not found"."""
+    run = nbtrack.init(dir=tmp_path, name="m")
+    run.log({"loss": 1.0})
+    dash = run.show()
+    run.finish()  # outside marimo: the widget closes
+    shown = dash._display_()
+    assert isinstance(shown, StaticDashboard) and shown.status == "finished"
