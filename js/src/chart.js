@@ -9,8 +9,9 @@
 // (grouplines.js). The figure stretches to its grid cell's width, its height set by the size control, its
 // colours from the page's theme (theme.js).
 
-import { removeView } from "./bokeh.js";
+import { plainVisuals, removeView } from "./bokeh.js";
 import { createBuckets } from "./buckets.js";
+import { createFreezer } from "./freezer.js";
 import { runColor } from "./colors.js";
 import { el, setIfChanged } from "./dom.js";
 import { createGroupLines, groupLineData, groupsOf } from "./grouplines.js";
@@ -31,6 +32,9 @@ export const MANY_RUNS = 10; // more runs than this in a chart: BUCKETS multi_li
 export const FAINT_RAW_UP_TO = 20; // more runs than this: only the smoothed lines (or the raw ones, unsmoothed)
 const BUCKETS = 4; // multi_lines the runs' lines are spread over: a run's new points re-set its bucket's data
 // (a quarter of the runs), not every run's; few, so a chart of 1,000 runs keeps a few renderers
+export const BITMAP_FROM = 50; // this many runs or more (linear y axis): the lines of runs that do not change
+// are drawn once into a bitmap (freezer.js), the others stay vector lines on top
+const MAX_LIVE = 8; // more changed lines than this at once: the bitmap is drawn again of all lines
 const MANY_LINES_WIDTH = 1; // px: many overlaid lines stay apart, and the browser strokes 1 px lines fastest
 const MARK_ALL_BELOW = 100; // short series: a marker on every point (one point draws no line)
 const X_LABELS = { step: "step", relative: "relative time (s)", wall: "wall time" };
@@ -165,6 +169,116 @@ export function createChart(Bokeh, key, context) {
     return new Bokeh.GlyphRenderer({ data_source: source, glyph });
   }
 
+  /** @type {ReturnType<typeof createFreezer<ReturnType<typeof lineData>>>} */
+  const freezer = createFreezer(MAX_LIVE);
+  /** @type {{ source: any, renderer: any, hitSource: any, hitRenderer: any } | null} the bitmap of the frozen
+   * lines (an image_rgba) and an invisible multi_line of them for the hover, made when first needed */
+  let bitmap = null;
+  let bitmapFrame = 0;
+  /** The figure's frame and ranges the bitmap is drawn for, when it can be (shown, linear y, finite ranges). */
+  function bitmapGeometry() {
+    const bbox = chart.view?.frame?.bbox;
+    const { x_range: xr, y_range: yr } = figure;
+    const dpr = globalThis.devicePixelRatio || 1;
+    if (settings.logY || !bbox || !(bbox.width > 0 && bbox.height > 0) || typeof document === "undefined") return null;
+    const g = { x0: xr.start, x1: xr.end, y0: yr.start, y1: yr.end, width: Math.round(bbox.width * dpr),
+      height: Math.round(bbox.height * dpr), dpr };
+    if (![g.x0, g.x1, g.y0, g.y1].every(Number.isFinite) || g.x1 === g.x0 || g.y1 === g.y0) return null;
+    return g;
+  }
+  function makeBitmap() {
+    if (bitmap) return bitmap;
+    const source = new Bokeh.ColumnDataSource({ data: { image: [], x: [], y: [], dw: [], dh: [] } });
+    const glyph = new Bokeh.ImageRGBA({ image: { field: "image" }, x: { field: "x" }, y: { field: "y" },
+      dw: { field: "dw" }, dh: { field: "dh" }, origin: "top_left" });
+    const renderer = new Bokeh.GlyphRenderer({ data_source: source, glyph });
+    const hitSource = new Bokeh.ColumnDataSource({ data: { xs: [], ys: [], color: [], run: [] } });
+    const hitRenderer = multiLine(hitSource, { line_width: MANY_LINES_WIDTH, line_alpha: 0 });
+    figure.x_range.renderers = [extentRenderer]; // the x extent is ours too: the image spans the ranges
+    figure.renderers = [renderer, hitRenderer, ...figure.renderers];
+    const { runHover } = sharedLines();
+    runHover.renderers = [hitRenderer, ...runHover.renderers];
+    // Bokeh moved the ranges (the extent changed): draw the bitmap again for them, at the next frame
+    const moved = () => {
+      if (!bitmap?.renderer.visible || bitmapFrame) return;
+      bitmapFrame = requestAnimationFrame(() => {
+        bitmapFrame = 0;
+        fill();
+      });
+    };
+    figure.x_range.change.connect(moved);
+    figure.y_range.change.connect(moved);
+    bitmap = { source, renderer, hitSource, hitRenderer };
+    return bitmap;
+  }
+
+  /** Draw the frozen lines into the bitmap and the hover's multi_line.
+   * @param {{ run: string, line: ReturnType<typeof lineData> }[]} entries @param {NonNullable<ReturnType<typeof bitmapGeometry>>} g
+   * @param {(id: string) => import("./store.js").Series} runOf */
+  function drawBitmap(entries, g, runOf) {
+    const made = makeBitmap();
+    const canvas = document.createElement("canvas");
+    canvas.width = g.width;
+    canvas.height = g.height;
+    const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d", { willReadFrequently: true }));
+    ctx.lineWidth = MANY_LINES_WIDTH * g.dpr;
+    ctx.lineJoin = "round";
+    const kx = g.width / (g.x1 - g.x0);
+    const ky = g.height / (g.y1 - g.y0);
+    const color = entries.map((e) => runColor(store.runInfo(runOf(e.run).run).index));
+    entries.forEach((entry, i) => {
+      const { x, y } = entry.line.smooth;
+      ctx.beginPath();
+      let move = true;
+      for (let j = 0; j < x.length; j++) {
+        const sx = (x[j] - g.x0) * kx;
+        const sy = g.height - (y[j] - g.y0) * ky;
+        if (!Number.isFinite(sx + sy)) move = true;
+        else if (move) {
+          ctx.moveTo(sx, sy);
+          move = false;
+        } else ctx.lineTo(sx, sy);
+      }
+      ctx.strokeStyle = color[i];
+      ctx.stroke();
+    });
+    const pixels = new Uint32Array(ctx.getImageData(0, 0, g.width, g.height).data.buffer);
+    const image = Bokeh.require("core/util/ndarray").ndarray(pixels, { dtype: "uint32", shape: [g.height, g.width] });
+    made.source.data = { image: [image], x: [g.x0], y: [g.y0], dw: [g.x1 - g.x0], dh: [g.y1 - g.y0] };
+    hitVersion += 1;
+    made.hitSource.data = { xs: entries.map((e) => e.line.smooth.x), ys: entries.map((e) => e.line.smooth.y), color,
+      run: entries.map((e) => nameOf(runOf(e.run))) };
+  }
+
+  let hitVersion = 0;
+  /**
+   * The hover's multi_line of the frozen lines is transparent: its view is never painted, and maps the lines
+   * to the screen (for the hover's hit test) only when the ranges, the frame or its lines changed. BokehJS
+   * would map and stroke all its lines at every paint of the chart, that is at every new point of a live run.
+   */
+  function quietHitView() {
+    const view = chart.view?.views?.find_one?.(bitmap?.hitRenderer);
+    if (!view || view.nbtrackQuiet || typeof view._paint !== "function" || !view.glyph?.map_data) return;
+    view.nbtrackQuiet = true;
+    let mapped = "";
+    view._paint = () => {
+      const { x_range: xr, y_range: yr } = figure;
+      const b = chart.view?.frame?.bbox;
+      const now = [xr.start, xr.end, yr.start, yr.end, b?.left, b?.top, b?.width, b?.height, hitVersion].join();
+      if (now === mapped) return;
+      mapped = now;
+      view.glyph.map_data();
+    };
+  }
+
+  /** Hide the bitmap (few runs, a log axis, groups) and forget it. */
+  function hideBitmap() {
+    if (!bitmap) return;
+    freezer.reset();
+    setVisible(bitmap.renderer, false);
+    setVisible(bitmap.hitRenderer, false);
+  }
+
   /** Many runs: each bucket whose runs' lines changed gets its data again; the markers of every run.
    * @param {{ series: import("./store.js").Series, data: ReturnType<typeof lineData> }[]} drawn
    * @param {number} lo @param {number} hi @param {boolean} withRaw draw the faint raw lines */
@@ -173,7 +287,17 @@ export function createChart(Bokeh, key, context) {
     // a line is one run's, or one (run, tag) of a layout chart: bucketed by its line id, named and coloured by run
     const seriesOf = new Map(drawn.map((d) => [lineId(d.series), d.series]));
     const runOf = (/** @type {string} */ id) => /** @type {import("./store.js").Series} */ (seriesOf.get(id));
-    const entries = drawn.map((d) => ({ run: lineId(d.series), line: d.data }));
+    let entries = drawn.map((d) => ({ run: lineId(d.series), line: d.data }));
+    const g = !withRaw && drawn.length >= BITMAP_FROM ? bitmapGeometry() : null;
+    if (g) { // the lines that do not change from a bitmap, the others (buckets) on top
+      const split = freezer.split(entries, [g.x0, g.x1, g.y0, g.y1, g.width, g.height, pixelWidth(),
+        settings.smoothing, settings.xAxis].join("|"));
+      if (split.redraw) drawBitmap(split.frozen, g, runOf);
+      setVisible(/** @type {any} */ (bitmap).renderer, true);
+      setVisible(/** @type {any} */ (bitmap).hitRenderer, true);
+      quietHitView();
+      entries = split.live;
+    } else hideBitmap();
     makeBuckets(withRaw);
     for (const bucket of buckets.split(entries, String(withRaw))) {
       const lineSet = bucketGlyphs[bucket.index];
@@ -201,6 +325,7 @@ export function createChart(Bokeh, key, context) {
   /** Show or hide the many-runs glyphs. @param {boolean} show */
   function showShared(show) {
     shared?.renderers.forEach((r) => setVisible(r, show));
+    if (!show) hideBitmap();
     for (const lineSet of bucketGlyphs) {
       setVisible(lineSet.smoothRenderer, show);
       if (!show && lineSet.rawRenderer) setVisible(lineSet.rawRenderer, false);
@@ -371,6 +496,7 @@ export function createChart(Bokeh, key, context) {
      * @param {() => boolean} gone */
     async show(gone) {
       chart.view = await Bokeh.Plotting.show(figure, box);
+      plainVisuals(chart.view?.model?.document);
       if (gone()) { // disposed while BokehJS was building the view: remove it now
         removeView(chart.view);
         return;
