@@ -136,6 +136,11 @@ export function createChart(Bokeh, key, context) {
     return shared;
   }
 
+  /** The points of a run's line marked: all of a short series, else the newest.
+   * @param {import("./store.js").Series} series @param {ReturnType<typeof lineData>} data */
+  const marksOf = (series, data) => (data.raw.x.length < MARK_ALL_BELOW && series.length < MARK_ALL_BELOW
+    ? data.smooth : data.newest);
+
   /** @type {BucketLines[]} the multi_line glyphs of each bucket of runs (buckets.js) */
   const bucketGlyphs = [];
   /** @type {ReturnType<typeof createBuckets<ReturnType<typeof lineData>>>} */
@@ -242,6 +247,20 @@ export function createChart(Bokeh, key, context) {
       ctx.strokeStyle = color[i];
       ctx.stroke();
     });
+    entries.forEach((entry, i) => { // the markers, as the scatter draws them (size 5)
+      const { x, y } = marksOf(runOf(entry.run), entry.line);
+      ctx.fillStyle = color[i];
+      ctx.strokeStyle = color[i];
+      for (let j = 0; j < x.length; j++) {
+        const sx = (x[j] - g.x0) * kx;
+        const sy = g.height - (y[j] - g.y0) * ky;
+        if (!Number.isFinite(sx + sy)) continue;
+        ctx.beginPath();
+        ctx.arc(sx, sy, 2.5 * g.dpr, 0, 2 * Math.PI);
+        ctx.fill();
+        ctx.stroke();
+      }
+    });
     const pixels = new Uint32Array(ctx.getImageData(0, 0, g.width, g.height).data.buffer);
     const image = Bokeh.require("core/util/ndarray").ndarray(pixels, { dtype: "uint32", shape: [g.height, g.width] });
     made.source.data = { image: [image], x: [g.x0], y: [g.y0], dw: [g.x1 - g.x0], dh: [g.y1 - g.y0] };
@@ -288,6 +307,8 @@ export function createChart(Bokeh, key, context) {
     const seriesOf = new Map(drawn.map((d) => [lineId(d.series), d.series]));
     const runOf = (/** @type {string} */ id) => /** @type {import("./store.js").Series} */ (seriesOf.get(id));
     let entries = drawn.map((d) => ({ run: lineId(d.series), line: d.data }));
+    /** @type {Set<string> | null} the live lines, when the others are in the bitmap */
+    let live = null;
     const g = !withRaw && drawn.length >= BITMAP_FROM ? bitmapGeometry() : null;
     if (g) { // the lines that do not change from a bitmap, the others (buckets) on top
       const split = freezer.split(entries, [g.x0, g.x1, g.y0, g.y1, g.width, g.height, pixelWidth(),
@@ -297,6 +318,7 @@ export function createChart(Bokeh, key, context) {
       setVisible(/** @type {any} */ (bitmap).hitRenderer, true);
       quietHitView();
       entries = split.live;
+      live = new Set(entries.map((e) => e.run));
     } else hideBitmap();
     makeBuckets(withRaw);
     for (const bucket of buckets.split(entries, String(withRaw))) {
@@ -311,9 +333,9 @@ export function createChart(Bokeh, key, context) {
       else if (lineSet.raw.data.xs.length) lineSet.raw.data = { xs: [], ys: [], color: [], run: [] };
       lineSet.smooth.data = lineSetOf((e) => e.line.smooth);
     }
-    const color = drawn.map((d) => runColor(store.runInfo(d.series.run).index));
-    const marks = drawn.map((d) => (d.data.raw.x.length < MARK_ALL_BELOW && d.series.length < MARK_ALL_BELOW
-      ? d.data.smooth : d.data.newest));
+    const marked = live ? drawn.filter((d) => live.has(lineId(d.series))) : drawn; // the frozen: in the bitmap
+    const color = marked.map((d) => runColor(store.runInfo(d.series.run).index));
+    const marks = marked.map((d) => marksOf(d.series, d.data));
     glyphs.marks.data = { x: marks.flatMap((m) => Array.from(m.x)), y: marks.flatMap((m) => Array.from(m.y)),
       color: marks.flatMap((m, i) => Array.from(m.x, () => color[i])) };
     const bad = drawn.map((d) => d.data.badPoints(lo, hi));
