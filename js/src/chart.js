@@ -5,7 +5,9 @@
 // zoom and pan within it. The grid of charts is charts.js. Up to MANY_RUNS runs get glyphs of their own;
 // more runs share BUCKETS multi_line glyphs (buckets.js: new points of one run re-set one bucket's data),
 // drawn at 2 points per pixel column, and beyond FAINT_RAW_UP_TO runs only the smoothed lines (the hover
-// still names the run). When runs are grouped, the chart draws a mean line and band per group instead
+// still names the run). From BITMAP_FROM runs on a linear y axis, the runs whose lines do not change are
+// drawn once into a bitmap (an image_rgba; freezer.js decides which) and only the live runs stay vector
+// lines, so a new point of one run no longer makes the browser stroke and rasterise every run's line. When runs are grouped, the chart draws a mean line and band per group instead
 // (grouplines.js). The figure stretches to its grid cell's width, its height set by the size control, its
 // colours from the page's theme (theme.js).
 
