@@ -36,6 +36,8 @@ const BUCKETS = 4; // multi_lines the runs' lines are spread over: a run's new p
 // (a quarter of the runs), not every run's; few, so a chart of 1,000 runs keeps a few renderers
 export const BITMAP_FROM = 50; // this many runs or more (linear y axis): the lines of runs that do not change
 // are drawn once into a bitmap (freezer.js), the others stay vector lines on top
+const BITMAP_AFTER_MS = 400; // a chart's first bitmap is drawn this long after it has many runs: the vector
+// lines first, as fast as before (showing 200 runs at once), the bitmap once the view has settled
 const MAX_LIVE = 8; // more changed lines than this at once: the bitmap is drawn again of all lines
 const MANY_LINES_WIDTH = 1; // px: many overlaid lines stay apart, and the browser strokes 1 px lines fastest
 const MARK_ALL_BELOW = 100; // short series: a marker on every point (one point draws no line)
@@ -182,14 +184,17 @@ export function createChart(Bokeh, key, context) {
    * lines (an image_rgba) and an invisible multi_line of them for the hover, made when first needed */
   let bitmap = null;
   let bitmapFrame = 0;
+  let bitmapTimer = 0;
+  let bitmapNow = false; // the first bitmap is drawn (see BITMAP_AFTER_MS)
   /** The figure's frame and ranges the bitmap is drawn for, when it can be (shown, linear y, finite ranges). */
-  function bitmapGeometry() {
+  /** @param {number[]} xExtent @param {number[]} yExtent the extent just set (Bokeh moves its ranges at its paint) */
+  function bitmapGeometry(xExtent, yExtent) {
     const bbox = chart.view?.frame?.bbox;
-    const { x_range: xr, y_range: yr } = figure;
     const dpr = globalThis.devicePixelRatio || 1;
     if (settings.logY || !bbox || !(bbox.width > 0 && bbox.height > 0) || typeof document === "undefined") return null;
-    const g = { x0: xr.start, x1: xr.end, y0: yr.start, y1: yr.end, width: Math.round(bbox.width * dpr),
-      height: Math.round(bbox.height * dpr), dpr };
+    const [x0, x1] = rangeFor(figure.x_range, xExtent);
+    const [y0, y1] = rangeFor(figure.y_range, yExtent);
+    const g = { x0, x1, y0, y1, width: Math.round(bbox.width * dpr), height: Math.round(bbox.height * dpr), dpr };
     if (![g.x0, g.x1, g.y0, g.y1].every(Number.isFinite) || g.x1 === g.x0 || g.y1 === g.y0) return null;
     return g;
   }
@@ -229,7 +234,7 @@ export function createChart(Bokeh, key, context) {
     canvas.height = g.height;
     const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d", { willReadFrequently: true }));
     ctx.lineWidth = MANY_LINES_WIDTH * g.dpr;
-    ctx.lineJoin = "round";
+    ctx.lineJoin = "bevel"; // BokehJS's default
     const kx = g.width / (g.x1 - g.x0);
     const ky = g.height / (g.y1 - g.y0);
     const color = entries.map((e) => runColor(store.runInfo(runOf(e.run).run).index));
@@ -302,8 +307,9 @@ export function createChart(Bokeh, key, context) {
 
   /** Many runs: each bucket whose runs' lines changed gets its data again; the markers of every run.
    * @param {{ series: import("./store.js").Series, data: ReturnType<typeof lineData> }[]} drawn
-   * @param {number} lo @param {number} hi @param {boolean} withRaw draw the faint raw lines */
-  function fillShared(drawn, lo, hi, withRaw) {
+   * @param {number} lo @param {number} hi @param {boolean} withRaw draw the faint raw lines
+   * @param {number[]} xExtent the x extent set */
+  function fillShared(drawn, lo, hi, withRaw, xExtent) {
     const glyphs = sharedLines();
     // a line is one run's, or one (run, tag) of a layout chart: bucketed by its line id, named and coloured by run
     const seriesOf = new Map(drawn.map((d) => [lineId(d.series), d.series]));
@@ -311,7 +317,21 @@ export function createChart(Bokeh, key, context) {
     let entries = drawn.map((d) => ({ run: lineId(d.series), line: d.data }));
     /** @type {Set<string> | null} the live lines, when the others are in the bitmap */
     let live = null;
-    const g = !withRaw && drawn.length >= BITMAP_FROM ? bitmapGeometry() : null;
+    let g = !withRaw && drawn.length >= BITMAP_FROM ? bitmapGeometry(xExtent, [lo, hi]) : null;
+    if (g && !bitmap?.renderer.visible && !bitmapNow) { // not shown yet: vector lines now, the bitmap soon
+      if (!bitmapTimer) {
+        bitmapTimer = window.setTimeout(() => {
+          bitmapTimer = 0;
+          bitmapNow = true;
+          try {
+            fill();
+          } finally {
+            bitmapNow = false;
+          }
+        }, BITMAP_AFTER_MS);
+      }
+      g = null;
+    }
     if (g) { // the lines that do not change from a bitmap, the others (buckets) on top
       const split = freezer.split(entries, [g.x0, g.x1, g.y0, g.y1, g.width, g.height, pixelWidth(),
         settings.smoothing, settings.xAxis].join("|"));
@@ -431,11 +451,12 @@ export function createChart(Bokeh, key, context) {
       ...[...grouped.map((g) => g.data.band), ...bands].map((b) => ({ raw: { y: b.lo }, smooth: { y: b.hi } }))],
     settings, withRaw ? undefined : ["smooth"]);
     const xs = [...drawn, ...grouped].flatMap((d) => [d.data.x0, d.data.x1]).filter(Number.isFinite);
-    setExtent(xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1], [lo, hi]);
+    const xExtent = xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1];
+    setExtent(xExtent, [lo, hi]);
     if (settings.logY) setLogTicks(Bokeh, figure, lo, hi);
     let points = 0;
     if (many) {
-      fillShared(drawn, lo, hi, withRaw);
+      fillShared(drawn, lo, hi, withRaw, xExtent);
       points = drawn.reduce((n, d) => n + d.series.length, 0);
     }
     for (const { series, data } of many ? [] : drawn) {
@@ -595,6 +616,26 @@ function makeFigure(Bokeh, key, settings) {
     xAxis.ticker.desired_num_ticks = 5;
   }
   return figure;
+}
+
+/**
+ * The start and end a range will have: a DataRange1d following our extent (not zoomed by the user, the
+ * default padding) as BokehJS computes it at the next paint, else the range's own. Drawing the bitmap for
+ * the range BokehJS is about to set avoids drawing it twice when the extent moves (200 runs shown at once).
+ * @param {any} range @param {number[]} extent [min, max]
+ * @returns {[number, number]}
+ * @example
+ * rangeFor({ range_padding: 0.1, range_padding_units: "percent", have_updated_interactively: false }, [0, 10]) // [-0.5, 10.5]
+ */
+export function rangeFor(range, [min, max]) {
+  const own = /** @type {[number, number]} */ ([range.start, range.end]);
+  if (range.have_updated_interactively || range.range_padding_units !== "percent" || range.follow != null
+    || range.flipped || typeof range.range_padding !== "number" || range.min_interval != null
+    || range.max_interval != null || range._initial_start != null || range._initial_end != null
+    || !Number.isFinite(min) || !Number.isFinite(max)) return own;
+  const span = max > min ? (max - min) * (1 + range.range_padding) : (range.default_span ?? 2);
+  const center = (min + max) / 2;
+  return [center - span / 2, center + span / 2];
 }
 
 /** Set a renderer's visibility only when it changes (BokehJS repaints on every set). @param {any} renderer @param {boolean} show */
