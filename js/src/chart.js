@@ -5,12 +5,15 @@
 // zoom and pan within it. The grid of charts is charts.js. Up to MANY_RUNS runs get glyphs of their own;
 // more runs share BUCKETS multi_line glyphs (buckets.js: new points of one run re-set one bucket's data),
 // drawn at 2 points per pixel column, and beyond FAINT_RAW_UP_TO runs only the smoothed lines (the hover
-// still names the run). When runs are grouped, the chart draws a mean line and band per group instead
+// still names the run). From BITMAP_FROM runs on a linear y axis, the runs whose lines do not change are
+// drawn once into a bitmap (an image_rgba; freezer.js decides which) and only the live runs stay vector
+// lines, so a new point of one run no longer makes the browser stroke and rasterise every run's line. When runs are grouped, the chart draws a mean line and band per group instead
 // (grouplines.js). The figure stretches to its grid cell's width, its height set by the size control, its
 // colours from the page's theme (theme.js).
 
-import { removeView } from "./bokeh.js";
+import { plainVisuals, removeView } from "./bokeh.js";
 import { createBuckets } from "./buckets.js";
+import { createFreezer } from "./freezer.js";
 import { runColor } from "./colors.js";
 import { el, setIfChanged } from "./dom.js";
 import { createGroupLines, groupLineData, groupsOf } from "./grouplines.js";
@@ -31,6 +34,11 @@ export const MANY_RUNS = 10; // more runs than this in a chart: BUCKETS multi_li
 export const FAINT_RAW_UP_TO = 20; // more runs than this: only the smoothed lines (or the raw ones, unsmoothed)
 const BUCKETS = 4; // multi_lines the runs' lines are spread over: a run's new points re-set its bucket's data
 // (a quarter of the runs), not every run's; few, so a chart of 1,000 runs keeps a few renderers
+export const BITMAP_FROM = 50; // this many runs or more (linear y axis): the lines of runs that do not change
+// are drawn once into a bitmap (freezer.js), the others stay vector lines on top
+const BITMAP_AFTER_MS = 400; // a chart's first bitmap is drawn this long after it has many runs: the vector
+// lines first, as fast as before (showing 200 runs at once), the bitmap once the view has settled
+const MAX_LIVE = 8; // more changed lines than this at once: the bitmap is drawn again of all lines
 const MANY_LINES_WIDTH = 1; // px: many overlaid lines stay apart, and the browser strokes 1 px lines fastest
 const MARK_ALL_BELOW = 100; // short series: a marker on every point (one point draws no line)
 const X_LABELS = { step: "step", relative: "relative time (s)", wall: "wall time" };
@@ -132,6 +140,11 @@ export function createChart(Bokeh, key, context) {
     return shared;
   }
 
+  /** The points of a run's line marked: all of a short series, else the newest.
+   * @param {import("./store.js").Series} series @param {ReturnType<typeof lineData>} data */
+  const marksOf = (series, data) => (data.raw.x.length < MARK_ALL_BELOW && series.length < MARK_ALL_BELOW
+    ? data.smooth : data.newest);
+
   /** @type {BucketLines[]} the multi_line glyphs of each bucket of runs (buckets.js) */
   const bucketGlyphs = [];
   /** @type {ReturnType<typeof createBuckets<ReturnType<typeof lineData>>>} */
@@ -165,15 +178,170 @@ export function createChart(Bokeh, key, context) {
     return new Bokeh.GlyphRenderer({ data_source: source, glyph });
   }
 
+  /** @type {ReturnType<typeof createFreezer<ReturnType<typeof lineData>>>} */
+  const freezer = createFreezer(MAX_LIVE);
+  /** @type {{ source: any, renderer: any, hitSource: any, hitRenderer: any } | null} the bitmap of the frozen
+   * lines (an image_rgba) and an invisible multi_line of them for the hover, made when first needed */
+  let bitmap = null;
+  let bitmapFrame = 0;
+  let bitmapTimer = 0;
+  let bitmapNow = false; // the first bitmap is drawn (see BITMAP_AFTER_MS)
+  /** The figure's frame and ranges the bitmap is drawn for, when it can be (shown, linear y, finite ranges). */
+  /** @param {number[]} xExtent @param {number[]} yExtent the extent just set (Bokeh moves its ranges at its paint) */
+  function bitmapGeometry(xExtent, yExtent) {
+    const bbox = chart.view?.frame?.bbox;
+    const dpr = globalThis.devicePixelRatio || 1;
+    if (settings.logY || !bbox || !(bbox.width > 0 && bbox.height > 0) || typeof document === "undefined") return null;
+    const [x0, x1] = rangeFor(figure.x_range, xExtent);
+    const [y0, y1] = rangeFor(figure.y_range, yExtent);
+    const g = { x0, x1, y0, y1, width: Math.round(bbox.width * dpr), height: Math.round(bbox.height * dpr), dpr };
+    if (![g.x0, g.x1, g.y0, g.y1].every(Number.isFinite) || g.x1 === g.x0 || g.y1 === g.y0) return null;
+    return g;
+  }
+  function makeBitmap() {
+    if (bitmap) return bitmap;
+    const source = new Bokeh.ColumnDataSource({ data: { image: [], x: [], y: [], dw: [], dh: [] } });
+    const glyph = new Bokeh.ImageRGBA({ image: { field: "image" }, x: { field: "x" }, y: { field: "y" },
+      dw: { field: "dw" }, dh: { field: "dh" }, origin: "top_left" });
+    const renderer = new Bokeh.GlyphRenderer({ data_source: source, glyph });
+    const hitSource = new Bokeh.ColumnDataSource({ data: { xs: [], ys: [], color: [], run: [] } });
+    const hitRenderer = multiLine(hitSource, { line_width: MANY_LINES_WIDTH, line_alpha: 0 });
+    figure.x_range.renderers = [extentRenderer]; // the x extent is ours too: the image spans the ranges
+    figure.renderers = [renderer, hitRenderer, ...figure.renderers];
+    const { runHover } = sharedLines();
+    runHover.renderers = [hitRenderer, ...runHover.renderers];
+    // Bokeh moved the ranges (the extent changed): draw the bitmap again for them, at the next frame
+    const moved = () => {
+      if (!bitmap?.renderer.visible || bitmapFrame) return;
+      bitmapFrame = requestAnimationFrame(() => {
+        bitmapFrame = 0;
+        fill();
+      });
+    };
+    figure.x_range.change.connect(moved);
+    figure.y_range.change.connect(moved);
+    bitmap = { source, renderer, hitSource, hitRenderer };
+    return bitmap;
+  }
+
+  /** Draw the frozen lines into the bitmap and the hover's multi_line.
+   * @param {{ run: string, line: ReturnType<typeof lineData> }[]} entries @param {NonNullable<ReturnType<typeof bitmapGeometry>>} g
+   * @param {(id: string) => import("./store.js").Series} runOf */
+  function drawBitmap(entries, g, runOf) {
+    const made = makeBitmap();
+    const canvas = document.createElement("canvas");
+    canvas.width = g.width;
+    canvas.height = g.height;
+    const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d", { willReadFrequently: true }));
+    ctx.lineWidth = MANY_LINES_WIDTH * g.dpr;
+    ctx.lineJoin = "bevel"; // BokehJS's default
+    const kx = g.width / (g.x1 - g.x0);
+    const ky = g.height / (g.y1 - g.y0);
+    const color = entries.map((e) => runColor(store.runInfo(runOf(e.run).run).index));
+    entries.forEach((entry, i) => {
+      const { x, y } = entry.line.smooth;
+      ctx.beginPath();
+      let move = true;
+      for (let j = 0; j < x.length; j++) {
+        const sx = (x[j] - g.x0) * kx;
+        const sy = g.height - (y[j] - g.y0) * ky;
+        if (!Number.isFinite(sx + sy)) move = true;
+        else if (move) {
+          ctx.moveTo(sx, sy);
+          move = false;
+        } else ctx.lineTo(sx, sy);
+      }
+      ctx.strokeStyle = color[i];
+      ctx.stroke();
+    });
+    entries.forEach((entry, i) => { // the markers, as the scatter draws them (size 5)
+      const { x, y } = marksOf(runOf(entry.run), entry.line);
+      ctx.fillStyle = color[i];
+      ctx.strokeStyle = color[i];
+      for (let j = 0; j < x.length; j++) {
+        const sx = (x[j] - g.x0) * kx;
+        const sy = g.height - (y[j] - g.y0) * ky;
+        if (!Number.isFinite(sx + sy)) continue;
+        ctx.beginPath();
+        ctx.arc(sx, sy, 2.5 * g.dpr, 0, 2 * Math.PI);
+        ctx.fill();
+        ctx.stroke();
+      }
+    });
+    const pixels = new Uint32Array(ctx.getImageData(0, 0, g.width, g.height).data.buffer);
+    const image = Bokeh.require("core/util/ndarray").ndarray(pixels, { dtype: "uint32", shape: [g.height, g.width] });
+    made.source.data = { image: [image], x: [g.x0], y: [g.y0], dw: [g.x1 - g.x0], dh: [g.y1 - g.y0] };
+    hitVersion += 1;
+    made.hitSource.data = { xs: entries.map((e) => e.line.smooth.x), ys: entries.map((e) => e.line.smooth.y), color,
+      run: entries.map((e) => nameOf(runOf(e.run))) };
+  }
+
+  let hitVersion = 0;
+  /**
+   * The hover's multi_line of the frozen lines is transparent: its view is never painted, and maps the lines
+   * to the screen (for the hover's hit test) only when the ranges, the frame or its lines changed. BokehJS
+   * would map and stroke all its lines at every paint of the chart, that is at every new point of a live run.
+   */
+  function quietHitView() {
+    const view = chart.view?.views?.find_one?.(bitmap?.hitRenderer);
+    if (!view || view.nbtrackQuiet || typeof view._paint !== "function" || !view.glyph?.map_data) return;
+    view.nbtrackQuiet = true;
+    let mapped = "";
+    view._paint = () => {
+      const { x_range: xr, y_range: yr } = figure;
+      const b = chart.view?.frame?.bbox;
+      const now = [xr.start, xr.end, yr.start, yr.end, b?.left, b?.top, b?.width, b?.height, hitVersion].join();
+      if (now === mapped) return;
+      mapped = now;
+      view.glyph.map_data();
+    };
+  }
+
+  /** Hide the bitmap (few runs, a log axis, groups) and forget it. */
+  function hideBitmap() {
+    if (!bitmap) return;
+    freezer.reset();
+    setVisible(bitmap.renderer, false);
+    setVisible(bitmap.hitRenderer, false);
+  }
+
   /** Many runs: each bucket whose runs' lines changed gets its data again; the markers of every run.
    * @param {{ series: import("./store.js").Series, data: ReturnType<typeof lineData> }[]} drawn
-   * @param {number} lo @param {number} hi @param {boolean} withRaw draw the faint raw lines */
-  function fillShared(drawn, lo, hi, withRaw) {
+   * @param {number} lo @param {number} hi @param {boolean} withRaw draw the faint raw lines
+   * @param {number[]} xExtent the x extent set */
+  function fillShared(drawn, lo, hi, withRaw, xExtent) {
     const glyphs = sharedLines();
     // a line is one run's, or one (run, tag) of a layout chart: bucketed by its line id, named and coloured by run
     const seriesOf = new Map(drawn.map((d) => [lineId(d.series), d.series]));
     const runOf = (/** @type {string} */ id) => /** @type {import("./store.js").Series} */ (seriesOf.get(id));
-    const entries = drawn.map((d) => ({ run: lineId(d.series), line: d.data }));
+    let entries = drawn.map((d) => ({ run: lineId(d.series), line: d.data }));
+    /** @type {Set<string> | null} the live lines, when the others are in the bitmap */
+    let live = null;
+    let g = !withRaw && drawn.length >= BITMAP_FROM ? bitmapGeometry(xExtent, [lo, hi]) : null;
+    if (g && !bitmap?.renderer.visible && !bitmapNow) { // not shown yet: vector lines now, the bitmap soon
+      if (!bitmapTimer) {
+        bitmapTimer = window.setTimeout(() => {
+          bitmapTimer = 0;
+          bitmapNow = true;
+          try {
+            fill();
+          } finally {
+            bitmapNow = false;
+          }
+        }, BITMAP_AFTER_MS);
+      }
+      g = null;
+    }
+    if (g) { // the lines that do not change from a bitmap, the others (buckets) on top
+      const split = freezer.split(entries, [g.x0, g.x1, g.y0, g.y1, g.width, g.height, pixelWidth(),
+        settings.smoothing, settings.xAxis].join("|"));
+      if (split.redraw) drawBitmap(split.frozen, g, runOf);
+      setVisible(/** @type {any} */ (bitmap).renderer, true);
+      setVisible(/** @type {any} */ (bitmap).hitRenderer, true);
+      quietHitView();
+      entries = split.live;
+      live = new Set(entries.map((e) => e.run));
+    } else hideBitmap();
     makeBuckets(withRaw);
     for (const bucket of buckets.split(entries, String(withRaw))) {
       const lineSet = bucketGlyphs[bucket.index];
@@ -187,9 +355,9 @@ export function createChart(Bokeh, key, context) {
       else if (lineSet.raw.data.xs.length) lineSet.raw.data = { xs: [], ys: [], color: [], run: [] };
       lineSet.smooth.data = lineSetOf((e) => e.line.smooth);
     }
-    const color = drawn.map((d) => runColor(store.runInfo(d.series.run).index));
-    const marks = drawn.map((d) => (d.data.raw.x.length < MARK_ALL_BELOW && d.series.length < MARK_ALL_BELOW
-      ? d.data.smooth : d.data.newest));
+    const marked = live ? drawn.filter((d) => live.has(lineId(d.series))) : drawn; // the frozen: in the bitmap
+    const color = marked.map((d) => runColor(store.runInfo(d.series.run).index));
+    const marks = marked.map((d) => marksOf(d.series, d.data));
     glyphs.marks.data = { x: marks.flatMap((m) => Array.from(m.x)), y: marks.flatMap((m) => Array.from(m.y)),
       color: marks.flatMap((m, i) => Array.from(m.x, () => color[i])) };
     const bad = drawn.map((d) => d.data.badPoints(lo, hi));
@@ -201,6 +369,7 @@ export function createChart(Bokeh, key, context) {
   /** Show or hide the many-runs glyphs. @param {boolean} show */
   function showShared(show) {
     shared?.renderers.forEach((r) => setVisible(r, show));
+    if (!show) hideBitmap();
     for (const lineSet of bucketGlyphs) {
       setVisible(lineSet.smoothRenderer, show);
       if (!show && lineSet.rawRenderer) setVisible(lineSet.rawRenderer, false);
@@ -282,11 +451,12 @@ export function createChart(Bokeh, key, context) {
       ...[...grouped.map((g) => g.data.band), ...bands].map((b) => ({ raw: { y: b.lo }, smooth: { y: b.hi } }))],
     settings, withRaw ? undefined : ["smooth"]);
     const xs = [...drawn, ...grouped].flatMap((d) => [d.data.x0, d.data.x1]).filter(Number.isFinite);
-    setExtent(xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1], [lo, hi]);
+    const xExtent = xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1];
+    setExtent(xExtent, [lo, hi]);
     if (settings.logY) setLogTicks(Bokeh, figure, lo, hi);
     let points = 0;
     if (many) {
-      fillShared(drawn, lo, hi, withRaw);
+      fillShared(drawn, lo, hi, withRaw, xExtent);
       points = drawn.reduce((n, d) => n + d.series.length, 0);
     }
     for (const { series, data } of many ? [] : drawn) {
@@ -371,6 +541,7 @@ export function createChart(Bokeh, key, context) {
      * @param {() => boolean} gone */
     async show(gone) {
       chart.view = await Bokeh.Plotting.show(figure, box);
+      plainVisuals(chart.view?.model?.document);
       if (gone()) { // disposed while BokehJS was building the view: remove it now
         removeView(chart.view);
         return;
@@ -445,6 +616,26 @@ function makeFigure(Bokeh, key, settings) {
     xAxis.ticker.desired_num_ticks = 5;
   }
   return figure;
+}
+
+/**
+ * The start and end a range will have: a DataRange1d following our extent (not zoomed by the user, the
+ * default padding) as BokehJS computes it at the next paint, else the range's own. Drawing the bitmap for
+ * the range BokehJS is about to set avoids drawing it twice when the extent moves (200 runs shown at once).
+ * @param {any} range @param {number[]} extent [min, max]
+ * @returns {[number, number]}
+ * @example
+ * rangeFor({ range_padding: 0.1, range_padding_units: "percent", have_updated_interactively: false }, [0, 10]) // [-0.5, 10.5]
+ */
+export function rangeFor(range, [min, max]) {
+  const own = /** @type {[number, number]} */ ([range.start, range.end]);
+  if (range.have_updated_interactively || range.range_padding_units !== "percent" || range.follow != null
+    || range.flipped || typeof range.range_padding !== "number" || range.min_interval != null
+    || range.max_interval != null || range._initial_start != null || range._initial_end != null
+    || !Number.isFinite(min) || !Number.isFinite(max)) return own;
+  const span = max > min ? (max - min) * (1 + range.range_padding) : (range.default_span ?? 2);
+  const center = (min + max) / 2;
+  return [center - span / 2, center + span / 2];
 }
 
 /** Set a renderer's visibility only when it changes (BokehJS repaints on every set). @param {any} renderer @param {boolean} show */

@@ -195,15 +195,35 @@ export function fillSummary(store, table) {
     for (const title of titles) head.appendChild(el("th", "", title));
     table.tHead.replaceChildren(head);
   }
-  const ordered = [...store.series.values()];
-  if (several) ordered.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : store.runInfo(a.run).index - store.runInfo(b.run).index));
   const body = table.tBodies[0];
+  const series = [...store.series.values()];
+  // the same series as last time (a redraw after new points): its order and rows again, no sort, no DOM reads
+  const last = summaryShows.get(table);
+  if (last && last.several === several && last.rows.length === body.rows.length && sameItems(last.series, series)) {
+    last.ordered.forEach((s, i) => updateRow(last.rows[i], s, several ? store.runInfo(s.run).name : null));
+    return;
+  }
+  const ordered = series.slice();
+  if (several) ordered.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : store.runInfo(a.run).index - store.runInfo(b.run).index));
   const rows = /** @type {HTMLTableRowElement[]} */ ([...body.rows]);
   const same = rows.length === ordered.length && (rows[0]?.cells.length ?? titles.length) === titles.length
     && ordered.every((s, i) => rows[i].dataset.id === `${s.run}\u0000${s.key}`);
   const wanted = same ? rows : ordered.map((s) => summaryRow(s, titles.length));
-  ordered.forEach((series, i) => updateRow(wanted[i], series, several ? store.runInfo(series.run).name : null));
+  ordered.forEach((s, i) => updateRow(wanted[i], s, several ? store.runInfo(s.run).name : null));
   if (!same) body.replaceChildren(...wanted);
+  summaryShows.set(table, { series, ordered, rows: wanted, several });
+}
+
+/** What each summary table last showed: the store's series (in the store's order), their order in the table
+ * and its rows. @type {WeakMap<HTMLTableElement, { series: import("./store.js").Series[],
+ * ordered: import("./store.js").Series[], rows: HTMLTableRowElement[], several: boolean }>} */
+const summaryShows = new WeakMap();
+
+/** @template T @param {T[]} a @param {T[]} b */
+function sameItems(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** @param {import("./store.js").Series} series @param {number} cells */
