@@ -496,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(appear)}, s | {statistics.median(appear):.2f} / {max(appear):.2f} |",
         f"| the same, painted, median / worst, s | {statistics.median(a['painted_s'] for a in data['appear']):.2f} / "
         f"{max(a['painted_s'] for a in data['appear']):.2f} |",
-        *([f"| appear, TensorBoard: `flush()` of a tensorboardX process's new run → its row and a chart drawing "
+        *([f"| appear, TensorBoard: a tensorboardX process's new run on disk → its row and a chart drawing "
            f"it, median / worst of {len(appear_tb)}, s | {statistics.median(appear_tb):.2f} / {max(appear_tb):.2f} |"]
           if appear_tb else []),
         f"| 200 runs: executing `%track` → run table shows {args.runs} rows, s | {data['rows']['dom_s']:.2f} |",
