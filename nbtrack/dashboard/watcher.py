@@ -100,58 +100,70 @@ class LogdirWatcher:
         self._followed: dict[Path, _Followed] = {}
         self._ignored: set[Path] = set()  # folders the run filter leaves out
         self._folder_times: dict[Path, int] = {}
-        self._projects: list[Path] = []
-        self._projects_for = -1
+        self._watched: dict[Path, set[Path]] = {}  # logdir -> folders under it that new runs may appear in
         self._notes: set[str] = set()
         self._pending_notes: list[str] = []
         self.polls = 0
         self.poll_seconds = 0.0  # thread CPU time of all polls: the watcher's cost
 
     # -- discovery --------------------------------------------------------------------
-    def _changed_folders(self) -> bool:
-        """Whether any logdir or project folder changed since the last look (its mtime)."""
-        changed = False
+    def _changed_folders(self) -> set[Path]:
+        """The logdirs, and the folders in them where runs may appear (``_watch``), whose mtime changed."""
+        changed: set[Path] = set()
         for _, root in self.logdirs:
-            for folder in [root, *self._project_folders(root)]:
+            for folder in [root, *self._watched.get(root, ())]:
                 try:
                     mtime = os.stat(folder).st_mtime_ns
                 except OSError:
                     mtime = -1
                 if self._folder_times.get(folder) != mtime:
                     self._folder_times[folder] = mtime
-                    changed = True
+                    changed.add(folder)
         return changed
 
-    def _project_folders(self, root: Path) -> list[Path]:
-        """Folders between ``root`` and its runs (a project's folder), as found by the last discovery."""
-        known = len(self._followed) + len(self._ignored)
-        if self._projects_for != known:  # recomputed only when discovery found something
-            found = [f.reader.path for f in self._followed.values()] + list(self._ignored)
-            folders = {parent for path in found for parent in path.parents}
-            # runs that may hold runs (TensorBoard's add_scalars sub-folders) are looked into too
-            folders |= {path for path in found if (source := source_of(path)) is not None and source.nested}
-            self._projects = sorted(folders)
-            self._projects_for = known
-        return [p for p in self._projects if p != root and root in p.parents]
+    def _watch(self, root: Path, folder: Path, nested: bool) -> None:
+        """Watch the folders between ``root`` and a run found in ``folder`` (a project's folder), and the run's
+        own folder when runs of its kind may hold runs (TensorBoard's ``add_scalars`` sub-folders)."""
+        watched = self._watched.setdefault(root, set())
+        if nested:
+            watched.add(folder)
+        parent = folder.parent
+        while parent != root and root in parent.parents and parent not in watched:
+            watched.add(parent)
+            parent = parent.parent
 
-    def _discover(self) -> list[_Followed]:
+    def _discover(self, changed: set[Path] | None = None) -> list[_Followed]:
+        """Runs not followed yet, looked for under the ``changed`` folders only (every logdir when None):
+        a new run's folder changes the mtime of the folder it was made in, so an idle logdir of many runs
+        is not walked again."""
         new: list[_Followed] = []
         for name, root in self.logdirs:
             notes: list[str] = []
-            for folder in find_run_folders(root, MAX_DEPTH, notes):
-                if folder in self._followed or folder in self._ignored:
-                    continue
-                followed = self._open(name, root, folder)
-                if followed is not None:
-                    self._followed[folder] = followed
-                    new.append(followed)
+            for start in self._starts(root, changed):
+                below = len(start.relative_to(root).parts)
+                for folder in find_run_folders(start, MAX_DEPTH - below, notes):
+                    if folder in self._followed or folder in self._ignored:
+                        continue
+                    followed = self._open(name, root, folder)
+                    if followed is not None:
+                        self._followed[folder] = followed
+                        new.append(followed)
             self._note(*notes)
         return new
+
+    @staticmethod
+    def _starts(root: Path, changed: set[Path] | None) -> list[Path]:
+        """Where to look under ``root``: itself, or the changed folders in it that no other changed one holds."""
+        if changed is None or root in changed:
+            return [root]
+        inside = sorted(f for f in changed if root in f.parents)
+        return [f for f in inside if not any(other in f.parents for other in inside)]
 
     def _open(self, name: str | None, root: Path, folder: Path) -> _Followed | None:
         source = source_of(folder)
         if source is None:
             return None
+        self._watch(root, folder, source.nested)
         try:
             reader = source.open(folder, self.stale_after, root)
         except FormatError as exc:
@@ -211,7 +223,8 @@ class LogdirWatcher:
         started = time.thread_time()
         self._pending_notes = []
         update = WatchUpdate()
-        new = self._discover() if self._changed_folders() else []
+        changed = self._changed_folders()
+        new = self._discover(changed) if changed else []
         now = time.monotonic()
         for f in list(self._followed.values()):
             fresh = f in new

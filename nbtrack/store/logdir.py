@@ -57,16 +57,16 @@ def find_run_folders(root: Path, depth: int = MAX_DEPTH, notes: list[str] | None
         elif notes is not None:
             _note_incomplete_run(folder, notes)
         if level < depth:
-            pending.extend((sub, level + 1) for sub in reversed(_sub_folders(folder)) if sub.name not in own)
+            pending.extend((sub, level + 1) for sub in _sub_folders(folder, own))
     return sorted(found)
 
 
-def _sub_folders(folder: Path) -> list[Path]:
-    """The folder's sub-folders (not hidden, not links), sorted."""
+def _sub_folders(folder: Path, skip: frozenset[str] = frozenset()) -> list[Path]:
+    """The folder's sub-folders (not hidden, not links, not named in ``skip``), in no particular order."""
     try:
         with os.scandir(folder) as entries:
-            return sorted(Path(e.path) for e in entries
-                          if not e.name.startswith(".") and e.is_dir(follow_symlinks=False))
+            return [folder / e.name for e in entries
+                    if e.name not in skip and not e.name.startswith(".") and e.is_dir(follow_symlinks=False)]
     except OSError:
         return []
 
