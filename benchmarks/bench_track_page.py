@@ -244,6 +244,25 @@ def run_track(lab: LivePage, cell: int, logdir: Path, mark: str | None = None, a
     return t0
 
 
+def measure_appear(lab: LivePage, script: Path, logdir: Path, mode: str, times: int, runs_before: int,
+                   scratch: Path, writers: list[Writer], log: Any) -> list[dict[str, float]]:
+    """``times`` new runs written by writer processes of ``mode`` (``appear``: nbtrack, ``appear_tb``:
+    tensorboardX), each timed from its flush until its row and a chart drawing it are on the page."""
+    out = []
+    for i in range(times):
+        name = f"{mode.replace('_', '-')}-{i}"
+        lab.page.evaluate("([n, a]) => window.__bench.watch(n, 'appear', a)",
+                          [name, {"name": name, "runs": runs_before + i + 1}])
+        w = Writer(script, mode, logdir, name, scratch / f"{name}.log", duration=4.0)
+        writers.append(w)
+        flushed = w.first_flush(lab)
+        mark = wait_mark(lab, name, 30)
+        out.append({"dom_s": mark["dom"] / 1e3 - flushed, "painted_s": mark["painted"] / 1e3 - flushed})
+        log(f"  {name}: row and chart {out[-1]['dom_s']:.2f} s after the flush (painted {out[-1]['painted_s']:.2f} s)")
+        w.proc.wait(30)
+    return out
+
+
 def measure(args: argparse.Namespace, scratch: Path, big: Path, log: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"load_before": os.getloadavg()}
     server = LabServer(scratch / "jupyterlab")
@@ -273,33 +292,10 @@ def measure(args: argparse.Namespace, scratch: Path, big: Path, log: Any) -> dic
         lab._poll(lambda: lab.page.evaluate("() => !!document.querySelector('.nbtrack-dashboard') && !!window.Bokeh?.Plotting"),
                   60, lambda: "no %track view")
         lab.page.wait_for_timeout(1500)
-        appear = []
-        for i in range(args.appear):
-            name = f"appear-{i}"
-            lab.page.evaluate("([n, a]) => window.__bench.watch(n, 'appear', a)", [name, {"name": name, "runs": i + 1}])
-            w = Writer(script, "appear", empty, name, scratch / f"{name}.log", duration=4.0)
-            writers.append(w)
-            flushed = w.first_flush(lab)
-            mark = wait_mark(lab, name, 30)
-            appear.append({"dom_s": mark["dom"] / 1e3 - flushed, "painted_s": mark["painted"] / 1e3 - flushed})
-            log(f"  appear {i}: row and chart {appear[-1]['dom_s']:.2f} s after the first flush "
-                f"(painted {appear[-1]['painted_s']:.2f} s)")
-            w.proc.wait(30)
-        out["appear"] = appear
-        appear_tb = []  # the same for a TensorBoard logdir: a tensorboardX process's event files
-        for i in range(args.appear_tb):
-            name = f"tb-appear-{i}"
-            lab.page.evaluate("([n, a]) => window.__bench.watch(n, 'appear', a)",
-                              [name, {"name": name, "runs": args.appear + i + 1}])
-            w = Writer(script, "appear_tb", empty, name, scratch / f"{name}.log", duration=4.0)
-            writers.append(w)
-            flushed = w.first_flush(lab)
-            mark = wait_mark(lab, name, 30)
-            appear_tb.append({"dom_s": mark["dom"] / 1e3 - flushed, "painted_s": mark["painted"] / 1e3 - flushed})
-            log(f"  TensorBoard appear {i}: row and chart {appear_tb[-1]['dom_s']:.2f} s after the flush "
-                f"(painted {appear_tb[-1]['painted_s']:.2f} s)")
-            w.proc.wait(30)
-        out["appear_tb"] = appear_tb
+        out["appear"] = measure_appear(lab, script, empty, "appear", args.appear, 0, scratch, writers, log)
+        # the same for a TensorBoard logdir: a tensorboardX process's event files
+        out["appear_tb"] = measure_appear(lab, script, empty, "appear_tb", args.appear_tb, args.appear, scratch,
+                                          writers, log)
 
         # 2. the 200-run logdir
         lab.run_cell(2, timeout=60)

@@ -44,6 +44,16 @@ TRACK = """() => {
   }; }"""
 
 
+def track_notebook(path: Path, cells: list[str]) -> Path:
+    """Write a notebook of these code cells (no outputs) to ``path``."""
+    import json
+
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": s, "outputs": [], "execution_count": None}
+                    for s in cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb))
+    return path
+
+
 def start_writer(script: Path, logdir: Path, name: str, lr: float, steps: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     env.pop("NBTRACK_DIR", None)

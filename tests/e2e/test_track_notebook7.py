@@ -7,7 +7,15 @@ import json
 from pathlib import Path
 
 import pytest
-from _track import TRACK, WRITER, charts_complete, run_id, series_points, start_writer  # tests/e2e on sys.path
+from _track import (  # tests/e2e on sys.path
+    TRACK,
+    WRITER,
+    charts_complete,
+    run_id,
+    series_points,
+    start_writer,
+    track_notebook,
+)
 from labkit.dashboards import run_cell
 
 pytestmark = pytest.mark.e2e
@@ -18,11 +26,7 @@ NOTEBOOK7_OWN_ERRORS = {"Cannot read properties of undefined (reading 'schema')"
 
 
 def _notebook(path: Path, logdir: Path) -> Path:
-    cells = ["%load_ext nbtrack", f"%track --logdir {json.dumps(str(logdir))} --reload 0.5"]
-    nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": s, "outputs": [], "execution_count": None}
-                    for s in cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    path.write_text(json.dumps(nb))
-    return path
+    return track_notebook(path, ["%load_ext nbtrack", f"%track --logdir {json.dumps(str(logdir))} --reload 0.5"])
 
 
 def test_track_draws_and_updates_in_notebook7(notebook7, tmp_path):

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from _track import ROOT, TRACK  # tests/e2e on sys.path
+from _track import ROOT, TRACK, track_notebook  # tests/e2e on sys.path
 from labkit.dashboards import run_cell
 
 pytestmark = pytest.mark.e2e
@@ -38,11 +38,7 @@ writer.close()
 
 
 def _notebook(path: Path, logdir: Path) -> Path:
-    cells = ["%load_ext nbtrack", f"%track --logdir {json.dumps(str(logdir))} --reload 0.5"]
-    nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": s, "outputs": [], "execution_count": None}
-                    for s in cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    path.write_text(json.dumps(nb))
-    return path
+    return track_notebook(path, ["%load_ext nbtrack", f"%track --logdir {json.dumps(str(logdir))} --reload 0.5"])
 
 
 def _start(script: Path, logdir: Path, name: str, log: Path) -> subprocess.Popen:
