@@ -25,6 +25,13 @@ const CHAR_WIDTH = 7; // of an 11-pixel bold axis title, for shortening names to
 const TICK_CHAR_WIDTH = 5.6; // of a 10-pixel tick label
 const STAGGER_BELOW = 90; // pixels between axes under which titles alternate between two rows
 const MIN_BRUSH = 5; // pixels: a brush on a tiny range stays visible
+// Colours that follow JupyterLab's light and dark themes (its CSS variables; each attribute beside them is the
+// colour where no theme defines them, as in a report opened on its own)
+const AXIS_STYLE = "stroke: var(--jp-ui-font-color2, #555)";
+const TICK_STYLE = "fill: var(--jp-ui-font-color1, #444); stroke: var(--jp-layout-color0, #fff)";
+const MUTED_STYLE = "fill: var(--jp-ui-font-color2, #888)";
+const TITLE_STYLE = "fill: var(--jp-ui-font-color0, #222)";
+const METRIC_STYLE = "fill: var(--jp-brand-color1, #1f4e79)";
 
 /** @template {keyof SVGElementTagNameMap} K @param {K} tag @param {Record<string, string | number>} [attrs]
  * @returns {SVGElementTagNameMap[K]} */
@@ -58,19 +65,21 @@ function tooltip(text) {
  */
 function drawAxis(axis, x, brush, layout) {
   const g = svg("g", { class: "nbtrack-hparam-axis", "data-axis": axis.key });
-  g.append(svg("line", { x1: x, x2: x, y1: TOP, y2: BOTTOM, stroke: "#555", "stroke-width": 1 }));
+  g.append(svg("line", { x1: x, x2: x, y1: TOP, y2: BOTTOM, stroke: "#555", "stroke-width": 1, style: AXIS_STYLE }));
   for (const tick of axis.scale.ticks) {
     const y = yOf(tick.unit);
-    g.append(svg("line", { x1: x - 3, x2: x, y1: y, y2: y, stroke: "#555" }));
+    g.append(svg("line", { x1: x - 3, x2: x, y1: y, y2: y, stroke: "#555", style: AXIS_STYLE }));
     if (tick.label) {
       g.append(label(shorten(tick.label, Math.max(6, Math.floor((layout.gap - 12) / TICK_CHAR_WIDTH))), { x: x - 5, y: y + 3, "text-anchor": "end", "font-size": 10,
-        fill: "#444", stroke: "#fff", "stroke-width": 3, "paint-order": "stroke", "stroke-linejoin": "round" }));
+        fill: "#444", stroke: "#fff", "stroke-width": 3, "paint-order": "stroke", "stroke-linejoin": "round",
+        style: TICK_STYLE }));
     }
   }
   g.append(axisTitle(axis, x, layout));
   const kind = layout.isMetric ? "metric" : axis.scale.type === "linear" ? "" : axis.scale.type;
   if (kind && layout.row < 0) {
-    g.append(label(kind === "log" ? "log scale" : kind, { x, y: TOP - 9, "text-anchor": "middle", "font-size": 9, fill: "#888" }));
+    g.append(label(kind === "log" ? "log scale" : kind, { x, y: TOP - 9, "text-anchor": "middle", "font-size": 9, fill: "#888",
+      style: MUTED_STYLE }));
   }
   if (brush) {
     const [u0, u1] = brushUnits(axis.scale, brush);
@@ -91,7 +100,8 @@ function axisTitle(axis, x, layout) {
   const half = (title.length * CHAR_WIDTH) / 2;
   const y = layout.row < 0 ? TOP - 22 : layout.row === 0 ? TOP - 30 : TOP - 16;
   const text = label(title, { x: Math.min(WIDTH - 2 - half, Math.max(2 + half, x)), y, "text-anchor": "middle",
-    "font-size": 11, "font-weight": layout.isMetric ? 700 : 600, fill: layout.isMetric ? "#1f4e79" : "#222" });
+    "font-size": 11, "font-weight": layout.isMetric ? 700 : 600, fill: layout.isMetric ? "#1f4e79" : "#222",
+    style: layout.isMetric ? METRIC_STYLE : TITLE_STYLE });
   text.append(tooltip(`${axis.source}: ${axis.name}`));
   return text;
 }
@@ -254,7 +264,7 @@ function draw(view, drawn, axes, brushes, selected) {
   const parts = [];
   if (!axes.length) {
     parts.push(label(drawn.length ? "no config or numeric summary to compare" : "no runs shown",
-      { x: WIDTH / 2, y: HEIGHT / 2, "text-anchor": "middle", "font-size": 12, fill: "#888" }));
+      { x: WIDTH / 2, y: HEIGHT / 2, "text-anchor": "middle", "font-size": 12, fill: "#888", style: MUTED_STYLE }));
   }
   parts.push(drawLines(drawn, axes, selected));
   const stagger = room < STAGGER_BELOW && axes.length > 2;

@@ -168,3 +168,16 @@ test("nothing logged is parsed as HTML", () => {
   const source = readFileSync(new URL("./parcoords.js", import.meta.url), "utf8");
   assert.doesNotMatch(source, /innerHTML|outerHTML|insertAdjacentHTML|DOMParser|document\.write/);
 });
+
+test("view: axes, tick labels and titles take JupyterLab's theme colours, with light fallbacks", () => withDocument(() => {
+  const { root } = mount(sweep());
+  const axis = findAll(root, ".nbtrack-hparam-axis line")[0];
+  assert.match(axis.getAttribute("style") ?? "", /stroke: var\(--jp-ui-font-color2, #555\)/);
+  assert.equal(axis.getAttribute("stroke"), "#555", "the colour where no theme is defined");
+  const texts = findAll(root, ".nbtrack-hparam-axis text");
+  const styles = texts.map((t) => t.getAttribute("style") ?? "");
+  assert.ok(styles.some((s) => s.includes("var(--jp-ui-font-color1, #444)") && s.includes("var(--jp-layout-color0, #fff)")),
+    "tick labels: theme text on a halo of the theme background");
+  assert.ok(styles.some((s) => s.includes("var(--jp-brand-color1")), "the metric's title");
+  assert.ok(styles.some((s) => s.includes("var(--jp-ui-font-color0")), "the other titles");
+}));
