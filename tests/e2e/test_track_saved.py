@@ -101,7 +101,6 @@ def test_saved_track_output_reopens_with_its_charts(lab: LabPage, browser: Any, 
         (root / copies["widget_state"]).read_text())["metadata"].get("widgets", {})
 
     # reopened trusted without a kernel, with and without saved widget state: the companion draws the runs
-    lab.page.goto("about:blank")  # the live page leaves before its kernel goes
     for which, name in copies.items():
         with lab_page(browser, lab.server, ARTIFACTS, f"track-saved-reopened-{which}") as again:
             open_without_kernel(again, name)

@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,7 +181,9 @@ def open_without_kernel(lab: LabPage, path: str, timeout: float = 60) -> None:
     what a person sees reopening a saved notebook before running anything, with "No Kernel" chosen."""
     t0 = time.monotonic()
     lab.server.delete_sessions()
-    lab.page.goto(f"{lab.server.base_url}/lab?reset&token={lab.server.token}", timeout=timeout * 1000)
+    # a workspace of its own: beside another JupyterLab page of the same browser (a `lab` fixture's page
+    # still open), plain /lab is moved to an auto-X workspace by a second navigation (server.workspace_url)
+    lab.page.goto(lab.server.workspace_url(f"nokernel-{uuid.uuid4().hex[:8]}"), timeout=timeout * 1000)
     lab.page.wait_for_function("() => !!window.jupyterapp", timeout=timeout * 1000)
     lab.page.evaluate(OPEN_WITHOUT_KERNEL, path)
     lab.path = path

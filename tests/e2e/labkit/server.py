@@ -182,6 +182,16 @@ class LabServer:
             return f"{self.base_url}/lab/tree/{path}?reset&token={self.token}"
         return f"{self.base_url}/notebooks/{path}?token={self.token}"
 
+    def workspace_url(self, workspace: str) -> str:
+        """An empty JupyterLab page in a workspace of its own (``/lab/workspaces/<name>?reset``).
+
+        Two pages of one browser on the same workspace (plain ``/lab``) make JupyterLab's window resolver
+        move the newer page to a generated ``auto-X`` workspace: a second navigation, after the first
+        ``load``, that destroys the context of a script started on it, and a ``Page.close`` during it
+        never returned (the "frozen page" of test_track_saved.py, once blamed on the kernel's shutdown).
+        A page opened beside another must name its own workspace."""
+        return f"{self.base_url}/lab/workspaces/{workspace}?reset&token={self.token}"
+
     # -- REST -----------------------------------------------------------------------------------------
     def api(self, method: str, path: str, timeout: float = 10):
         req = urllib.request.Request(self.base_url + path, method=method,
