@@ -359,3 +359,32 @@ def test_summary_writer_graphs_and_layouts_reach_the_dashboard_as_the_panels_tak
     charts = snap["runs"][0]["layout"]["categories"][0]["charts"]
     assert charts == [{"title": "both", "multiline": ["train/.*"]},
                       {"title": "m", "margin": [{"value": "v", "lower": "l", "upper": "u"}]}]
+
+
+def test_a_tf1_session_log_start_replaces_every_tags_points_from_its_step(tmp_path: Path) -> None:
+    from tensorboardX.proto.event_pb2 import Event, SessionLog
+
+    with tbx.SummaryWriter(str(tmp_path / "r")) as writer:
+        for step in range(6):
+            writer.add_scalar("a", float(step), step)
+            writer.add_scalar("b", 10.0 + step, step)
+        # the job restarted from its checkpoint at step 3 (TF1's supervisor writes this record)
+        writer._get_file_writer().add_event(Event(step=3, session_log=SessionLog(status=SessionLog.START)))
+        writer.add_scalar("a", 100.0, 4)
+    run = nbtrack.open(tmp_path).run("r")
+    assert run.scalars("a")["step"].tolist() == [0, 1, 2, 4]
+    assert run.scalars("a")["value"].tolist() == [0.0, 1.0, 2.0, 100.0]
+    assert run.scalars("b")["step"].tolist() == [0, 1, 2]  # every tag, not only those logged again
+
+
+def test_preemption_rule_in_one_batch_and_against_points_read_before() -> None:
+    from nbtrack.tensorboard.reader.preemption import preempt
+
+    tags = np.array([0, 0, 1, 0, 1])
+    steps = np.array([5, 6, 9, 2, 10])
+    kept, cut = preempt(tags, steps, np.arange(5), [], {0: 3, 1: 8})
+    assert kept.tolist() == [False, False, True, True, True]  # tag 0's step 2 drops its 5 and 6 in the batch
+    assert cut == {0: 2}  # and its points read before from step 2 on; tag 1 rose past 8
+    kept, cut = preempt(tags, steps, np.arange(5), [(3, 7)], {0: 3, 1: 8})
+    assert kept.tolist() == [False, False, False, True, True]  # the restart at step 7 drops tag 1's 9
+    assert cut == {0: 2, 1: 7}
