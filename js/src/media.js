@@ -11,6 +11,8 @@ import { modelTree } from "./modeltree.js";
 const FRAME_POLICY = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; " +
   "img-src data:; style-src 'unsafe-inline'; font-src data:\">";
 const SMALL_IMAGE = 128; // images up to this wide are scaled up by a whole factor, pixelated (no smoothing)
+const LARGE_WIDTH = 420; // pixels a large image is shown at, at most
+const MAX_SHOWN_HEIGHT = 420; // pixels no image is shown taller than
 const SHOWN_WIDTH = 256;
 
 /** @typedef {import("./store.js").MediaSeries} MediaSeries */
@@ -71,17 +73,37 @@ function withUrls(build) {
   return { element, urls };
 }
 
+/**
+ * The size an image is shown at. A small one is scaled up by a whole factor (pixelated) to about `shownWidth`,
+ * a large one down to 420 px wide; neither grows taller than `MAX_SHOWN_HEIGHT` (a layer's bias logged as a
+ * 1 x 128 picture must not become a column thousands of pixels high).
+ * @example shownSize(1, 128, 256) // { width: 3, height: 384, scale: 3, pixelated: true }
+ * @param {number} w natural width @param {number} h natural height @param {number} shownWidth
+ * @returns {{ width: number, height: number, scale: number, pixelated: boolean }}
+ */
+export function shownSize(w, h, shownWidth) {
+  w = Math.max(1, w);
+  h = Math.max(1, h);
+  if (w <= SMALL_IMAGE && h <= SMALL_IMAGE * 4) {
+    const scale = Math.max(1, Math.floor(Math.min(shownWidth / w, MAX_SHOWN_HEIGHT / h)));
+    return { width: w * scale, height: h * scale, scale, pixelated: true };
+  }
+  const factor = Math.min(1, LARGE_WIDTH / w, MAX_SHOWN_HEIGHT / h);
+  return { width: Math.max(1, Math.round(w * factor)), height: Math.max(1, Math.round(h * factor)), scale: factor,
+    pixelated: w <= SMALL_IMAGE };
+}
+
 /** @param {MediaRecord} record @param {number} shownWidth width to scale a small image up to */
 function imageFigure(record, shownWidth) {
   const figure = el("figure", "nbtrack-image");
   const img = el("img", "nbtrack-image-img");
   img.alt = String(record.meta.caption ?? "");
   img.onload = () => {
-    const w = img.naturalWidth;
-    const scale = w <= SMALL_IMAGE ? Math.max(1, Math.floor(shownWidth / w)) : 1;
-    img.style.width = `${Math.min(w * scale, w <= SMALL_IMAGE ? Math.max(shownWidth, w) : 420)}px`;
-    img.style.imageRendering = w <= SMALL_IMAGE ? "pixelated" : "auto";
-    img.dataset.scale = String(scale);
+    const size = shownSize(img.naturalWidth, img.naturalHeight, shownWidth);
+    img.style.width = `${size.width}px`;
+    img.style.height = `${size.height}px`;
+    img.style.imageRendering = size.pixelated ? "pixelated" : "auto";
+    img.dataset.scale = String(size.scale);
   };
   if (record.data[0]) img.src = urlOf(record.data[0], "image/png");
   figure.appendChild(img);
