@@ -155,10 +155,12 @@ def _open(lab: LabPage, path: str) -> PageErrors:
 
 
 def _all_drawn(dashes: list[dict[str, Any]], count: int) -> bool:
-    """Every output rendered and every run dashboard's charts built and complete (charts are built one per
-    task after the output renders, so "done" alone can come before the last chart)."""
+    """Every output rendered, every run dashboard's charts built and complete, and every logdir dashboard's
+    charts drawn (charts are built one per task after the output renders, so "done" alone can come before the
+    last chart: on a loaded CI machine the logdir's output was asserted with no chart built yet)."""
     return len(dashes) == count and all(d["rendered"] == "done" for d in dashes) and all(
-        charts_complete(d, EXPECTED) for d in dashes[::2])
+        charts_complete(d, EXPECTED) for d in dashes[::2]) and all(
+        d["charts"] and all(int(c["drawn"]) > 0 for c in d["charts"]) for d in dashes)  # the logdirs' too
 
 
 def _assert_drawn(dashes: list[dict[str, Any]], names: list[str]) -> None:
