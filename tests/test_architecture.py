@@ -107,6 +107,10 @@ class ImportCollector(ast.NodeVisitor):
         for alias in node.names:  # "from pkg import module" imports the module
             candidate = f"{source}.{alias.name}"
             self.found.append((candidate if candidate in self.known else source, ".".join(self.scope)))
+            if node.level and candidate in self.known and source != self.module:
+                # ... and runs the package's __init__ first: "from . import x" inside a package whose
+                # __init__ imports this module is a cycle
+                self.found.append((source, ".".join(self.scope)))
 
 
 def import_graph() -> dict[str, set[str]]:

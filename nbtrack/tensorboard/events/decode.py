@@ -35,7 +35,9 @@ from typing import Any
 
 import numpy as np
 
-from . import kinds, proto
+# modules imported by their full name: `from . import x` would import this package's __init__ (a cycle)
+import nbtrack.tensorboard.events.kinds as kinds
+import nbtrack.tensorboard.events.proto as proto
 
 FAST_MIN_RECORDS = 32  # a smaller chunk (a live poll) is cheaper through protobuf than templated
 

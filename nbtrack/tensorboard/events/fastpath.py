@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import proto
+import nbtrack.tensorboard.events.proto as proto  # by full name: no cycle through __init__
+
 from .kinds import classify
 
 MAX_SUFFIX = 512  # bytes: longer summaries are not scalars worth templating

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from . import proto
+import nbtrack.tensorboard.events.proto as proto  # by full name: no cycle through __init__
+
 from .plugins import custom_scalars, hparams, keras_model
 
 MAX_ELEMENTS = 1 << 24  # a tensor filled from fewer values than its shape claims is bounded by this

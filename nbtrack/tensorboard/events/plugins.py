@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import proto
+import nbtrack.tensorboard.events.proto as proto  # by full name: no cycle through __init__
 
 MAX_JSON = 64 << 20  # characters of a Keras model config
 MAX_DEPTH = 64  # nesting of a Keras layer tree
