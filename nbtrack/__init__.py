@@ -42,13 +42,34 @@ def _dashboard_show(source: Any, **options: Any) -> Any:
 
 _screens.register_show(_dashboard_show)  # what Run.show(), RunReader.show() and Logdir.show() call
 
+
+def report(source: Any, path: Any = None, *, runs: Any = None, tags: Any = None, title: str | None = None,
+           full_resolution: bool = False, media_per_tag: int | None = None,
+           settings: dict[str, Any] | None = None, progress: bool | None = None) -> Any:
+    """Runs as one self-contained HTML file that opens offline (see :func:`nbtrack.reports.report`).
+
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> with init(dir=d, name="r") as r:
+    ...     r.log({"loss": 0.5})
+    >>> report(d, f"{d}/report.html").name
+    'report.html'
+    """
+    from nbtrack.reports import report as write_report  # imports bokeh's files only when a report is made
+
+    return write_report(source, path, runs=runs, tags=tags, title=title, full_resolution=full_resolution,
+                        media_per_tag=media_per_tag, settings=settings, progress=progress)
+
+
+_screens.register_report(report)  # what Run.to_html(), RunReader.to_html(), Logdir.to_html() and .save() call
+
 __all__ = [
     "Audio", "Config", "Embedding", "Figure", "FormatError", "Histogram", "Html", "Image", "Logdir", "Markdown",
     "NbtrackError", "PRCurve", "Run", "RunNotFoundError", "RunReader", "RunWriteError", "Summary", "SummaryWriter",
     "Table", "Text",
     "UnsupportedFormatError", "Value", "Video",
     "__version__", "config", "define_metric", "finish", "import_tensorboard", "init", "load_ipython_extension",
-    "log", "open", "run", "summary", "track", "unload_ipython_extension",
+    "log", "open", "report", "run", "summary", "track", "unload_ipython_extension",
 ]
 
 

@@ -1,7 +1,9 @@
-"""Where data classes find the screen that shows them, without importing it.
+"""Where data classes find the screen that shows them, and the report that shares them, without importing either.
 
-``Run.show()``, ``RunReader.show()`` and ``Logdir.show()`` call :func:`show` here; the public
-face (``nbtrack/__init__.py``) registers ``nbtrack.dashboard.show`` at import. So ``record/``
+``Run.show()``, ``RunReader.show()`` and ``Logdir.show()`` call :func:`show` here, and
+``Run.to_html()``, ``RunReader.to_html()``, ``Logdir.to_html()`` and ``StaticDashboard.save()``
+call :func:`report`; the public face (``nbtrack/__init__.py``) registers
+``nbtrack.dashboard.show`` and ``nbtrack.report.report`` at import. So ``record/``
 and ``store/`` never import ``dashboard/`` (which imports them), and the package has no
 import cycle, as a plotting backend is registered with pandas rather than imported by it.
 
@@ -19,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 _show: Callable[..., Any] | None = None
+_report: Callable[..., Any] | None = None
 
 
 def register_show(function: Callable[..., Any]) -> None:
@@ -32,3 +35,16 @@ def show(source: Any, **options: Any) -> Any:
     if _show is None:
         raise RuntimeError("no dashboard is registered to show this; `import nbtrack` registers it")
     return _show(source, **options)
+
+
+def register_report(function: Callable[..., Any]) -> None:
+    """Make ``function(source, path=None, **options)`` the report of every ``.to_html()``."""
+    global _report
+    _report = function
+
+
+def report(source: Any, path: Any = None, **options: Any) -> Any:
+    """The registered report of ``source`` (HTML text, or the path written); a clear error when none is."""
+    if _report is None:
+        raise RuntimeError("no report writer is registered; `import nbtrack` registers it")
+    return _report(source, path, **options)

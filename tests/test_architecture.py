@@ -19,8 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nbtrack"
 
 # (module, function or method, imported module prefix): the only imports allowed to point upward.
 HOOKS = {
-    # reserved, same one-line form: reports and framework integrations
-    ("nbtrack.record.run", "Run.to_html", "nbtrack.report"),
+    # reserved, same one-line form: framework integrations
     ("nbtrack.record.run", "Run.watch", "nbtrack.integrations"),
     ("nbtrack.record.run", "Run.unwatch", "nbtrack.integrations"),
 }
@@ -33,13 +32,13 @@ ALLOWED = {
     "values": {"codecs", "errors"},
     "store": {"values", "codecs", "paths", "errors", "_version", "screens"},
     "record": {"store", "values", "codecs", "paths", "errors", "_version", "screens"},
-    "dashboard": {"store", "record", "values", "codecs", "paths", "errors", "_version"},
+    "dashboard": {"store", "record", "values", "codecs", "paths", "errors", "_version", "screens"},
     "demo": {"record", "values"},
     "__main__": {"cli"},
-    "cli": {"face", "demo", "report", "magic", "errors", "_version", "tensorboard.importer"},
+    "cli": {"face", "demo", "reports", "magic", "errors", "_version", "tensorboard.importer"},
     # the rooms of what comes next
-    "magic": {"dashboard", "record", "store", "report", "errors"},
-    "report": {"dashboard", "store", "values", "codecs", "errors", "_version"},
+    "magic": {"dashboard", "record", "store", "reports", "errors"},
+    "reports": {"dashboard", "store", "record", "values", "codecs", "errors", "_version"},
     # nbtrack/tensorboard/__init__.py: mirrors torch.utils.tensorboard
     "tensorboard": {"tensorboard.writer", "tensorboard.reader", "tensorboard.events"},
     "tensorboard.importer": {"tensorboard.reader", "tensorboard.writer", "record", "store", "values", "codecs",

@@ -15,7 +15,9 @@ buffers per kind as the live ``media`` message (``protocol.py``), the most recen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nbtrack.store.logdir import flatten
@@ -44,16 +46,56 @@ MAX_POINTS = 200_000
 # or 10,000 tags then make an output of a few MB, not hundreds; each series keeps at least MIN_POINTS.
 STATIC_POINTS = 300_000
 MIN_POINTS = 16
-MAX_PER_TAG = 100  # steps of each media tag a snapshot keeps (the most recent; every gallery index of a step)
+MAX_PER_TAG = 100  # steps of each media tag a snapshot keeps (``pick_steps``; every gallery index of a step)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How much of each series and media tag an output keeps: one rule (M4 for series, ``pick_steps``
+    for media), its limits chosen by the output.
+
+    ``max_points``: a series longer than this is reduced to ``max_points // 5`` step ranges (at most
+    ``BUCKETS``); ``budget``: points shared by all series (each gets an equal share, at least
+    ``MIN_POINTS``); ``media_per_tag``: steps kept per media tag (None: all); ``compact``: steps,
+    times and values as compact columns (``compact.py``: float32 values, millisecond times).
+    """
+
+    max_points: int = MAX_POINTS
+    budget: int | None = STATIC_POINTS
+    media_per_tag: int | None = MAX_PER_TAG
+    compact: bool = False
+
+    def points_per_series(self, series: int) -> int:
+        """The points each of ``series`` series may keep.
+
+        >>> REPORT.points_per_series(200), REPORT.points_per_series(1), NOTEBOOK.points_per_series(10_000)
+        (4000, 10000, 30)
+        """
+        if self.budget is None:
+            return self.max_points
+        return max(MIN_POINTS, min(self.max_points, self.budget // max(1, series)))
+
+
+# The notebook's static output: series above 200,000 points keep 8,192 step ranges, within 300,000 points in all.
+NOTEBOOK = Resolution()
+# An HTML report: every series to about a chart's width (2,000 step ranges, fewer when there are many series:
+# 800,000 points in all keep 200 series under 10 MB), compact columns, the newest and spread-out media.
+REPORT = Resolution(max_points=10_000, budget=800_000, media_per_tag=20, compact=True)
+# A report with full_resolution=True: every point, exact.
+FULL = Resolution(max_points=2**62, budget=None, media_per_tag=None, compact=False)
 
 
 def series_of(reader: RunReader, max_points: int = MAX_POINTS,
-              tags: tuple[list[str], dict[int, list[Any]]] | None = None) -> list[dict[str, Any]]:
-    """Every scalar series the reader holds (``tags``: its ``tag_pieces()``), reduced above ``max_points``."""
+              tags: tuple[list[str], dict[int, list[Any]]] | None = None,
+              wanted: re.Pattern[str] | None = None) -> list[dict[str, Any]]:
+    """Every scalar series the reader holds (``tags``: its ``tag_pieces()``; ``wanted``: only tags
+    this matches), reduced above ``max_points``."""
     names, pieces = tags if tags is not None else reader.tag_pieces()
     buckets = max(1, min(BUCKETS, max_points // 5))  # M4: up to 4 points per bucket, and its NaN markers
     out = []
     for tag_id, key in enumerate(names):
+        if wanted is not None and not wanted.search(key):
+            continue
         (steps, values, times), total = reduced_series(pieces[tag_id], max_points, buckets)
         out.append({"run": reader.id, "key": key, "steps": steps.tobytes(),
                     "values": values.tobytes(), "times": times.tobytes(), "n": total})
@@ -89,13 +131,14 @@ def run_info(reader: RunReader) -> dict[str, Any]:
 
 def snapshot_of(readers: Iterable[RunReader], seq: int = 0, max_points: int = MAX_POINTS,
                 max_per_tag: int | None = MAX_PER_TAG, catch_up: bool = True,
-                budget: int | None = None) -> dict[str, Any]:
+                budget: int | None = None, tags: re.Pattern[str] | None = None) -> dict[str, Any]:
     """The snapshot of several stored runs (one dashboard overlays them, one colour per run).
 
     ``catch_up`` reads what each run appended since its reader last looked; without it the
     snapshot holds exactly what the readers hold (a live view read up to a position). ``budget``
     bounds the points of all series together (each series gets an equal share, at least
-    ``MIN_POINTS`` and at most ``max_points``); static outputs use ``STATIC_POINTS``.
+    ``MIN_POINTS`` and at most ``max_points``); static outputs use ``STATIC_POINTS``. ``tags``
+    keeps only the tags (series and media) it matches.
 
     >>> import nbtrack, tempfile
     >>> d = tempfile.mkdtemp()
@@ -110,14 +153,14 @@ def snapshot_of(readers: Iterable[RunReader], seq: int = 0, max_points: int = MA
     for reader in readers:
         if catch_up:
             reader.catch_up()
-    tags = [reader.tag_pieces() for reader in readers]
+    pieces = [reader.tag_pieces() for reader in readers]
     if budget is not None:
-        count = sum(len(names) for names, _ in tags)
-        max_points = max(MIN_POINTS, min(max_points, budget // max(1, count)))
-    for reader, reader_tags in zip(readers, tags):
+        count = sum(sum(1 for key in names if tags is None or tags.search(key)) for names, _ in pieces)
+        max_points = Resolution(max_points, budget).points_per_series(count)
+    for reader, reader_tags in zip(readers, pieces):
         runs.append(run_info(reader))
-        series.extend(series_of(reader, max_points, reader_tags))
-        media.extend(media_of(reader, max_per_tag, catch_up=False))
+        series.extend(series_of(reader, max_points, reader_tags, tags))
+        media.extend(m for m in media_of(reader, max_per_tag, catch_up=False) if tags is None or tags.search(m["key"]))
     return {"seq": seq, "runs": runs, "series": series, "media": media}
 
 
@@ -127,7 +170,8 @@ MAX_TAG_BYTES = 16 * 2**20  # and at most this much data per tag (a dashboard's 
 def media_of(reader: RunReader, max_per_tag: int | None = MAX_PER_TAG, catch_up: bool = True) -> list[MediaEntry]:
     """The stored values of one run, per tag, as ``{"run", "key", "kind", "step", "index", "meta", "data"}``.
 
-    Bounded: of each tag only the ``max_per_tag`` most recent (highest) steps are kept, each
+    Bounded: of each tag only ``max_per_tag`` steps are kept (``pick_steps``: the newest half, the
+    rest spread over the older ones), each
     with every index of a gallery logged at that step (None keeps every step), and only as
     many of those as fit in ``MAX_TAG_BYTES`` (16 MiB; the newest step always). Within a
     tag, entries are in step, then index, order. A value that cannot travel (an image, audio
@@ -139,7 +183,7 @@ def media_of(reader: RunReader, max_per_tag: int | None = MAX_PER_TAG, catch_up:
     ...     for step in range(5):
     ...         run.log({"w": nbtrack.Histogram(np.arange(10.0) * step, bins=4)})
     >>> [(m["kind"], m["step"], len(m["data"])) for m in media_of(nbtrack.open(d).run("r"), max_per_tag=2)]
-    [('histogram', 3, 2), ('histogram', 4, 2)]
+    [('histogram', 0, 2), ('histogram', 4, 2)]
     """
     if catch_up:
         reader.catch_up()
@@ -192,10 +236,30 @@ def _histogram_entry(run: str, tag: str, row: dict[str, Any]) -> MediaEntry:
     return media_entry(run, tag, row["step"], None, "histogram", meta, edges=row["edges"], counts=row["counts"])
 
 
+def pick_steps(steps: Iterable[int], limit: int | None) -> list[int]:
+    """The steps of a media tag an output keeps: the newest half of ``limit`` and, for the other half,
+    steps evenly spaced over the older ones (so a long run still shows how its pictures changed).
+
+    >>> pick_steps(range(100), 6)
+    [0, 32, 64, 97, 98, 99]
+    >>> pick_steps([5, 1, 3], 10), pick_steps(range(5), 0), pick_steps(range(4), None)
+    ([1, 3, 5], [], [0, 1, 2, 3])
+    """
+    ordered = sorted(set(steps))
+    if limit is None or len(ordered) <= limit:
+        return ordered
+    if limit <= 0:
+        return []
+    newest = (limit + 1) // 2
+    older = ordered[:-newest]
+    spread = [older[int(i * len(older) / (limit - newest))] for i in range(limit - newest)]
+    return sorted(set(spread)) + ordered[-newest:]
+
+
 def _recent(rows: list[dict[str, Any]], max_per_tag: int | None) -> list[dict[str, Any]]:
-    """The rows of the ``max_per_tag`` highest steps, ordered by step, then gallery index."""
+    """The rows of the steps ``pick_steps`` keeps, ordered by step, then gallery index."""
     if max_per_tag is not None:
-        kept = set(sorted({r["step"] for r in rows})[-max_per_tag:] if max_per_tag > 0 else [])
+        kept = set(pick_steps((r["step"] for r in rows), max_per_tag))
         rows = [r for r in rows if r["step"] in kept]
     return sorted(rows, key=lambda r: (r["step"], -1 if r.get("index") is None else r["index"]))
 

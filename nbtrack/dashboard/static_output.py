@@ -26,8 +26,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .assets import b64 as _b64
 from .assets import bokeh_parts, module_part, module_version
+from .compact import steps_column, times_column, values_column
 from .png_fallback import render_png
 from .protocol import json_safe
 
@@ -46,19 +49,27 @@ def json_for_html(value: Any) -> str:
 
 
 def payload_of(snapshot: dict[str, Any], *, run_name: str, status: str, config: dict[str, Any],
-               settings: dict[str, Any], channel: dict[str, str] | None = None) -> dict[str, Any]:
-    """The model state a static render starts from, with array bytes (and media ``data``) as base64.
+               settings: dict[str, Any], channel: dict[str, str] | None = None,
+               compact: bool = False) -> dict[str, Any]:
+    """The model state a static render starts from, with array bytes (and media ``data``) as base64;
+    ``compact``: series columns in the smaller forms of ``compact.py`` (float32 values, ms times).
 
     >>> snap = {"seq": 0, "runs": [], "series": [], "media": [{"run": "r1", "key": "w", "kind": "image",
     ...         "step": 0, "index": None, "meta": {}, "data": [b"\\x89PNG"]}]}
     >>> payload_of(snap, run_name="r", status="finished", config={}, settings={})["snapshot"]["media"][0]["data"]
     ['iVBORw==']
     """
-    series = [{**s, **{k: _b64(s[k]) for k in ("steps", "values", "times")}} for s in snapshot["series"]]
+    series = [{**s, **(_compact_columns(s) if compact else {k: _b64(s[k]) for k in ("steps", "values", "times")})}
+              for s in snapshot["series"]]
     media = [{**m, "data": [_b64(bytes(d)) for d in m["data"]]} for m in snapshot.get("media", [])]
     return {"_uid": f"static-{uuid.uuid4().hex}", "run_name": run_name, "status": status,
             "config": json_safe(config or {}), "settings": dict(settings),
             "snapshot": {**snapshot, "series": series, "media": media}, "channel": channel or {}}
+
+
+def _compact_columns(series: dict[str, Any]) -> dict[str, Any]:
+    steps, values, times = (np.frombuffer(series[k], np.float64) for k in ("steps", "values", "times"))
+    return {"steps": steps_column(steps), "values": values_column(values), "times": times_column(times)}
 
 
 def packed_payload(payload: dict[str, Any]) -> str:
@@ -156,8 +167,11 @@ RENDER = """    const root = globalThis;
 def static_bundle(snapshot: dict[str, Any], *, run_name: str, status: str,
                   config: dict[str, Any] | None = None, settings: dict[str, Any] | None = None,
                   png: bytes | None = None, channel: dict[str, str] | None = None,
-                  companion_of: str | None = None) -> dict[str, Any]:
+                  companion_of: str | None = None, picture: bool = True, compact: bool = False) -> dict[str, Any]:
     """The display bundle (``{mime: data}``) of a dashboard that needs no kernel.
+
+    ``picture=False`` leaves out the PNG (an HTML report: its page always runs the script);
+    ``compact`` stores series as compact columns (``compact.py``).
 
     ``companion_of``: the ``_uid`` of a live ``%track`` widget this output stands in for
     (``companion.py``): hidden while that widget draws, drawn when it cannot.
@@ -170,16 +184,17 @@ def static_bundle(snapshot: dict[str, Any], *, run_name: str, status: str,
     (['image/png', 'text/html', 'text/plain'], 1)
     """
     settings = dict(settings or {})
-    if png is None:
+    if png is None and picture:
         png = render_png(snapshot, settings)
     payload = payload_of(snapshot, run_name=run_name, status=status, config=config or {}, settings=settings,
-                         channel=channel)
+                         channel=channel, compact=compact)
     uid = payload["_uid"]
     bokeh = bokeh_parts()
     alt = html.escape(f"charts of {run_name} ({status})", quote=True)
     parts = [
         f'<div class="nbtrack-static" data-nbtrack-static="{uid}">',
-        f'<img class="nbtrack-static-png" alt="{alt}" src="data:image/png;base64,{_b64(png)}"/>',
+        f'<img class="nbtrack-static-png" alt="{alt}" src="data:image/png;base64,{_b64(png)}"/>' if png else
+        '<noscript>This dashboard draws with JavaScript: open the file in a browser with scripts enabled.</noscript>',
         f'<script type="text/plain" data-part="payload-gz">{packed_payload(payload)}</script>',
         f'<script type="text/plain" data-part="module-gz">{module_part()}</script>',
         f'<script type="text/plain" data-part="bokeh-core">{bokeh["bokeh"]}</script>',
@@ -190,7 +205,8 @@ def static_bundle(snapshot: dict[str, Any], *, run_name: str, status: str,
                      "render": RENDER % {"version": module_version()}},
     ]
     text = f"nbtrack dashboard: {run_name} ({status}), {len(snapshot['series'])} series"
-    return {MIME_HTML: "\n".join(parts), MIME_PNG: _b64(png), "text/plain": text}
+    bundle = {MIME_HTML: "\n".join(parts), "text/plain": text}
+    return {**bundle, MIME_PNG: _b64(png)} if png else bundle
 
 
 def _in_kernel() -> bool:
@@ -243,7 +259,14 @@ class StaticDashboard:
         return self.bundle()
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the dashboard as one self-contained HTML file (no network needed to open it)."""
+        """Write the dashboard as one self-contained HTML file (no network needed to open it): the
+        same report ``nbtrack.report`` writes of these runs (a snapshot without runs behind it is
+        written as it is)."""
+        if self._readers:
+            from nbtrack.screens import report  # registered by the face (reports/ sits above dashboard/)
+
+            return Path(report(self._readers, path, settings=self.settings, progress=False,
+                               title=None if len(self._readers) > 1 else f"nbtrack: {self.run_name}"))
         target = Path(path)
         target.write_text(standalone_page(self.bundle(), f"nbtrack: {self.run_name}"), encoding="utf-8")
         return target

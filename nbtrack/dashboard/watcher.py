@@ -32,7 +32,7 @@ from nbtrack.store.sources import source_of
 
 from .m4 import BUCKETS, reduced_series
 from .protocol import MediaEntry
-from .snapshot import MAX_PER_TAG, MIN_POINTS, media_entries, run_info
+from .snapshot import MAX_PER_TAG, MIN_POINTS, media_entries, pick_steps, run_info
 
 SNAPSHOT_POINTS = 2_000_000  # all series of the first screen together (about 48 MB of float64 columns)
 
@@ -260,7 +260,8 @@ class LogdirWatcher:
                 update.series.append((f.reader.id, key, cols.step[rows], cols.value[rows], cols.time[rows]))
 
     def _new_media(self, f: _Followed, max_per_tag: int | None) -> list[MediaEntry]:
-        """Values stored since the last look (of a run seen for the first time: its newest ``max_per_tag``)."""
+        """Values stored since the last look (of a run seen for the first time: the
+        ``max_per_tag`` steps ``pick_steps`` keeps)."""
         records = f.reader.media_records
         out: list[MediaEntry] = []
         for histogram, table in ((True, records.histograms), (False, records.media)):
@@ -269,8 +270,8 @@ class LogdirWatcher:
                 if len(rows) > seen and self._wanted(tag):
                     fresh = rows[seen:]
                     if max_per_tag is not None:
-                        steps = sorted({r["step"] for r in fresh})[-max_per_tag:]
-                        fresh = [r for r in fresh if r["step"] >= steps[0]] if steps else []
+                        kept = set(pick_steps((r["step"] for r in fresh), max_per_tag))
+                        fresh = [r for r in fresh if r["step"] in kept]
                     out.extend(media_entries(f.reader, tag, fresh, histogram=histogram))
                 f.media_seen[(histogram, tag)] = len(rows)
         return out

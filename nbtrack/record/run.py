@@ -433,6 +433,22 @@ class Run:
 
         return show(self, max_rate=max_rate)
 
+    def to_html(self, path: str | os.PathLike[str] | None = None, **options: Any) -> Any:
+        """This run as one self-contained HTML report (``nbtrack.report``): the text, or the path written.
+
+        Works while the run logs (what is stored so far) and after it finished; ``options``
+        are those of ``nbtrack.report`` (``tags``, ``title``, ``full_resolution``, ...).
+
+        >>> import nbtrack, tempfile
+        >>> with nbtrack.init(dir=tempfile.mkdtemp(), name="r") as run:
+        ...     run.log({"loss": 0.5})
+        >>> run.to_html().startswith("<!doctype html>")
+        True
+        """
+        from nbtrack.screens import report  # registered by the face: this room never imports report/
+
+        return report(self, path, **options)
+
     def _ipython_display_(self) -> None:
         """A run shown as a cell's result draws its dashboard."""
         from IPython.display import display

@@ -220,6 +220,20 @@ class Logdir:
 
         return show(self, runs=runs, settings=settings)
 
+    def to_html(self, path: str | os.PathLike[str] | None = None, **options: Any) -> Any:
+        """These runs as one self-contained HTML report (see ``nbtrack.report``): the text, or the path written.
+
+        >>> import nbtrack, tempfile
+        >>> d = tempfile.mkdtemp()
+        >>> with nbtrack.init(dir=d, name="r") as run:
+        ...     run.log({"loss": 0.5})
+        >>> nbtrack.open(d).to_html(f"{d}/report.html").name
+        'report.html'
+        """
+        from nbtrack.screens import report  # registered by the face: this room never imports report/
+
+        return report(self, path, **options)
+
     def to_arrow(self, runs: Any = None) -> pa.Table:
         """Every scalar of these runs (ids or names, or None for all) in one long Arrow table.
 

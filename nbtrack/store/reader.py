@@ -911,6 +911,12 @@ class RunReader:
 
         return show(self, settings=settings)
 
+    def to_html(self, path: str | os.PathLike[str] | None = None, **options: Any) -> Any:
+        """This run as one self-contained HTML report (see ``nbtrack.report``): the text, or the path written."""
+        from nbtrack.screens import report  # registered by the face: this room never imports report/
+
+        return report(self, path, **options)
+
     def __repr__(self) -> str:
         return f"<nbtrack.RunReader {self.name!r} id={self.id} ({self.status}) at {self.path}>"
 

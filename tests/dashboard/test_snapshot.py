@@ -98,16 +98,17 @@ def _check_entries(entries, reader) -> None:
             assert e["kind"] == "markdown" and e["data"] == [] and e["meta"]["text"] == "**half way**"
 
 
-def test_snapshot_keeps_the_most_recent_steps_of_each_tag(logdir, read):
+def test_snapshot_keeps_the_newest_steps_of_each_tag_and_spread_out_older_ones(logdir, read):
     run = nbtrack.init()
     _log_media(run, range(100))
     run.finish()
     reader = read(run)
     media = media_of(reader, max_per_tag=3)
     got = {(e["key"], e["step"], e["index"]) for e in media}
-    assert got == {("samples", s, None) for s in (70, 80, 90)} | {("gallery", s, i) for s in (70, 80, 90)
-                                                                   for i in (0, 1)} \
-        | {("weights", s, None) for s in (85, 90, 95)} | {("note", 42, None)}
+    # 3 steps: the newest two and one from the older ones (pick_steps), every gallery index of each
+    assert got == {("samples", s, None) for s in (0, 80, 90)} | {("gallery", s, i) for s in (0, 80, 90)
+                                                                 for i in (0, 1)} \
+        | {("weights", s, None) for s in (0, 90, 95)} | {("note", 42, None)}
     gallery = [(e["step"], e["index"]) for e in media if e["key"] == "gallery"]
     assert gallery == sorted(gallery)  # step, then index order within a tag
     _check_entries(media, reader)
