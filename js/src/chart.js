@@ -16,6 +16,7 @@ import { createBuckets } from "./buckets.js";
 import { createFreezer } from "./freezer.js";
 import { runColor } from "./colors.js";
 import { el, setIfChanged } from "./dom.js";
+import { chartCsv, downloadBlob, exportButtons, figurePng, fileName } from "./export.js";
 import { createGroupLines, groupLineData, groupsOf } from "./grouplines.js";
 import { lineData, logTicks, yExtent } from "./lines.js";
 import { applyTheme, LIGHT } from "./theme.js";
@@ -62,12 +63,13 @@ const FORMATTERS = { "@value": "printf", "@smoothed": "printf" };
  *   detail: import("./detail.js").DetailFetch | null, cursor: Cursor | null,
  *   members?: (key: string) => import("./store.js").Series[],
  *   groups?: () => import("./grouplines.js").Group[] | null, theme?: import("./theme.js").Theme,
- *   width?: () => number,
+ *   width?: () => number, download?: (blob: Blob, name: string) => void,
  *   nextFrame: (redraw: () => void) => void }} ChartContext
  * groups: the run groups drawn (the grid computes them once per redraw); default: groupsOf(store, settings)
  * theme: the page's colours (theme.js), read from the host element when the grid is built
  * width: the chart's width in pixels (the grid's cell), for downsampling; default: the size's least width
  * nextFrame: runs a zoom redraw at the next animation frame, unless one is already waiting
+ * download: saves a file of the chart's PNG or CSV buttons (default: export.js's downloadBlob)
  * members: the series of a tag (the grid indexes them once per redraw); default: a scan of the store
  * A chart of several tags (a custom scalars layout chart, customcharts.js) also gives:
  * title: the figure's title (default: the tag); label: a line's name in the hover (default: the run's name);
@@ -90,8 +92,15 @@ export function createChart(Bokeh, key, context) {
   const box = el("div", "nbtrack-chart");
   box.dataset.key = key;
   const note = el("div", "nbtrack-chart-note");
-  box.appendChild(note); // above the chart, present as soon as the chart's dataset is
-  const figure = makeFigure(Bokeh, context.title ?? key, settings);
+  const title = context.title ?? key;
+  const download = context.download ?? downloadBlob;
+  const head = el("div", "nbtrack-chart-head");
+  head.append(note, exportButtons(title, { // a note and the PNG and CSV buttons, above the chart
+    png: async () => download(await figurePng(chart.view), fileName(title, "png")),
+    csv: () => download(new Blob([csvOf()], { type: "text/csv;charset=utf-8" }), fileName(title, "csv")),
+  }));
+  box.appendChild(head); // present as soon as the chart's dataset is
+  const figure = makeFigure(Bokeh, title, settings);
   applyTheme(figure, context.theme ?? LIGHT);
   const extent = new Bokeh.ColumnDataSource({ data: { x: [0, 1], y: [0, 1] } });
   /** Set the extent's data only when it moved (a set makes BokehJS recompute the ranges and repaint).
@@ -123,6 +132,13 @@ export function createChart(Bokeh, key, context) {
   let groupLines = null;
   /** The chart's width in pixels (it follows the output's width), for downsampling; no layout read. */
   const pixelWidth = () => Math.max(100, Math.round(context.width?.() || sizeOf(settings).width));
+
+  /** The CSV of the chart's shown runs: every point the browser holds, not only the drawn ones (export.js). */
+  function csvOf() {
+    const series = membersOf().filter((s) => store.shown(s.run));
+    return chartCsv(series.map((s) => ({ run: store.runInfo(s.run).name, tag: s.key, ...s.view() })),
+      { smoothing: settings.smoothing, withTag: new Set(series.map((s) => s.key)).size > 1 });
+  }
 
   /** The glyphs all runs share when a chart draws more than MANY_RUNS of them: markers and non-finite marks
    * (their lines are in buckets, see makeBuckets). */

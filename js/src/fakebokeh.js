@@ -54,7 +54,9 @@ export function fakeBokeh() {
     NumeralTickFormatter: function NumeralTickFormatter(/** @type {any} */ options) { Object.assign(this, model(options)); },
     Plotting: {
       figure,
-      show: async (/** @type {any} */ fig, /** @type {HTMLElement} */ box) => ({ model: { document: null }, figure: fig, box }),
+      show: async (/** @type {any} */ fig, /** @type {HTMLElement} */ box) => ({ model: { document: null }, figure: fig, box,
+        // a PlotView's export: a layer whose to_blob() gives the picture
+        export: (/** @type {string} */ type) => ({ to_blob: async () => new Blob([`fake ${type}`], { type: "image/png" }) }) }),
     },
     index: { roots: [] },
   };

@@ -34,7 +34,14 @@ const STYLE = `
 .nbtrack-tag-filter[data-error="true"] { border-color: var(--jp-error-color1, #b00020) !important; }
 .nbtrack-tag-filter-status { color: var(--jp-ui-font-color2, #666); font-variant-numeric: tabular-nums; }
 .nbtrack-tag-filter-status[data-error="true"] { color: var(--jp-error-color1, #b00020); font-size: 11px; }
-.nbtrack-chart-note { color: var(--jp-warn-color0, #a15c00); font-size: 11px; min-height: 0; }
+.nbtrack-chart-note { color: var(--jp-warn-color0, #a15c00); font-size: 11px; min-height: 0; flex: 1 1 auto; }
+.nbtrack-chart-head { display: flex; align-items: center; gap: 6px; }
+.nbtrack-chart-actions { display: inline-flex; gap: 3px; margin-left: auto; }
+.nbtrack-dashboard .nbtrack-chart-action { font: inherit; font-size: 10px; line-height: 14px; color: var(--jp-ui-font-color2, #555);
+  background: var(--jp-layout-color2, #f3f3f3); border: 1px solid var(--jp-border-color1, #c8c8c8); border-radius: 3px;
+  padding: 0 5px; cursor: pointer; }
+.nbtrack-dashboard .nbtrack-chart-action:hover { color: var(--jp-ui-font-color1, #222); border-color: var(--jp-ui-font-color2, #888); }
+.nbtrack-dashboard .nbtrack-chart-action[data-state="error"] { border-color: var(--jp-error-color1, #b00020); }
 .nbtrack-error { color: var(--jp-error-color1, #b00020); }
 .nbtrack-notice { color: var(--jp-ui-font-color2, #555); font-style: italic; margin: 0 0 6px; overflow-wrap: anywhere; }
 .nbtrack-media { display: flex; flex-wrap: wrap; gap: 12px; margin: 8px 0; }

@@ -4,21 +4,25 @@
 // sits in the output from the start and is hidden only once BokehJS has loaded and the charts are drawn.
 
 import { ensureBokeh } from "./bokeh.js";
+import { decodeColumn, fromBase64 } from "./columns.js";
 import { detailFetcher } from "./detail.js";
 import { el } from "./dom.js";
-
-/** @param {string} text base64 @returns {Uint8Array} */
-function fromBase64(text) {
-  const binary = atob(text.trim());
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 /** @param {string} text base64 of float64 little-endian values */
 export function float64FromBase64(text) {
   const bytes = fromBase64(text);
   return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+}
+
+/** A series' column, decoded; an error names the series and the column.
+ * @param {Record<string, any>} series @param {"steps" | "values" | "times"} name */
+function columnOf(series, name) {
+  try {
+    return decodeColumn(series[name]);
+  } catch (error) {
+    const message = `series ${JSON.stringify(series.run)} ${JSON.stringify(series.key)}, ${name}: ${/** @type {Error} */ (error).message}`;
+    throw new Error(message, { cause: error });
+  }
 }
 
 /** @param {Uint8Array} bytes gzip data @returns {Promise<string>} */
@@ -50,13 +54,16 @@ export async function payloadOf(box) {
 }
 
 /**
- * A model for render(): the payload's state, and no-ops where a live model would talk to the kernel.
+ * A model for render(): the payload's state, and no-ops where a live model would talk to the kernel. Each
+ * series' steps, values and times may be in any form columns.js decodes (an HTML report's compact forms);
+ * other keys (a report's "report" metadata, keys of later versions) are kept in the state and read by
+ * nobody unless a panel knows them.
  * @param {Record<string, any>} payload
  */
 export function staticModel(payload) {
   const snapshot = payload.snapshot ?? { seq: 0, series: [] };
   const series = (snapshot.series ?? []).map((/** @type {any} */ s) => ({
-    ...s, steps: float64FromBase64(s.steps), values: float64FromBase64(s.values), times: float64FromBase64(s.times),
+    ...s, steps: columnOf(s, "steps"), values: columnOf(s, "values"), times: columnOf(s, "times"),
   }));
   const media = (snapshot.media ?? []).map((/** @type {any} */ m) => ({
     ...m, data: (m.data ?? []).map((/** @type {string} */ d) => fromBase64(d)),
