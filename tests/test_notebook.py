@@ -49,6 +49,9 @@ def test_quickstart_notebook_runs_and_records(tmp_path):
     (output,) = dashboard.outputs
     assert "data-nbtrack-static" in output["data"]["text/html"] and output["data"]["image/png"]
     assert "application/vnd.jupyter.widget-view+json" not in output["data"]
+    # a report of that one finished run stays small enough to mail (issue 21: under 2 MB)
+    report = nbtrack.report(logdir, tmp_path / "quickstart.html")
+    assert report.stat().st_size < 2_000_000, report.stat().st_size
 
 
 def test_current_run_survives_across_cells_and_is_finished_at_kernel_shutdown(tmp_path):

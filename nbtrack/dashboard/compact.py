@@ -77,8 +77,9 @@ def times_column(times: np.ndarray) -> Column:
 def values_column(values: np.ndarray) -> Column:
     """Values as float32 (NaN and ±Inf kept); exact when a finite value would overflow float32.
 
-    >>> decode(values_column(np.array([0.1, np.nan, -np.inf]))).tolist()[1:], round(float(decode(values_column(np.array([0.1])))[0]), 7)
-    ([nan, -inf], 0.1)
+    >>> back = decode(values_column(np.array([0.1, np.nan, -np.inf])))
+    >>> round(float(back[0]), 7), back.tolist()[1:]
+    (0.1, [nan, -inf])
     >>> isinstance(values_column(np.array([1e300])), str)
     True
     """
