@@ -20,9 +20,11 @@ import json
 import os
 import shlex
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
-from nbtrack.dashboard.track import LogdirError, compile_filter, stop_all, track
+from nbtrack.dashboard.track import LogdirError, compile_filter, parse_logdirs, stop_all, track
 from nbtrack.errors import NbtrackError
 from nbtrack.record.create import init
 
@@ -64,7 +66,8 @@ def track_parser() -> _Parser:
     parser.add_argument("--reload", type=float, default=1.0, metavar="SECONDS",
                         help="seconds between looks at the logdir (default 1)")
     parser.add_argument("--height", type=int, default=0, metavar="PX", help="height of the output (0: automatic)")
-    parser.add_argument("--export", metavar="FILE", help="also write the dashboard as one offline HTML file")
+    parser.add_argument("--export", metavar="FILE", help="also write a report of these runs (one offline HTML file, as "
+                        "`nbtrack report`) each time the magic runs")
     return parser
 
 
@@ -128,12 +131,29 @@ def track_magic(shell: Any, line: str) -> Any:
 
     display(view)
     if args.export:
-        try:
-            path = view.static().save(args.export)
-            _say(f"%track: wrote {path}", error=False)
-        except OSError as exc:
-            _say(f"%track --export: could not write {args.export!r}: {exc}")
+        _export(parse_logdirs(logdirs or None, args.logdir_spec), args.export, runs, tags)
     return None
+
+
+def _export(logdirs: list[tuple[str | None, Path]], target: str, runs: Any, tags: Any) -> None:
+    """``%track --export FILE``: a report of what the view shows, written once each time the magic runs."""
+    import warnings
+
+    from nbtrack.reports import report
+
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            path = report([folder for _, folder in logdirs if folder.is_dir()], target, runs=runs, tags=tags,
+                          progress=False)
+        except (OSError, ValueError) as exc:
+            _say(f"%track --export: no report written to {target!r}: {exc}")
+            return
+    for warning in caught:
+        _say(f"%track --export: {warning.message}")
+    size = Path(path).stat().st_size / 1e6
+    _say(f"%track: wrote the report {path} ({size:.1f} MB, {time.perf_counter() - started:.1f} s)", error=False)
 
 
 def track_cell_magic(shell: Any, line: str, cell: str) -> Any:
