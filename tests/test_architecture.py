@@ -36,7 +36,7 @@ ALLOWED = {
     "dashboard": {"store", "record", "values", "codecs", "paths", "errors", "_version"},
     "demo": {"record", "values"},
     "__main__": {"cli"},
-    "cli": {"face", "demo", "report", "magic", "errors", "_version", "tensorboard.importer"},
+    "cli": {"face", "demo", "report", "magic", "store", "errors", "_version", "tensorboard.importer"},
     # the rooms of what comes next
     "magic": {"dashboard", "record", "store", "report", "errors"},
     "report": {"dashboard", "store", "values", "codecs", "errors", "_version"},
