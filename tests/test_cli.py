@@ -470,3 +470,34 @@ def test_export_bad_format_or_regex_is_a_usage_error(three_runs, tmp_path, capsy
 def test_the_parser_is_argparse_with_every_command():
     choices = next(a for a in build_parser()._actions if a.dest == "command").choices
     assert sorted(choices) == sorted(COMMANDS)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal is POSIX")
+@pytest.mark.parametrize("no_color", [None, "1"])
+def test_python_m_nbtrack_ls_colours_a_terminal_unless_no_color(demo_dir, tmp_path, no_color):
+    import pty
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env.pop("NO_COLOR", None)
+    if no_color:
+        env["NO_COLOR"] = no_color
+    try:
+        result = subprocess.run([sys.executable, "-m", "nbtrack", "ls", str(demo_dir)], stdout=slave,
+                                stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path, timeout=120)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    out = b"".join(chunks).decode()
+    assert result.returncode == 0, result.stderr
+    assert "finished" in out
+    assert ("\x1b[" in out) is (no_color is None)

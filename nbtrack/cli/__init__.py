@@ -4,8 +4,9 @@ Exit codes: 0 when it worked; 2 for a usage error (bad arguments, a logdir that 
 not a folder, a bad regular expression, a run that is not there); 1 for a failure (writing
 failed, no runs to report or export, a run refused, an unexpected error). Errors are one line
 on stderr, ``nbtrack <command>: <message>``; ``NBTRACK_DEBUG=1`` shows the traceback of an
-unexpected one. Colour only on a terminal without ``NO_COLOR``; progress bars only when stderr
-is a terminal (``--quiet`` turns them off).
+unexpected one (141, quietly, when stdout is closed early, as in ``nbtrack ls nbruns | head``).
+Colour only on a terminal without ``NO_COLOR``; progress bars only when stderr is a terminal
+(``--quiet`` turns them off).
 """
 
 from __future__ import annotations
