@@ -35,7 +35,7 @@ ALLOWED = {
     "dashboard": {"store", "record", "values", "codecs", "paths", "errors", "_version", "screens"},
     "demo": {"record", "values"},
     "__main__": {"cli"},
-    "cli": {"face", "demo", "reports", "magic", "errors", "_version", "tensorboard.importer"},
+    "cli": {"face", "demo", "reports", "magic", "store", "errors", "_version", "tensorboard.importer"},
     # the rooms of what comes next
     "magic": {"dashboard", "record", "store", "reports", "errors"},
     "reports": {"dashboard", "store", "record", "values", "codecs", "errors", "_version"},
