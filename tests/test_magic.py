@@ -128,3 +128,22 @@ raise RuntimeError("diverged")
 def test_cell_magic_bad_config_is_a_clear_message(shell, capsys, tmp_path):
     result, _out, err = _run(shell, capsys, f"%%track --dir {tmp_path} --config '{{nope'\nx = 1\n")
     assert result.success and "--config: not valid JSON" in err
+
+
+def test_export_writes_a_report_of_the_shown_runs_each_time_the_magic_runs(shell, capsys, tmp_path):
+    for name in ("keep", "drop"):
+        with nbtrack.init(dir=tmp_path / "runs", name=name) as run:
+            run.log({"loss": 1.0, "acc": 0.5})
+    target = tmp_path / "out" / "report.html"
+    target.parent.mkdir()
+    result, out, err = _run(shell, capsys, f"%track {tmp_path / 'runs'} --runs keep --tags loss --export {target}")
+    assert result.success and f"wrote the report {target}" in out + err
+    page = target.read_text()
+    assert 'class="nbtrack-report-header"' in page and "keep" in page and "drop" not in page
+    first = target.stat().st_mtime_ns
+    with nbtrack.init(dir=tmp_path / "runs", name="keep") as run:  # a new run, then the magic again
+        run.log({"loss": 2.0})
+    _run(shell, capsys, f"%track {tmp_path / 'runs'} --runs keep --tags loss --export {target}")
+    assert target.stat().st_mtime_ns != first and target.read_text().count("<details data-run=") == 2
+    result, out, err = _run(shell, capsys, f"%track {tmp_path / 'runs'} --export {tmp_path / 'no' / 'such' / 'x.html'}")
+    assert result.success and "%track --export: no report written" in out + err

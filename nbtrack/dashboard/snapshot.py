@@ -56,14 +56,16 @@ class Resolution:
 
     ``max_points``: a series longer than this is reduced to ``max_points // 5`` step ranges (at most
     ``BUCKETS``); ``budget``: points shared by all series (each gets an equal share, at least
-    ``MIN_POINTS``); ``media_per_tag``: steps kept per media tag (None: all); ``compact``: steps,
-    times and values as compact columns (``compact.py``: float32 values, millisecond times).
+    ``MIN_POINTS``); ``media_per_tag``: steps kept per media tag (None: all); ``compact``: steps and
+    times as compact columns (``compact.py``: step ranges, millisecond times), and values as float32
+    unless ``exact_values``.
     """
 
     max_points: int = MAX_POINTS
     budget: int | None = STATIC_POINTS
     media_per_tag: int | None = MAX_PER_TAG
     compact: bool = False
+    exact_values: bool = False
 
     def points_per_series(self, series: int) -> int:
         """The points each of ``series`` series may keep.
@@ -81,8 +83,8 @@ NOTEBOOK = Resolution()
 # An HTML report: every series to about a chart's width (2,000 step ranges, fewer when there are many series:
 # 800,000 points in all keep 200 series under 10 MB), compact columns, the newest and spread-out media.
 REPORT = Resolution(max_points=10_000, budget=800_000, media_per_tag=20, compact=True)
-# A report with full_resolution=True: every point, exact.
-FULL = Resolution(max_points=2**62, budget=None, media_per_tag=None, compact=False)
+# A report with full_resolution=True: every point and every value exact (steps as ranges where they form one).
+FULL = Resolution(max_points=2**62, budget=None, media_per_tag=None, compact=True, exact_values=True)
 
 
 def series_of(reader: RunReader, max_points: int = MAX_POINTS,

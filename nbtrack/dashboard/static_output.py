@@ -30,7 +30,7 @@ import numpy as np
 
 from .assets import b64 as _b64
 from .assets import bokeh_parts, module_part, module_version
-from .compact import steps_column, times_column, values_column
+from .compact import exact, steps_column, times_column, values_column
 from .png_fallback import render_png
 from .protocol import json_safe
 
@@ -50,26 +50,28 @@ def json_for_html(value: Any) -> str:
 
 def payload_of(snapshot: dict[str, Any], *, run_name: str, status: str, config: dict[str, Any],
                settings: dict[str, Any], channel: dict[str, str] | None = None,
-               compact: bool = False) -> dict[str, Any]:
+               compact: bool = False, exact_values: bool = False) -> dict[str, Any]:
     """The model state a static render starts from, with array bytes (and media ``data``) as base64;
-    ``compact``: series columns in the smaller forms of ``compact.py`` (float32 values, ms times).
+    ``compact``: series columns in the smaller forms of ``compact.py`` (step ranges, ms times, float32
+    values unless ``exact_values``).
 
     >>> snap = {"seq": 0, "runs": [], "series": [], "media": [{"run": "r1", "key": "w", "kind": "image",
     ...         "step": 0, "index": None, "meta": {}, "data": [b"\\x89PNG"]}]}
     >>> payload_of(snap, run_name="r", status="finished", config={}, settings={})["snapshot"]["media"][0]["data"]
     ['iVBORw==']
     """
-    series = [{**s, **(_compact_columns(s) if compact else {k: _b64(s[k]) for k in ("steps", "values", "times")})}
-              for s in snapshot["series"]]
+    series = [{**s, **(_compact_columns(s, exact_values) if compact else
+                       {k: _b64(s[k]) for k in ("steps", "values", "times")})} for s in snapshot["series"]]
     media = [{**m, "data": [_b64(bytes(d)) for d in m["data"]]} for m in snapshot.get("media", [])]
     return {"_uid": f"static-{uuid.uuid4().hex}", "run_name": run_name, "status": status,
             "config": json_safe(config or {}), "settings": dict(settings),
             "snapshot": {**snapshot, "series": series, "media": media}, "channel": channel or {}}
 
 
-def _compact_columns(series: dict[str, Any]) -> dict[str, Any]:
+def _compact_columns(series: dict[str, Any], exact_values: bool) -> dict[str, Any]:
     steps, values, times = (np.frombuffer(series[k], np.float64) for k in ("steps", "values", "times"))
-    return {"steps": steps_column(steps), "values": values_column(values), "times": times_column(times)}
+    return {"steps": steps_column(steps), "values": exact(values) if exact_values else values_column(values),
+            "times": times_column(times)}
 
 
 def packed_payload(payload: dict[str, Any]) -> str:
@@ -167,7 +169,8 @@ RENDER = """    const root = globalThis;
 def static_bundle(snapshot: dict[str, Any], *, run_name: str, status: str,
                   config: dict[str, Any] | None = None, settings: dict[str, Any] | None = None,
                   png: bytes | None = None, channel: dict[str, str] | None = None,
-                  companion_of: str | None = None, picture: bool = True, compact: bool = False) -> dict[str, Any]:
+                  companion_of: str | None = None, picture: bool = True, compact: bool = False,
+                  exact_values: bool = False) -> dict[str, Any]:
     """The display bundle (``{mime: data}``) of a dashboard that needs no kernel.
 
     ``picture=False`` leaves out the PNG (an HTML report: its page always runs the script);
@@ -187,7 +190,7 @@ def static_bundle(snapshot: dict[str, Any], *, run_name: str, status: str,
     if png is None and picture:
         png = render_png(snapshot, settings)
     payload = payload_of(snapshot, run_name=run_name, status=status, config=config or {}, settings=settings,
-                         channel=channel, compact=compact)
+                         channel=channel, compact=compact, exact_values=exact_values)
     uid = payload["_uid"]
     bokeh = bokeh_parts()
     alt = html.escape(f"charts of {run_name} ({status})", quote=True)

@@ -72,7 +72,7 @@ def _resolution(full_resolution: bool, media_per_tag: int | None) -> Resolution:
         raise ValueError(f"report(media_per_tag=...) takes a whole number of steps >= 0, got {media_per_tag!r}")
     base = FULL if full_resolution else REPORT
     return Resolution(base.max_points, base.budget, media_per_tag if media_per_tag is not None else
-                      (REPORT.media_per_tag if not full_resolution else None), base.compact)
+                      base.media_per_tag, base.compact, base.exact_values)
 
 
 def _nothing_to_report(source: Any, gathered: Gathered, runs: Any) -> str:
@@ -121,7 +121,7 @@ def render(gathered: Gathered, resolution: Resolution, tags: Any, title: str | N
                            catch_up=False, budget=resolution.budget, tags=tags)
     name = title or _default_title(gathered)
     bundle = static_bundle(snapshot, run_name=name, status=f"{len(readers)} runs", settings=settings,
-                           picture=False, compact=resolution.compact)
+                           picture=False, compact=resolution.compact, exact_values=resolution.exact_values)
     header = Header(title=name, runs=readers, version=__version__, made=time.time(),
                     reduced=reduction_note(snapshot, resolution), problems=gathered.problems)
     return report_page(header, bundle["text/html"], run_details_html(readers))
@@ -149,7 +149,8 @@ def reduction_note(snapshot: dict[str, Any], resolution: Resolution) -> str:
     elif series:
         parts.append(f"All {len(series)} series keep every point.")
     if resolution.compact and series:
-        parts.append("Values are stored as float32 (about 7 significant digits), wall times to the millisecond.")
+        parts.append(("Values are exact" if resolution.exact_values else
+                      "Values are stored as float32 (about 7 significant digits)") + ", wall times to the millisecond.")
     if resolution.media_per_tag is not None:
         parts.append(f"Images, audio and other values: at most {resolution.media_per_tag} steps per tag (the newest "
                      "half and evenly spaced older ones).")
