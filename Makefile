@@ -1,5 +1,5 @@
 # nbtrack developer tasks. Two commands on a fresh machine:
-#   make demo   records synthetic runs under ./nbruns, writes nbruns/dashboard.html, and opens the
+#   make demo   records synthetic runs under ./nbruns, writes nbruns/report.html, and opens the
 #               quickstart notebook in JupyterLab (train a network there and watch its live dashboard)
 #   make test   installs everything and runs the whole test suite (browser tests included: make test-e2e)
 PYTHON ?= python3

@@ -46,7 +46,7 @@ def test_demo_records_four_finished_runs_and_a_dashboard_page(tmp_path, capsys):
     assert len(runs) == 4 and set(runs["status"]) == {"finished"}
     for run_id, name in zip(runs["id"], runs["name"]):
         assert run_id in out and name in out
-    page = logdir / "dashboard.html"
+    page = logdir / "report.html"
     assert page.is_file() and str(page) in out
     assert all(len(nbtrack.open(logdir).run(run_id).scalars("train/loss")) == STEPS for run_id in runs["id"])
 
@@ -100,7 +100,7 @@ def test_python_m_nbtrack_demo_then_ls(tmp_path):
     logdir = tmp_path / "nbruns"
     demo = _nbtrack("demo", "--dir", str(logdir), "--steps", str(STEPS), cwd=tmp_path)
     assert demo.returncode == 0, demo.stderr
-    assert f"recorded 4 runs in {logdir}" in demo.stdout and (logdir / "dashboard.html").is_file()
+    assert f"recorded 4 runs in {logdir}" in demo.stdout and (logdir / "report.html").is_file()
     listing = _nbtrack("ls", str(logdir), cwd=tmp_path)
     assert listing.returncode == 0, listing.stderr
     runs = nbtrack.open(logdir).runs()

@@ -129,8 +129,8 @@ def _add_rm(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_demo(commands: argparse._SubParsersAction) -> None:
-    demo = _command(commands, "demo", "record a few synthetic runs",
-                    "Record a small synthetic sweep (4 runs) into DIR and save its dashboard as DIR/dashboard.html.",
+    demo = _command(commands, "demo", "record a few synthetic runs and write their report",
+                    "Record a small synthetic sweep (4 runs) into DIR and write its report to DIR/report.html.",
                     "  nbtrack demo\n"
                     "  nbtrack demo --dir /tmp/nbruns --steps 500")
     demo.add_argument("--dir", default="nbruns", help="logdir to write to (default ./nbruns)")

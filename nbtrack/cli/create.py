@@ -1,4 +1,4 @@
-"""``nbtrack demo`` (synthetic runs and their dashboard page) and ``nbtrack import-tb`` (a TensorBoard
+"""``nbtrack demo`` (synthetic runs and their report) and ``nbtrack import-tb`` (a TensorBoard
 logdir converted into nbtrack runs): the subcommands that write runs."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from ._common import compile_regex, fail, progress_option
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """Record the demo sweep into ``args.dir``, list it, and save its dashboard page."""
+    """Record the demo sweep into ``args.dir``, list it, and write its report (``report.html`` there)."""
     import nbtrack
     from nbtrack.demo import record_demo_runs
 
@@ -23,8 +23,9 @@ def run_demo(args: argparse.Namespace) -> int:
     table = nbtrack.open(args.dir).runs()
     print(table[["id", "name", "status", "config.lr", "config.width", "summary.train/loss"]]
           .to_string(index=False))
-    page = nbtrack.open(args.dir).show().save(Path(args.dir) / "dashboard.html")
-    print(f"dashboard of these runs, to open in any browser (offline): {page}")
+    page = nbtrack.report(args.dir, Path(args.dir) / "report.html", title="nbtrack demo: a learning-rate sweep",
+                          progress=False)
+    print(f"report of these runs, to open in any browser (offline): {page}")
     return 0
 
 

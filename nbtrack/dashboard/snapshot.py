@@ -71,7 +71,7 @@ class Resolution:
         """The points each of ``series`` series may keep.
 
         >>> REPORT.points_per_series(200), REPORT.points_per_series(1), NOTEBOOK.points_per_series(10_000)
-        (4000, 10000, 30)
+        (3000, 10000, 30)
         """
         if self.budget is None:
             return self.max_points
@@ -81,8 +81,9 @@ class Resolution:
 # The notebook's static output: series above 200,000 points keep 8,192 step ranges, within 300,000 points in all.
 NOTEBOOK = Resolution()
 # An HTML report: every series to about a chart's width (2,000 step ranges, fewer when there are many series:
-# 800,000 points in all keep 200 series under 10 MB), compact columns, the newest and spread-out media.
-REPORT = Resolution(max_points=10_000, budget=800_000, media_per_tag=20, compact=True)
+# 600,000 points in all keep 200 series under 10 MB with room for media), compact columns, the newest and
+# spread-out media.
+REPORT = Resolution(max_points=10_000, budget=600_000, media_per_tag=20, compact=True)
 # A report with full_resolution=True: every point and every value exact (steps as ranges where they form one).
 FULL = Resolution(max_points=2**62, budget=None, media_per_tag=None, compact=True, exact_values=True)
 
