@@ -151,7 +151,7 @@ def reduction_note(snapshot: dict[str, Any], resolution: Resolution) -> str:
     if resolution.compact and series:
         parts.append(("Values are exact" if resolution.exact_values else
                       "Values are stored as float32 (about 7 significant digits)") + ", wall times to the millisecond.")
-    if resolution.media_per_tag is not None:
+    if resolution.media_per_tag is not None and snapshot.get("media"):
         parts.append(f"Images, audio and other values: at most {resolution.media_per_tag} steps per tag (the newest "
                      "half and evenly spaced older ones).")
     if reduced:
