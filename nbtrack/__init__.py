@@ -19,6 +19,7 @@ from nbtrack.record.config import Config
 from nbtrack.record.create import init
 from nbtrack.record.run import Run
 from nbtrack.record.summary import Summary
+from nbtrack.store.export import ExportResult, export_logdir
 from nbtrack.store.logdir import Logdir, open
 from nbtrack.store.reader import NBTRACK_RUNS, RunReader
 from nbtrack.store.sources import register_run_source
@@ -43,12 +44,11 @@ def _dashboard_show(source: Any, **options: Any) -> Any:
 _screens.register_show(_dashboard_show)  # what Run.show(), RunReader.show() and Logdir.show() call
 
 __all__ = [
-    "Audio", "Config", "Embedding", "Figure", "FormatError", "Histogram", "Html", "Image", "Logdir", "Markdown",
-    "NbtrackError", "PRCurve", "Run", "RunNotFoundError", "RunReader", "RunWriteError", "Summary", "SummaryWriter",
-    "Table", "Text",
-    "UnsupportedFormatError", "Value", "Video",
-    "__version__", "config", "define_metric", "finish", "import_tensorboard", "init", "load_ipython_extension",
-    "log", "open", "run", "summary", "track", "unload_ipython_extension",
+    "Audio", "Config", "Embedding", "ExportResult", "Figure", "FormatError", "Histogram", "Html", "Image", "Logdir",
+    "Markdown", "NbtrackError", "PRCurve", "Run", "RunNotFoundError", "RunReader", "RunWriteError", "Summary",
+    "SummaryWriter", "Table", "Text", "UnsupportedFormatError", "Value", "Video",
+    "__version__", "config", "define_metric", "export_logdir", "finish", "import_tensorboard", "init",
+    "load_ipython_extension", "log", "open", "run", "summary", "track", "unload_ipython_extension",
 ]
 
 
