@@ -230,12 +230,18 @@ def _write_runs(staging: Path, fmt: str, readers: list[Any], tag_pattern: re.Pat
                         notes.append(f"nbtrack export: {label}: exported without records that could not be "
                                      f"read: {damage}")
                 finally:
-                    if forget and hasattr(reader, "forget"):
-                        reader.forget()
+                    _forget(reader, forget)
                 bar.update(1)
     finally:
         writer.close()
     return done
+
+
+def _forget(reader: Any, forget: bool) -> None:
+    """Drop a written run's points, unless its runs-table row still needs them (a run not finished:
+    a crashed run's summary holds the last values of its stored data)."""
+    if forget and hasattr(reader, "forget") and reader.status in ("finished", "failed"):
+        reader.forget()
 
 
 def _label(reader: Any) -> str:

@@ -7,6 +7,7 @@ import ast
 import json
 import re
 import shutil
+import time
 import warnings
 from pathlib import Path
 
@@ -378,3 +379,31 @@ def test_dataset_values_equal_to_arrow(small_logdir, tmp_path):
     numbers = ["step", "wall_time", "value"]
     assert np.array_equal(got[numbers].to_numpy(), want[numbers].to_numpy())
     assert got["run_id"].tolist() == want["run_id"].tolist() and got["tag"].tolist() == want["tag"].tolist()
+
+
+def test_a_crashed_runs_summary_comes_from_its_stored_data(tmp_path):
+    with nbtrack.init(dir=tmp_path / "runs", id="lost") as run:
+        for step in range(5):
+            run.log({"x": float(step)})
+    (manifest,) = (run.dir / "writers").glob("*.json")
+    state = json.loads(manifest.read_text())
+    state.update(status="running", exit_code=None, heartbeat=time.time() - 600, host="another-machine",
+                 summary={"x": 0.0})  # the manifest lags its data
+    manifest.write_text(json.dumps(state))
+    assert nbtrack.open(tmp_path / "runs").runs()["summary.x"].tolist() == [4.0]
+    export_logdir(tmp_path / "runs", tmp_path / "out", progress=False)
+    runs = pd.read_parquet(tmp_path / "out" / "runs.parquet")
+    assert runs["status"].tolist() == ["crashed"] and runs["summary.x"].tolist() == [4.0]
+
+
+def test_a_logdir_opened_for_the_export_drops_each_run_once_written(small_logdir, tmp_path, monkeypatch):
+    from nbtrack.store.reader import RunReader
+
+    forgotten = []
+    real = RunReader.forget
+    monkeypatch.setattr(RunReader, "forget", lambda self: (forgotten.append(self.id), real(self))[1])
+    export_logdir(small_logdir, tmp_path / "out", progress=False)
+    assert sorted(forgotten) == ["a1", "b2", "c3", "d4"]
+    forgotten.clear()
+    export_logdir(nbtrack.open(small_logdir), tmp_path / "out2", progress=False)
+    assert forgotten == []  # the caller's Logdir keeps what it read
