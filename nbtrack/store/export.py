@@ -8,17 +8,20 @@
 
 ``scalars/`` is a hive-partitioned dataset: the run id is in the folder name, percent-encoded
 as pyarrow writes partitions (``a/b`` -> ``run_id=a%2Fb``), and also a column of each file
-(dictionary-encoded, as pyarrow reads a partition). Readers take the value from the folder
-name and the type from the file, so every one of them sees ``run_id`` as text with the real id,
-an id like ``00042`` included (from the folder name alone polars would read it as the number
-42.0):
+(dictionary-encoded, as pyarrow reads a partition: pandas merges the two). pandas, polars and
+DuckDB take the value from the folder name and the type from the file, so each sees ``run_id``
+as text with the real id, an id like ``00042`` included (from the folder name alone polars
+would read it as the number 42.0), and a single file still names its run (tested in
+``tests/store/test_export.py``):
 
 - pandas: ``pd.read_parquet("out/scalars")`` (``run_id`` categorical)
 - polars: ``pl.read_parquet("out/scalars")``, ``pl.scan_parquet("out/scalars", hive_partitioning=True)``
   or a single file
 - DuckDB: ``read_parquet('out/scalars/**/*.parquet', hive_partitioning = true)``
-- Spark: ``spark.read.parquet("out/scalars")`` (a partition column also in the files takes the
-  files' type; not tested here: no Spark in the test environment)
+- Spark: ``spark.read.parquet("out/scalars")``. Spark gives a partition column the type it infers
+  from the folder names, even when the files hold the column: when every id looks like a number
+  or a date, set ``spark.sql.sources.partitionColumnTypeInference.enabled`` to false (or pass a
+  schema). Not tested here (no Spark in the test environment).
 
 Points are those of :meth:`nbtrack.Logdir.to_arrow`: every stored scalar record, each run read
 once. The runs table is :meth:`nbtrack.Logdir.runs` for the runs exported (without
