@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import shutil
 import time
@@ -407,3 +408,12 @@ def test_a_logdir_opened_for_the_export_drops_each_run_once_written(small_logdir
     forgotten.clear()
     export_logdir(nbtrack.open(small_logdir), tmp_path / "out2", progress=False)
     assert forgotten == []  # the caller's Logdir keeps what it read
+
+
+def test_the_logdirs_problems_are_warned(small_logdir, tmp_path):
+    half = small_logdir / "half-made"
+    (half / "data").mkdir(parents=True)
+    os.utime(half, (time.time() - 60, time.time() - 60))  # not a run being created: a run without run.json
+    with pytest.warns(RuntimeWarning, match=r"half-made: folder looks like a run .* but has no run.json"):
+        result = export_logdir(small_logdir, tmp_path / "out", progress=False)
+    assert result.runs == 4 and result.skipped == []
