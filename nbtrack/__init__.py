@@ -19,6 +19,7 @@ from nbtrack.record.config import Config
 from nbtrack.record.create import init
 from nbtrack.record.run import Run
 from nbtrack.record.summary import Summary
+from nbtrack.store.export import ExportResult, export_logdir
 from nbtrack.store.logdir import Logdir, open
 from nbtrack.store.reader import NBTRACK_RUNS, RunReader
 from nbtrack.store.sources import register_run_source
@@ -64,12 +65,11 @@ def report(source: Any, path: Any = None, *, runs: Any = None, tags: Any = None,
 _screens.register_report(report)  # what Run.to_html(), RunReader.to_html(), Logdir.to_html() and .save() call
 
 __all__ = [
-    "Audio", "Config", "Embedding", "Figure", "FormatError", "Histogram", "Html", "Image", "Logdir", "Markdown",
-    "NbtrackError", "PRCurve", "Run", "RunNotFoundError", "RunReader", "RunWriteError", "Summary", "SummaryWriter",
-    "Table", "Text",
-    "UnsupportedFormatError", "Value", "Video",
-    "__version__", "config", "define_metric", "finish", "import_tensorboard", "init", "load_ipython_extension",
-    "log", "open", "report", "run", "summary", "track", "unload_ipython_extension",
+    "Audio", "Config", "Embedding", "ExportResult", "Figure", "FormatError", "Histogram", "Html", "Image", "Logdir",
+    "Markdown", "NbtrackError", "PRCurve", "Run", "RunNotFoundError", "RunReader", "RunWriteError", "Summary",
+    "SummaryWriter", "Table", "Text", "UnsupportedFormatError", "Value", "Video",
+    "__version__", "config", "define_metric", "export_logdir", "finish", "import_tensorboard", "init",
+    "load_ipython_extension", "log", "open", "report", "run", "summary", "track", "unload_ipython_extension",
 ]
 
 

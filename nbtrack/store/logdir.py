@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+    from .exporter import ExportResult
+
 MAX_DEPTH = 16  # levels of sub-folders searched for runs (TensorBoard's Keras runs sit at logs/fit/<time>/train)
 MAX_FOLDERS = 20_000  # folders looked at per search: a logdir pointed at a home folder stays bounded
 MAX_COLUMNS = 5_000  # runs(): config.* and summary.* columns beyond this stay in the readers
@@ -109,6 +111,7 @@ class Logdir:
         self.stale_after = stale_after
         self._readers: dict[Path, RunReader] = {}
         self._errors: dict[str, FormatError] = {}  # folder name -> why it could not be read
+        self._unreadable: dict[Path, FormatError] = {}  # run folder -> why it could not be read
         self._new: set[Path] = set()  # readers opened since the last refresh (their manifests are fresh)
         self.problems: list[str] = []
 
@@ -125,6 +128,7 @@ class Logdir:
                     self._new.add(folder)
                 except FormatError as exc:
                     self._errors[folder.name] = exc
+                    self._unreadable[folder] = exc
                     if str(exc) not in self.problems:
                         self.problems.append(str(exc))
         self.problems.extend(n for n in notes if n not in self.problems)
@@ -150,8 +154,14 @@ class Logdir:
     def _drop(self, reader: RunReader, exc: FormatError) -> None:
         self._readers.pop(reader.path, None)
         self._errors[reader.path.name] = exc
+        self._unreadable[reader.path] = exc
         if str(exc) not in self.problems:
             self.problems.append(str(exc))
+
+    @property
+    def unreadable(self) -> dict[Path, str]:
+        """Run folders found but not readable (a damaged ``run.json``, a newer format), and why."""
+        return {folder: str(exc) for folder, exc in self._unreadable.items() if folder not in self._readers}
 
     def __iter__(self) -> Iterator[RunReader]:
         return iter(self.readers())
@@ -176,8 +186,11 @@ class Logdir:
         raise RunNotFoundError(f"no run with id or name {id_or_name!r} in {self.path} "
                                f"({len(readers)} runs)")
 
-    def runs(self) -> pd.DataFrame:
+    def runs(self, runs: Any = None) -> pd.DataFrame:
         """One row per run: id, name, project, group, status, times, tags, notes, path, config.*, summary.*.
+
+        ``runs``: the runs to list (ids, names or readers, a list or one; as :meth:`select`), or
+        None for every run.
 
         ``status`` is ``running``, ``finished``, ``failed`` (finished with a non-zero exit code) or
         ``crashed`` (its process died without finishing).
@@ -190,7 +203,7 @@ class Logdir:
         import pandas as pd
 
         rows = []
-        for reader in self._refreshed():
+        for reader in self._refreshed() if runs is None else self.select(runs):
             try:
                 rows.append(_row(reader))
             except FormatError as exc:  # a writer of an unknown major version appeared meanwhile
@@ -281,6 +294,49 @@ class Logdir:
         [['r1', 'loss', 0, 1.0], ['r1', 'acc', 0, 0.5]]
         """
         return self.to_arrow(runs).to_pandas()
+
+    def to_parquet(self, out_dir: str | os.PathLike[str], runs: str | None = None, tags: str | None = None,
+                   progress: bool | None = None, overwrite: bool = False) -> ExportResult:
+        """Export every scalar and the runs table as Parquet files under ``out_dir``:
+        ``scalars/run_id=<id>/part-0.parquet`` (a hive-partitioned dataset) and ``runs.parquet``.
+
+        ``runs`` and ``tags`` are regular expressions searched in run names, ids and paths, and
+        in tag names (see :func:`nbtrack.store.export.export_logdir`, which describes the layout).
+
+        >>> import nbtrack, tempfile, duckdb
+        >>> d, out = tempfile.mkdtemp(), tempfile.mkdtemp()
+        >>> for rid in ("r1", "r2"):
+        ...     with nbtrack.init(dir=d, id=rid) as run:
+        ...         for i in range(4): run.log({"loss": i, "acc": 1})
+        >>> nbtrack.open(d).to_parquet(out, tags="^loss$", progress=False).points
+        8
+        >>> duckdb.sql(f"SELECT run_id, sum(value) FROM read_parquet('{out}/scalars/**/*.parquet', "
+        ...            "hive_partitioning = true) GROUP BY run_id ORDER BY run_id").fetchall()
+        [('r1', 6.0), ('r2', 6.0)]
+        """
+        from .exporter import write_export  # not at the top: the exporter gets a Logdir, never imports this
+
+        return write_export(self, out_dir, format="parquet", runs=runs, tags=tags, progress=progress,
+                            overwrite=overwrite)
+
+    def to_csv(self, out_dir: str | os.PathLike[str], runs: str | None = None, tags: str | None = None,
+               progress: bool | None = None, overwrite: bool = False) -> ExportResult:
+        """Export every scalar and the runs table as ``scalars.csv`` and ``runs.csv`` under ``out_dir``
+        (as :meth:`to_parquet`; lists and dicts of the runs table as JSON text).
+
+        >>> import nbtrack, tempfile, pandas as pd
+        >>> d, out = tempfile.mkdtemp(), tempfile.mkdtemp()
+        >>> with nbtrack.init(dir=d, id="r1", config={"lr": 0.1}) as run:
+        ...     for i in range(3): run.log({"loss": i})
+        >>> nbtrack.open(d).to_csv(out, progress=False).files
+        [...runs.csv'), ...scalars.csv')]
+        >>> pd.read_csv(f"{out}/scalars.csv").values.tolist()[0][:3], pd.read_csv(f"{out}/runs.csv")["config.lr"][0]
+        (['r1', 'loss', 0], np.float64(0.1))
+        """
+        from .exporter import write_export
+
+        return write_export(self, out_dir, format="csv", runs=runs, tags=tags, progress=progress,
+                            overwrite=overwrite)
 
     def select(self, runs: Any = None) -> list[RunReader]:
         """Readers of the named runs (ids or names, a list or one), or of every run, oldest first."""

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from nbtrack.codecs import decode_wav
 from nbtrack.record.create import open_run_at
 from nbtrack.record.run import Run
 from nbtrack.store.logdir import Logdir
+from nbtrack.store.progress import progress_bar
 from nbtrack.values import Audio, Histogram, Image, Markdown
 
 from .reader.run import TensorBoardRun
@@ -62,7 +62,7 @@ def import_tensorboard(tbdir: str | os.PathLike[str], logdir: str | os.PathLike[
                and (pattern is None or pattern.search(r.name))]
     total = sum(_points(r) for r in readers)
     imported = []
-    with _progress(total, progress) as bar:
+    with progress_bar(total, progress, unit=" points", desc="import-tb") as bar:
         for reader in readers:
             folder = target / reader.name
             if (folder / "run.json").exists():
@@ -196,29 +196,3 @@ def chart_layout_of(layout: dict[str, Any]) -> dict[str, Any]:
                     k: band.get(k, "") for k in ("value", "lower", "upper")}})
         categories.append({"title": category.get("title", ""), "charts": charts})
     return {"version": 1, "categories": categories}
-
-
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def write(self, text: str) -> None:
-        print(text)
-
-
-def _progress(total: int, show: bool | None) -> Any:
-    """A tqdm bar over ``total`` points (``tqdm.auto``: a widget in notebooks), or a silent stand-in."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def bar() -> Iterator[Any]:
-        if show is False:
-            yield _NoBar()
-            return
-        from tqdm.auto import tqdm
-
-        with tqdm(total=total, unit=" points", desc="import-tb", disable=None if show is None else False) as t:
-            yield t
-
-    return bar()
-
