@@ -48,3 +48,31 @@ def record_demo_runs(logdir: str | os.PathLike[str] = "nbruns", steps: int = 200
                 run.log(metrics)
         ids.append(run.id)
     return ids
+
+
+def record_long_sweep(logdir: str | os.PathLike[str], runs: int = 20, tags: int = 10, steps: int = 100_000,
+                      media_every: int = 10_000, project: str = "big") -> None:
+    """Runs shaped like a long sweep, for sizing reports and views: ``tags`` noisy decaying curves of ``steps``
+    points per run, and a 64 x 64 picture of noise (the worst case for compression) and a histogram every
+    ``media_every`` steps.
+
+    >>> import tempfile, nbtrack
+    >>> d = tempfile.mkdtemp()
+    >>> record_long_sweep(d, runs=2, tags=3, steps=100, media_every=50)
+    >>> len(nbtrack.open(d).runs()), len(nbtrack.open(d).select()[0].scalar_tags())
+    (2, 3)
+    """
+    from nbtrack.values import Histogram, Image
+
+    rng = np.random.default_rng(0)
+    names = [f"metric/{t}" for t in range(tags)]
+    for r in range(runs):
+        with init(project=project, dir=Path(logdir), name=f"run-{r}", config={"lr": 10.0 ** -(1 + r % 4), "seed": r}) \
+                as run:
+            curves = np.exp(-np.arange(steps) / (steps / 5))[None, :] * np.arange(1, tags + 1)[:, None]
+            rows = (curves + 0.05 * rng.standard_normal((tags, steps))).T.tolist()
+            for step, row in enumerate(rows):
+                run.log(dict(zip(names, row)), step=step)
+                if step % media_every == 0:
+                    run.log({"picture": Image(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)),
+                             "weights": Histogram(rng.standard_normal(1000))}, step=step)
