@@ -1,12 +1,14 @@
 // The dashboard's media: a panel per media tag (images, text, audio, ... in media.js; histograms over steps
 // in histograms.js), made when the tag first appears and redrawn when its records change. The media panels
 // share one step cursor, which the charts follow too. The tag filter (tagfilter.js) hides the panels whose
-// tag it does not match.
+// tag it does not match. Once the dashboard shows several runs (an overlay, a report), each panel names its
+// run with the run's colour swatch, as the header does.
 
 import { toFloat64Array } from "./codecs.js";
 import { el } from "./dom.js";
 import { createHistogramPanel } from "./histograms.js";
 import { createCursor, createMediaPanel } from "./media.js";
+import { runBadge } from "./panels.js";
 import { parseTagFilter } from "./tagfilter.js";
 
 /** @type {WeakMap<object, { step: number, edges: Float64Array, counts: Float64Array }>} */
@@ -32,7 +34,7 @@ function histogramItem(record) {
 export function createMediaPanels(store, box, settings, bokeh, save) {
   const cursor = createCursor();
   /** @type {Map<string, { panel: { element: HTMLElement, update: (items?: any) => unknown, dispose: () => void },
-   *   version: number, key: string }>} */
+   *   version: number, key: string, run: string, badge: HTMLElement | null }>} */
   const panels = new Map();
   /** @param {import("./store.js").MediaSeries} series */
   const make = (series) => {
@@ -55,13 +57,27 @@ export function createMediaPanels(store, box, settings, bokeh, save) {
     follow();
     return { element: holder, update, dispose: () => { unsubscribe(); histogram.dispose(); holder.remove(); } };
   };
+  /** The run's name and colour in a panel (once): after the title in a media panel's bar, above a histogram.
+   * @param {{ panel: { element: HTMLElement }, run: string, badge: HTMLElement | null }} entry */
+  const nameRun = (entry) => {
+    if (entry.badge) return;
+    entry.badge = el("span", "nbtrack-media-run");
+    entry.badge.appendChild(runBadge(store.runInfo(entry.run)));
+    const title = entry.panel.element.querySelector(".nbtrack-media-bar > .nbtrack-media-title");
+    if (title) title.after(entry.badge);
+    else {
+      const bar = el("div", "nbtrack-media-bar");
+      bar.appendChild(entry.badge);
+      entry.panel.element.prepend(bar);
+    }
+  };
   const update = () => {
     for (const [id, series] of store.media) {
       try { // one panel that fails must not stop the others, nor the charts
         const entry = panels.get(id);
         if (!entry) {
           const panel = make(series);
-          if (panel) panels.set(id, { panel, version: series.version, key: series.key });
+          if (panel) panels.set(id, { panel, version: series.version, key: series.key, run: series.run, badge: null });
         } else if (entry.version !== series.version) {
           entry.version = series.version;
           entry.panel.update();
@@ -70,6 +86,7 @@ export function createMediaPanels(store, box, settings, bokeh, save) {
         console.error(`nbtrack: the panel of ${series.key} failed`, error);
       }
     }
+    if (store.runs.size > 1) for (const entry of panels.values()) nameRun(entry);
     const filter = parseTagFilter(settings.tagFilter);
     for (const { panel, key } of panels.values()) {
       const hidden = !filter.match(key);

@@ -48,6 +48,7 @@ const STYLE = `
 .nbtrack-media-panel { border: 1px solid var(--jp-border-color2, #e3e3e3); border-radius: 4px; padding: 6px 8px; max-width: 440px; }
 .nbtrack-media-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; margin-bottom: 4px; }
 .nbtrack-media-title { font-weight: 600; }
+.nbtrack-media-run { color: var(--jp-ui-font-color2, #555); overflow-wrap: anywhere; }
 .nbtrack-step-label { color: var(--jp-ui-font-color2, #555); font-variant-numeric: tabular-nums; }
 .nbtrack-media-items { display: flex; flex-wrap: wrap; gap: 6px; }
 .nbtrack-image { margin: 0; }
@@ -108,7 +109,7 @@ export function injectStyle(node) {
 }
 
 /** A run with its colour swatch. @param {import("./store.js").RunInfo} run */
-function runBadge(run) {
+export function runBadge(run) {
   const badge = el("span", "nbtrack-run");
   const swatch = el("span", "nbtrack-swatch");
   swatch.style.background = runColor(run.index);
