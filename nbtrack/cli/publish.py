@@ -34,10 +34,8 @@ def run_report(args: argparse.Namespace) -> int:
     existing_logdir(args.logdir)
     runs = compile_regex("--runs", args.runs)
     compile_regex("--tags", args.tags)
-    try:
-        from nbtrack.reports import report
-    except ImportError as exc:
-        fail(f"HTML reports are not available in this nbtrack ({exc})", FAILURE)
+    from nbtrack.reports import report
+
     started = time.perf_counter()
     with warnings_to_stderr("report"):
         try:
@@ -59,10 +57,8 @@ def run_export(args: argparse.Namespace) -> int:
     existing_logdir(args.logdir)
     compile_regex("--runs", args.runs)
     compile_regex("--tags", args.tags)
-    try:
-        from nbtrack.store.export import export_logdir
-    except ImportError as exc:
-        fail(f"exports are not available in this nbtrack ({exc})", FAILURE)
+    from nbtrack.store.export import export_logdir
+
     started = time.perf_counter()
     with warnings_to_stderr("export"):
         try:
@@ -109,11 +105,10 @@ def _count(result: Any) -> int | None:
 
 
 def _count_runs(logdir: str, pattern: re.Pattern[str] | None) -> int:
-    """The runs of ``logdir`` whose name matches ``pattern`` (what a report without its own count holds)."""
-    import nbtrack
+    """The runs of ``logdir`` a report of it holds (matched by name, id or path, as the report matches them)."""
+    from nbtrack.reports.sources import gather
 
-    readers = nbtrack.open(logdir).select()
-    return sum(1 for r in readers if pattern is None or pattern.search(r.name))
+    return len(gather(logdir, pattern).readers)
 
 
 def _megabytes(path: Path) -> str:
