@@ -2,11 +2,12 @@
 
 Every ``log_freq`` calls (counted per parameter by a gradient hook, which fires on backward,
 and per model by a forward hook for the parameters, as ``wandb.watch`` counts them) a
-tensor is binned ON ITS DEVICE: ``torch.aminmax`` and ``torch.histc`` (64 bins, as wandb),
-so only 64 counts and two edges cross to the host. NaN and +/-Inf are counted beside the
-bins, never dropped silently. The histograms are logged with ``commit=False`` at the run's
-current step, under ``gradients/<name>`` and ``parameters/<name>`` (a second model gets
-wandb's prefix: ``gradients/graph_1fc.weight``).
+tensor is binned in 64 bins (as wandb). A tensor on an accelerator is binned ON ITS DEVICE
+(``torch.aminmax`` and ``torch.histc``), so only 64 counts and two edges cross to the host;
+a CPU tensor is copied and binned by nbtrack's writer thread, off the training thread. NaN
+and +/-Inf are counted beside the bins, never dropped silently. The histograms are logged
+with ``commit=False`` at the run's current step, under ``gradients/<name>`` and
+``parameters/<name>`` (a second model gets wandb's prefix: ``gradients/graph_1fc.weight``).
 
 Hooks keep nothing alive: they hold a parameter's name, a counter and a weak reference to
 this run's watcher, which holds weak references to the run and the models. A hook never
@@ -203,7 +204,7 @@ class Watcher:
         histograms = {}
         for tag, tensor in tensors:
             try:
-                histogram = device_histogram(tensor)
+                histogram = tensor_histogram(tensor)
             except Exception as error:
                 self.failed(tag, error)
             else:
@@ -261,6 +262,25 @@ def _parameter_hook(watcher: weakref.ref[Watcher], prefix: str, counter: _Counte
             if owner is not None:
                 owner.failed(prefix, error)
     return hook
+
+
+def tensor_histogram(tensor: Any, bins: int = BINS) -> Any:
+    """``nbtrack.Histogram`` of a tensor (None for an empty one): binned on its device, or by nbtrack's writer.
+
+    A tensor on an accelerator (or a sparse one) goes to :func:`device_histogram`. A dense CPU
+    tensor is already where its counts are needed: ``nbtrack.Histogram`` copies it (a memcpy)
+    and the writer thread bins it as ``numpy.histogram`` does, off the training thread (torch's
+    CPU ``histc`` would take milliseconds of the step for a million values).
+    """
+    torch = sys.modules["torch"]
+    values = tensor.detach()
+    if values.device.type != "cpu" or values.layout != torch.strided:
+        return device_histogram(values, bins)
+    if values.numel() == 0:
+        return None
+    if values.dtype not in (torch.float32, torch.float64):
+        values = values.float()  # float16/bfloat16/ints: numpy has no bfloat16
+    return nbtrack.Histogram(values, bins=bins)
 
 
 def device_histogram(tensor: Any, bins: int = BINS) -> Any:
