@@ -199,7 +199,8 @@ class Watcher:
     def log_tensors(self, tensors: list[tuple[str, Any]]) -> None:
         """Bin each tensor on its device and log the histograms at the run's step; never raises."""
         run = self._run()
-        if run is None or run.finished:
+        if run is None or run.finished:  # the run ended: its hooks go at their next call
+            self.unwatch_all()
             return
         histograms = {}
         for tag, tensor in tensors:

@@ -123,6 +123,15 @@ def test_unwatch_all_and_the_faces_unwatch(logdir):
     run.finish()
 
 
+def test_hooks_of_a_finished_run_remove_themselves(logdir):
+    model = mlp()
+    run = nbtrack.init(name="ended")
+    run.watch(model, log="all", log_freq=1)
+    run.finish()
+    model(torch.randn(2, 8)).sum().backward()  # the first calls after finish() take the hooks away
+    assert model._forward_hooks == {} and all(not p._backward_hooks for p in model.parameters())
+
+
 def test_watching_twice_does_not_double_log(logdir, read):
     model = mlp()
     run = nbtrack.init(name="twice")
