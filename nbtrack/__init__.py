@@ -29,6 +29,7 @@ from ._version import __version__
 from .errors import FormatError, NbtrackError, RunNotFoundError, RunWriteError, UnsupportedFormatError
 from .tensorboard import SummaryWriter
 from .values import Audio, Embedding, Figure, Histogram, Html, Image, Markdown, PRCurve, Table, Text, Value, Video
+from .values.graph import ModelGraph
 
 register_run_source(MIXED_RUNS)  # the kinds of run a logdir is searched for, in this order
 register_run_source(NBTRACK_RUNS)
@@ -66,10 +67,11 @@ _screens.register_report(report)  # what Run.to_html(), RunReader.to_html(), Log
 
 __all__ = [
     "Audio", "Config", "Embedding", "ExportResult", "Figure", "FormatError", "Histogram", "Html", "Image", "Logdir",
-    "Markdown", "NbtrackError", "PRCurve", "Run", "RunNotFoundError", "RunReader", "RunWriteError", "Summary",
-    "SummaryWriter", "Table", "Text", "UnsupportedFormatError", "Value", "Video",
+    "Markdown", "ModelGraph", "NbtrackError", "PRCurve", "Run", "RunNotFoundError", "RunReader", "RunWriteError",
+    "Summary", "SummaryWriter", "Table", "Text", "UnsupportedFormatError", "Value", "Video",
     "__version__", "config", "define_metric", "export_logdir", "finish", "import_tensorboard", "init",
     "load_ipython_extension", "log", "open", "report", "run", "summary", "track", "unload_ipython_extension",
+    "unwatch", "watch",
 ]
 
 
@@ -100,6 +102,18 @@ def finish(exit_code: int = 0, quiet: bool | None = None) -> None:
 def define_metric(name: str, summary: str | None = None, goal: str | None = None, **kwargs: Any) -> None:
     """Define how a metric of the current run is summarised (see :meth:`Run.define_metric`)."""
     _current.require("nbtrack.define_metric()").define_metric(name, summary=summary, goal=goal, **kwargs)
+
+
+def watch(models: Any, criterion: Any = None, log: str | None = "gradients", log_freq: int = 1000,
+          idx: int | None = None, log_graph: bool = False) -> None:
+    """Histograms of a torch model's gradients/parameters in the current run (see :meth:`Run.watch`)."""
+    _current.require("nbtrack.watch()").watch(models, criterion=criterion, log=log, log_freq=log_freq, idx=idx,
+                                              log_graph=log_graph)
+
+
+def unwatch(models: Any = None) -> None:
+    """Remove the current run's watch hooks from ``models`` (None: all) (see :meth:`Run.unwatch`)."""
+    _current.require("nbtrack.unwatch()").unwatch(models)
 
 
 class _CurrentProxy:

@@ -422,6 +422,43 @@ class Run:
         """
         self.summary.define(make_definition(name, summary, goal, step_metric, hidden))
 
+    # -- framework integrations (nbtrack/integrations/, imported only when used) ----------
+    def watch(self, models: Any, criterion: Any = None, log: str | None = "gradients", log_freq: int = 1000,
+              idx: int | None = None, log_graph: bool = False) -> None:
+        """Log histograms of a torch model's gradients and/or parameters every ``log_freq`` batches (``wandb.watch``).
+
+        ``models`` is a ``torch.nn.Module`` or a list/tuple of them; ``log`` is ``"gradients"``,
+        ``"parameters"``, ``"all"`` or None (nothing). Gradients are counted by a hook on each
+        parameter (it fires on backward), parameters by a forward hook on the model; every
+        ``log_freq``-th call logs ``gradients/<name>`` or ``parameters/<name>`` with
+        ``commit=False`` at the current step. A model watched at ``idx`` > 0 (by default its
+        place among the run's watched models) gets wandb's prefix: ``gradients/graph_1fc.weight``.
+        Tensors are binned on their device (64 bins; NaN/Inf counted apart); hooks hold no
+        reference that keeps a model alive and never raise into training (a failure warns once).
+        Watching a model again replaces its hooks. ``log_graph`` logs the module tree (the
+        ``model_graph`` record ``SummaryWriter.add_graph`` stores); ``criterion`` is accepted for
+        wandb's signature and unused. Needs torch (``pip install "nbtrack[torch]"``).
+
+        >>> import nbtrack, tempfile, torch
+        >>> model = torch.nn.Linear(4, 2)
+        >>> d = tempfile.mkdtemp()
+        >>> with nbtrack.init(dir=d, name="w") as run:
+        ...     run.watch(model, log="all", log_freq=1)
+        ...     model(torch.ones(3, 4)).sum().backward()
+        ...     run.log({"loss": 1.0})
+        >>> sorted(nbtrack.open(d).run("w").media_tags())
+        ['gradients/bias', 'gradients/weight', 'parameters/bias', 'parameters/weight']
+        """
+        from nbtrack.integrations.torch import watch
+
+        watch(self, models, criterion=criterion, log=log, log_freq=log_freq, idx=idx, log_graph=log_graph)
+
+    def unwatch(self, models: Any = None) -> None:
+        """Remove the hooks :meth:`watch` put on ``models`` (a module or a list/tuple; None: every watched model)."""
+        from nbtrack.integrations.torch import unwatch
+
+        unwatch(self, models)
+
     def show(self, max_rate: float = 10.0) -> Any:
         """This run's dashboard for the cell output.
 

@@ -10,6 +10,7 @@ from ._base import Encoded, Value
 from .audio import Audio
 from .embedding import Embedding
 from .figure import Figure
+from .graph import ModelGraph
 from .histogram import Histogram
 from .image import Image
 from .prcurve import PRCurve
@@ -17,5 +18,5 @@ from .table import Table
 from .text import Html, Markdown, Text
 from .video import Video
 
-__all__ = ["Audio", "Embedding", "Encoded", "Figure", "Histogram", "Html", "Image", "Markdown", "PRCurve", "Table",
-           "Text", "Value", "Video"]
+__all__ = ["Audio", "Embedding", "Encoded", "Figure", "Histogram", "Html", "Image", "Markdown", "ModelGraph",
+           "PRCurve", "Table", "Text", "Value", "Video"]

@@ -43,6 +43,7 @@ class Histogram(Value):
         self._given: tuple[np.ndarray, np.ndarray] | None = None
         self._binned: dict[str, Any] | None = None
         self._values: np.ndarray | None = None
+        self._nonfinite = {"nan": 0, "posinf": 0, "neginf": 0}  # counted beside precomputed bins (from_counts)
         if np_histogram is not None:
             self._given = _check_given(np_histogram)
         elif _is_cuda_tensor(values):
@@ -55,6 +56,27 @@ class Histogram(Value):
             kind = np.float32 if small_float else np.float64
             self._values = POOL.copy_of(data if data.dtype == kind else data.astype(kind), owner=self)
 
+    @classmethod
+    def from_counts(cls, counts: Any, edges: Any, nan: int = 0, posinf: int = 0, neginf: int = 0) -> Histogram:
+        """Bins counted elsewhere (on a GPU, say) with the NaN and +/-Inf values left out of them.
+
+        As ``Histogram(np_histogram=(counts, edges))``, and the record counts ``nan``, ``posinf``
+        and ``neginf`` as a histogram of the values would. All counts may be 0 (every value NaN).
+
+        >>> import nbtrack
+        >>> h = nbtrack.Histogram.from_counts([2, 1], [0.0, 0.5, 1.0], nan=3)
+        >>> stats = h.encode().meta
+        >>> stats["count"], stats["nan"], stats["min"], stats["max"]
+        (3.0, 3, 0.0, 1.0)
+        """
+        extra = {"nan": nan, "posinf": posinf, "neginf": neginf}
+        for name, value in extra.items():
+            if isinstance(value, bool) or not hasattr(value, "__index__") or int(value) < 0:
+                raise ValueError(f"Histogram.from_counts({name}=...) takes a count >= 0, got {value!r}")
+        histogram = cls(np_histogram=(counts, edges))
+        histogram._nonfinite = {name: int(value) for name, value in extra.items()}
+        return histogram
+
     @property
     def nbytes(self) -> int:
         return int(self._values.nbytes) if self._values is not None else 8 * 2 * MAX_BINS
@@ -63,9 +85,10 @@ class Histogram(Value):
         if self._given is not None:
             counts, edges = self._given
             total = float(counts.sum())
-            stats = {"count": total, "underflow": 0, "overflow": 0, "nan": 0, "posinf": 0, "neginf": 0,
-                     "min": float(edges[0]),
-                     "max": float(edges[-1]), "sum": None, "sum_squares": None}
+            empty = total == 0 and any(self._nonfinite.values())  # every value NaN or Inf: no finite range
+            stats = {"count": total, "underflow": 0, "overflow": 0, **self._nonfinite,
+                     "min": None if empty else float(edges[0]),
+                     "max": None if empty else float(edges[-1]), "sum": None, "sum_squares": None}
             return Encoded(self.KIND, stats, arrays={"edges": edges, "counts": counts})
         if self._binned is not None:
             binned = dict(self._binned)

@@ -159,3 +159,15 @@ def test_histogram_round_trip_through_a_run(tmp_path):
 def test_bad_histogram_input_is_explained(make, error, pattern):
     with pytest.raises(error, match=pattern):
         make()
+
+
+def test_from_counts_keeps_nan_and_inf_counts_and_checks_them(tmp_path):
+    with nbtrack.init(dir=tmp_path, name="fc") as run:
+        run.log({"h": nbtrack.Histogram.from_counts([1, 2], [0.0, 1.0, 2.0], nan=4, posinf=1, neginf=2)})
+        run.log({"h": nbtrack.Histogram.from_counts([0, 0], [0.0, 1.0, 2.0], nan=5)})  # every value NaN
+    frame = nbtrack.open(tmp_path).run("fc").histograms("h")
+    assert frame[["nan", "posinf", "neginf", "count"]].values.tolist() == [[4, 1, 2, 3], [5, 0, 0, 0]]
+    assert frame["min"].iloc[0] == 0.0 and np.isnan(frame["min"].iloc[1])
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match=r"from_counts\(nan=...\) takes a count >= 0"):
+            nbtrack.Histogram.from_counts([1], [0.0, 1.0], nan=bad)
