@@ -140,8 +140,9 @@ def run_info(reader: RunReader) -> dict[str, Any]:
 
 
 def step_metrics_of(definitions: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
-    """The ``define_metric`` definitions that name a step metric, as the browser reads them (``{"name", "step_metric"}``,
-    in definition order: for a tag, an exact name wins, else the last glob that matches it).
+    """The ``define_metric`` definitions that name a step metric, as the browser reads them
+    (``{"name", "step_metric"}``, in definition order: for a tag, an exact name wins, else the last
+    glob that matches it; ``js/src/xaxis.js``).
 
     >>> step_metrics_of([{"name": "loss", "summary": ["min"], "step_metric": None},
     ...                  {"name": "epoch/*", "step_metric": "epoch"}])
