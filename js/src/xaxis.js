@@ -123,46 +123,56 @@ export function mapToStepMetric(columns, metric) {
   const values = new Float64Array(n);
   const times = new Float64Array(n);
   const xs = new Float64Array(n);
-  const lookup = metric ? latestAtOrBefore(metric) : null;
   let kept = 0;
-  for (let i = 0; i < n && lookup; i++) {
-    const x = lookup(columns.steps[i]);
-    if (!Number.isFinite(x)) continue;
-    steps[kept] = columns.steps[i];
-    values[kept] = columns.values[i];
-    times[kept] = columns.times[i];
-    xs[kept] = x;
-    kept++;
+  if (metric && metric.steps.length) {
+    const [mSteps, mValues] = byStep(metric);
+    const m = mSteps.length;
+    const src = columns.steps;
+    let at = 0; // the first metric point past the previous step: a forward walk while steps increase
+    let previous = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const step = src[i];
+      if (step < previous) at = firstAbove(mSteps, step); // a step that went back: bisect
+      else while (at < m && mSteps[at] <= step) at++;
+      previous = step;
+      if (at === 0) continue;
+      const x = mValues[at - 1];
+      if (!Number.isFinite(x)) continue;
+      steps[kept] = step;
+      values[kept] = columns.values[i];
+      times[kept] = columns.times[i];
+      xs[kept] = x;
+      kept++;
+    }
   }
   return { steps: steps.subarray(0, kept), values: values.subarray(0, kept), times: times.subarray(0, kept),
     xs: xs.subarray(0, kept), spacing: 0 };
 }
 
 /**
- * A function from a step to the metric's value at it (its latest point at or before the step; NaN if none).
- * The metric's points are ordered by step once (stable: at one step the one logged last wins).
- * @param {Columns} metric @returns {(step: number) => number}
+ * The metric's steps and values ordered by step (stable: at one step the one logged last stays last); the
+ * columns themselves when already in order.
+ * @param {Columns} metric @returns {[ArrayLike<number>, ArrayLike<number>]}
  */
-function latestAtOrBefore(metric) {
-  const n = metric.steps.length;
+function byStep(metric) {
+  const { steps, values } = metric;
   let sorted = true;
-  for (let i = 1; i < n && sorted; i++) sorted = metric.steps[i] >= metric.steps[i - 1];
-  let { steps, values } = metric;
-  if (!sorted) {
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => metric.steps[a] - metric.steps[b] || a - b);
-    steps = Float64Array.from(order, (i) => metric.steps[i]);
-    values = Float64Array.from(order, (i) => metric.values[i]);
+  for (let i = 1; i < steps.length && sorted; i++) sorted = steps[i] >= steps[i - 1];
+  if (sorted) return [steps, values];
+  const order = Array.from({ length: steps.length }, (_, i) => i).sort((a, b) => steps[a] - steps[b] || a - b);
+  return [Float64Array.from(order, (i) => steps[i]), Float64Array.from(order, (i) => values[i])];
+}
+
+/** The index of the first of ascending `sorted` above `value`. @param {ArrayLike<number>} sorted @param {number} value */
+function firstAbove(sorted, value) {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] <= value) lo = mid + 1;
+    else hi = mid;
   }
-  return (step) => {
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) { // the first point past `step`
-      const mid = (lo + hi) >>> 1;
-      if (steps[mid] <= step) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo > 0 ? values[lo - 1] : NaN;
-  };
+  return lo;
 }
 
 /**
