@@ -17,6 +17,7 @@ from nbtrack import screens as _screens
 from nbtrack.record import current as _current
 from nbtrack.record.config import Config
 from nbtrack.record.create import init
+from nbtrack.record.login import login  # issue 22 (E): wandb.login(), a no-op
 from nbtrack.record.run import Run
 from nbtrack.record.summary import Summary
 from nbtrack.store.export import ExportResult, export_logdir
@@ -70,8 +71,8 @@ __all__ = [
     "Markdown", "ModelGraph", "NbtrackError", "PRCurve", "Run", "RunNotFoundError", "RunReader", "RunWriteError",
     "Summary", "SummaryWriter", "Table", "Text", "UnsupportedFormatError", "Value", "Video",
     "__version__", "config", "define_metric", "export_logdir", "finish", "import_tensorboard", "init",
-    "load_ipython_extension", "log", "open", "report", "run", "summary", "track", "unload_ipython_extension",
-    "unwatch", "watch",
+    "load_ipython_extension", "log", "login", "open", "report", "run", "summary", "track",
+    "unload_ipython_extension", "unwatch", "watch",
 ]
 
 

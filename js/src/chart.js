@@ -18,8 +18,9 @@ import { runColor } from "./colors.js";
 import { el, setIfChanged } from "./dom.js";
 import { chartCsv, downloadBlob, exportButtons, figurePng, fileName } from "./export.js";
 import { createGroupLines, groupLineData, groupsOf } from "./grouplines.js";
-import { lineData, logTicks, yExtent } from "./lines.js";
+import { lineData, logTicks, xOf, yExtent } from "./lines.js";
 import { applyTheme, LIGHT } from "./theme.js";
+import { chartAxis, mapToStepMetric, stepMetricOf } from "./xaxis.js";
 
 /** A chart's least width (the grid fits as many per row as the output's width allows) and its height. */
 export const CHART_SIZES = Object.freeze({ small: { width: 300, height: 180 }, medium: { width: 420, height: 220 },
@@ -42,7 +43,6 @@ const BITMAP_AFTER_MS = 400; // a chart's first bitmap is drawn this long after 
 const MAX_LIVE = 8; // more changed lines than this at once: the bitmap is drawn again of all lines
 const MANY_LINES_WIDTH = 1; // px: many overlaid lines stay apart, and the browser strokes 1 px lines fastest
 const MARK_ALL_BELOW = 100; // short series: a marker on every point (one point draws no line)
-const X_LABELS = { step: "step", relative: "relative time (s)", wall: "wall time" };
 const TOOLTIPS = [["run", "@run"], ["step", "@step"], ["value", "@value{%.6g}"], ["smoothed", "@smoothed{%.6g}"]];
 const FORMATTERS = { "@value": "printf", "@smoothed": "printf" };
 
@@ -100,7 +100,12 @@ export function createChart(Bokeh, key, context) {
     csv: () => download(new Blob([csvOf()], { type: "text/csv;charset=utf-8" }), fileName(title, "csv")),
   }));
   box.appendChild(head); // present as soon as the chart's dataset is
-  const figure = makeFigure(Bokeh, title, settings);
+  const membersOf = () => context.members?.(key) ?? [...store.series.values()].filter((s) => s.key === key);
+  /** The chart's x axis (xaxis.js): the control's, or relative time for the system group, or the runs' step
+   * metric for a tag define_metric gave one; looked at again at every fill (a definition may come later). */
+  const axisNow = () => chartAxis(key, settings.xAxis, membersOf().map((s) => stepMetricOf(store.runs.get(s.run), key)));
+  let axis = axisNow();
+  const figure = makeFigure(Bokeh, title, settings, axis.label);
   applyTheme(figure, context.theme ?? LIGHT);
   const extent = new Bokeh.ColumnDataSource({ data: { x: [0, 1], y: [0, 1] } });
   /** Set the extent's data only when it moved (a set makes BokehJS recompute the ranges and repaint).
@@ -114,10 +119,10 @@ export function createChart(Bokeh, key, context) {
   const hover = new Bokeh.HoverTool({ mode: "vline", renderers: [], tooltips: TOOLTIPS, formatters: FORMATTERS });
   figure.add_tools(hover);
   const span = new Bokeh.Span({ location: cursor?.step ?? null, dimension: "height", line_color: "#555",
-    line_dash: "dashed", line_width: 1, visible: settings.xAxis === "step" && cursor?.step != null });
+    line_dash: "dashed", line_width: 1, visible: axis.mode === "step" && cursor?.step != null });
   figure.add_layout(span);
-  if (cursor && settings.xAxis === "step") {
-    figure.on_event("tap", (/** @type {any} */ event) => cursor.set(nearestStep(membersOf(), event.x)));
+  if (cursor && settings.xAxis === "step") { // a chart whose x is not the step (step metric, system) moves no cursor
+    figure.on_event("tap", (/** @type {any} */ event) => axis.mode === "step" && cursor.set(nearestStep(membersOf(), event.x)));
   }
   /** @type {Map<string, RunLines>} a line set per series (its run and tag) */
   const lines = new Map();
@@ -127,7 +132,6 @@ export function createChart(Bokeh, key, context) {
   const bandGlyphs = new Map();
   /** @type {SharedLines | null} */
   let shared = null;
-  const membersOf = () => context.members?.(key) ?? [...store.series.values()].filter((s) => s.key === key);
   /** @type {ReturnType<typeof createGroupLines> | null} made when runs are first grouped */
   let groupLines = null;
   /** The chart's width in pixels (it follows the output's width), for downsampling; no layout read. */
@@ -413,12 +417,30 @@ export function createChart(Bokeh, key, context) {
     return run;
   }
 
-  /** The points to draw: the kernel's detail when the visible range lies inside it, else the store's.
-   * @param {import("./store.js").Series} series @param {[number, number] | null} visible */
+  /** The points to draw: the kernel's detail when the visible range lies inside it, else the store's; with
+   * their x when the chart's axis is not the control's (a step metric's values, the system group's time).
+   * @param {import("./store.js").Series} series @param {[number, number] | null} visible
+   * @returns {import("./lines.js").Columns} */
   function columnsFor(series, visible) {
     const d = series.detail;
-    if (d && visible && settings.xAxis === "step" && visible[0] >= d.x0 && visible[1] <= d.x1) return d;
-    return series.view();
+    if (axis.mode === "step") {
+      if (d && visible && settings.xAxis === "step" && visible[0] >= d.x0 && visible[1] <= d.x1) return d;
+      return series.view();
+    }
+    const view = series.view();
+    if (axis.mode !== "metric") return axis.mode === settings.xAxis ? view : { ...view, xs: xOf(view, axis.mode) };
+    const metric = stepMetricOf(store.runs.get(series.run), key);
+    if (metric === null) return { ...view, xs: view.steps }; // a run without the definition: its steps
+    return mapToStepMetric(view, store.series.get(`${series.run}\u0000${metric}`)?.view());
+  }
+
+  /** What a series' line depends on besides its own points: the axis, and its step metric's points.
+   * @param {import("./store.js").Series} series */
+  function axisKey(series) {
+    if (axis.mode !== "metric") return axis.mode;
+    const metric = stepMetricOf(store.runs.get(series.run), key);
+    const m = metric === null ? null : store.series.get(`${series.run}\u0000${metric}`);
+    return `${metric}:${m?.length ?? 0}:${m?.total ?? 0}`;
   }
 
   /** @type {WeakMap<import("./store.js").Series, { key: string, detail: unknown, data: ReturnType<typeof lineData> }>} */
@@ -434,7 +456,7 @@ export function createChart(Bokeh, key, context) {
     const columns = columnsFor(series, visible);
     const detail = columns === series.detail ? series.detail : null;
     const key = [series.length, series.total, settings.smoothing, settings.xAxis, settings.logY, width,
-      visible ? `${visible[0]},${visible[1]}` : "", name, reduce].join("|");
+      visible ? `${visible[0]},${visible[1]}` : "", name, reduce, axisKey(series)].join("|");
     const hit = lineCache.get(series);
     if (hit && hit.key === key && hit.detail === detail) return hit.data;
     const data = lineData(columns, settings, width, visible, name, { reduce });
@@ -444,6 +466,9 @@ export function createChart(Bokeh, key, context) {
 
   /** Redraw from the store, over the visible x range when the user has zoomed. */
   function fill() {
+    axis = axisNow();
+    setAxisLabel(figure, axis.label);
+    span.visible = axis.mode === "step" && cursor?.step != null;
     const range = figure.x_range;
     /** @type {[number, number] | null} */
     const visible = range.have_updated_interactively ? [range.start, range.end] : null;
@@ -489,6 +514,7 @@ export function createChart(Bokeh, key, context) {
     const first = drawn[0]?.data ?? grouped[0]?.data;
     setData(box, { // what is drawn, readable by tests and tools
       smoothing: settings.smoothing.toFixed(2), logY: String(settings.logY), xAxis: settings.xAxis,
+      xMode: axis.mode, xLabel: axis.label,
       points: String(points), runs: String(groups ? grouped.reduce((n, g) => n + g.group.runs.size, 0) : drawn.length),
       groups: String(grouped.length), drawn: String(first?.raw.x.length ?? 0),
       rawLast: String(first?.raw.y[first.raw.y.length - 1] ?? ""),
@@ -524,7 +550,7 @@ export function createChart(Bokeh, key, context) {
   function fillGroups(groups, members, visible, width) {
     const made = groups.map((group) => ({ group, series: members.filter((s) => group.runs.has(s.run)) }))
       .filter((g) => g.series.length > 0)
-      .map(({ group, series }) => ({ group, data: groupLineData(series.map((s) => s.view()), settings, width, visible,
+      .map(({ group, series }) => ({ group, data: groupLineData(series.map((s) => columnsFor(s, null)), settings, width, visible,
         group.label, group.runs.size) }));
     groupLines ??= createGroupLines(Bokeh, figure);
     groupLines.fill(made.map((g) => g.group), made.map((g) => g.data));
@@ -535,7 +561,7 @@ export function createChart(Bokeh, key, context) {
   /** After a zoom settles, ask the kernel for the visible range of reduced series (static outputs). */
   function askDetail() {
     const { detail } = context;
-    if (!detail || settings.xAxis !== "step") return;
+    if (!detail || settings.xAxis !== "step" || axis.mode !== "step") return;
     clearTimeout(detailTimer);
     detailTimer = window.setTimeout(async () => {
       const { start, end } = figure.x_range;
@@ -570,7 +596,7 @@ export function createChart(Bokeh, key, context) {
     /** Move the dashed line to the cursor's step. */
     markCursor() {
       span.location = cursor?.step ?? null;
-      span.visible = settings.xAxis === "step" && cursor?.step != null;
+      span.visible = axis.mode === "step" && cursor?.step != null;
       box.dataset.cursor = String(cursor?.step ?? "");
     },
   };
@@ -610,13 +636,19 @@ function setLogTicks(Bokeh, figure, lo, hi) {
     : new Bokeh.BasicTickFormatter({ use_scientific: true, power_limit_low: 0, power_limit_high: 0 });
 }
 
-/** @param {any} Bokeh @param {string} key @param {Settings} settings */
-function makeFigure(Bokeh, key, settings) {
+/** The x axis' title, set only when it changed. @param {any} figure @param {string} label */
+function setAxisLabel(figure, label) {
+  const [xAxis] = figure.xaxis ?? figure.below ?? [];
+  if (xAxis && xAxis.axis_label !== label) xAxis.axis_label = label;
+}
+
+/** @param {any} Bokeh @param {string} key @param {Settings} settings @param {string} xLabel */
+function makeFigure(Bokeh, key, settings, xLabel) {
   const { width, height } = sizeOf(settings);
   const figure = Bokeh.Plotting.figure({ // as wide as its grid cell: the grid follows the output's width
     width, height, sizing_mode: "stretch_width", title: key, // drawn as canvas text, never parsed as HTML
     tools: "pan,wheel_zoom,box_zoom,reset,save", active_scroll: null, toolbar_location: "right",
-    x_axis_label: X_LABELS[settings.xAxis], x_axis_type: settings.xAxis === "wall" ? "datetime" : "linear",
+    x_axis_label: xLabel, x_axis_type: settings.xAxis === "wall" ? "datetime" : "linear",
     y_axis_type: settings.logY ? "log" : "linear", min_border_left: settings.logY ? 64 : 50,
   });
   const [yAxis] = figure.yaxis ?? figure.left ?? [];

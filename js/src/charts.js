@@ -19,6 +19,7 @@ import { el } from "./dom.js";
 import { groupsOf } from "./grouplines.js";
 import { parseTagFilter } from "./tagfilter.js";
 import { themeOfElement } from "./theme.js";
+import { stepMetricState } from "./xaxis.js";
 
 /** @typedef {import("./chart.js").Settings} Settings */
 /** @typedef {import("./chart.js").XAxis} XAxis */
@@ -281,7 +282,8 @@ export function createCharts(Bokeh, store, container, settings, detail = null, c
   const drawnState = new Map();
   let looks = "";
   /** @param {string} key */
-  const stateOf = (key) => `${(members.get(key) ?? []).map((s) => `${s.run}:${s.length}:${s.total}`).join(";")}|${looks}`;
+  const stateOf = (key) => `${(members.get(key) ?? []).map((s) => `${s.run}:${s.length}:${s.total}:${stepMetricState(store, s)}`)
+    .join(";")}|${looks}`;
 
   /** Redraw the built charts whose data or settings changed since they were last drawn (BokehJS repaints a
    * chart whenever one of its sources is set, and that paint is most of a redraw's cost); make

@@ -32,6 +32,16 @@ function smoothingControl(settings, changed) {
   return label("smoothing ", slider, " ", shown);
 }
 
+/** The x axis select; its tooltip says which charts do not follow "step" (xaxis.js).
+ * @param {Settings} settings @param {() => void} changed */
+function xAxisControl(settings, changed) {
+  const select = choice(settings, "xAxis", "nbtrack-x-axis", [["step", "step"], ["relative", "relative time"],
+    ["wall", "wall time"]], changed);
+  select.title = "x axis of every chart. Under \"step\", a metric given a step metric by define_metric(..., "
+    + "step_metric=...) uses that metric as x, and system/ charts use relative time (their samples follow time)";
+  return label("x ", select);
+}
+
 /**
  * A select of `choices` ([value, text]) bound to one setting.
  * @param {Settings} settings @param {"xAxis" | "chartSize" | "groupBy" | "groupBand"} name @param {string} className
@@ -115,8 +125,7 @@ export function createControls(settings, { redraw, rebuild, save }) {
   bar.append(
     filter.element,
     smoothingControl(settings, then(redraw)),
-    label("x ", choice(settings, "xAxis", "nbtrack-x-axis", [["step", "step"], ["relative", "relative time"],
-      ["wall", "wall time"]], then(rebuild))),
+    xAxisControl(settings, then(rebuild)),
     toggle(settings, "logY", "nbtrack-log-y", "log y", then(rebuild)),
     toggle(settings, "ignoreOutliers", "nbtrack-outliers", "ignore outliers", then(redraw)),
     label("size ", choice(settings, "chartSize", "nbtrack-chart-size", [["small", "small"], ["medium", "medium"],

@@ -43,7 +43,7 @@ export function groupsOf(store, settings) {
  */
 export function groupLineData(members, settings, width, visible, label, size) {
   const stats = aggregate(members.map((c) => ({ steps: c.steps, values: c.values,
-    xs: settings.xAxis === "step" ? null : xOf(c, settings.xAxis) })));
+    xs: c.xs ?? (settings.xAxis === "step" ? null : xOf(c, settings.xAxis)) })));
   const line = lineData({ steps: stats.steps, values: stats.mean, times: stats.x, xs: stats.x }, settings, width, visible, label);
   const runs = Array.from(line.smooth.step, (step) => `${stats.count[search(stats.steps, step)] ?? 0} of ${size}`);
   let [lo, hi] = bandOf(stats, settings.groupBand === "std" ? "std" : "minmax");

@@ -7,12 +7,14 @@
 
 import { m4, minMax } from "./downsample.js";
 import { smoothEMA } from "./smoothing.js";
+import { byX } from "./xaxis.js";
 
 /** @typedef {{ smoothing: number, logY: boolean, xAxis: "step" | "relative" | "wall", ignoreOutliers: boolean }} Settings */
 /**
  * @typedef {{ steps: Float64Array, values: Float64Array, times: Float64Array, spacing?: number, xs?: Float64Array }} Columns
  * spacing: the step distance between original points of a reduced series (0 or absent: not reduced)
- * xs: the x of each point when already known (a group's mean x), instead of xOf(columns, settings.xAxis)
+ * xs: the x of each point when already known (a group's mean x, a step metric's values: xaxis.js), instead of
+ * xOf(columns, settings.xAxis); drawn in x order
  */
 /** @typedef {{ x: Float64Array, y: Float64Array }} XY */
 /**
@@ -50,6 +52,7 @@ export function xOf(columns, mode) {
  * @param {LineOptions} [options]
  */
 export function lineData(columns, settings, width, visible, runName, options = {}) {
+  if (columns.xs) columns = byX({ ...columns, xs: columns.xs }); // x that goes back (a restarted step metric): in x order
   const { steps, values } = columns;
   const xs = columns.xs ?? xOf(columns, settings.xAxis);
   const n = values.length;

@@ -22,7 +22,7 @@ import numpy as np
 
 from nbtrack.store.batches import ScalarBatch
 
-from .protocol import MediaEntry, Series, encode_append, encode_media, inline_table_cells, media_entry
+from .protocol import PROTOCOL_VERSION, MediaEntry, Series, encode_append, encode_media, inline_table_cells, media_entry
 
 if TYPE_CHECKING:
     from nbtrack.store.batches import MediaItem
@@ -53,7 +53,8 @@ class LiveFeed:
 
     def __init__(self, send: Send, run: str, max_rate: float = 10.0,
                  clock: Callable[[], float] = time.monotonic,
-                 on_close: Callable[[], None] | None = None) -> None:
+                 on_close: Callable[[], None] | None = None,
+                 info: Callable[[], dict[str, Any]] | None = None) -> None:
         if max_rate <= 0:
             raise ValueError(f"LiveFeed(max_rate=...) must be > 0 messages per second, got {max_rate}")
         self._send = send
@@ -73,6 +74,10 @@ class LiveFeed:
         self._on_close = on_close
         self._timer: threading.Timer | None = None  # sends points held back by the rate limit
         self.timer_error: BaseException | None = None
+        # the run's table entry as the view holds it (id, name, step metrics): when ``info()`` differs at a
+        # flush, a ``runs`` message goes first, so a define_metric made after show() reaches the charts
+        self._info = info
+        self.info_sent: dict[str, Any] | None = None
 
     def write(self, batch: ScalarBatch) -> None:
         """Keep the batch's points; send if the last message is older than the interval."""
@@ -152,6 +157,8 @@ class LiveFeed:
     def _flush_locked(self) -> None:
         """Send the pending points as one ``append`` message, then the pending values as one ``media``."""
         media, self._pending_media = self._pending_media, []  # taken first: whatever happens, sent once
+        if self._info is not None:
+            self._send_info_locked()
         if self._pending:
             series: Series = {}
             for key, parts in self._pending.items():
@@ -170,3 +177,19 @@ class LiveFeed:
             self.media_sent += len(media)
             self.bytes_sent += sum(b.nbytes for b in media_buffers)
             self._send(dict(media_message), media_buffers)
+
+    def _send_info_locked(self) -> None:
+        """A ``runs`` message with the run's entry when it changed since the last one (or the snapshot)."""
+        try:
+            info = self._info() if self._info is not None else None
+        except Exception as error:  # a best-effort sink: points still go out
+            if self.media_error is None:
+                self.media_error = error
+                warnings.warn(f"nbtrack: the live view could not read the run's info: {error!r}", RuntimeWarning,
+                              stacklevel=2)
+            return
+        if info is None or info == self.info_sent:
+            return
+        self.info_sent = info
+        self.seq += 1
+        self._send({"kind": "runs", "v": PROTOCOL_VERSION, "seq": self.seq, "runs": [info]}, [])

@@ -19,8 +19,11 @@ Steps travel as float64: exact up to 2**53.
                 "meta": {"caption": "a cat", "width": 28, ...}, "buffers": 1}, ...]}
     buffers: each item's buffers, concatenated in item order
 
-``runs`` (sequence-numbered, sharing the counter; ``%track`` only): runs that appeared and runs whose
-table entry changed (status, summary, ...), no buffers::
+``runs`` (sequence-numbered, sharing the counter): from ``%track``, runs that appeared and runs whose
+table entry changed (status, summary, ...); from a live run's view, the run's ``id``, ``name`` and
+``metrics`` when they changed (a ``define_metric(..., step_metric=...)`` made after ``show()``).
+An entry's keys replace the browser's; ``metrics`` lists ``{"name", "step_metric"}`` (``snapshot.run_info``).
+No buffers::
 
     {"kind": "runs", "v": 1, "seq": 9,
      "runs": [{"id": "a1b2c3d4", "name": "base/lr-0.1", "status": "crashed", "created": 1.7e9,

@@ -120,16 +120,37 @@ def run_info(reader: RunReader) -> dict[str, Any]:
     ...     run.log({"loss": 0.5})
     >>> run_info(nbtrack.open(d).run("g"))["group"]
     'sweep'
+    >>> with nbtrack.init(dir=d, name="m") as run:
+    ...     run.define_metric("epoch/*", step_metric="epoch")
+    >>> run_info(nbtrack.open(d).run("m"))["metrics"]
+    [{'name': 'epoch/*', 'step_metric': 'epoch'}]
     """
     summary = {k: v for k, v in flatten("", reader.summary).items() if not k.startswith("_")}
     info = {"id": reader.id, "name": reader.name, "status": reader.status, "created": reader.created,
             "updated": reader.updated, "config": flatten("", reader.config), "summary": summary}
     if reader.group:  # the browser can group runs by it ("group runs by": group)
         info["group"] = reader.group
+    metrics = step_metrics_of(getattr(reader, "metric_definitions", None) or [])
+    if metrics:  # define_metric(name, step_metric=...): the charts of `name` use that metric as x
+        info["metrics"] = metrics
     layout = getattr(reader, "layout", None)
     if layout:  # TensorBoard's custom_scalars layout: charts of several tags, margin bands
         info["layout"] = layout
     return json_safe(info)
+
+
+def step_metrics_of(definitions: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
+    """The ``define_metric`` definitions that name a step metric, as the browser reads them
+    (``{"name", "step_metric"}``, in definition order: for a tag, an exact name wins, else the last
+    glob that matches it; ``js/src/xaxis.js``).
+
+    >>> step_metrics_of([{"name": "loss", "summary": ["min"], "step_metric": None},
+    ...                  {"name": "epoch/*", "step_metric": "epoch"}])
+    [{'name': 'epoch/*', 'step_metric': 'epoch'}]
+    """
+    return [{"name": d["name"], "step_metric": d["step_metric"]} for d in definitions
+            if isinstance(d, dict) and isinstance(d.get("name"), str) and isinstance(d.get("step_metric"), str)
+            and d["step_metric"]]
 
 
 def snapshot_of(readers: Iterable[RunReader], seq: int = 0, max_points: int = MAX_POINTS,

@@ -26,7 +26,7 @@ from .assets import BUNDLE
 from .feed import LiveFeed
 from .loader import BokehLoader
 from .protocol import json_safe
-from .snapshot import STATIC_POINTS, named_as, snapshot_of
+from .snapshot import STATIC_POINTS, named_as, snapshot_of, step_metrics_of
 from .static_output import StaticDashboard
 from .zoom import SERVER as ZOOM_SERVER
 
@@ -72,11 +72,19 @@ class Dashboard(anywidget.AnyWidget):
         if self._reader is not None:
             self.detail_token = ZOOM_SERVER.register([self._reader], live=True)
             self.on_msg(self._on_message)
-        self._feed = LiveFeed(self._send_append, run=run.id, max_rate=max_rate, on_close=self._run_finished)
+        self._feed = LiveFeed(self._send_append, run=run.id, max_rate=max_rate, on_close=self._run_finished,
+                              info=self._live_info)
+        self._feed.info_sent = self._live_info()  # what the snapshot carries; later changes go as `runs`
         position = run.attach(self._feed, on_finish=self._finalize)
         if self._reader is not None:
             self._reader.catch_up(until=position)  # outside the writer's lock: logging goes on meanwhile
         self.snapshot = self._snapshot(seq=0)
+
+    def _live_info(self) -> dict[str, Any]:
+        """The run's table entry that changes while it logs without a file telling the view: its name and
+        its ``define_metric`` step metrics (the charts of such a metric use it as x)."""
+        return {"id": self._run.id, "name": self._run.name,
+                "metrics": step_metrics_of(self._run.summary.definitions())}
 
     def _snapshot(self, seq: int, budget: int | None = None) -> dict[str, Any]:
         """What the reader holds, as bytes (moved into binary buffers): per series, and per value
@@ -84,7 +92,7 @@ class Dashboard(anywidget.AnyWidget):
         if self._reader is None:
             return {"seq": seq, "runs": named_as(self._run, []), "series": [], "media": []}
         snapshot = snapshot_of([self._reader], seq=seq, catch_up=False, budget=budget)
-        snapshot["runs"] = named_as(self._run, snapshot["runs"])
+        snapshot["runs"] = [{**info, **self._live_info()} for info in named_as(self._run, snapshot["runs"])]
         return snapshot
 
     def _send_append(self, message: dict[str, Any], buffers: list[memoryview]) -> None:

@@ -459,6 +459,34 @@ class Run:
 
         unwatch(self, models)
 
+    # -- issue 22 (E): wandb's log_code ------------------------------------------------
+    def log_code(self, root: str | os.PathLike[str] = ".", name: str | None = None,
+                 include_fn: Callable[..., bool] | None = None,
+                 exclude_fn: Callable[..., bool] | None = None) -> Any:
+        """Copy the source files under ``root`` into the run folder, at ``<run>/code/<relative path>``.
+
+        As wandb's: ``include_fn(path[, root])`` picks files (default: ``*.py``, ``requirements.txt``,
+        ``Dockerfile*``), ``exclude_fn(path[, root])`` leaves some out. Hidden folders (``.git``,
+        ``.venv``), virtual environments, ``node_modules``, ``__pycache__`` and the logdir are never
+        entered. Bounded (1,000 files, 50 MB: a warning says where it stopped), so calling it once at
+        the start is quick. Returns a ``LoggedCode`` (the files copied), or None for a run without a
+        folder (``mode="disabled"``).
+
+        >>> import nbtrack, tempfile, pathlib
+        >>> src = pathlib.Path(tempfile.mkdtemp()); _ = (src / "train.py").write_text("print('hi')\\n")
+        >>> with nbtrack.init(dir=tempfile.mkdtemp()) as run:
+        ...     logged = run.log_code(src)
+        >>> logged.files, (run.dir / "code" / "train.py").read_text()
+        (['train.py'], "print('hi')\\n")
+        """
+        from .code import exclude_nothing, is_source_file, log_code
+
+        if self.dir is None:
+            return None
+        skip = tuple(p for p in (self.logdir,) if p is not None)
+        return log_code(self.dir, root, name, include_fn or is_source_file, exclude_fn or exclude_nothing,
+                        skip=skip, default_name=f"source-{self.project}-{self.id}")
+
     def show(self, max_rate: float = 10.0) -> Any:
         """This run's dashboard for the cell output.
 

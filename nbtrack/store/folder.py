@@ -7,6 +7,7 @@ Layout (documented in FORMAT.md)::
         writers/<writer id>.json     one per writer lifetime: status, heartbeat, config, summary
         data/<writer id>-<segment>.<kind>.arrows   append-only Arrow IPC streams
         media/                       files referenced by records
+        code/                        source files copied by Run.log_code
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ RUN_FILE = "run.json"
 WRITERS_DIR = "writers"
 DATA_DIR = "data"
 MEDIA_DIR = "media"
+CODE_DIR = "code"  # Run.log_code's copies of the source files
 STREAM_SUFFIX = ".arrows"
 
 

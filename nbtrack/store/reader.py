@@ -21,7 +21,7 @@ from nbtrack.errors import FormatError, UnsupportedFormatError
 from . import format as fmt
 from .columns import Columns, RangedChunk, Series, pivot_series, rows_by_tag, span_index, steps_of, tensorboard_keep
 from .files import regular_files
-from .folder import DATA_DIR, MEDIA_DIR, RUN_FILE, STREAM_SUFFIX, WRITERS_DIR, StoredPosition
+from .folder import CODE_DIR, DATA_DIR, MEDIA_DIR, RUN_FILE, STREAM_SUFFIX, WRITERS_DIR, StoredPosition
 from .manifest import check_identity, check_manifest, read_json_bounded
 from .media import MediaRecords
 from .sources import RunSource
@@ -304,6 +304,26 @@ class RunReader:
         last = {self._tag_names[int(tags[i])]: float(cols.value[order[i]]) for i in ends}
         self._last_values = (len(cols), last)
         return last
+
+    @property
+    def metric_definitions(self) -> list[dict[str, Any]]:
+        """The run's ``define_metric`` definitions (``name``, ``summary``, ``goal``, ``step_metric``,
+        ``hidden``), in the order they were made; a later writer's definition of a name replaces an earlier one.
+
+        >>> import nbtrack, tempfile
+        >>> d = tempfile.mkdtemp()
+        >>> with nbtrack.init(dir=d, name="r") as run:
+        ...     run.define_metric("epoch/*", step_metric="epoch")
+        >>> [(m["name"], m["step_metric"]) for m in nbtrack.open(d).run("r").metric_definitions]
+        [('epoch/*', 'epoch')]
+        """
+        out: dict[str, dict[str, Any]] = {}
+        for manifest in self._current().values():
+            for definition in manifest.get("metrics") or []:
+                if isinstance(definition, dict) and isinstance(definition.get("name"), str):
+                    out.pop(definition["name"], None)  # a redefinition moves to the end, as Summary.define does
+                    out[definition["name"]] = definition
+        return list(out.values())
 
     @property
     def status(self) -> str:
@@ -974,7 +994,7 @@ def _full(chunk: Columns | RangedChunk) -> Columns:
     return chunk.columns() if isinstance(chunk, RangedChunk) else chunk
 
 
-RUN_OWN_FOLDERS = frozenset({DATA_DIR, WRITERS_DIR, MEDIA_DIR})
+RUN_OWN_FOLDERS = frozenset({DATA_DIR, WRITERS_DIR, MEDIA_DIR, CODE_DIR})
 
 
 def _is_run_folder(folder: Path) -> bool:
@@ -986,5 +1006,5 @@ def _open_run_folder(folder: Path, stale_after: float | None = None, root: Path 
 
 
 # registered by the package's face. Runs may sit inside a run's folder (a TensorBoard logdir imported as it
-# nests); data/, writers/ and media/ are the run's own.
+# nests); data/, writers/, media/ and code/ are the run's own.
 NBTRACK_RUNS = RunSource("nbtrack", _is_run_folder, _open_run_folder, nested=True, own=RUN_OWN_FOLDERS)

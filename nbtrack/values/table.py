@@ -65,6 +65,67 @@ class Table(Value):
         """Append one row (alias of :meth:`add_data`)."""
         self._append(cells)
 
+    def add_column(self, name: str, data: Sequence[Any], optional: bool = False) -> None:
+        """Add a column of one cell per row, as wandb's ``Table.add_column``.
+
+        ``data`` is a list, tuple or 1-D numpy array as long as the table has rows (a table
+        without columns takes its rows from it); cells are checked as the constructor's. A call
+        that raises changes nothing, and a table already logged keeps the columns it had.
+
+        >>> t = Table(columns=["epoch"], data=[[1], [2]])
+        >>> t.add_column("loss", [0.5, 0.25])
+        >>> t.columns, t.get_column("loss")
+        (['epoch', 'loss'], [0.5, 0.25])
+        >>> t.add_column("acc", [0.9])
+        Traceback (most recent call last):
+        ...
+        ValueError: Table.add_column(): column 'acc' has 1 value; the table has 2 rows
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"Table.add_column(name=...) takes a str, got {type(name).__name__} {name!r}")
+        check_unicode(name, "Table.add_column(name=...)")
+        if name in self.columns:
+            raise ValueError(f"Table.add_column(): the table already has a column {name!r}; columns are "
+                             f"{self.columns}")
+        if isinstance(data, np.ndarray):
+            if data.ndim != 1:
+                raise ValueError(f"Table.add_column(): column {name!r} must be 1-D, got an array of shape {data.shape}")
+            data = data.tolist()
+        if isinstance(data, (str, bytes, dict)) or not isinstance(data, Sequence):
+            raise TypeError(f"Table.add_column(): column {name!r} takes a list of cells, got {type(data).__name__}")
+        cells = list(data)
+        if self.columns and len(cells) != len(self._rows):
+            raise ValueError(f"Table.add_column(): column {name!r} has {len(cells)} value"
+                             f"{'' if len(cells) == 1 else 's'}; the table has {len(self._rows)} "
+                             f"row{'' if len(self._rows) == 1 else 's'}")
+        clean = [_cell(value, name, i) for i, value in enumerate(cells)]
+        kind: str | None = None
+        for i, value in enumerate(clean):
+            found = _type_of(value)
+            if found is None or kind in (None, found):
+                kind = kind or found
+                continue
+            raise TypeError(f"Table.add_column(): column {name!r} holds {kind} cells, but row {i} has a {found} "
+                            f"cell ({type(cells[i]).__name__}); a column holds one kind of cell besides None")
+        rows = self._rows if self.columns else [[] for _ in clean]
+        self._rows = [[*row, value] for row, value in zip(rows, clean)]  # new lists: logged copies keep theirs
+        self.columns = [*self.columns, name]
+        self.types = [*self.types, kind]
+
+    def get_column(self, name: str, convert_to: str | None = None) -> Any:
+        """The cells of column ``name`` in row order (``convert_to="numpy"``: a numpy array), as wandb's.
+
+        >>> Table(columns=["x"], data=[[1], [2]]).get_column("x", convert_to="numpy")
+        array([1, 2])
+        """
+        if name not in self.columns:
+            raise KeyError(f"Table.get_column(): no column {name!r}; columns are {self.columns}")
+        if convert_to not in (None, "numpy"):
+            raise ValueError(f"Table.get_column(convert_to=...): {convert_to!r} is not accepted; use None or 'numpy'")
+        c = self.columns.index(name)
+        cells = [row[c] for row in self._rows]
+        return np.array(cells) if convert_to == "numpy" else cells
+
     def __len__(self) -> int:
         return len(self._rows)
 
