@@ -351,15 +351,16 @@ class Run:
         """Sample CPU, memory, disk, network and GPUs every ``interval`` seconds on a daemon thread."""
         from .system import SystemSampler
 
-        self._system_lane = self._collector.new_lane()  # the sampler's thread appends here alone
         self._system = SystemSampler(self._record_system, interval, label=f"run {self.id}")
         self._system.start()
 
     def _record_system(self, values: dict[str, float], t: float) -> None:
         """One sample (the sampler's thread): at the current step, which it never moves; no lock taken."""
-        lane = self._system_lane
-        if lane is None or self._finished:
+        if self._finished:
             return
+        lane = self._system_lane
+        if lane is None:
+            lane = self._system_lane = self._collector.new_lane()  # the sampler's thread appends here alone
         lane.place(tuple(values), self._step, t, array("d", values.values()))
 
     def _stop_system_metrics(self) -> None:
