@@ -60,8 +60,10 @@ def system_options(settings: Any, mode: str | None) -> float | None:
     (``0``/``false``/``off`` turn them off) and ``$NBTRACK_SYSTEM_INTERVAL``. Off for
     ``mode="disabled"``.
 
-    >>> system_options({"system_interval": 2}, None), system_options({"system_metrics": False}, None)
-    (2.0, None)
+    >>> system_options({"system_metrics": True, "system_interval": 2}, None)
+    2.0
+    >>> system_options({"system_metrics": False}, None) is None
+    True
     """
     if mode == "disabled":
         return None

@@ -754,7 +754,7 @@ class RunReader:
 
         names = self._select(keys)
         if keys is None and not system:
-            names = [n for n in names if not is_system_tag(n)]
+            names = [n for n in names if n == x or not is_system_tag(n)]
         self._check_dense_size(np.array([self._tag_ids[n] for n in names], np.int64))
         series = [self._series(self._tag_ids[n]) for n in names]
         steps = steps_of(series)

@@ -67,6 +67,7 @@ def test_samples_have_their_own_axis_and_leave_the_users_steps_alone(logdir, rea
     wide = reader.history(system=True)  # asked for: one column per system tag, its last sample of a step
     assert "system/cpu" in wide.columns and len(wide) >= len(history)
     assert reader.history(keys=["system/cpu"])["system/cpu"].notna().sum() >= 1
+    assert reader.history(x="system/cpu").columns[0] == "system/cpu"  # named as x: there
 
 
 def test_resumed_run_continues_at_the_users_next_step(logdir, read):
