@@ -62,3 +62,18 @@ def confined(root: Path, *parts: str) -> Path:
     if os.path.commonpath([root.resolve(), path.resolve()]) != str(root.resolve()):
         raise ValueError(f"path {path} escapes {root}")
     return path
+
+
+SYSTEM_PREFIX = "system/"  # tags of the system-metrics sampler (record/system.py): their own axis, no summary
+
+
+def is_system_tag(tag: str) -> bool:
+    """Whether ``tag`` is a system metric (``system/cpu``, ``system/gpu.0.gpu``, ...).
+
+    Such tags are recorded at the run's current step without advancing it, and readers keep
+    them out of the summary and of ``history()`` unless asked.
+
+    >>> is_system_tag("system/cpu"), is_system_tag("train/loss")
+    (True, False)
+    """
+    return tag.startswith(SYSTEM_PREFIX)

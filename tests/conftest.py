@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import nbtrack
 from nbtrack.record import current as _current
+
+# system metrics (record/system.py) start after 1 s, so a run's tags would depend on how long a test
+# takes: off for the suite unless a test asks (tests/record/test_system_metrics.py passes settings)
+os.environ.setdefault("NBTRACK_SYSTEM_METRICS", "0")
 
 
 @pytest.fixture

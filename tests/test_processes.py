@@ -41,6 +41,7 @@ def _env() -> dict[str, str]:
     old = env.get("PYTHONPATH")
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + old if old else "")
     env["PYTHONUNBUFFERED"] = "1"
+    env["NBTRACK_SYSTEM_METRICS"] = "0"  # children count their records exactly
     return env
 
 

@@ -15,6 +15,7 @@ from . import current as _current
 from .config import config_to_dict
 from .names import new_run_id, new_run_name, new_writer_id, run_id_for_folder
 from .run import Run
+from .system import system_options
 
 DEFAULT_LOGDIR = "nbruns"
 RESUME_CHOICES = ("allow", "must", "never", "auto")
@@ -75,7 +76,10 @@ def init(project: str | None = None, name: str | None = None, config: Any = None
     ``save_code``, ...) are accepted, so ``import nbtrack as wandb`` works; a keyword
     wandb does not know either (a typo such as ``projcet=``) warns. Every argument is
     checked before anything else happens: a bad one raises and leaves the current run
-    running.
+    running. System metrics (CPU, memory, disk, network, GPUs: tags under ``system/``)
+    are sampled every 10 s on a daemon thread; ``settings={"system_metrics": False}``
+    (or ``$NBTRACK_SYSTEM_METRICS=0``) turns them off, ``{"system_interval": 2.0}`` sets
+    the interval.
 
     >>> import nbtrack, tempfile
     >>> run = nbtrack.init(project="mnist", config={"lr": 1e-3}, dir=tempfile.mkdtemp())
@@ -100,6 +104,7 @@ def init(project: str | None = None, name: str | None = None, config: Any = None
     if config_include_keys:
         cfg = {k: v for k, v in cfg.items() if k in config_include_keys}
     flush = _flush_interval(flush_interval, settings)
+    system_interval = system_options(settings, mode)  # None: no system metrics
     extra = {"group": group, "tags": list(_tags(tags)), "notes": notes, "entity": entity,
              "job_type": job_type}
     options = {"flush_interval": flush, "fsync": bool(_setting(settings, "fsync", False)),
@@ -117,6 +122,8 @@ def init(project: str | None = None, name: str | None = None, config: Any = None
         run = _disabled_run(project, name, id, cfg, extra, flush)
     else:
         run = _open_run(logdir, project, name, id, resume_mode, cfg, extra, options)
+        if system_interval is not None:
+            run._start_system_metrics(system_interval)
     _current.adopt(run)
     return run
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbtrack._version import __version__
 from nbtrack.errors import RunWriteError
+from nbtrack.paths import SYSTEM_PREFIX, is_system_tag
 from nbtrack.store.format import FORMAT_VERSION
 from nbtrack.values.buffers import POOL_BYTES
 
@@ -88,6 +89,8 @@ class Run:
         self._writer = Writer(self._collector, self.summary, list(sinks or []), self._state,
                               flush_interval=flush_interval, heartbeat_interval=heartbeat_interval,
                               label=f"run {run_id}")
+        self._system: Any = None  # the system-metrics sampler (record/system.py), started by init()
+        self._system_lane: Lane | None = None
 
     # -- identity ----------------------------------------------------------------
     @property
@@ -339,6 +342,30 @@ class Run:
             if key not in self._known_keys:
                 _convert.check_key(key)
                 self._known_keys.add(key)
+                if is_system_tag(key):
+                    warnings.warn(f"nbtrack: {key!r}: tags under {SYSTEM_PREFIX!r} are system metrics: kept out "
+                                  "of the summary and of history() unless asked", UserWarning, stacklevel=4)
+
+    # -- system metrics (record/system.py): their own lane, the current step, never advancing it ---------
+    def _start_system_metrics(self, interval: float) -> None:
+        """Sample CPU, memory, disk, network and GPUs every ``interval`` seconds on a daemon thread."""
+        from .system import SystemSampler
+
+        self._system = SystemSampler(self._record_system, interval, label=f"run {self.id}")
+        self._system.start()
+
+    def _record_system(self, values: dict[str, float], t: float) -> None:
+        """One sample (the sampler's thread): at the current step, which it never moves; no lock taken."""
+        if self._finished:
+            return
+        lane = self._system_lane
+        if lane is None:
+            lane = self._system_lane = self._collector.new_lane()  # the sampler's thread appends here alone
+        lane.place(tuple(values), self._step, t, array("d", values.values()))
+
+    def _stop_system_metrics(self) -> None:
+        if self._system is not None:
+            self._system.stop()
 
     def _log_any(self, lane: Lane, data: Any, step: Any, commit: Any, depth: int) -> None:
         """Nested dicts, value types, mappings, and every call that raises."""
@@ -606,6 +633,7 @@ class Run:
         from .current import forget
 
         forget(self)
+        self._stop_system_metrics()  # before the writer's last flush: no sample after it
         if not self._writer.alive:  # never started (disabled) or forked child
             self._writer.flush(final=True)
         problems = self._writer.close()

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from nbtrack.paths import is_system_tag
+
 from .convert import to_jsonable
 
 SUMMARY_KINDS = ("min", "max", "mean", "last", "first", "best", "none")
@@ -112,9 +114,11 @@ class Summary:
 
     # -- fed by the writer -------------------------------------------------------
     def absorb(self, columns: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> None:
-        """Fold new ``{tag: (steps, values)}`` columns into the statistics."""
+        """Fold new ``{tag: (steps, values)}`` columns into the statistics (system metrics stay out, as in wandb)."""
         with self._lock:
             for name, (steps, values) in columns.items():
+                if is_system_tag(name):
+                    continue
                 self._stats.setdefault(name, TagStats()).add(steps, values)
 
     def define(self, definition: MetricDefinition) -> None:

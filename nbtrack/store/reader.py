@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nbtrack.errors import FormatError, UnsupportedFormatError
+from nbtrack.paths import is_system_tag
 
 from . import format as fmt
 from .columns import Columns, RangedChunk, Series, pivot_series, rows_by_tag, span_index, steps_of, tensorboard_keep
@@ -267,6 +268,8 @@ class RunReader:
         last = self._stored_last_values()
         out, stale = dict(summary), []
         for tag, value in last.items():
+            if is_system_tag(tag):  # never in the summary (the writer keeps them out too)
+                continue
             kept = summary.get(tag)
             if isinstance(kept, dict):
                 if "last" in kept:
@@ -671,8 +674,15 @@ class RunReader:
         return list(self._tag_names)
 
     def last_step(self) -> int | None:
+        """The highest step of the run's own metrics (system metrics, which never advance the step, left out)."""
         cols = self._columns()
-        return int(cols.step.max()) if len(cols) else None
+        system = self._system_ids()
+        steps = cols.step[~np.isin(cols.tag, system)] if len(system) and len(cols) else cols.step
+        return int(steps.max()) if len(steps) else None
+
+    def _system_ids(self) -> np.ndarray:
+        """The tag ids of system metrics (``system/...``)."""
+        return np.array([i for name, i in self._tag_ids.items() if is_system_tag(name)], np.int64)
 
     def scalars(self, tag: str, columns: tuple[str, ...] | list[str] = ("step", "time", "value")) -> pd.DataFrame:
         """One metric as a DataFrame with columns ``step``, ``time``, ``value`` (or those of ``columns``).
@@ -748,19 +758,23 @@ class RunReader:
             cached = self._splits[key] = (chunk, rows_by_tag(chunk.tag, int(chunk.tag.max(initial=-1)) + 1))
         return cached[1]
 
-    def history(self, keys: list[str] | str | None = None, x: str = "step") -> pd.DataFrame:
+    def history(self, keys: list[str] | str | None = None, x: str = "step", system: bool = False) -> pd.DataFrame:
         """All scalars in wide form: one row per step, one column per metric.
 
         Columns are ``_step``, ``_time`` (latest wall time of the step's records) and
         the metrics; a metric not logged at a step is NaN. ``keys`` selects metrics (only
         their rows are read of format 2.0 files); ``x`` names a metric to put first, keeping
-        only the rows where it was logged. ``MemoryError`` when the table would exceed
-        ``HISTORY_MAX_BYTES`` (2 GiB; a run of many metrics each logged at few steps):
-        :meth:`to_arrow` holds only the stored points.
+        only the rows where it was logged. System metrics (``system/...``, sampled in time,
+        several at one step) are left out unless named in ``keys`` or ``system=True`` (each
+        then shows its last sample of a step): ``scalars("system/cpu")`` has every sample.
+        ``MemoryError`` when the table would exceed ``HISTORY_MAX_BYTES`` (2 GiB; a run of many
+        metrics each logged at few steps): :meth:`to_arrow` holds only the stored points.
         """
         import pandas as pd
 
         names = self._select(keys)
+        if keys is None and not system:
+            names = [n for n in names if n == x or not is_system_tag(n)]
         self._check_dense_size(np.array([self._tag_ids[n] for n in names], np.int64))
         series = [self._series(self._tag_ids[n]) for n in names]
         steps = steps_of(series)
