@@ -43,11 +43,13 @@ class RunHolder:
 
     >>> import tempfile
     >>> holder = RunHolder(None, {"dir": tempfile.mkdtemp(), "name": "h"})
-    >>> holder.get().name, holder.owned
+    >>> run = holder.get()
+    >>> run.name, holder.owned
     ('h', True)
     >>> holder.finish()
-    >>> holder.get().finished
-    True
+    >>> run.finished, holder.get(reopen=True).id == run.id
+    (True, True)
+    >>> holder.finish()
     """
 
     def __init__(self, run: Any, init_kwargs: Mapping[str, Any]) -> None:
@@ -57,9 +59,20 @@ class RunHolder:
         self._init_kwargs = dict(init_kwargs)
         self.owned = False
 
-    def get(self) -> nbtrack.Run:
-        """The run, started now (``nbtrack.init(**init_kwargs)``) if there is none yet."""
-        if self._run is None or self._run.finished and self.owned:
+    def get(self, reopen: bool = False) -> nbtrack.Run:
+        """The run, started now (``nbtrack.init(**init_kwargs)``) if there is none yet.
+
+        Once a run this holder created is finished, the next call starts a new run, or with
+        ``reopen=True`` continues the same one (a new writer of the same run folder).
+        """
+        run = self._run
+        if run is not None and run.finished and self.owned:
+            if reopen and run.logdir is not None:
+                kwargs = {k: v for k, v in self._init_kwargs.items() if k not in ("id", "resume", "dir", "name")}
+                self._run = nbtrack.init(**kwargs, id=run.id, dir=run.logdir, resume="allow")
+                return self._run
+            run = None
+        if run is None:
             current = nbtrack.run
             if current is not None and not self._init_kwargs:
                 self._run, self.owned = current, False
