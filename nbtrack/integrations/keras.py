@@ -70,6 +70,14 @@ def _check_count(name: str, value: Any) -> int:
     return value
 
 
+def _backend_value(value: Any) -> Any:
+    """A Keras variable or tensor as a detached torch tensor (binned on its device) or a numpy array."""
+    value = getattr(value, "value", value)  # a keras.Variable holds the backend's tensor
+    if hasattr(value, "detach"):  # torch: no copy through numpy (and no __array__ deprecation)
+        return value.detach()
+    return keras.ops.convert_to_numpy(value)
+
+
 class TrackCallback(keras.callbacks.Callback):
     """Record ``model.fit`` in an nbtrack run: ``model.fit(x, y, callbacks=[TrackCallback()])``.
 
@@ -174,7 +182,7 @@ class TrackCallback(keras.callbacks.Callback):
                 lr = lr(optimizer.iterations)
             elif callable(lr):
                 lr = lr()
-            return scalar(keras.ops.convert_to_numpy(lr))
+            return scalar(_backend_value(lr))
         except Exception:  # an optimizer without a readable rate (custom ones): no lr, never a failed fit
             return None
 
@@ -183,7 +191,7 @@ class TrackCallback(keras.callbacks.Callback):
         for layer in self.model.layers:
             for variable in layer.weights:
                 name = getattr(variable, "name", None) or str(variable.path).rsplit("/", 1)[-1]
-                values = keras.ops.convert_to_numpy(variable)
-                if values.size:
+                values = _backend_value(variable)
+                if getattr(values, "size", None) != 0 and getattr(values, "numel", lambda: 1)():
                     out[f"weights/{layer.name}/{name}"] = nbtrack.Histogram(values)
         return out
