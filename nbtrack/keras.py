@@ -6,7 +6,10 @@ holds it); without Keras the ``ImportError`` names the extra: ``pip install "nbt
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nbtrack.integrations.keras import TrackCallback
 
 __all__ = ["TrackCallback"]
 

@@ -6,7 +6,10 @@ holds it); without it the ``ImportError`` names the extra: ``pip install "nbtrac
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nbtrack.integrations.lightning import NbtrackLogger
 
 __all__ = ["NbtrackLogger"]
 

@@ -20,10 +20,10 @@ def require(module: str, what: str) -> Any:
 
     >>> require("json", "a test").__name__
     'json'
-    >>> require("no_such_framework_xyz", "nbtrack.keras")
+    >>> require("no_such_framework", "X")
     Traceback (most recent call last):
     ...
-    ImportError: nbtrack.keras needs the no_such_framework_xyz package, which is not installed: pip install "nbtrack[no_such_framework_xyz]"
+    ImportError: X needs the no_such_framework package, which is not installed: pip install "nbtrack[no_such_framework]"
     """
     try:
         return importlib.import_module(module)
@@ -80,6 +80,10 @@ class RunHolder:
                 self._run, self.owned = nbtrack.init(**self._init_kwargs), True
         return self._run
 
+    def peek(self) -> nbtrack.Run:
+        """The run as it is, finished or not (started now only if there is none yet)."""
+        return self._run if self._run is not None else self.get()
+
     @property
     def started(self) -> bool:
         """Whether a run was chosen or created already."""
@@ -101,7 +105,7 @@ def plain(value: Any, depth: int = 0) -> Any:
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
-    if hasattr(value, "item") and getattr(value, "ndim", None) == 0 or type(value).__module__ == "numpy":
+    if (hasattr(value, "item") and getattr(value, "ndim", None) == 0) or type(value).__module__ == "numpy":
         try:
             return plain(value.item(), depth)
         except (AttributeError, TypeError, ValueError):

@@ -83,11 +83,12 @@ class TrackCallback(keras.callbacks.Callback):
 
     Logs to ``run`` if given, else to the current run (``nbtrack.init()`` before ``fit``), else
     starts one with ``init_kwargs`` (``TrackCallback(project="mnist", config={...})``) and
-    finishes it when training ends. ``log_freq`` is ``"epoch"``, ``"batch"`` (the default: a
-    live chart per batch) or an int (every that many batches); epoch metrics are always
-    logged. ``histogram_freq=N`` logs a histogram of each layer's weights every N epochs;
-    ``images`` is a callable ``(model, epoch) -> {key: nbtrack.Image or list of them}``
-    called every ``images_freq`` epochs.
+    finishes it when training ends; a later ``fit`` with the same callback continues that run.
+    ``log_freq`` is ``"epoch"``, ``"batch"`` (the default: a live chart per batch) or an int
+    (every that many batches); epoch metrics are always logged. ``histogram_freq=N`` logs a
+    histogram of each layer's weights every N epochs; ``images`` is a callable
+    ``(model, epoch) -> {key: nbtrack.Image or list of them}`` called every ``images_freq``
+    epochs.
 
     >>> import os, tempfile
     >>> os.environ.setdefault("KERAS_BACKEND", "torch")  # doctest: +SKIP
@@ -119,11 +120,15 @@ class TrackCallback(keras.callbacks.Callback):
     @property
     def run(self) -> nbtrack.Run:
         """The run this callback logs to (started on first use if none was given or current)."""
-        return self._holder.get()
+        return self._holder.peek()
+
+    def _writable(self) -> nbtrack.Run:
+        """The run to log to: one this callback finished (a later ``fit``) is continued as a new writer."""
+        return self._holder.get(reopen=True)
 
     # -- Keras hooks ---------------------------------------------------------------
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
-        run = self.run
+        run = self._writable()
         if id(run) not in self._defined:  # each family on its own x axis (wandb's names)
             run.define_metric("batch/*", step_metric="batch/batch_step")
             run.define_metric("epoch/*", step_metric="epoch/epoch")
@@ -139,7 +144,7 @@ class TrackCallback(keras.callbacks.Callback):
         lr = self._learning_rate()
         if lr is not None:
             data["batch/learning_rate"] = lr
-        self.run.log(data)
+        self._writable().log(data)
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         data: dict[str, Any] = self._metrics("epoch/", logs)
@@ -156,7 +161,7 @@ class TrackCallback(keras.callbacks.Callback):
                     raise TypeError(f"TrackCallback(images=...): the callable must return a dict "
                                     f"{{key: nbtrack.Image or a list of them}}, got {type(made).__name__}")
                 data.update(made)
-        self.run.log(data)
+        self._writable().log(data)
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         self._holder.finish()

@@ -104,9 +104,16 @@ class NbtrackLogger(Logger):
 
     @property
     def experiment(self) -> Any:
-        """The ``nbtrack.Run`` (Lightning's dummy experiment on ranks that do not record)."""
+        """The ``nbtrack.Run`` (Lightning's dummy experiment on ranks that do not record).
+
+        Reading it never reopens a finished run; logging through the logger does.
+        """
         if not self._active:
             return DummyExperiment() if DummyExperiment is not None else None
+        return self._holder.peek()
+
+    def _writable(self) -> nbtrack.Run:
+        """The run to log to: a run this logger finished is continued (a new writer of the same run)."""
         return self._holder.get(reopen=True)
 
     @property
@@ -114,7 +121,7 @@ class NbtrackLogger(Logger):
         """The run's project (Lightning puts checkpoints under ``<root>/<name>/<version>/``)."""
         project = self._init_kwargs.get("project")
         if project is None and self._holder.started:
-            project = getattr(self._holder.get(reopen=True), "project", None)
+            project = getattr(self._holder.peek(), "project", None)
         return str(project or "nbtrack")
 
     @property
@@ -125,7 +132,7 @@ class NbtrackLogger(Logger):
             return str(given)
         if not self._active:
             return str(given or "")
-        return self._holder.get(reopen=True).id
+        return self._holder.peek().id
 
     @property
     def save_dir(self) -> str | None:
@@ -139,7 +146,7 @@ class NbtrackLogger(Logger):
             return
         flat = flat_config(params)
         if flat:
-            self.experiment.config.update(flat, allow_val_change=True)
+            self._writable().config.update(flat, allow_val_change=True)
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
         """Scalar metrics at Lightning's step (see the module's notes on steps)."""
@@ -208,7 +215,7 @@ class NbtrackLogger(Logger):
         return f"{self._prefix}{'/' if self._prefix else ''}{'' if rank == 0 else f'rank{rank}/'}{key}"
 
     def _log(self, data: dict[str, Any], step: int | None, from_trainer: bool = False) -> None:
-        run = self.experiment
+        run = self._writable()
         if step is None:
             run.log(data)
             return
@@ -236,7 +243,7 @@ class NbtrackLogger(Logger):
             return
         paths = {getattr(checkpoint_callback, "best_model_path", ""), getattr(checkpoint_callback, "last_model_path",
                                                                              "")}
-        run = self.experiment
+        run = self._writable()
         for path in sorted(p for p in paths if p and os.path.isfile(p) and p not in self._logged_checkpoints):
             try:
                 artifact = artifact_class(f"model-{run.id}", type="model")

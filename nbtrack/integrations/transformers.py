@@ -72,14 +72,14 @@ class TrackCallback(transformers.TrainerCallback):
     @property
     def run(self) -> nbtrack.Run:
         """The run this callback logs to (started on first use if none was given or current)."""
-        return self._holder.get(reopen=True)
+        return self._holder.peek()
 
     def _start(self, args: Any) -> nbtrack.Run:
         run_name = getattr(args, "run_name", None)
         if (run_name and run_name != getattr(args, "output_dir", None) and "name" not in self._init_kwargs
                 and not self._holder.started and nbtrack.run is None):
             self._holder = RunHolder(None, {**self._init_kwargs, "name": run_name})
-        run = self.run
+        run = self._holder.get(reopen=True)
         run.define_metric(STEP_METRIC)
         for family in ("train/*", "eval/*", "test/*"):
             run.define_metric(family, step_metric=STEP_METRIC)
@@ -111,7 +111,7 @@ class TrackCallback(transformers.TrainerCallback):
         if not state.is_world_process_zero or not logs:
             return
         standalone = not self._training  # trainer.evaluate() outside train(): a writer of its own
-        run = self._start(args) if standalone or not self._holder.started else self.run
+        run = self._start(args) if standalone or not self._holder.started else self._holder.get(reopen=True)
         metrics: dict[str, Any] = {}
         for key, value in rewrite_logs({k: v for k, v in logs.items() if k not in SINGLE_VALUES}).items():
             number = scalar(value)

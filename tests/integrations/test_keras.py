@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _train  # noqa: E402  (sets KERAS_BACKEND=torch before Keras is imported)
+import _train  # sets KERAS_BACKEND=torch before Keras is imported
 
-import nbtrack  # noqa: E402
+import nbtrack
 
 pytest.importorskip("torch", reason="Keras runs on its torch backend here (CI installs torch==2.13.0)")
 keras = pytest.importorskip("keras", reason='Keras 3 is not installed: pip install "nbtrack[keras]"')
@@ -98,3 +98,17 @@ def test_an_optimizer_without_a_readable_learning_rate_never_fails_the_fit(logdi
         warnings.simplefilter("error")
         model.fit(x, y, epochs=1, batch_size=40, verbose=0, callbacks=[Broken(dir=logdir, name="nolr")])
     assert "epoch/learning_rate" not in nbtrack.open(logdir).run("nolr").history().columns
+
+
+def test_a_second_fit_with_the_same_callback_continues_its_run(logdir):
+    x, y = _train.keras_data()
+    callback = TrackCallback(log_freq="epoch", dir=logdir, name="twice")
+    model = _train.keras_model()
+    with _train.nbtrack_warnings_are_errors():
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[callback])
+        assert callback.run.finished  # reading .run never reopens it
+        model.fit(x, y, epochs=4, initial_epoch=2, verbose=0, callbacks=[callback])
+    run = nbtrack.open(logdir).run("twice")
+    assert len(nbtrack.open(logdir).runs()) == 1 and run.status == "finished"
+    assert run.scalars("epoch/epoch")["value"].tolist() == [0, 1, 2, 3]
+    assert run.scalars("epoch/loss")["step"].tolist() == [0, 1, 2, 3]
