@@ -81,9 +81,10 @@ def _backend_value(value: Any) -> Any:
 class TrackCallback(keras.callbacks.Callback):
     """Record ``model.fit`` in an nbtrack run: ``model.fit(x, y, callbacks=[TrackCallback()])``.
 
-    Logs to ``run`` if given, else to the current run (``nbtrack.init()`` before ``fit``), else
-    starts one with ``init_kwargs`` (``TrackCallback(project="mnist", config={...})``) and
-    finishes it when training ends; a later ``fit`` with the same callback continues that run.
+    Logs to ``run`` if given; else, given no ``init_kwargs``, to the current run (``nbtrack.init()``
+    before ``fit``) if there is one; else it starts a run with ``init_kwargs``
+    (``TrackCallback(project="mnist", config={...})``, as ``nbtrack.init``) and finishes it when
+    training ends; a later ``fit`` with the same callback continues that run.
     ``log_freq`` is ``"epoch"``, ``"batch"`` (the default: a live chart per batch) or an int
     (every that many batches); epoch metrics are always logged. ``histogram_freq=N`` logs a
     histogram of each layer's weights every N epochs; ``images`` is a callable

@@ -50,8 +50,9 @@ STEP_METRIC = "trainer/global_step"
 class NbtrackLogger(Logger):
     """Lightning's ``Trainer(logger=NbtrackLogger(project="mnist"))``: metrics, hyperparameters, images.
 
-    Logs to ``run`` if given, else to the current run, else starts one with ``init_kwargs``
-    (``project``, ``name``, ``dir``, ``config``, ``id``, ``tags``, ... as ``nbtrack.init``).
+    Logs to ``run`` if given; else, given no ``init_kwargs``, to the current run if there is
+    one; else it starts a run with ``init_kwargs`` (``project``, ``name``, ``dir``, ``config``,
+    ``id``, ``tags``, ... as ``nbtrack.init``).
     A run it started is finished when Lightning finalizes (failed, with exit code 1, when
     training raised) and continued, as a new writer of the same run, if the trainer logs
     again (``trainer.test`` after ``trainer.fit``). ``log_model`` (``True``: at the end;

@@ -46,8 +46,9 @@ def rewrite_logs(logs: Mapping[str, Any]) -> dict[str, Any]:
 class TrackCallback(transformers.TrainerCallback):
     """Record a Hugging Face ``Trainer``: ``Trainer(..., callbacks=[TrackCallback()])``.
 
-    Logs to ``run`` if given, else to the current run, else starts one with ``init_kwargs``
-    (``project``, ``name``, ``dir``, ``config``, ... as ``nbtrack.init``; the name defaults to
+    Logs to ``run`` if given; else, given no ``init_kwargs``, to the current run if there is one;
+    else it starts a run with ``init_kwargs`` (``project``, ``name``, ``dir``, ``config``, ... as
+    ``nbtrack.init``; the name defaults to
     ``TrainingArguments.run_name`` when that is set) and finishes it when training ends. A
     later ``trainer.evaluate()`` adds its ``eval/`` metrics to that same run.
 
