@@ -65,3 +65,15 @@ def test_a_missing_framework_names_the_extra_to_install(tmp_path):
     assert len(out) == 3
     for line, extra in zip(out, ("keras", "lightning", "transformers")):
         assert f'pip install "nbtrack[{extra}]"' in line, line
+
+
+def test_integrations_are_attributes_of_the_face_without_importing_frameworks(tmp_path):
+    code = (
+        "import sys, nbtrack\n"
+        "print(nbtrack.keras.__name__, nbtrack.lightning.__name__, nbtrack.transformers.__name__, "
+        "any(m in sys.modules for m in ('keras', 'lightning', 'transformers', 'torch')))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                         check=True)
+    assert out.stdout.split() == ["nbtrack.keras", "nbtrack.lightning", "nbtrack.transformers", "False"]
