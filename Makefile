@@ -22,12 +22,14 @@ nbtrack/static/widget.js: js/node_modules/.package-lock.json $(wildcard js/src/*
 
 js: nbtrack/static/widget.js
 
-# torch's own SummaryWriter writes event files in tests/tensorboard (pinned: torch 2.13.0's CPU wheel is the one
-# this machine holds; a looser pin would download a CUDA build of several GB). Outside CI a missing torch is
-# tolerated and those tests skip, saying why; with CI set it fails.
+# torch's own SummaryWriter writes event files in tests/tensorboard, and the framework integrations train with it in
+# tests/integrations (pinned: torch 2.13.0's CPU wheel is the one this machine holds; a looser pin would download a
+# CUDA build of several GB; Keras, Lightning and Transformers are installed in the same command as that pin so that
+# pip keeps it). Outside CI a missing torch is tolerated and those tests skip, saying why; with CI set it fails.
 $(STAMP): $(VENV)/bin/python pyproject.toml nbtrack/static/widget.js
 	$(PIP) install -e ".[test,dev]"
 	$(PIP) install "torch==2.13.0" || [ -z "$$CI" ]
+	$(PIP) install -e ".[frameworks]" "torch==2.13.0" || [ -z "$$CI" ]  # Keras, Lightning, Transformers: torch kept
 	touch $(STAMP)
 
 install: $(STAMP)

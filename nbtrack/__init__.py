@@ -193,7 +193,14 @@ def unload_ipython_extension(ipython: Any) -> None:
     unload(ipython)
 
 
+INTEGRATIONS = ("keras", "lightning", "transformers")  # nbtrack.keras.TrackCallback, ...: imported when first used
+
+
 def __getattr__(name: str) -> Any:
     if name == "run":
         return _current.current()
+    if name in INTEGRATIONS:  # the module only: it imports its framework when its class is used
+        import importlib
+
+        return importlib.import_module(f"nbtrack.{name}")
     raise AttributeError(f"module 'nbtrack' has no attribute {name!r}")

@@ -22,7 +22,12 @@ def test_every_module_is_collected():
 @pytest.mark.parametrize("module", ["nbtrack", *MODULES])
 def test_docstring_examples_run(module, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    mod = importlib.import_module(module)
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:  # an integration whose framework is not installed names its extra
+        if 'pip install "nbtrack[' not in str(exc):
+            raise
+        pytest.skip(str(exc))
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     nbtrack.finish()
     assert result.failed == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -113,3 +114,27 @@ def test_tensorboard_logdir_notebook_follows_tensorboardx_then_records_with_nbtr
         assert len(run.histograms("weights")) == 6, name
     shown = next(c for c in nb.cells if c.source.startswith("%load_ext nbtrack")).outputs[0]
     assert "application/vnd.jupyter.widget-view+json" in shown["data"]
+
+
+def test_integrations_notebook_trains_keras_and_lightning_live(tmp_path):
+    for module, why in (("torch", "Keras (torch backend) and Lightning train torch models here"),
+                        ("keras", 'it needs Keras 3: pip install "nbtrack[keras]"'),
+                        ("lightning", 'it needs Lightning: pip install "nbtrack[lightning]"')):
+        if importlib.util.find_spec(module) is None:  # found, not imported: the kernel imports them
+            pytest.skip(f"notebooks/integrations.ipynb: {why}")
+    nb = nbformat.read(ROOT / "notebooks" / "integrations.ipynb", as_version=4)
+    logdir = tmp_path / "nbruns"
+    _execute(nb, tmp_path, logdir)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, errors
+    runs = nbtrack.open(logdir).runs().set_index("name")
+    assert set(runs.index) == {"keras-spirals", "lightning-spirals"} and set(runs["status"]) == {"finished"}
+    assert runs.loc["keras-spirals", "summary.epoch/val_accuracy"] > 0.9
+    assert runs.loc["lightning-spirals", "summary.val/accuracy"] > 0.9
+    assert runs.loc["lightning-spirals", "config.hidden"] == 64  # save_hyperparameters()
+    keras_tags = set(nbtrack.open(logdir).run("keras-spirals").history().columns)
+    assert {"batch/loss", "epoch/val_loss", "epoch/learning_rate", "weights/hidden1/kernel"} <= keras_tags
+    # each dashboard cell's output was replaced by the static output when its run finished
+    for cell in (c for c in nb.cells if c.source.startswith("run = nbtrack.init")):
+        (output,) = cell.outputs
+        assert "data-nbtrack-static" in output["data"]["text/html"]

@@ -1,8 +1,10 @@
-"""Framework integrations: code that hooks nbtrack into a training library.
+"""Framework integrations: code that hooks nbtrack into a training library, over the public face only.
 
-Each module imports its framework only when it is used (``Run.watch`` imports
-``nbtrack.integrations.torch``, which imports torch) and reaches nbtrack only through the
-public face ``nbtrack``. This package itself imports nothing.
+``Run.watch`` (torch: ``torch.py``, reached by a named lazy hook), ``nbtrack.keras.TrackCallback``
+(Keras 3), ``nbtrack.lightning.NbtrackLogger`` (PyTorch Lightning) and
+``nbtrack.transformers.TrackCallback`` (Hugging Face ``Trainer``). Importing ``nbtrack`` or this
+package imports none of the frameworks: each module here imports its own framework when it is
+used, and a missing one raises an ``ImportError`` naming the extra to install.
 """
 
 from __future__ import annotations
