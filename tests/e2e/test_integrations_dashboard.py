@@ -25,6 +25,7 @@ sys.path.insert(0, str(HERE.parent / "integrations"))
 
 # the charts each framework's run must show (a chart per tag, one line per run that has it)
 EXPECTED = {
+    "torch": ["loss"],
     "keras": ["batch/loss", "batch/learning_rate", "epoch/loss", "epoch/val_loss", "epoch/learning_rate"],
     "lightning": ["train/loss", "val/loss", "trainer/global_step"],
     "transformers": ["train/loss", "train/learning_rate", "eval/loss", "train/global_step"],
@@ -46,6 +47,8 @@ def _record(logdir: Path) -> list[str]:
     done = []
     if importlib.util.find_spec("torch") is None:
         pytest.skip("the integrations train torch models (CI installs torch==2.13.0)")
+    _train_torch_watched(logdir)
+    done.append("torch")
     if importlib.util.find_spec("keras"):
         _train.train_keras(logdir, name="keras")
         done.append("keras")
@@ -58,6 +61,28 @@ def _record(logdir: Path) -> list[str]:
     if not done:
         pytest.skip('none of Keras, Lightning, Transformers is installed: pip install "nbtrack[frameworks]"')
     return done
+
+
+def _train_torch_watched(logdir: Path) -> None:
+    """A plain torch loop with ``nbtrack.watch``: its loss and its gradient and parameter histograms."""
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with nbtrack.init(dir=logdir, name="torch") as run:
+        run.watch(model, log="all", log_freq=5)
+        for _ in range(20):
+            loss = model(torch.randn(16, 4)).pow(2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            run.log({"loss": loss.item()})
+
+
+# a histogram panel titled by its tag (canvas text: found through BokehJS's models), with steps drawn
+HISTOGRAM = """(prefix) => (window.Bokeh?.documents ?? []).flatMap(d => [...d.all_models])
+  .filter(m => typeof m.title?.text === 'string' && m.title.text.startsWith(prefix)).length"""
 
 
 def _wait(page: Any, key: str, what: str) -> dict[str, Any]:
@@ -91,6 +116,9 @@ def test_each_frameworks_charts_are_drawn_in_a_report(browser, tmp_path):
             for key in EXPECTED[framework]:
                 state = _wait(page, key, framework)
                 assert int(state.get("points") or state["drawn"]) > 0, (framework, key, state)
+        page.locator(".nbtrack-histogram").first.scroll_into_view_if_needed(timeout=5000)
+        page.wait_for_function(f"() => ({HISTOGRAM})('gradients/') > 0 && ({HISTOGRAM})('parameters/') > 0",
+                               timeout=20_000)  # watch's histograms have panels
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "integrations-dashboard.png"), full_page=True)
         assert not errors, errors
