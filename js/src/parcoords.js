@@ -9,7 +9,8 @@
 import { runColor } from "./colors.js";
 import { el } from "./dom.js";
 import {
-  axesOf, axisPositions, axisValue, BOTTOM, brushFromUnits, brushOf, brushUnits, categoryOf, constantKeys,
+  axesOf, axisPositions, axisValue, BOTTOM, brushFromUnits, brushOf, brushUnits, categoryOf, constantKeys, MAX_AXES,
+  varyingConfig,
   defaultMetric, HEIGHT, MARGIN, missing, numericMetrics, runPath, sameSet, selectRuns, shorten, TOP, WIDTH, yOf,
 } from "./parcoordsmath.js";
 
@@ -286,7 +287,11 @@ function describe(view, model, drawn, constant, selected) {
   view.clear.style.visibility = selected ? "visible" : "hidden";
   const shown = constant.slice(0, 4).map((name) => `${name}=${categoryOf(drawn[0]?.config?.[name])}`);
   const more = constant.length > 4 ? `, … (${constant.length - 4} more)` : "";
-  view.note.textContent = constant.length ? `same in every run: ${shown.join(", ")}${more}` : "";
+  const hidden = varyingConfig(drawn).hidden;
+  const notes = [constant.length ? `same in every run: ${shown.join(", ")}${more}` : "",
+    hidden.length ? `not drawn (${MAX_AXES} axes at most; keys fewer runs set are left out first): ` +
+      `${hidden.slice(0, 3).join(", ")}${hidden.length > 3 ? `, … (${hidden.length} config keys)` : ""}` : ""];
+  view.note.textContent = notes.filter(Boolean).join(" · ");
   Object.assign(view.element.dataset, { axes: model.axes.map((a) => a.key).join("|"), selected: String(count),
     drawn: String(drawn.length), metric: model.metric, brushes: String(model.axes.filter((a) => model.brushes.has(a.key)).length) });
 }

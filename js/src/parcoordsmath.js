@@ -24,6 +24,7 @@ export const TOP = MARGIN.top;
 export const BOTTOM = HEIGHT - MARGIN.bottom;
 const MAX_TICKS = 5;
 const MAX_CATEGORY_LABELS = 12;
+export const MAX_AXES = 12; // config axes drawn at most (a 640 px plot holds about this many readable ones)
 const LOG_DECADES = 2; // an axis of positive values spanning more than this many decades is drawn log
 const NON_FINITE = new Map([["nan", NaN], ["inf", Infinity], ["-inf", -Infinity], ["infinity", Infinity],
   ["-infinity", -Infinity]]);
@@ -152,24 +153,43 @@ export function defaultMetric(metrics) {
  * @returns {Axis[]}
  */
 export function axesOf(runs, metric) {
-  /** @type {Axis[]} */
-  const axes = [];
-  for (const name of keysOf(runs, "config")) {
-    const values = runs.map((run) => axisValue(run, { source: "config", name }));
-    const distinct = new Set(values.map((v) => (missing(v) ? "\u0000" : categoryOf(v))));
-    if (runs.length > 1 && distinct.size < 2) continue;
-    axes.push({ key: `config.${name}`, name, source: "config", scale: scaleOf(values) });
-  }
+  const axes = varyingConfig(runs).drawn;
   const values = metric ? runs.map((run) => axisValue(run, { source: "summary", name: metric })) : [];
   if (metric && values.some((v) => !missing(v))) axes.push({ key: `summary.${metric}`, name: metric, source: "summary", scale: scaleOf(values) });
   return axes;
 }
 
+/**
+ * The config keys that vary between runs (with a single run, every key): the first MAX_AXES of them drawn as
+ * axes, preferring keys more runs have (a sweep's own keys before a framework's hundred settings that one run
+ * logged), in the order first seen; the rest named in `hidden`.
+ * @param {readonly RunInfo[]} runs @returns {{ drawn: Axis[], hidden: string[] }}
+ */
+export function varyingConfig(runs) {
+  /** @type {{ name: string, values: unknown[], present: number, order: number }[]} */
+  const varying = [];
+  for (const name of keysOf(runs, "config")) {
+    const values = runs.map((run) => axisValue(run, { source: "config", name }));
+    const distinct = new Set(values.map((v) => (missing(v) ? "\u0000" : categoryOf(v))));
+    if (runs.length > 1 && distinct.size < 2) continue;
+    varying.push({ name, values, present: values.filter((v) => !missing(v)).length, order: varying.length });
+  }
+  const chosen = [...varying].sort((a, b) => b.present - a.present || a.order - b.order).slice(0, MAX_AXES)
+    .sort((a, b) => a.order - b.order);
+  const kept = new Set(chosen.map((c) => c.name));
+  return {
+    drawn: chosen.map(({ name, values }) => ({ key: `config.${name}`, name, source: /** @type {const} */ ("config"),
+      scale: scaleOf(values) })),
+    hidden: varying.filter((v) => !kept.has(v.name)).map((v) => v.name),
+  };
+}
+
 /** The config keys axesOf leaves out: the same in every run. @param {readonly RunInfo[]} runs */
 export function constantKeys(runs) {
   if (runs.length < 2) return [];
-  const shown = new Set(axesOf(runs, null).map((a) => a.name));
-  return keysOf(runs, "config").filter((name) => !shown.has(name));
+  const { drawn, hidden } = varyingConfig(runs);
+  const varying = new Set([...drawn.map((a) => a.name), ...hidden]);
+  return keysOf(runs, "config").filter((name) => !varying.has(name));
 }
 
 /** Whether a value lies in a brush. @param {unknown} value @param {Brush} brush */

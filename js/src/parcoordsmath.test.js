@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  axesOf, axisPositions, brushFromUnits, brushUnits, constantKeys, defaultMetric, numberOf, numericMetrics, runPath,
+  axesOf, axisPositions, brushFromUnits, brushUnits, constantKeys, defaultMetric, MAX_AXES, numberOf, numericMetrics,
+  runPath, varyingConfig,
   scaleOf, selectRuns, shorten, WIDTH,
 } from "./parcoordsmath.js";
 import { sweep } from "./testdata.js";
@@ -80,6 +81,19 @@ test("axes: config keys that vary, in the order first seen, then the metric; con
   const partial = [{ id: "a", name: "a", index: 0, config: { x: 1 } }, { id: "b", name: "b", index: 1, config: {} }];
   assert.deepEqual(axesOf(partial, null).map((a) => a.key), ["config.x"], "present vs missing differs");
   assert.deepEqual(axesOf([], "loss"), []);
+});
+
+test("axes: at most MAX_AXES config axes, preferring keys more runs have; the rest named as hidden", () => {
+  const runs = [0, 1, 2].map((i) => ({ id: `r${i}`, name: `r${i}`, index: i,
+    config: { lr: 10 ** -i, ...(i === 2 ? Object.fromEntries(Array.from({ length: 40 }, (_, k) => [`hf.k${k}`, k])) : {}),
+      seed: i } }));
+  const { drawn, hidden } = varyingConfig(runs);
+  assert.equal(drawn.length, MAX_AXES);
+  assert.deepEqual(drawn.slice(0, 3).map((a) => a.name), ["lr", "seed", "hf.k0"], "first-seen order among those drawn");
+  assert.ok(drawn.some((a) => a.name === "seed"), "a key every run has is drawn before keys one run has");
+  assert.equal(hidden.length, 42 - MAX_AXES);
+  assert.deepEqual(axesOf(runs, null).map((a) => a.name), drawn.map((a) => a.name));
+  assert.deepEqual(constantKeys(runs), [], "hidden keys are not called constant");
 });
 
 test("metrics: the numeric summary keys; the default is the first holding 'loss', else the first", () => {
