@@ -15,10 +15,12 @@ from typing import Any
 
 from nbtrack import screens as _screens
 from nbtrack.record import current as _current
+from nbtrack.record.artifact import Artifact
 from nbtrack.record.config import Config
 from nbtrack.record.create import init
 from nbtrack.record.run import Run
 from nbtrack.record.summary import Summary
+from nbtrack.store.artifacts import ArtifactCorruptedError, ArtifactError, ArtifactNotFoundError
 from nbtrack.store.export import ExportResult, export_logdir
 from nbtrack.store.logdir import Logdir, open
 from nbtrack.store.reader import NBTRACK_RUNS, RunReader
@@ -100,6 +102,34 @@ def finish(exit_code: int = 0, quiet: bool | None = None) -> None:
 def define_metric(name: str, summary: str | None = None, goal: str | None = None, **kwargs: Any) -> None:
     """Define how a metric of the current run is summarised (see :meth:`Run.define_metric`)."""
     _current.require("nbtrack.define_metric()").define_metric(name, summary=summary, goal=goal, **kwargs)
+
+
+__all__ += [  # files, artifacts, alerts (issue 22)
+    "Artifact", "ArtifactCorruptedError", "ArtifactError", "ArtifactNotFoundError", "alert", "log_artifact", "save",
+    "use_artifact",
+]
+
+
+def save(glob_str: Any, base_path: Any = None, policy: str = "live") -> list[str]:
+    """Copy files into the current run's folder (see :meth:`Run.save`)."""
+    return _current.require("nbtrack.save()").save(glob_str, base_path=base_path, policy=policy)
+
+
+def log_artifact(artifact_or_path: Any, name: str | None = None, type: str | None = None,
+                 aliases: list[str] | None = None) -> Artifact:
+    """Store an artifact from the current run (see :meth:`Run.log_artifact`)."""
+    return _current.require("nbtrack.log_artifact()").log_artifact(artifact_or_path, name=name, type=type,
+                                                                   aliases=aliases)
+
+
+def use_artifact(artifact_or_name: Any, type: str | None = None) -> Artifact:
+    """A stored artifact version, used by the current run (see :meth:`Run.use_artifact`)."""
+    return _current.require("nbtrack.use_artifact()").use_artifact(artifact_or_name, type=type)
+
+
+def alert(title: str, text: str, level: str = "INFO", wait_duration: Any = None) -> None:
+    """Record and print an alert on the current run (see :meth:`Run.alert`)."""
+    _current.require("nbtrack.alert()").alert(title, text, level=level, wait_duration=wait_duration)
 
 
 class _CurrentProxy:
