@@ -82,7 +82,7 @@ def manifest_digest(files: list[dict[str, Any]], references: list[dict[str, Any]
     per reference, each ending in a newline, sorted by path (UTF-8).
 
     >>> manifest_digest([{"path": "a.txt", "digest": "0" * 64}])[:12]
-    '1e2cbb1e1a10'
+    'abaf5e16d12d'
     """
     lines = sorted(f"{f['path']} {f['digest']}\n" for f in files)
     lines += sorted(f"{r['name']} ref:{r['uri']}\n" for r in references or [])
