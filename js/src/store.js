@@ -98,8 +98,9 @@ export class Series {
  * flat config and summary.
  * @typedef {{ id: string, name: string, index: number, status?: string, created?: number | null,
  *   updated?: number | null, config?: Record<string, unknown>, summary?: Record<string, unknown>,
- *   layout?: unknown }} RunInfo
+ *   layout?: unknown, details?: unknown }} RunInfo
  * layout: TensorBoard's custom scalars layout of the run (layouts.js), when its logdir has one
+ * details: its saved files, artifacts, alerts and environment (rundetails.js), when it has any
  */
 
 /** Records kept per media tag in the browser (the oldest steps go first). */
