@@ -126,6 +126,8 @@ def record_in_background(folder: Path, writer_id: str, label: str) -> threading.
         try:
             write_environment(folder, writer_id, collect())
         except Exception as exc:  # the run goes on without it, and says so
+            if not folder.is_dir():
+                return  # the run folder was removed: the writer reports that, once
             warnings.warn(f"nbtrack: {label}: the environment could not be recorded: {type(exc).__name__}: {exc}",
                           RuntimeWarning, stacklevel=2)
 

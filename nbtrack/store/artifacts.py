@@ -134,7 +134,16 @@ class ArtifactStore:
         return self.root.joinpath(*BLOBS, digest[:2], digest[2:])
 
     def put_file(self, source: str | os.PathLike[str]) -> tuple[str, int]:
-        """Store the file's bytes (read once: hashed while copied) and return ``(sha256, size)``."""
+        """Store the file's bytes and return ``(sha256, size)``.
+
+        The file is hashed first: bytes stored already (by this run, another version or another run)
+        are neither copied nor written again. New bytes are then copied while hashed once more, and
+        stored under the digest of what was copied (a file that changed meanwhile is stored as copied).
+        """
+        digest, size = _hash_file(source)
+        target = self.blob_path(digest)
+        if target.is_file() and not target.is_symlink() and target.stat().st_size == size:
+            return digest, size
         blobs = self.root.joinpath(*BLOBS)
         blobs.mkdir(parents=True, exist_ok=True)
         tmp = blobs / f".incoming-{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}"
@@ -148,8 +157,6 @@ class ArtifactStore:
                     size += len(chunk)
             digest = h.hexdigest()
             target = self.blob_path(digest)
-            if target.is_file() and target.stat().st_size == size:
-                return digest, size  # stored already (by this run, another version or another run)
             target.parent.mkdir(exist_ok=True)
             os.replace(tmp, target)
             return digest, size
@@ -362,6 +369,16 @@ def aliases_of(versions: list[VersionRecord]) -> list[str]:
     for record in reversed(versions):
         seen.extend(a for a in record.aliases if a not in seen)
     return seen
+
+
+def _hash_file(path: str | os.PathLike[str]) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
 
 
 def _link_exclusive(tmp: Path, target: Path) -> bool:
