@@ -36,9 +36,11 @@ const record = (value) => (value && typeof value === "object" && !Array.isArray(
  */
 function table(className, titles, rows, rowKinds) {
   const t = el("table", `nbtrack-details-table ${className}`);
-  const head = el("tr");
-  for (const title of titles) head.appendChild(el("th", "", title));
-  t.createTHead().appendChild(head);
+  if (titles.some(Boolean)) {
+    const head = el("tr");
+    for (const title of titles) head.appendChild(el("th", "", title));
+    t.createTHead().appendChild(head);
+  }
   const body = t.createTBody();
   rows.forEach((cells, i) => {
     const row = el("tr");
