@@ -18,6 +18,7 @@ from nbtrack.record import current as _current
 from nbtrack.record.artifact import Artifact
 from nbtrack.record.config import Config
 from nbtrack.record.create import init
+from nbtrack.record.details import AlertLevel
 from nbtrack.record.run import Run
 from nbtrack.record.summary import Summary
 from nbtrack.store.artifacts import ArtifactCorruptedError, ArtifactError, ArtifactNotFoundError
@@ -105,8 +106,8 @@ def define_metric(name: str, summary: str | None = None, goal: str | None = None
 
 
 __all__ += [  # files, artifacts, alerts (issue 22)
-    "Artifact", "ArtifactCorruptedError", "ArtifactError", "ArtifactNotFoundError", "alert", "log_artifact", "save",
-    "use_artifact",
+    "AlertLevel", "Artifact", "ArtifactCorruptedError", "ArtifactError", "ArtifactNotFoundError", "alert",
+    "log_artifact", "save", "use_artifact",
 ]
 
 

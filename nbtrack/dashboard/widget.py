@@ -75,6 +75,7 @@ class Dashboard(anywidget.AnyWidget):
             self.detail_token = ZOOM_SERVER.register([self._reader], live=True)
             self.on_msg(self._on_message)
         self._details_sent: Any = None  # the run-details panel's data last sent (details.py)
+        self._details_cache: dict[Any, Any] = {}  # JSON lines files parsed, by path (read_details)
         self._feed = LiveFeed(self._send_append, run=run.id, max_rate=max_rate, on_close=self._run_finished,
                               on_state=self._details_changed)
         position = run.attach(self._feed, on_finish=self._finalize)
@@ -97,7 +98,7 @@ class Dashboard(anywidget.AnyWidget):
         (a new alert, a saved file, an artifact). Reads only the small files beside the data."""
         if self._run.dir is None:
             return
-        details = details_info(read_details(self._run.dir))
+        details = details_info(read_details(self._run.dir, self._details_cache))
         if details is not None and _without_environment(details) != _without_environment(self._details_sent):
             self._details_sent = details  # the environment alone (written once, at init) sends nothing
             self._feed.send_runs([{"id": self._run.id, "name": self._run.name, "details": json_safe(details)}])

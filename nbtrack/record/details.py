@@ -4,6 +4,7 @@ data (mixed into ``Run``; the storing is ``store/details.py`` and ``store/artifa
 from __future__ import annotations
 
 import datetime
+import enum
 import os
 import sys
 import threading
@@ -21,6 +22,15 @@ if TYPE_CHECKING:
     from .saving import FileSaver
 
 ALERT_LEVELS = ("INFO", "WARN", "ERROR")
+
+
+class AlertLevel(str, enum.Enum):
+    """wandb's alert levels: ``run.alert(..., level=nbtrack.AlertLevel.WARN)`` (a plain str works too)."""
+
+    INFO = "INFO"
+    WARN = "WARN"
+    ERROR = "ERROR"
+
 MAX_ALERT_TEXT = 64 * 1024  # characters of an alert's title and text kept
 
 

@@ -223,8 +223,29 @@ def read_environment(folder: Path, damage: list[DamageReport]) -> dict[str, Any]
     return newest
 
 
-def read_details(folder: Path) -> Details:
-    """Everything beside the run's data (an older run without these files reads as empty).
+def _cached_lines(path: Path, damage: list[DamageReport], cache: dict[Path, Any] | None) -> list[dict[str, Any]]:
+    """``read_lines``, parsed again only when the file's size or modification time changed."""
+    if cache is None:
+        return read_lines(path, damage)
+    try:
+        st = os.stat(path, follow_symlinks=False)
+        key: Any = (st.st_size, st.st_mtime_ns, st.st_ino)
+    except OSError:
+        key = None
+    hit = cache.get(path)
+    if hit is not None and key is not None and hit[0] == key:
+        damage.extend(hit[2])
+        return hit[1]
+    found: list[DamageReport] = []
+    records = read_lines(path, found)
+    cache[path] = (key, records, found)
+    damage.extend(found)
+    return records
+
+
+def read_details(folder: Path, cache: dict[Path, Any] | None = None) -> Details:
+    """Everything beside the run's data (an older run without these files reads as empty). ``cache`` (a
+    dict kept by the caller) spares parsing JSON lines files that did not change since the last call.
 
     >>> import tempfile
     >>> read_details(Path(tempfile.mkdtemp()))
@@ -232,7 +253,7 @@ def read_details(folder: Path) -> Details:
     """
     details = Details()
     details.files, details.files_total = walk_files(folder / FILES_DIR, details.damage)
-    details.artifacts = read_lines(folder / ARTIFACTS_FILE, details.damage)
-    details.alerts = read_lines(folder / ALERTS_FILE, details.damage)
+    details.artifacts = _cached_lines(folder / ARTIFACTS_FILE, details.damage, cache)
+    details.alerts = _cached_lines(folder / ALERTS_FILE, details.damage, cache)
     details.environment = read_environment(folder, details.damage)
     return details

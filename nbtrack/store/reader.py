@@ -912,7 +912,9 @@ class RunReader:
         a second; what cannot be read is skipped and listed in :attr:`damage` (a run without them: empty)."""
         cached = getattr(self, "_details_read", None)
         if cached is None or time.monotonic() - cached[0] > MANIFEST_MAX_AGE:
-            details = read_details(self.path)
+            if getattr(self, "_details_cache", None) is None:
+                self._details_cache: dict[Path, Any] = {}
+            details = read_details(self.path, self._details_cache)
             for problem in details.damage:
                 if problem not in self._meta_problems:
                     self._meta_problems.append(problem)

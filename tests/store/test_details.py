@@ -22,11 +22,12 @@ def test_alerts_read_back_with_time_step_and_level(logdir, capsys):
         run.log({"loss": 1.0})
         run.alert("slow", "epoch took 10 min", level="WARN")
         nbtrack.alert("done", "ok")
+        run.alert("enum", "level", level=nbtrack.AlertLevel.ERROR)
     out = capsys.readouterr()
     assert "nbtrack alert [WARN] slow: epoch took 10 min" in out.err and "nbtrack alert [INFO] done: ok" in out.out
     alerts = nbtrack.open(logdir).run(run.id).alerts()
     assert [(a["level"], a["title"], a["text"], a["step"]) for a in alerts] == [
-        ("WARN", "slow", "epoch took 10 min", 1), ("INFO", "done", "ok", 1)]
+        ("WARN", "slow", "epoch took 10 min", 1), ("INFO", "done", "ok", 1), ("ERROR", "enum", "level", 1)]
     assert all(isinstance(a["time"], float) for a in alerts)
 
 
