@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -32,6 +31,7 @@ ALERTS_FILE = "alerts.jsonl"
 PARTIAL_PREFIX = ".nbtrack-partial-"  # a copy in progress inside files/: never listed
 MAX_LINES_BYTES = 16 * 2**20  # a JSON lines file is read up to this size; the rest is reported
 MAX_LISTED_FILES = 10_000  # saved files listed at most (the walk of files/ stays bounded)
+MAX_DEPTH = 64  # folders below files/ looked into
 MAX_LINE_BYTES = 256 * 1024  # one record (an alert's text, an artifact's metadata) at most this long
 
 
@@ -165,40 +165,48 @@ def read_lines(path: Path, damage: list[DamageReport], max_bytes: int = MAX_LINE
 
 def walk_files(root: Path, damage: list[DamageReport], limit: int = MAX_LISTED_FILES) -> tuple[list[SavedFile], int]:
     """Regular files under ``root`` (links refused and reported, copies in progress skipped), sorted
-    by path, at most ``limit`` of them, and how many were found (counting stops at ``10 * limit``)."""
+    by path, at most ``limit`` of them, and how many were found. The walk is bounded: it stops after
+    ``10 * limit`` entries or ``MAX_DEPTH`` levels (a hostile tree is reported, never followed far)."""
     if root.is_symlink():
         damage.append(DamageReport(str(root), 0, 0, "symbolic link refused (it could lead out of the run folder)"))
         return [], 0
     found: list[SavedFile] = []
-    total = 0
-    for entry, relative in _walk(root, ""):
-        if entry.is_symlink():
-            damage.append(DamageReport(entry.path, 0, 0, "symbolic link refused in files/; not listed"))
+    total = looked = 0
+    pending: list[tuple[str, str, int]] = [(str(root), "", 0)]
+    while pending:
+        folder, prefix, level = pending.pop()
+        try:
+            with os.scandir(folder) as entries:
+                items = list(entries)
+        except OSError:
             continue
-        total += 1
-        if len(found) < limit:
-            st = entry.stat(follow_symlinks=False)
-            found.append(SavedFile(relative, st.st_size, st.st_mtime))
-        if total >= 10 * limit:
-            break
+        for entry in items:
+            looked += 1
+            if looked > 10 * limit:
+                damage.append(DamageReport(str(root), 0, 0,
+                                           f"more than {10 * limit:,} entries; the rest is not listed"))
+                pending.clear()
+                break
+            name = entry.name
+            if name.startswith(PARTIAL_PREFIX):
+                continue
+            if entry.is_symlink():
+                damage.append(DamageReport(entry.path, 0, 0, "symbolic link refused in files/; not listed"))
+            elif entry.is_dir(follow_symlinks=False):
+                if level + 1 >= MAX_DEPTH:
+                    damage.append(DamageReport(entry.path, 0, 0, f"deeper than {MAX_DEPTH} folders; not listed"))
+                else:
+                    pending.append((entry.path, f"{prefix}{name}/", level + 1))
+            elif entry.is_file(follow_symlinks=False):
+                total += 1
+                if len(found) < limit:
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    found.append(SavedFile(f"{prefix}{name}", st.st_size, st.st_mtime))
     found.sort(key=lambda f: f.path)
     return found, total
-
-
-def _walk(folder: Path, prefix: str) -> Iterator[tuple[os.DirEntry[str], str]]:
-    try:
-        with os.scandir(folder) as entries:
-            items = list(entries)
-    except OSError:
-        return
-    for entry in items:
-        relative = f"{prefix}{entry.name}"
-        if entry.name.startswith(PARTIAL_PREFIX):
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk(Path(entry.path), relative + "/")
-        elif entry.is_symlink() or entry.is_file(follow_symlinks=False):
-            yield entry, relative
 
 
 def read_environment(folder: Path, damage: list[DamageReport]) -> dict[str, Any]:

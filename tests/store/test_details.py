@@ -131,3 +131,17 @@ def test_older_runs_read_with_no_details(version, tmp_path):
     for folder in (p for p in (tmp_path / "logdir").rglob("run.json")):
         details = read_details(folder.parent)
         assert details.files == [] and details.alerts == [] and details.environment == {} and not details.damage
+
+
+def test_a_hostile_files_tree_is_walked_boundedly(logdir):
+    with nbtrack.init(dir=logdir) as run:
+        pass
+    deep = run.dir / "files"
+    for _ in range(100):
+        deep = deep / "d"
+    deep.mkdir(parents=True)
+    (deep / "bottom.txt").write_text("x")
+    (run.dir / "files" / "top.txt").write_text("y")
+    reader = nbtrack.open(logdir).run(run.id)
+    assert [f.path for f in reader.files()] == ["top.txt"]
+    assert any("deeper than" in d.reason for d in reader.damage)
