@@ -215,3 +215,15 @@ def test_disabled_run_has_no_store(tmp_path):
     with pytest.raises(nbtrack.ArtifactError, match="no folder"):
         run.log_artifact(_file(tmp_path / "f", b"1"))
     run.finish()
+
+
+def test_logdir_lists_every_version_with_its_aliases(logdir, tmp_path):
+    with nbtrack.init(dir=logdir) as run:
+        _log(run, tmp_path, "m", {"w": b"0"}, aliases=["best"])
+        _log(run, tmp_path, "m", {"w": b"1", "x": b"22"})
+        _log(run, tmp_path, "ds", {"d": b"data"}, type="dataset")
+    table = nbtrack.open(logdir).artifacts()
+    rows = table[["name", "type", "version", "aliases", "files", "size"]].values.tolist()
+    assert rows == [["ds", "dataset", "v0", ["latest"], 1, 4], ["m", "model", "v0", ["best"], 1, 1],
+                    ["m", "model", "v1", ["latest"], 2, 3]]
+    assert set(table["run_id"]) == {run.id}
