@@ -88,9 +88,12 @@ class FileSaver:
     def _targets(self, spec: _Spec) -> list[tuple[Path, str]]:
         """``(source, path under files/)`` of every file the spec matches now (folders skipped)."""
         out = []
+        own = os.path.realpath(self.folder) + os.sep if self.folder is not None else None
         for match in sorted(glob.glob(spec.pattern, recursive=True)):
             if not os.path.isfile(match):
                 continue
+            if own is not None and os.path.realpath(match).startswith(own):
+                continue  # the run's own files (a glob over the logdir): never copied into itself
             rel = os.path.relpath(os.path.abspath(match), spec.base)
             if rel.startswith(".."):
                 raise ValueError(f"save(): {match!r} lies outside base_path {spec.base!r}")

@@ -149,3 +149,13 @@ def test_current_run_save(logdir, tmp_path, monkeypatch, read):
     nbtrack.save("notes.md", policy="end")
     nbtrack.finish()
     assert [f.path for f in read(run).files()] == ["notes.md"]
+
+
+def test_a_glob_over_the_logdir_skips_the_runs_own_files(logdir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path / "notes.txt", b"n")
+    with nbtrack.init(dir=tmp_path / "runs") as run:
+        run.log({"x": 1.0})
+        run.save("**/*", policy="live")
+    saved = sorted(p.relative_to(run.dir / "files").as_posix() for p in (run.dir / "files").rglob("*") if p.is_file())
+    assert "notes.txt" in saved and not any(run.id in p for p in saved)
