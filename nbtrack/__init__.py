@@ -15,11 +15,14 @@ from typing import Any
 
 from nbtrack import screens as _screens
 from nbtrack.record import current as _current
+from nbtrack.record.artifact import Artifact
 from nbtrack.record.config import Config
 from nbtrack.record.create import init
-from nbtrack.record.login import login  # issue 22 (E): wandb.login(), a no-op
+from nbtrack.record.details import AlertLevel
+from nbtrack.record.login import login  # wandb.login(), a no-op
 from nbtrack.record.run import Run
 from nbtrack.record.summary import Summary
+from nbtrack.store.artifacts import ArtifactCorruptedError, ArtifactError, ArtifactNotFoundError
 from nbtrack.store.export import ExportResult, export_logdir
 from nbtrack.store.logdir import Logdir, open
 from nbtrack.store.reader import NBTRACK_RUNS, RunReader
@@ -115,6 +118,34 @@ def watch(models: Any, criterion: Any = None, log: str | None = "gradients", log
 def unwatch(models: Any = None) -> None:
     """Remove the current run's watch hooks from ``models`` (None: all) (see :meth:`Run.unwatch`)."""
     _current.require("nbtrack.unwatch()").unwatch(models)
+
+
+__all__ += [  # files, artifacts, alerts (issue 22)
+    "AlertLevel", "Artifact", "ArtifactCorruptedError", "ArtifactError", "ArtifactNotFoundError", "alert",
+    "log_artifact", "save", "use_artifact",
+]
+
+
+def save(glob_str: Any, base_path: Any = None, policy: str = "live") -> list[str]:
+    """Copy files into the current run's folder (see :meth:`Run.save`)."""
+    return _current.require("nbtrack.save()").save(glob_str, base_path=base_path, policy=policy)
+
+
+def log_artifact(artifact_or_path: Any, name: str | None = None, type: str | None = None,
+                 aliases: list[str] | None = None) -> Artifact:
+    """Store an artifact from the current run (see :meth:`Run.log_artifact`)."""
+    return _current.require("nbtrack.log_artifact()").log_artifact(artifact_or_path, name=name, type=type,
+                                                                   aliases=aliases)
+
+
+def use_artifact(artifact_or_name: Any, type: str | None = None) -> Artifact:
+    """A stored artifact version, used by the current run (see :meth:`Run.use_artifact`)."""
+    return _current.require("nbtrack.use_artifact()").use_artifact(artifact_or_name, type=type)
+
+
+def alert(title: str, text: str, level: str = "INFO", wait_duration: Any = None) -> None:
+    """Record and print an alert on the current run (see :meth:`Run.alert`)."""
+    _current.require("nbtrack.alert()").alert(title, text, level=level, wait_duration=wait_duration)
 
 
 class _CurrentProxy:

@@ -17,6 +17,7 @@ import { el } from "./dom.js";
 import { createMediaPanels } from "./mediapanels.js";
 import { createHeader, createSummary, errorLine, injectStyle } from "./panels.js";
 import { createArrivalClock, createRedraw, recordRedraw } from "./redraw.js";
+import { createRunDetails } from "./rundetails.js";
 import { createRunsPanel } from "./runspanel.js";
 import { renderStaticWith } from "./static.js";
 import { dropStore, storeOf } from "./store.js";
@@ -75,6 +76,7 @@ function render({ model, el: host }) {
   model.on("change:alive", markLive);
   const { header, update } = createHeader(model, store);
   const summary = createSummary(store);
+  const runDetails = createRunDetails(store); // saved files, artifacts, alerts, environment (rundetails.js)
   const chartBox = el("div", "nbtrack-charts");
   const customBox = el("div", "nbtrack-custom"); // TensorBoard's custom scalars layouts, above the charts
   customBox.hidden = true;
@@ -109,7 +111,8 @@ function render({ model, el: host }) {
   showNotice();
   const height = Number(model.get("height") || 0);
   if (height > 0) Object.assign(root.style, { maxHeight: `${height}px`, overflowY: "auto" });
-  root.append(header, notice, runsBox, controls.element, customBox, chartBox, mediaBox, summary.element);
+  root.append(header, notice, runsBox, controls.element, customBox, chartBox, mediaBox, summary.element,
+    runDetails.element);
   host.appendChild(root);
   injectStyle(root); // after attaching: a shadow root (marimo) gets its own copy
   let disposed = false;
@@ -120,6 +123,7 @@ function render({ model, el: host }) {
     const started = performance.now();
     const arrived = arrival.take();
     summary.update();
+    runDetails.update();
     runsPanel.update();
     media.update();
     update();

@@ -87,6 +87,18 @@ const STYLE = `
 .nbtrack-model-shape { font-family: var(--jp-code-font-family, monospace); color: var(--jp-ui-font-color2, #666); }
 .nbtrack-model-params, .nbtrack-model-count, .nbtrack-model-path { color: var(--jp-ui-font-color2, #666);
   font-variant-numeric: tabular-nums; }
+.nbtrack-rundetails { margin: 6px 0; font-size: 11px; }
+.nbtrack-rundetails > summary { cursor: pointer; color: var(--jp-ui-font-color1, #444); }
+.nbtrack-details-run { font: inherit; margin: 4px 0; }
+.nbtrack-details-body { display: flex; flex-wrap: wrap; gap: 6px 24px; align-items: flex-start; }
+.nbtrack-details-title { font-weight: 600; margin: 4px 0 2px; }
+.nbtrack-dashboard .nbtrack-details-table { border-collapse: collapse; font-size: 11px; }
+.nbtrack-dashboard .nbtrack-details-table td, .nbtrack-dashboard .nbtrack-details-table th { padding: 1px 8px !important;
+  border: 0 !important; border-bottom: 1px solid var(--jp-border-color2, #eee) !important; text-align: left !important;
+  background: transparent !important; vertical-align: top; max-width: 480px; overflow-wrap: anywhere; white-space: pre-wrap; }
+.nbtrack-details-table tr[data-level="warn"] td:first-child { color: var(--jp-warn-color0, #b26a00); font-weight: 600; }
+.nbtrack-details-table tr[data-level="error"] td:first-child { color: var(--jp-error-color0, #c62828); font-weight: 600; }
+.nbtrack-details-file-rows td:last-child { font-variant-numeric: tabular-nums; text-align: right !important; }
 `;
 
 /**

@@ -98,9 +98,10 @@ export class Series {
  * flat config and summary.
  * @typedef {{ id: string, name: string, index: number, status?: string, created?: number | null,
  *   updated?: number | null, config?: Record<string, unknown>, summary?: Record<string, unknown>,
- *   layout?: unknown, metrics?: { name: string, step_metric: string }[] }} RunInfo
+ *   layout?: unknown, metrics?: { name: string, step_metric: string }[], details?: unknown }} RunInfo
  * layout: TensorBoard's custom scalars layout of the run (layouts.js), when its logdir has one
  * metrics: the run's define_metric step metrics (xaxis.js: a tag's chart uses its step metric as x)
+ * details: its saved files, artifacts, alerts and environment (rundetails.js), when it has any
  */
 
 /** Records kept per media tag in the browser (the oldest steps go first). */

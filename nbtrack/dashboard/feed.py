@@ -54,7 +54,8 @@ class LiveFeed:
     def __init__(self, send: Send, run: str, max_rate: float = 10.0,
                  clock: Callable[[], float] = time.monotonic,
                  on_close: Callable[[], None] | None = None,
-                 info: Callable[[], dict[str, Any]] | None = None) -> None:
+                 info: Callable[[], dict[str, Any]] | None = None,
+                 on_state: Callable[[], None] | None = None) -> None:
         if max_rate <= 0:
             raise ValueError(f"LiveFeed(max_rate=...) must be > 0 messages per second, got {max_rate}")
         self._send = send
@@ -72,6 +73,7 @@ class LiveFeed:
         self.bytes_sent = 0
         self.cpu_seconds = 0.0  # thread CPU time spent in this sink: the dashboard's kernel-side work
         self._on_close = on_close
+        self._on_state = on_state  # called on the writer thread each time the run's state is written
         self._timer: threading.Timer | None = None  # sends points held back by the rate limit
         self.timer_error: BaseException | None = None
         # the run's table entry as the view holds it (id, name, step metrics): when ``info()`` differs at a
@@ -116,6 +118,17 @@ class LiveFeed:
                 warnings.warn(f"nbtrack: the live view skips {getattr(item, 'tag', '?')!r} at step "
                               f"{getattr(item, 'step', '?')}: {error!r}", RuntimeWarning, stacklevel=2)
             return None
+
+    def write_state(self, state: dict[str, Any]) -> None:
+        """The writer stored the run's state (heartbeat, a change): let the view look at the run's details."""
+        if self._on_state is not None:
+            self._on_state()
+
+    def send_runs(self, runs: list[dict[str, Any]]) -> None:
+        """Send run-table entries (merged into the browser's, by id) as a ``runs`` message, in sequence."""
+        with self._lock:
+            self.seq += 1
+            self._send({"kind": "runs", "v": PROTOCOL_VERSION, "seq": self.seq, "runs": runs}, [])
 
     def _send_or_schedule_locked(self) -> None:
         wait = self.interval - (self._clock() - self._last_sent)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from nbtrack.store.logdir import flatten
 from nbtrack.store.tail import DamageReport
 
+from .details import details_info
 from .m4 import BUCKETS, reduced_series
 from .protocol import (
     FILE_KINDS,
@@ -136,6 +137,9 @@ def run_info(reader: RunReader) -> dict[str, Any]:
     layout = getattr(reader, "layout", None)
     if layout:  # TensorBoard's custom_scalars layout: charts of several tags, margin bands
         info["layout"] = layout
+    details = details_info(reader.details()) if hasattr(reader, "details") else None
+    if details:  # the run-details panel: saved files, artifacts, alerts, environment (details.py)
+        info["details"] = details
     return json_safe(info)
 
 

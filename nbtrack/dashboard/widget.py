@@ -20,9 +20,11 @@ import ipywidgets
 import traitlets
 
 from nbtrack.record.run import Run
+from nbtrack.store.details import read_details
 from nbtrack.store.reader import RunReader
 
 from .assets import BUNDLE
+from .details import details_info
 from .feed import LiveFeed
 from .loader import BokehLoader
 from .protocol import json_safe
@@ -72,13 +74,16 @@ class Dashboard(anywidget.AnyWidget):
         if self._reader is not None:
             self.detail_token = ZOOM_SERVER.register([self._reader], live=True)
             self.on_msg(self._on_message)
+        self._details_sent: Any = None  # the run-details panel's data last sent (details.py)
+        self._details_cache: dict[Any, Any] = {}  # JSON lines files parsed, by path (read_details)
         self._feed = LiveFeed(self._send_append, run=run.id, max_rate=max_rate, on_close=self._run_finished,
-                              info=self._live_info)
+                              info=self._live_info, on_state=self._details_changed)
         self._feed.info_sent = self._live_info()  # what the snapshot carries; later changes go as `runs`
         position = run.attach(self._feed, on_finish=self._finalize)
         if self._reader is not None:
             self._reader.catch_up(until=position)  # outside the writer's lock: logging goes on meanwhile
         self.snapshot = self._snapshot(seq=0)
+        self._details_sent = details_info(read_details(run.dir)) if run.dir is not None else None
 
     def _live_info(self) -> dict[str, Any]:
         """The run's table entry that changes while it logs without a file telling the view: its name and
@@ -94,6 +99,16 @@ class Dashboard(anywidget.AnyWidget):
         snapshot = snapshot_of([self._reader], seq=seq, catch_up=False, budget=budget)
         snapshot["runs"] = [{**info, **self._live_info()} for info in named_as(self._run, snapshot["runs"])]
         return snapshot
+
+    def _details_changed(self) -> None:
+        """On the writer thread, when the run's state is written: send the details panel's data if it changed
+        (a new alert, a saved file, an artifact). Reads only the small files beside the data."""
+        if self._run.dir is None:
+            return
+        details = details_info(read_details(self._run.dir, self._details_cache))
+        if details is not None and _without_environment(details) != _without_environment(self._details_sent):
+            self._details_sent = details  # the environment alone (written once, at init) sends nothing
+            self._feed.send_runs([{"id": self._run.id, "name": self._run.name, "details": json_safe(details)}])
 
     def _send_append(self, message: dict[str, Any], buffers: list[memoryview]) -> None:
         self.send(message, buffers=buffers)
@@ -160,3 +175,7 @@ class Dashboard(anywidget.AnyWidget):
         if self.detail_token:
             ZOOM_SERVER.forget(self.detail_token)
         super().close()
+
+
+def _without_environment(details: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (details or {}).items() if k != "environment"}

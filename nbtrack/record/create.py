@@ -13,6 +13,7 @@ from nbtrack.store.sink import StorageSink, warm_up
 
 from . import current as _current
 from .config import config_to_dict
+from .environment import record_in_background
 from .names import new_run_id, new_run_name, new_writer_id, run_id_for_folder
 from .run import Run
 from .system import system_options
@@ -311,4 +312,5 @@ def _build(folder: RunFolder, identity: dict[str, Any], cfg: dict[str, Any],
               writer_fields=writer_fields)
     run._writer.flush()  # write the writer manifest now: the run shows as running at once
     run._writer.start()
+    run._environment = record_in_background(folder.path, writer_id, f"run {run.id}")  # environment/<writer>.json
     return run

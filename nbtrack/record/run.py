@@ -27,6 +27,8 @@ from nbtrack.values.buffers import POOL_BYTES
 from . import convert as _convert
 from .collector import MAX_STEP, Collector, Lane, convertible_prefix
 from .config import Config
+from .details import RunDetails
+from .saving import FileSaver
 from .summary import Summary, make_definition
 from .writer import Writer
 
@@ -42,7 +44,7 @@ MAX_MEDIA_BYTES = POOL_BYTES
 MEDIA_WAKE_BYTES = 8 * 1024 * 1024  # queued value bytes that trigger an early flush
 
 
-class Run:
+class Run(RunDetails):
     """One recorded run. Create it with :func:`nbtrack.init`.
 
     >>> import nbtrack, tempfile
@@ -91,6 +93,9 @@ class Run:
                               label=f"run {run_id}")
         self._system: Any = None  # the system-metrics sampler (record/system.py), started by init()
         self._system_lane: Lane | None = None
+        self._saver = FileSaver(folder, f"run {run_id}")  # Run.save's copies (details.py: files, artifacts, alerts)
+        self._environment: threading.Thread | None = None  # records environment/<writer id>.json (create.py)
+        self._alerted: dict[str, float] = {}  # alert title -> when last recorded (wait_duration)
 
     # -- identity ----------------------------------------------------------------
     @property
@@ -634,6 +639,7 @@ class Run:
 
         forget(self)
         self._stop_system_metrics()  # before the writer's last flush: no sample after it
+        self._finish_details()
         if not self._writer.alive:  # never started (disabled) or forked child
             self._writer.flush(final=True)
         problems = self._writer.close()

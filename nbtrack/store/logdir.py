@@ -295,6 +295,40 @@ class Logdir:
         """
         return self.to_arrow(runs).to_pandas()
 
+    def artifacts(self) -> pd.DataFrame:
+        """Every artifact version in the logdir's store (``.artifacts``): one row each, newest last per name.
+
+        Columns ``name``, ``type``, ``version``, ``aliases`` (those naming it now), ``digest``, ``files``,
+        ``size`` (bytes), ``created``, ``run_id`` (the run that logged it). Hostile or unreadable version
+        files are left out and listed in :attr:`problems`.
+
+        >>> import nbtrack, tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "w.bin").write_bytes(b"w")
+        >>> with nbtrack.init(dir=d / "runs") as run:
+        ...     _ = run.log_artifact(d / "w.bin", name="model", type="model")
+        >>> nbtrack.open(d / "runs").artifacts()[["name", "version", "aliases", "size"]].values.tolist()
+        [['model', 'v0', ['latest'], 1]]
+        """
+        import pandas as pd
+
+        from .artifacts import ArtifactStore, aliases_of
+
+        store = ArtifactStore(self.path)
+        rows = []
+        for name in store.names():
+            problems: list[str] = []
+            versions = store.versions(name, problems)
+            self.problems.extend(p for p in problems if p not in self.problems)
+            holders = {a: versions[-1].version if a == "latest" else
+                       next(v.version for v in reversed(versions) if a in v.aliases) for a in aliases_of(versions)}
+            for v in versions:
+                rows.append({"name": v.name, "type": v.type, "version": f"v{v.version}",
+                             "aliases": [a for a, held in holders.items() if held == v.version], "digest": v.digest,
+                             "files": len(v.files), "size": sum(f["size"] or 0 for f in v.files),
+                             "created": v.created, "run_id": v.run_id})
+        columns = ["name", "type", "version", "aliases", "digest", "files", "size", "created", "run_id"]
+        return pd.DataFrame(rows, columns=columns)
+
     def to_parquet(self, out_dir: str | os.PathLike[str], runs: str | None = None, tags: str | None = None,
                    progress: bool | None = None, overwrite: bool = False) -> ExportResult:
         """Export every scalar and the runs table as Parquet files under ``out_dir``:

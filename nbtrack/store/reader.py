@@ -21,6 +21,7 @@ from nbtrack.paths import is_system_tag
 
 from . import format as fmt
 from .columns import Columns, RangedChunk, Series, pivot_series, rows_by_tag, span_index, steps_of, tensorboard_keep
+from .details import ENVIRONMENT_DIR, FILES_DIR, Details, SavedFile, read_details
 from .files import regular_files
 from .folder import CODE_DIR, DATA_DIR, MEDIA_DIR, RUN_FILE, STREAM_SUFFIX, WRITERS_DIR, StoredPosition
 from .manifest import check_identity, check_manifest, read_json_bounded
@@ -939,6 +940,38 @@ class RunReader:
         tag = pa.DictionaryArray.from_arrays(pa.array(cols.tag, type=pa.int32()), names)
         return pa.table({"tag": tag, "step": cols.step, "wall_time": cols.time, "value": cols.value})
 
+    # -- details beside the data: saved files, artifacts, alerts, environment (details.py) --------
+    def details(self) -> Details:
+        """The run's saved files, artifact records, alerts and environment, read again when older than half
+        a second; what cannot be read is skipped and listed in :attr:`damage` (a run without them: empty)."""
+        cached = getattr(self, "_details_read", None)
+        if cached is None or time.monotonic() - cached[0] > MANIFEST_MAX_AGE:
+            if getattr(self, "_details_cache", None) is None:
+                self._details_cache: dict[Path, Any] = {}
+            details = read_details(self.path, self._details_cache)
+            for problem in details.damage:
+                if problem not in self._meta_problems:
+                    self._meta_problems.append(problem)
+            cached = self._details_read = (time.monotonic(), details)
+        return cached[1]
+
+    def files(self) -> list[SavedFile]:
+        """Files saved with ``Run.save`` (``path`` under ``files/``, ``size``, ``modified``), by path."""
+        return list(self.details().files)
+
+    def artifacts(self) -> list[dict[str, Any]]:
+        """Artifacts this run logged or used: ``action``, ``name``, ``type``, ``version``, ``digest``, ..."""
+        return list(self.details().artifacts)
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """``Run.alert`` records in order: ``time``, ``step``, ``level``, ``title``, ``text``."""
+        return list(self.details().alerts)
+
+    @property
+    def environment(self) -> dict[str, Any]:
+        """Where the run was recorded (its newest writer): host, os, python, packages, git, argv, ..."""
+        return dict(self.details().environment)
+
     def show(self, settings: dict[str, Any] | None = None) -> Any:
         """This run's dashboard as a static output (see :meth:`nbtrack.Logdir.show`)."""
         from nbtrack.screens import show  # registered by the face: this room never imports dashboard/
@@ -1008,7 +1041,7 @@ def _full(chunk: Columns | RangedChunk) -> Columns:
     return chunk.columns() if isinstance(chunk, RangedChunk) else chunk
 
 
-RUN_OWN_FOLDERS = frozenset({DATA_DIR, WRITERS_DIR, MEDIA_DIR, CODE_DIR})
+RUN_OWN_FOLDERS = frozenset({DATA_DIR, WRITERS_DIR, MEDIA_DIR, CODE_DIR, FILES_DIR, ENVIRONMENT_DIR})
 
 
 def _is_run_folder(folder: Path) -> bool:
