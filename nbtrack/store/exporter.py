@@ -34,7 +34,10 @@ if TYPE_CHECKING:
 FORMATS = ("parquet", "csv")
 SCALARS_DIR = "scalars"  # the Parquet dataset: scalars/run_id=<id>/part-0.parquet
 PART_FILE = "part-0.parquet"
-OWN_ENTRIES = {"parquet": (SCALARS_DIR, "runs.parquet"), "csv": ("scalars.csv", "runs.csv")}
+OWN_ENTRIES = {"parquet": (SCALARS_DIR, "runs.parquet", "artifacts.parquet"),
+               "csv": ("scalars.csv", "runs.csv", "artifacts.csv")}
+# artifacts.parquet / .csv: one row per artifact a run logged or used (its records, never the artifact's bytes)
+ARTIFACT_COLUMNS = ("action", "name", "type", "version", "digest", "files", "size", "step", "time")
 RUN_COLUMNS_LEFT_OUT = ("summary_stale",)  # Logdir.runs() columns that stay out of runs.parquet / runs.csv
 
 
@@ -98,6 +101,7 @@ def write_export(logdir: LogdirLike, out_dir: str | os.PathLike[str], *, format:
             if not exported:
                 raise ValueError(_nothing_to_export(logdir, runs, result.skipped))
             _write_runs_table(staging, fmt, logdir.runs(exported))
+            _write_artifacts_table(staging, fmt, exported)
             result.files = _move_into_place(staging, out, fmt)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -360,6 +364,39 @@ def _write_runs_table(staging: Path, fmt: str, frame: pd.DataFrame) -> None:
                        allow_truncated_timestamps=True)
     else:
         csv.write_csv(runs_table(frame, flat=True), str(staging / "runs.csv"))
+
+
+def artifacts_table(readers: list[Any]) -> pa.Table:
+    """The artifacts each run logged or used (``RunReader.artifacts()``), one row per record, with ``run_id``
+    and ``aliases`` as JSON text; runs of other kinds (TensorBoard) have none.
+
+    >>> artifacts_table([]).column_names[:4]
+    ['run_id', 'action', 'name', 'type']
+    """
+    import json
+
+    import pyarrow as pa
+
+    rows: dict[str, list[Any]] = {"run_id": [], **{c: [] for c in ARTIFACT_COLUMNS}, "aliases": []}
+    for reader in readers:
+        for record in getattr(reader, "artifacts", lambda: [])():
+            rows["run_id"].append(reader.id)
+            for column in ARTIFACT_COLUMNS:
+                rows[column].append(record.get(column))
+            rows["aliases"].append(json.dumps(record.get("aliases") or []))
+    types = {"files": pa.int64(), "size": pa.int64(), "step": pa.int64(), "time": pa.float64()}
+    return pa.table({name: pa.array(values, types.get(name, pa.string())) for name, values in rows.items()})
+
+
+def _write_artifacts_table(staging: Path, fmt: str, readers: list[Any]) -> None:
+    import pyarrow.csv as csv
+    import pyarrow.parquet as pq
+
+    table = artifacts_table(readers)
+    if fmt == "parquet":
+        pq.write_table(table, staging / "artifacts.parquet")
+    else:
+        csv.write_csv(table, str(staging / "artifacts.csv"))
 
 
 # -- into place ------------------------------------------------------------------------------

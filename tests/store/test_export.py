@@ -105,7 +105,8 @@ def test_parquet_layout_and_result(parquet_export, expected):
     assert result.points == sum(count for count, _ in expected.values())
     folders = sorted(p.name for p in (out / "scalars").iterdir())
     assert "run_id=grp%2Fa%20b%251" in folders and "run_id=00042" in folders and len(folders) == 20
-    assert sorted(result.files) == sorted([out / "runs.parquet", *(out / "scalars").glob("*/part-0.parquet")])
+    assert sorted(result.files) == sorted([out / "runs.parquet", out / "artifacts.parquet",
+                                           *(out / "scalars").glob("*/part-0.parquet")])
     assert [p.name for p in out.parent.iterdir()] == ["export"]  # no staging folder left beside it
     schema = pq.read_schema(out / "scalars" / "run_id=r00" / "part-0.parquet")
     assert schema.names == ["run_id", "tag", "step", "wall_time", "value"]
@@ -192,7 +193,8 @@ def test_readme_query_runs_as_written(parquet_export, logdir, tmp_path, monkeypa
 def test_csv_export_reads_the_same_with_pandas(logdir, expected, tmp_path):
     result = nbtrack.open(logdir).to_csv(tmp_path / "csv", progress=False)
     assert result.format == "csv" and result.runs == 20
-    assert result.files == [tmp_path / "csv" / "runs.csv", tmp_path / "csv" / "scalars.csv"]
+    assert result.files == [tmp_path / "csv" / "artifacts.csv", tmp_path / "csv" / "runs.csv",
+                            tmp_path / "csv" / "scalars.csv"]
     scalars = pd.read_csv(tmp_path / "csv" / "scalars.csv", dtype={"run_id": str})
     assert list(scalars.columns) == ["run_id", "tag", "step", "wall_time", "value"]
     _same(_by_run_and_tag(scalars), expected)
@@ -417,3 +419,23 @@ def test_the_logdirs_problems_are_warned(small_logdir, tmp_path):
     with pytest.warns(RuntimeWarning, match=r"half-made: folder looks like a run .* but has no run.json"):
         result = export_logdir(small_logdir, tmp_path / "out", progress=False)
     assert result.runs == 4 and result.skipped == []
+
+
+def test_artifacts_are_listed_not_copied(tmp_path):
+    """An export lists the artifacts each run logged and used (names, versions, digests), never their bytes."""
+    (tmp_path / "model.bin").write_bytes(os.urandom(200_000))
+    with nbtrack.init(dir=tmp_path / "runs", id="producer") as run:
+        run.log({"loss": 1.0})
+        artifact = nbtrack.Artifact("model", type="model")
+        artifact.add_file(str(tmp_path / "model.bin"))
+        run.log_artifact(artifact, aliases=["best"])
+    with nbtrack.init(dir=tmp_path / "runs", id="consumer") as run:
+        run.log({"loss": 2.0})
+        run.use_artifact("model:best")
+    export_logdir(tmp_path / "runs", tmp_path / "out", progress=False)
+    table = pd.read_parquet(tmp_path / "out" / "artifacts.parquet")
+    assert table[["run_id", "action", "name", "version", "files"]].values.tolist() == [
+        ["consumer", "used", "model", "v0", 1], ["producer", "logged", "model", "v0", 1]] or \
+        sorted(table[["run_id", "action"]].values.tolist()) == [["consumer", "used"], ["producer", "logged"]]
+    assert len(set(table["digest"])) == 1 and "best" in table["aliases"].iloc[0]
+    assert sum(p.stat().st_size for p in (tmp_path / "out").rglob("*") if p.is_file()) < 100_000, "no artifact bytes"
