@@ -5,8 +5,9 @@ Names follow wandb's ``WandbMetricsLogger``, each family on its own x axis
 
 - ``batch/<metric>`` every ``log_freq`` batches, with ``batch/batch_step`` (batches seen in
   this callback's life) and ``batch/learning_rate``;
-- ``epoch/<metric>`` (validation ones too: ``epoch/val_loss``) at each epoch's end, with
-  ``epoch/epoch`` and ``epoch/learning_rate``;
+- ``epoch/<metric>`` at each epoch's end, with ``epoch/epoch`` and ``epoch/learning_rate``, and the
+  validation metrics Keras names ``val_<metric>`` as ``val/<metric>`` (on the epoch axis too, and named as
+  Lightning's and most training loops' are, so runs of several frameworks share their columns);
 - ``weights/<layer>/<variable>`` histograms every ``histogram_freq`` epochs, and what the
   ``images`` callable returns every ``images_freq`` epochs, on the epoch axis.
 
@@ -133,6 +134,7 @@ class TrackCallback(keras.callbacks.Callback):
         if id(run) not in self._defined:  # each family on its own x axis (wandb's names)
             run.define_metric("batch/*", step_metric="batch/batch_step")
             run.define_metric("epoch/*", step_metric="epoch/epoch")
+            run.define_metric("val/*", step_metric="epoch/epoch")
             run.define_metric("weights/*", step_metric="epoch/epoch")
             self._defined.add(id(run))
 
@@ -148,7 +150,10 @@ class TrackCallback(keras.callbacks.Callback):
         self._writable().log(data)
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
-        data: dict[str, Any] = self._metrics("epoch/", logs)
+        train = {k: v for k, v in (logs or {}).items() if not k.startswith("val_")}
+        data: dict[str, Any] = self._metrics("epoch/", train)
+        data.update(self._metrics("val/", {k[len("val_"):]: v for k, v in (logs or {}).items()
+                                           if k.startswith("val_")}))
         data["epoch/epoch"] = epoch
         lr = self._learning_rate()
         if lr is not None:

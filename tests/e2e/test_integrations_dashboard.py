@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE.parent / "integrations"))
 # the charts each framework's run must show (a chart per tag, one line per run that has it)
 EXPECTED = {
     "torch": ["loss"],
-    "keras": ["batch/loss", "batch/learning_rate", "epoch/loss", "epoch/val_loss", "epoch/learning_rate"],
+    "keras": ["batch/loss", "batch/learning_rate", "epoch/loss", "val/loss", "epoch/learning_rate"],
     "lightning": ["train/loss", "val/loss", "trainer/global_step"],
     "transformers": ["train/loss", "train/learning_rate", "eval/loss", "train/global_step"],
 }

@@ -30,19 +30,19 @@ def test_fit_records_batch_and_epoch_families_on_their_own_axes(logdir):
     assert run.scalars("batch/batch_step")["value"].tolist() == list(range(EPOCHS * BATCHES))
     assert run.scalars("epoch/epoch")["value"].tolist() == list(range(EPOCHS))
     tags = set(run.history().columns)
-    assert {"batch/mae", "batch/learning_rate", "epoch/loss", "epoch/mae", "epoch/val_loss", "epoch/val_mae",
+    assert {"batch/mae", "batch/learning_rate", "epoch/loss", "epoch/mae", "val/loss", "val/mae",
             "epoch/learning_rate", "examples", "weights/hidden/kernel", "weights/hidden/bias",
             "weights/out/kernel", "weights/out/bias"} <= tags
     # each family on its own step metric (wandb's WandbMetricsLogger names)
     assert _train.step_metrics(logdir, run.id) == {"batch/*": "batch/batch_step", "epoch/*": "epoch/epoch",
-                                                   "weights/*": "epoch/epoch"}
+                                                   "val/*": "epoch/epoch", "weights/*": "epoch/epoch"}
     # the run's step only advances: batches then the epoch's row, in order
     assert run.scalars("epoch/loss")["step"].tolist() == [(e + 1) * (BATCHES + 1) - 1 for e in range(EPOCHS)]
     # the learning-rate schedule's value (ExponentialDecay(0.05, 4 steps, 0.5)) after each epoch's 4 batches
     lr = run.scalars("epoch/learning_rate")["value"].to_numpy()
     np.testing.assert_allclose(lr, [0.05 * 0.5 ** (e + 1) for e in range(EPOCHS)], rtol=1e-5)
     summary = run.summary
-    assert summary["epoch/epoch"] == EPOCHS - 1 and np.isfinite(summary["epoch/val_loss"])
+    assert summary["epoch/epoch"] == EPOCHS - 1 and np.isfinite(summary["val/loss"])
 
 
 def test_log_freq_epoch_and_every_n_batches(logdir):
