@@ -9,6 +9,7 @@ import { el } from "./dom.js";
 import { createHistogramPanel } from "./histograms.js";
 import { createCursor, createMediaPanel } from "./media.js";
 import { runBadge } from "./panels.js";
+import { createPRCurvePanels, PR_CURVE_KIND } from "./prcurves.js";
 import { parseTagFilter } from "./tagfilter.js";
 
 /** @type {WeakMap<object, { step: number, edges: Float64Array, counts: Float64Array }>} */
@@ -33,6 +34,7 @@ function histogramItem(record) {
  */
 export function createMediaPanels(store, box, settings, bokeh, save) {
   const cursor = createCursor();
+  const prCurves = createPRCurvePanels(store, box, cursor, bokeh); // one panel per tag, every run overlaid
   /** @type {Map<string, { panel: { element: HTMLElement, update: (items?: any) => unknown, dispose: () => void },
    *   version: number, key: string, run: string, badge: HTMLElement | null }>} */
   const panels = new Map();
@@ -73,6 +75,7 @@ export function createMediaPanels(store, box, settings, bokeh, save) {
   };
   const update = () => {
     for (const [id, series] of store.media) {
+      if (series.kind === PR_CURVE_KIND) continue; // prCurves' panels
       try { // one panel that fails must not stop the others, nor the charts
         const entry = panels.get(id);
         if (!entry) {
@@ -88,12 +91,14 @@ export function createMediaPanels(store, box, settings, bokeh, save) {
     }
     if (store.runs.size > 1) for (const entry of panels.values()) nameRun(entry);
     const filter = parseTagFilter(settings.tagFilter);
+    prCurves.update((key) => filter.match(key));
     for (const { panel, key } of panels.values()) {
       const hidden = !filter.match(key);
       if (panel.element.hidden !== hidden) panel.element.hidden = hidden;
     }
   };
   const dispose = () => {
+    prCurves.dispose();
     for (const { panel } of panels.values()) panel.dispose();
     panels.clear();
   };

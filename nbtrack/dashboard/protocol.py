@@ -33,6 +33,7 @@ Per kind: ``image`` [the image file: PNG, or JPEG/GIF when logged from a file, s
 ``meta.format``]; ``histogram`` [edges (float64), counts (float64)], ``len(edges) ==
 len(counts) + 1``; ``audio`` [WAV]; ``video`` [the video file: animated PNG unless logged
 from a file]; ``text``/``markdown``/``html`` [] with the text in ``meta["text"]``; any
+``pr_curve`` [the curve's JSON lists, non-finite numbers as strings: ``dashboard/prcurves.py``]; any
 other kind [the main file] when it holds at most ``MAX_OTHER_BYTES``, else [] (meta only).
 ``meta`` is JSON: numpy scalars as numbers, NaN and +/-Inf as the strings ``"nan"``,
 ``"inf"``, ``"-inf"`` (a histogram's ``sum`` may overflow), other objects as their ``str()``.
@@ -50,6 +51,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypedDict
 
 import numpy as np
+
+from .prcurves import browser_curve
 
 PROTOCOL_VERSION = 1
 BUFFERS_PER_SERIES = 3
@@ -223,6 +226,8 @@ def media_entry(run: str, key: str, step: int, index: int | None, kind: str, met
         data = [float64_le(edges), float64_le(counts)]
     elif kind in TEXT_KINDS:
         meta["text"] = text
+    elif kind == "pr_curve" and main is not None and len(main) <= MAX_OTHER_BYTES:
+        data = [browser_curve(main)]  # the stored lists, JSON.parse-safe (a raw curve may hold NaN)
     elif main is not None and (kind in FILE_KINDS or len(main) <= MAX_OTHER_BYTES):
         data = [main]
     elif kind in FILE_KINDS:
