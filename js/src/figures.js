@@ -206,7 +206,8 @@ function drawBokeh(box, bytes) {
     const refused = bokehRefusal(item, String(Bokeh?.version ?? ""));
     if (refused) {
       box.dataset.refused = refused;
-      note(`this Bokeh figure holds ${refused}, which nbtrack does not run`);
+      note(refused.startsWith("Bokeh ") ? `this figure was made with ${refused}, so it is not drawn`
+        : `this Bokeh figure holds ${refused}, which nbtrack does not run`);
       return;
     }
     const target = el("div", "nbtrack-bokeh-figure");
