@@ -4,6 +4,7 @@
 // text, as image/audio data from blob URLs, or (HTML) in a sandboxed frame that cannot run scripts.
 
 import { el } from "./dom.js";
+import { figureBlock } from "./figures.js";
 import { formatNumber } from "./format.js";
 import { renderMarkdown } from "./markdown.js";
 import { modelTree } from "./modeltree.js";
@@ -212,6 +213,7 @@ function content(series, records) {
       box.appendChild(img);
     } else if (series.kind === "table" && record.data[0]) box.appendChild(safely(() => tableOf(record.data[0])));
     else if (series.kind === "model" && record.data[0]) box.appendChild(safely(() => modelTree(record.data[0])));
+    else if (series.kind === "figure") box.appendChild(safely(() => figureBlock(record, urlOf)));
     else box.appendChild(el("div", "nbtrack-media-other", `${series.kind} at step ${record.step}`));
   }
   return box;

@@ -22,7 +22,17 @@ import numpy as np
 
 from nbtrack.store.batches import ScalarBatch
 
-from .protocol import PROTOCOL_VERSION, MediaEntry, Series, encode_append, encode_media, inline_table_cells, media_entry
+from .protocol import (
+    FIGURE_FORMATS,
+    PROTOCOL_VERSION,
+    MediaEntry,
+    Series,
+    encode_append,
+    encode_media,
+    figure_file,
+    inline_table_cells,
+    media_entry,
+)
 
 if TYPE_CHECKING:
     from nbtrack.store.batches import MediaItem
@@ -107,9 +117,14 @@ class LiveFeed:
         try:
             encoded = item.encoded
             main = next(iter(encoded.files.values()), None)
+            meta = encoded.meta
             if encoded.kind == "table" and main is not None:
                 main = inline_table_cells(main, encoded.files.get)  # image cells travel inside the table
-            return media_entry(self.run, item.tag, item.step, item.index, encoded.kind, encoded.meta,
+            elif encoded.kind == "figure":
+                ext = figure_file({name: len(data) for name, data in encoded.files.items()})
+                main = encoded.files[ext] if ext else None
+                meta = {**meta, "format": FIGURE_FORMATS[ext]} if ext else meta
+            return media_entry(self.run, item.tag, item.step, item.index, encoded.kind, meta,
                                main=main, text=encoded.text,
                                edges=encoded.arrays.get("edges"), counts=encoded.arrays.get("counts"))
         except Exception as error:  # a best-effort sink: the value stays stored, only the view misses it

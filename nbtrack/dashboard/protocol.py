@@ -34,7 +34,8 @@ Per kind: ``image`` [the image file: PNG, or JPEG/GIF when logged from a file, s
 len(counts) + 1``; ``audio`` [WAV]; ``video`` [the video file: animated PNG unless logged
 from a file]; ``text``/``markdown``/``html`` [] with the text in ``meta["text"]``; any
 ``pr_curve`` [the curve's JSON lists, non-finite numbers as strings: ``dashboard/prcurves.py``]; any
-other kind [the main file] when it holds at most ``MAX_OTHER_BYTES``, else [] (meta only).
+other kind [the main file] when it holds at most ``MAX_OTHER_BYTES``, else [] (meta only); a ``figure``
+travels with one file, its SVG, PNG or Bokeh JSON (``figure_file``), named by ``meta.format``.
 ``meta`` is JSON: numpy scalars as numbers, NaN and +/-Inf as the strings ``"nan"``,
 ``"inf"``, ``"-inf"`` (a histogram's ``sum`` may overflow), other objects as their ``str()``.
 ``index`` is the position in a gallery logged as a list, else null. Float64 buffers are
@@ -199,6 +200,26 @@ def inline_table_cells(main: bytes, read: Callable[[str], bytes | None], budget:
             cell["png"] = encoded
             used += len(encoded)
     return _browser_json(body)
+
+
+FIGURE_FORMATS = {".svg": "svg", ".png": "png", ".bokeh.json": "bokeh-json"}  # a figure's files, in the order tried
+
+
+def figure_file(sizes: dict[str, int | None]) -> str | None:
+    """Which of a figure's files travels, by extension: its SVG (drawn sharp at any size) when it holds at most
+    ``MAX_OTHER_BYTES``, else its PNG, or a Bokeh figure's JSON; None when none fits. The entry's
+    ``meta["format"]`` then names it (``FIGURE_FORMATS``). ``sizes`` maps extensions to sizes (None: missing).
+
+    >>> figure_file({".png": 40_000, ".svg": 90_000}), figure_file({".png": 40_000, ".svg": 5_000_000})
+    ('.svg', '.png')
+    >>> figure_file({".bokeh.json": 4_000}), figure_file({".png": None, ".svg": 5_000_000})
+    ('.bokeh.json', None)
+    """
+    for ext in FIGURE_FORMATS:
+        size = sizes.get(ext)
+        if size is not None and size <= MAX_OTHER_BYTES:
+            return ext
+    return None
 
 
 def _browser_json(body: Any) -> bytes:

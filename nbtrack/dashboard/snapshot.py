@@ -26,10 +26,12 @@ from nbtrack.store.tail import DamageReport
 from .details import details_info
 from .m4 import BUCKETS, reduced_series
 from .protocol import (
+    FIGURE_FORMATS,
     FILE_KINDS,
     MAX_OTHER_BYTES,
     TEXT_KINDS,
     MediaEntry,
+    figure_file,
     inline_table_cells,
     json_safe,
     media_entry,
@@ -294,7 +296,7 @@ def _recent(rows: list[dict[str, Any]], max_per_tag: int | None) -> list[dict[st
 
 def _stored_entry(run: str, tag: str, row: dict[str, Any], records: MediaRecords) -> MediaEntry | None:
     """One stored media record as an entry, its file read (None when a file it needs is missing)."""
-    kind, main = row["kind"], None
+    kind, main, meta = row["kind"], None, row["meta"]
     if kind == "chart_layout":  # not a panel: the charts read it as the run's layout (run_info)
         return None
     if kind == "model_graph":  # SummaryWriter.add_graph: the module tree, shown by the model panel
@@ -305,14 +307,20 @@ def _stored_entry(run: str, tag: str, row: dict[str, Any], records: MediaRecords
         if main is None:
             return None
     elif kind not in TEXT_KINDS:
-        size = records.size(row["path"])
-        main = records.read(row["path"]) if size is not None and size <= MAX_OTHER_BYTES else None
         files = row["meta"].get("files") if isinstance(row.get("meta"), dict) else None
         files = files if isinstance(files, dict) else {}
+        if kind == "figure" and files:  # its SVG, else its PNG (figure_file)
+            ext = figure_file({name: records.size(path) for name, path in files.items()})
+            main = records.read(files[ext]) if ext else None
+            if ext and main is not None:
+                meta = {**row["meta"], "format": FIGURE_FORMATS[ext]}
+        else:
+            size = records.size(row["path"])
+            main = records.read(row["path"]) if size is not None and size <= MAX_OTHER_BYTES else None
         if kind == "table" and main is not None:
             main = inline_table_cells(main, lambda name: records.read(files[name]) if name in files else None)
     index = row.get("index")
-    return media_entry(run, tag, row["step"], index if isinstance(index, int) else None, kind, row["meta"],
+    return media_entry(run, tag, row["step"], index if isinstance(index, int) else None, kind, meta,
                        main=main, text=row["text"])
 
 
