@@ -22,6 +22,7 @@ import numpy as np
 
 from nbtrack.store.batches import ScalarBatch
 
+from .embeddings import embedding_parts
 from .protocol import PROTOCOL_VERSION, MediaEntry, Series, encode_append, encode_media, inline_table_cells, media_entry
 
 if TYPE_CHECKING:
@@ -106,6 +107,10 @@ class LiveFeed:
         """The item as it travels, or None (reported once) when it cannot travel: never raises."""
         try:
             encoded = item.encoded
+            if encoded.kind == "embedding":
+                view, parts = embedding_parts(encoded.meta, encoded.files.get)
+                return media_entry(self.run, item.tag, item.step, item.index, encoded.kind,
+                                   {**encoded.meta, "view": view}, parts=parts)
             main = next(iter(encoded.files.values()), None)
             if encoded.kind == "table" and main is not None:
                 main = inline_table_cells(main, encoded.files.get)  # image cells travel inside the table
