@@ -191,7 +191,9 @@ export function hoverCard(e, i, spriteUrl) {
   const table = el("table", "nbtrack-embedding-row");
   const add = (/** @type {string} */ name, /** @type {string} */ value) => {
     const tr = el("tr");
-    tr.append(el("th", "", name), el("td", "", value));
+    const th = el("th", "", name);
+    Object.assign(th.style, { whiteSpace: "nowrap", textAlign: "left", paddingRight: "6px", verticalAlign: "top" });
+    tr.append(th, el("td", "", value));
     table.appendChild(tr);
   };
   add("point", String(i * (e.view.stride || 1)));
@@ -292,7 +294,8 @@ export function createEmbeddingPanel(Bokeh, series, cursor) {
         const item = el("span", "nbtrack-embedding-legend-item");
         const swatch = el("span", "nbtrack-embedding-swatch");
         Object.assign(swatch.style, { display: "inline-block", width: "10px", height: "10px", background: color, marginRight: "3px" });
-        item.append(swatch, label);
+        item.append(swatch, label.length > 40 ? `${label.slice(0, 39)}…` : label);
+        item.title = label; // the whole label, as text
         item.style.marginRight = "10px";
         return item;
       }));
@@ -338,12 +341,16 @@ export function createEmbeddingPanel(Bokeh, series, cursor) {
       Object.assign(card.style, { position: "absolute", left: `${mouse.x + 14}px`, top: `${mouse.y + 14}px`,
         pointerEvents: "none", zIndex: "10", background: theme.background, color: theme.text,
         border: `1px solid ${theme.grid}`, borderRadius: "4px", padding: "4px 6px", boxShadow: "0 1px 4px rgba(0,0,0,.25)",
-        fontSize: "12px", maxWidth: "320px", overflowWrap: "anywhere" });
+        fontSize: "12px", minWidth: "140px", maxWidth: "320px", overflowWrap: "anywhere" });
       plot.appendChild(card);
       panel.dataset.hovered = String(i);
     });
     Object.assign(panel.dataset, { points: String(e.n), components: "0", colorBy: colour.select.value,
       drawn: String(step), drawMs: String(Math.round(performance.now() - drawStart)) });
+    const started = drawStart;
+    requestAnimationFrame(() => requestAnimationFrame(() => { // after the first paint of the scatter
+      panel.dataset.paintMs = String(Math.round(performance.now() - started));
+    }));
   };
 
   let drawStart = 0;
