@@ -77,6 +77,7 @@ def measure(path: Path, n: int, hovers: int) -> dict[str, Any]:
         paint_ms = float(panel.get_attribute("data-paint-ms"))
         page_ms = page.evaluate("() => performance.now()")  # an upper bound: when the wait above saw it
         points = page.evaluate(f"() => ({SOURCE})()[1].data.x.length")
+        webgl = page.evaluate(f"() => !!({SOURCE})()[0].canvas_view.webgl")  # else BokehJS fell back to canvas
         panel.scroll_into_view_if_needed()
         page.wait_for_timeout(300)
         page.evaluate("""() => {
@@ -105,7 +106,7 @@ def measure(path: Path, n: int, hovers: int) -> dict[str, Any]:
         browser.close()
     if asked:
         raise AssertionError(f"the page asked for {asked}")
-    return {"paint_ms": paint_ms, "page_ms": page_ms, "points": points, "hover_ms": latencies}
+    return {"paint_ms": paint_ms, "page_ms": page_ms, "points": points, "hover_ms": latencies, "webgl": webgl}
 
 
 def main() -> int:
@@ -133,7 +134,9 @@ def main() -> int:
             f"Run {when} by `python benchmarks/bench_embedding.py`: one embedding of {args.points:,} points x "
             f"{args.dim} dimensions with a label and a class per point and 8x8 thumbnails, logged and stored in "
             f"{logged:.2f} s (principal components included), its static output ({size_mb:.1f} MB) opened in "
-            f"headless Chromium from `file://`; the scatter holds {raw['points']:,} points (BokehJS data length).", "",
+            f"headless Chromium from `file://`; the scatter holds {raw['points']:,} points (BokehJS data length), drawn "
+            + ("with WebGL." if raw["webgl"] else "on a canvas: the panel asks for WebGL (`output_backend: \"webgl\"`), "
+               "which this headless Chromium does not offer, so BokehJS fell back to canvas drawing."), "",
             "**Machine:** " + "; ".join(f"{k}: {v}" for k, v in machine_info().items()), "",
             "**Versions:** " + ", ".join(f"{k} {v}" for k, v in versions(["nbtrack", "bokeh", "numpy"]).items())
             + f"; repo: {code_state()}", "",

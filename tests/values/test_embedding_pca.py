@@ -93,3 +93,21 @@ def test_an_embedding_travels_beyond_the_other_cap_with_its_coordinates(tmp_path
     assert entry["meta"]["view"]["points"] == n and "files" not in entry["meta"]
     (back,) = decode_media(*encode_media(1, [entry]))
     assert [len(b) for b in back["data"]] == [len(b) for b in entry["data"]]
+
+
+def test_a_live_view_gets_the_same_projection_as_a_snapshot():
+    from nbtrack.dashboard.feed import LiveFeed
+    from nbtrack.dashboard.protocol import decode_media
+    from nbtrack.store.batches import MediaItem
+
+    sent = []
+    feed = LiveFeed(lambda m, b: sent.append(decode_media(m, b)), run="r", max_rate=1e6)
+    enc = Embedding(RNG.normal(size=(30, 6)), metadata=[f"p{i}" for i in range(30)],
+                    images=np.zeros((30, 3, 3), np.uint8)).encode()
+    feed.write_media([MediaItem("emb", 2, 0.0, enc)])
+    feed.flush()
+    ((entry,),) = sent
+    assert entry["kind"] == "embedding" and entry["meta"]["view"]["points"] == 30
+    coords, labels, sprite = entry["data"]
+    assert coords == enc.files[".pca.f32"] and json.loads(labels)["columns"][0][29] == "p29"
+    assert sprite == enc.files[".sprite.png"]
