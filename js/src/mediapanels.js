@@ -6,6 +6,7 @@
 
 import { toFloat64Array } from "./codecs.js";
 import { el } from "./dom.js";
+import { createEmbeddingPanel } from "./embeddings.js";
 import { createHistogramPanel } from "./histograms.js";
 import { createCursor, createMediaPanel } from "./media.js";
 import { runBadge } from "./panels.js";
@@ -40,6 +41,13 @@ export function createMediaPanels(store, box, settings, bokeh, save) {
   const panels = new Map();
   /** @param {import("./store.js").MediaSeries} series */
   const make = (series) => {
+    if (series.kind === "embedding") {
+      const Bokeh = bokeh();
+      if (!Bokeh) return null; // drawn once BokehJS is there
+      const panel = createEmbeddingPanel(Bokeh, series, cursor);
+      box.appendChild(panel.element);
+      return panel;
+    }
     if (series.kind !== "histogram") {
       const panel = createMediaPanel(series, cursor);
       box.appendChild(panel.element);

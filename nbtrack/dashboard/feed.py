@@ -22,6 +22,7 @@ import numpy as np
 
 from nbtrack.store.batches import ScalarBatch
 
+from .embeddings import embedding_parts
 from .protocol import (
     FIGURE_FORMATS,
     PROTOCOL_VERSION,
@@ -116,6 +117,10 @@ class LiveFeed:
         """The item as it travels, or None (reported once) when it cannot travel: never raises."""
         try:
             encoded = item.encoded
+            if encoded.kind == "embedding":
+                view, parts = embedding_parts(encoded.meta, encoded.files.get)
+                return media_entry(self.run, item.tag, item.step, item.index, encoded.kind,
+                                   {**encoded.meta, "view": view}, parts=parts)
             main = next(iter(encoded.files.values()), None)
             meta = encoded.meta
             if encoded.kind == "table" and main is not None:

@@ -33,7 +33,8 @@ Per kind: ``image`` [the image file: PNG, or JPEG/GIF when logged from a file, s
 ``meta.format``]; ``histogram`` [edges (float64), counts (float64)], ``len(edges) ==
 len(counts) + 1``; ``audio`` [WAV]; ``video`` [the video file: animated PNG unless logged
 from a file]; ``text``/``markdown``/``html`` [] with the text in ``meta["text"]``; any
-``pr_curve`` [the curve's JSON lists, non-finite numbers as strings: ``dashboard/prcurves.py``]; any
+``pr_curve`` [the curve's JSON lists, non-finite numbers as strings: ``dashboard/prcurves.py``];
+``embedding`` [coordinates (float32), metadata (JSON), sprite (PNG)], see ``embeddings.py``; any
 other kind [the main file] when it holds at most ``MAX_OTHER_BYTES``, else [] (meta only); a ``figure``
 travels with one file, its SVG, PNG or Bokeh JSON (``figure_file``), named by ``meta.format``.
 ``meta`` is JSON: numpy scalars as numbers, NaN and +/-Inf as the strings ``"nan"``,
@@ -229,11 +230,12 @@ def _browser_json(body: Any) -> bytes:
 
 def media_entry(run: str, key: str, step: int, index: int | None, kind: str, meta: dict[str, Any], *,
                 main: bytes | None = None, text: str | None = None, edges: Any = None,
-                counts: Any = None) -> MediaEntry:
+                counts: Any = None, parts: Sequence[bytes] | None = None) -> MediaEntry:
     """One value's entry with the buffers its kind travels with (see the module docstring).
 
     ``main`` is the value's main file, ``text`` its text (text kinds), ``edges``/``counts``
-    a histogram's arrays. ``meta`` loses ``index`` and ``files`` (stored paths) and is made JSON-safe.
+    a histogram's arrays, ``parts`` an embedding's three buffers (``embeddings.embedding_parts``).
+    ``meta`` loses ``index`` and ``files`` (stored paths) and is made JSON-safe.
 
     >>> e = media_entry("r1", "w", 5, None, "histogram", {"count": 3}, edges=[0, 1, 2], counts=[1, 2])
     >>> [len(b) for b in e["data"]], e["meta"]
@@ -249,6 +251,8 @@ def media_entry(run: str, key: str, step: int, index: int | None, kind: str, met
         meta["text"] = text
     elif kind == "pr_curve" and main is not None and len(main) <= MAX_OTHER_BYTES:
         data = [browser_curve(main)]  # the stored lists, JSON.parse-safe (a raw curve may hold NaN)
+    elif kind == "embedding" and parts is not None:
+        data = list(parts)
     elif main is not None and (kind in FILE_KINDS or len(main) <= MAX_OTHER_BYTES):
         data = [main]
     elif kind in FILE_KINDS:
@@ -267,6 +271,9 @@ def _check_entry(kind: str, key: str, sizes: Sequence[int]) -> None:
                              f"than counts; got buffers of {list(sizes)} bytes")
     elif kind in TEXT_KINDS and sizes:
         raise ValueError(f"{kind} {key!r} travels without buffers; got {len(sizes)}")
+    elif kind == "embedding" and len(sizes) == 3:
+        if sizes[0] % 4:
+            raise ValueError(f"embedding {key!r}: coordinates must be float32; got {sizes[0]} bytes")
     elif kind in FILE_KINDS and len(sizes) != 1:
         raise ValueError(f"{kind} {key!r} needs one buffer (its file); got {len(sizes)}")
     elif len(sizes) > 1:

@@ -24,6 +24,7 @@ from nbtrack.store.logdir import flatten
 from nbtrack.store.tail import DamageReport
 
 from .details import details_info
+from .embeddings import embedding_parts
 from .m4 import BUCKETS, reduced_series
 from .protocol import (
     FIGURE_FORMATS,
@@ -302,6 +303,11 @@ def _stored_entry(run: str, tag: str, row: dict[str, Any], records: MediaRecords
     if kind == "model_graph":  # SummaryWriter.add_graph: the module tree, shown by the model panel
         return media_entry(run, tag, row["step"], None, MODEL_KIND, {"caption": None},
                            main=panel_json(row["text"] or ""))
+    if kind == "embedding":  # its projection, metadata and sprite: not bound by MAX_OTHER_BYTES
+        view, parts = embedding_parts(row["meta"], lambda suffix: records.file_for(row, suffix))
+        index = row.get("index")
+        return media_entry(run, tag, row["step"], index if isinstance(index, int) else None, kind,
+                           {**row["meta"], "view": view}, parts=parts)
     if kind in FILE_KINDS:
         main = records.read(row["path"])
         if main is None:

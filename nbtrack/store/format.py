@@ -17,7 +17,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pyarrow as pa
 
-FORMAT_VERSION = "2.3"
+FORMAT_VERSION = "2.4"
 FORMAT_MAJOR = 2  # readers read every major version up to this one (1.x files as before)
 
 KEY_CRC = "nbtrack.crc32"

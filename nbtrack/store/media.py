@@ -138,6 +138,10 @@ class MediaRecords:
             return None
         return data
 
+    def file_for(self, row: dict[str, Any], suffix: str) -> bytes | None:
+        """The bytes of the row's file with this suffix (``meta.files``), or None when it is missing."""
+        return _file_for(self, row, suffix)
+
     def decode(self, row: dict[str, Any]) -> Any:
         """The logged value of a media row, decoded (None when its file is missing or damaged)."""
         decoder = DECODERS.get(row["kind"])

@@ -70,6 +70,9 @@ class Embedding(Value):
                                 "metadata": None if self._rows is None else ("labels" if self._labels else "rows"),
                                 "metadata_header": self._header}
         files = {".vectors.f32": self._vectors.astype("<f4", copy=False).tobytes()}
+        coords, ratio = principal_components(self._vectors)  # format 2.4: the projection is stored with them
+        files[".pca.f32"] = coords.astype("<f4", copy=False).tobytes()
+        meta["pca"] = {"components": int(coords.shape[1]), "explained_variance_ratio": ratio}
         if self._rows is not None:
             body = {"header": self._header, "rows": self._rows}
             files[".metadata.json"] = json.dumps(body, ensure_ascii=False, allow_nan=True).encode("utf-8")
@@ -78,6 +81,85 @@ class Embedding(Value):
             files[".sprite.png"] = encode_png(sheet)
             meta.update(thumbnail=list(self._images.shape[1:3]), sprite_grid=list(grid))
         return Encoded(self.KIND, meta, files)
+
+
+PCA_COMPONENTS = 3  # principal components stored with an embedding (fewer when it has fewer dimensions)
+
+
+def principal_components(vectors: np.ndarray, k: int = PCA_COMPONENTS) -> tuple[np.ndarray, list[float]]:
+    """The first ``min(k, D)`` principal components of ``(N, D)`` vectors, as float32 ``(N, k)`` coordinates,
+    and the share of the variance each explains.
+
+    Computed as the SVD of the centred vectors (in float64; when there are more points than dimensions,
+    of their ``D x D`` Gram matrix, whose singular vectors are the same: 100,000 x 64 in 0.1 s, not 2.6 s).
+    The sign of each component is fixed so that
+    its largest loading (by absolute value) is positive: the same vectors always give the same picture.
+    Vectors without variance (or fewer points than components) give zero columns and ratios.
+
+    >>> coords, ratio = principal_components(np.array([[0.0, 0.0], [2.0, 0.0], [4.0, 0.0]]))
+    >>> coords[:, 0].tolist(), [round(r, 6) for r in ratio]
+    ([-2.0, 0.0, 2.0], [1.0, 0.0])
+    """
+    x = np.asarray(vectors, dtype=np.float64)
+    n, d = x.shape
+    k = min(k, d)
+    x = x - x.mean(axis=0)
+    coords = np.zeros((n, k), dtype=np.float64)
+    ratio = [0.0] * k
+    if n > 1 and np.any(x):
+        if n > d:
+            _, s2, vt = np.linalg.svd(x.T @ x)
+            s = np.sqrt(np.maximum(s2, 0.0))
+        else:
+            _, s, vt = np.linalg.svd(x, full_matrices=False)
+        m = min(k, len(s))
+        axes = vt[:m]
+        signs = np.sign(axes[np.arange(m), np.argmax(np.abs(axes), axis=1)])
+        axes = axes * np.where(signs == 0, 1.0, signs)[:, None]
+        coords[:, :m] = x @ axes.T
+        total = float(np.sum(s * s))
+        ratio[:m] = [float(v * v / total) for v in s[:m]]
+    return coords.astype(np.float32), ratio
+
+
+def read_pca(meta: dict[str, Any], read_file: Callable[[str], bytes | None]) -> tuple[np.ndarray, list[float]] | None:
+    """The principal components stored with an embedding (format 2.4), or None when it has none (older
+    runs) or they do not match its shape.
+
+    >>> enc = Embedding(np.eye(4)).encode()
+    >>> coords, ratio = read_pca(enc.meta, enc.files.get)
+    >>> coords.shape, len(ratio)
+    ((4, 3), 3)
+    """
+    pca = meta.get("pca")
+    if not isinstance(pca, dict):
+        return None
+    n, d = _shape_of(meta)
+    k = pca.get("components")
+    ratio = pca.get("explained_variance_ratio")
+    data = read_file(".pca.f32")
+    if (not isinstance(k, int) or not 1 <= k <= min(PCA_COMPONENTS, d) or data is None or len(data) != n * k * 4
+            or not isinstance(ratio, list) or len(ratio) != k):
+        return None
+    return np.frombuffer(data, dtype="<f4").astype(np.float32).reshape(n, k), [float(r) for r in ratio]
+
+
+def projection(meta: dict[str, Any], read_file: Callable[[str], bytes | None]) -> tuple[np.ndarray, list[float]]:
+    """The embedding's principal components: stored ones (2.4), else computed from its vectors (older runs).
+
+    >>> enc = Embedding(np.eye(3)).encode()
+    >>> del enc.meta["pca"]
+    >>> projection(enc.meta, enc.files.get)[0].shape
+    (3, 3)
+    """
+    stored = read_pca(meta, read_file)
+    if stored is not None:
+        return stored
+    n, d = _shape_of(meta)
+    data = read_file(".vectors.f32")
+    if data is None or len(data) != n * d * 4:
+        raise ValueError(f"embedding: .vectors.f32 is missing or does not hold {n}x{d} float32")
+    return principal_components(np.frombuffer(data, dtype="<f4").reshape(n, d))
 
 
 def sprite_grid(n: int) -> tuple[int, int]:
@@ -111,8 +193,10 @@ def decode_embedding(meta: dict[str, Any], read_file: Callable[[str], bytes]) ->
     ``read_file(suffix)`` returns the bytes of one of its files (``".vectors.f32"``,
     ``".metadata.json"``, ``".sprite.png"``). Returns a dict with ``vectors`` (float32
     ``(N, D)``), ``metadata`` (a list of labels when it was given as labels, of rows
-    (lists) otherwise, or ``None``), ``header`` (``list`` or ``None``) and ``sprite`` (the sheet as an array,
-    or ``None``; thumbnail ``i`` is at grid cell ``divmod(i, cols)``). Malformed input
+    (lists) otherwise, or ``None``), ``header`` (``list`` or ``None``), ``sprite`` (the sheet as an array,
+    or ``None``; thumbnail ``i`` is at grid cell ``divmod(i, cols)``), ``pca`` (float32 ``(N, min(3, D))``:
+    the stored principal components, or computed now for an embedding stored before format 2.4) and
+    ``explained_variance_ratio``. Malformed input
     raises ``ValueError``.
     """
     n, d = _shape_of(meta)
@@ -126,7 +210,9 @@ def decode_embedding(meta: dict[str, Any], read_file: Callable[[str], bytes]) ->
         rows = [row[0] for row in rows] if meta["metadata"] == "labels" else rows
     if meta.get("sprite_grid") is not None:
         sprite = decode_png(read_file(".sprite.png"))
-    return {"vectors": vectors, "metadata": rows, "header": header, "sprite": sprite}
+    pca = read_pca(meta, read_file) or principal_components(vectors)
+    return {"vectors": vectors, "metadata": rows, "header": header, "sprite": sprite, "pca": pca[0],
+            "explained_variance_ratio": pca[1]}
 
 
 def _shape_of(meta: Any) -> tuple[int, int]:

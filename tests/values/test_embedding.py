@@ -24,10 +24,12 @@ def _decode(emb: Embedding):
 def test_embedding_vectors_round_trip_as_float32():
     vectors = RNG.normal(size=(17, 5))
     enc, out = _decode(Embedding(vectors))
-    assert list(enc.files) == [".vectors.f32"]
+    assert list(enc.files) == [".vectors.f32", ".pca.f32"]
     assert enc.files[".vectors.f32"] == vectors.astype("<f4").tobytes()
+    pca = enc.meta.pop("pca")
     assert enc.meta == {"shape": [17, 5], "dtype": "float32", "byteorder": "little", "metadata": None,
                         "metadata_header": None}
+    assert pca["components"] == 3 and len(pca["explained_variance_ratio"]) == 3
     assert out["vectors"].dtype == np.float32 and out["vectors"].shape == (17, 5)
     np.testing.assert_array_equal(out["vectors"], vectors.astype(np.float32))
     assert out["metadata"] is None and out["header"] is None and out["sprite"] is None
@@ -41,7 +43,7 @@ def test_embedding_integer_vectors_and_single_point():
 def test_embedding_labels_round_trip():
     labels = ["cat", "猫", "🐈 emoji", None, 3, 2.5, float("nan"), True, np.int64(7), np.str_("np")]
     enc, out = _decode(Embedding(np.zeros((10, 2)), metadata=labels))
-    assert list(enc.files) == [".vectors.f32", ".metadata.json"]
+    assert list(enc.files) == [".vectors.f32", ".pca.f32", ".metadata.json"]
     assert json.loads(enc.files[".metadata.json"])["header"] is None
     got = out["metadata"]
     assert got[:6] == labels[:6] and math.isnan(got[6]) and got[7:] == [True, 7, "np"]
