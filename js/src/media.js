@@ -7,6 +7,7 @@ import { el } from "./dom.js";
 import { formatNumber } from "./format.js";
 import { renderMarkdown } from "./markdown.js";
 import { modelTree } from "./modeltree.js";
+import { addOverlays, hasOverlays } from "./overlays.js";
 
 const FRAME_POLICY = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; " +
   "img-src data:; style-src 'unsafe-inline'; font-src data:\">";
@@ -107,6 +108,7 @@ function imageFigure(record, shownWidth) {
   };
   if (record.data[0]) img.src = urlOf(record.data[0], "image/png");
   figure.appendChild(img);
+  if (hasOverlays(record.meta)) addOverlays(figure, img, record.meta);
   if (record.meta.caption) figure.appendChild(el("figcaption", "nbtrack-caption", String(record.meta.caption)));
   return figure;
 }

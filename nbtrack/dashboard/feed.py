@@ -22,7 +22,16 @@ import numpy as np
 
 from nbtrack.store.batches import ScalarBatch
 
-from .protocol import PROTOCOL_VERSION, MediaEntry, Series, encode_append, encode_media, inline_table_cells, media_entry
+from .protocol import (
+    PROTOCOL_VERSION,
+    MediaEntry,
+    Series,
+    encode_append,
+    encode_media,
+    inline_overlays,
+    inline_table_cells,
+    media_entry,
+)
 
 if TYPE_CHECKING:
     from nbtrack.store.batches import MediaItem
@@ -109,7 +118,10 @@ class LiveFeed:
             main = next(iter(encoded.files.values()), None)
             if encoded.kind == "table" and main is not None:
                 main = inline_table_cells(main, encoded.files.get)  # image cells travel inside the table
-            return media_entry(self.run, item.tag, item.step, item.index, encoded.kind, encoded.meta,
+            meta = encoded.meta
+            if encoded.kind == "image" and ("masks" in meta or "boxes" in meta):
+                meta = inline_overlays(meta, encoded.files.get)  # mask pixels travel inside the meta
+            return media_entry(self.run, item.tag, item.step, item.index, encoded.kind, meta,
                                main=main, text=encoded.text,
                                edges=encoded.arrays.get("edges"), counts=encoded.arrays.get("counts"))
         except Exception as error:  # a best-effort sink: the value stays stored, only the view misses it

@@ -30,6 +30,7 @@ from .protocol import (
     MAX_OTHER_BYTES,
     TEXT_KINDS,
     MediaEntry,
+    inline_overlays,
     inline_table_cells,
     json_safe,
     media_entry,
@@ -294,7 +295,7 @@ def _recent(rows: list[dict[str, Any]], max_per_tag: int | None) -> list[dict[st
 
 def _stored_entry(run: str, tag: str, row: dict[str, Any], records: MediaRecords) -> MediaEntry | None:
     """One stored media record as an entry, its file read (None when a file it needs is missing)."""
-    kind, main = row["kind"], None
+    kind, main, meta = row["kind"], None, row["meta"]
     if kind == "chart_layout":  # not a panel: the charts read it as the run's layout (run_info)
         return None
     if kind == "model_graph":  # SummaryWriter.add_graph: the module tree, shown by the model panel
@@ -304,6 +305,9 @@ def _stored_entry(run: str, tag: str, row: dict[str, Any], records: MediaRecords
         main = records.read(row["path"])
         if main is None:
             return None
+        if kind == "image" and isinstance(meta, dict) and ("masks" in meta or "boxes" in meta):
+            stored = meta.get("files") if isinstance(meta.get("files"), dict) else {}
+            meta = inline_overlays(meta, lambda name: records.read(stored[name]) if name in stored else None)
     elif kind not in TEXT_KINDS:
         size = records.size(row["path"])
         main = records.read(row["path"]) if size is not None and size <= MAX_OTHER_BYTES else None
@@ -312,7 +316,7 @@ def _stored_entry(run: str, tag: str, row: dict[str, Any], records: MediaRecords
         if kind == "table" and main is not None:
             main = inline_table_cells(main, lambda name: records.read(files[name]) if name in files else None)
     index = row.get("index")
-    return media_entry(run, tag, row["step"], index if isinstance(index, int) else None, kind, row["meta"],
+    return media_entry(run, tag, row["step"], index if isinstance(index, int) else None, kind, meta,
                        main=main, text=row["text"])
 
 

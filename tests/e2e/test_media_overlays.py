@@ -1,0 +1,107 @@
+"""Media panels beyond a plain picture, in a static output without a kernel: masks and boxes over an image
+(pixels and positions read back), class names and captions as text; screenshots of each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nbtrack
+
+pytestmark = pytest.mark.e2e
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+H, W = 24, 32
+
+
+def _mask() -> np.ndarray:
+    mask = np.zeros((H, W), np.uint8)
+    mask[4:12, 6:20] = 1
+    mask[14:22, 2:10] = 3
+    return mask
+
+
+def _log(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    with nbtrack.init(dir=tmp_path / "runs", name="kinds") as run:
+        for step in range(3):
+            pixels = (rng.random((H, W, 3)) * 80).astype(np.uint8)
+            boxes = {"predictions": {
+                "box_data": [
+                    {"position": {"minX": 8, "maxX": 24, "minY": 2, "maxY": 14}, "domain": "pixel",
+                     "class_id": 1, "box_caption": XSS, "scores": {"conf": 0.9}},
+                    {"position": {"middle": [0.25, 0.75], "width": 0.25, "height": 0.5},
+                     "class_id": 3, "box_caption": "dog", "scores": {"conf": 0.2}}],
+                "class_labels": {1: "cat", 3: XSS}}}
+            masks = {"predictions": {"mask_data": _mask(), "class_labels": {0: "background", 1: "cat", 3: XSS}}}
+            run.log({"seg": nbtrack.Image(pixels, masks=masks, boxes=boxes, caption=f"step {step}")}, step=step)
+    return nbtrack.open(tmp_path / "runs").show().save(tmp_path / "overlays.html")
+
+
+def _open(browser, path: Path):
+    page = browser.context.new_page()
+    page.route("file://**", lambda route: route.continue_())
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(path.as_uri())
+    page.wait_for_function("() => document.querySelector('.nbtrack-media-panel[data-key=\"seg\"] figure')"
+                           "?.dataset.overlays === 'ready'")
+    return page
+
+
+MASK_IDS = """c => {
+  const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const colours = [];
+  for (let i = 0; i < data.length; i += 4) colours.push(data[i + 3] ? `${data[i]},${data[i+1]},${data[i+2]}` : '');
+  return { width: c.width, height: c.height, colours };
+}"""
+
+
+def test_masks_and_boxes_drawn_over_the_image(browser, tmp_path):
+    page = _open(browser, _log(tmp_path))
+    try:
+        panel = page.locator('.nbtrack-media-panel[data-key="seg"]')
+        canvas = panel.locator("canvas.nbtrack-mask-layer")
+        read = canvas.evaluate(MASK_IDS)
+        assert (read["height"], read["width"]) == (H, W)
+        colours = np.array(read["colours"], dtype=object).reshape(H, W)
+        mask = _mask()
+        for cls in (0, 1, 3):
+            (ys, xs) = np.nonzero(mask == cls)
+            colour = colours[ys[0], xs[0]]
+            assert colour, f"class {cls} drawn"
+            assert ((colours == colour) == (mask == cls)).all(), f"class {cls}'s pixels are exactly its mask"
+        assert len({colours[4, 6], colours[14, 2], colours[0, 0]}) == 3, "each class its own colour"
+
+        toggles = panel.locator(".nbtrack-overlay-class")
+        assert toggles.all_inner_texts() == [" background", " cat", f" {XSS}"]
+        panel.locator('input.nbtrack-overlay-toggle[data-class-id="1"]').uncheck()
+        hidden = np.array(canvas.evaluate(MASK_IDS)["colours"], dtype=object).reshape(H, W)
+        assert (hidden[mask == 1] == "").all() and (hidden[mask == 3] != "").all(), "class 1 hidden, 3 kept"
+        assert panel.locator('.nbtrack-box[data-class-id="1"]').evaluate("b => getComputedStyle(b).display") == "none"
+        panel.locator('input.nbtrack-overlay-toggle[data-class-id="1"]').check()
+
+        img = panel.locator("img.nbtrack-image-img").bounding_box()
+        boxes = panel.locator(".nbtrack-box")
+        assert boxes.count() == 2
+        first, second = boxes.nth(0).bounding_box(), boxes.nth(1).bounding_box()
+        sx, sy = img["width"] / W, img["height"] / H
+        expect_first = (img["x"] + 8 * sx, img["y"] + 2 * sy, 16 * sx, 12 * sy)
+        expect_second = (img["x"] + 0.125 * img["width"], img["y"] + 0.5 * img["height"],
+                         0.25 * img["width"], 0.5 * img["height"])
+        for got, want in ((first, expect_first), (second, expect_second)):
+            assert np.allclose([got["x"], got["y"], got["width"], got["height"]], want, atol=1.5), (got, want)
+        assert boxes.nth(0).inner_text() == XSS and boxes.nth(1).inner_text() == "dog"
+
+        panel.locator("input.nbtrack-box-threshold").fill("0.5")
+        assert boxes.evaluate_all("bs => bs.map(b => getComputedStyle(b).display)") == ["block", "none"]
+        panel.locator("input.nbtrack-mask-opacity").fill("0.8")
+        assert canvas.evaluate("c => c.style.opacity") == "0.8"
+        page.wait_for_timeout(200)
+        assert page.evaluate("() => [window.__xss, document.querySelectorAll('img[src=\"x\"]').length]") == [None, 0]
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        panel.screenshot(path=str(ARTIFACTS / "media-overlays.png"))
+    finally:
+        page.close()
