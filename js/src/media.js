@@ -8,6 +8,7 @@ import { formatNumber } from "./format.js";
 import { renderMarkdown } from "./markdown.js";
 import { modelTree } from "./modeltree.js";
 import { addOverlays, hasOverlays } from "./overlays.js";
+import { audioBlock } from "./waveform.js";
 
 const FRAME_POLICY = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; " +
   "img-src data:; style-src 'unsafe-inline'; font-src data:\">";
@@ -203,10 +204,7 @@ function content(series, records) {
     if (series.kind === "image") box.appendChild(imageFigure(record, shownWidth));
     else if (["text", "markdown", "html"].includes(series.kind)) box.appendChild(textBlock(record, series.kind));
     else if (series.kind === "audio" && record.data[0]) {
-      const audio = el("audio", "nbtrack-audio");
-      audio.controls = true;
-      audio.src = urlOf(record.data[0], "audio/wav");
-      box.appendChild(audio);
+      box.appendChild(audioBlock(record.data[0], urlOf(record.data[0], "audio/wav")));
       if (record.meta.caption) box.appendChild(el("div", "nbtrack-caption", String(record.meta.caption)));
     } else if (series.kind === "video" && record.data[0]) {
       const img = el("img", "nbtrack-video");

@@ -105,3 +105,34 @@ def test_masks_and_boxes_drawn_over_the_image(browser, tmp_path):
         panel.screenshot(path=str(ARTIFACTS / "media-overlays.png"))
     finally:
         page.close()
+
+
+def test_audio_waveform_and_duration(browser, tmp_path):
+    t = np.arange(12_000) / 8000
+    stereo = np.stack([np.sin(t * 440 * 2 * np.pi) * 0.8 * (t < 0.75), np.sin(t * 220 * 2 * np.pi) * 0.3], axis=1)
+    with nbtrack.init(dir=tmp_path / "runs", name="sound") as run:
+        run.log({"tone": nbtrack.Audio(stereo, sample_rate=8000, caption="a tone")}, step=0)
+    page = browser.context.new_page()
+    page.route("file://**", lambda route: route.continue_())
+    page.goto(nbtrack.open(tmp_path / "runs").show().save(tmp_path / "audio.html").as_uri())
+    try:
+        panel = page.locator('.nbtrack-media-panel[data-key="tone"]')
+        panel.locator("canvas.nbtrack-waveform").wait_for()
+        assert panel.locator("audio").evaluate("a => a.preload") == "metadata"
+        assert panel.locator(".nbtrack-audio-info").inner_text() == "0:01.5 · 8000 Hz · stereo"
+        heights = panel.locator("canvas.nbtrack-waveform").evaluate("""c => {
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          const cols = [];
+          for (let x = 0; x < c.width; x++) {
+            let n = 0;
+            for (let y = 0; y < c.height; y++) n += d[(y * c.width + x) * 4 + 3] > 0;
+            cols.push(n);
+          }
+          return cols;
+        }""")
+        assert len(heights) == 300
+        loud, quiet = np.mean(heights[:140]), np.mean(heights[160:])
+        assert loud > 30 and 8 < quiet < 20, (loud, quiet)  # 0.8 of 24 px each way, then 0.3
+        panel.screenshot(path=str(ARTIFACTS / "media-audio-waveform.png"))
+    finally:
+        page.close()
