@@ -8,6 +8,7 @@ import { formatNumber } from "./format.js";
 import { renderMarkdown } from "./markdown.js";
 import { modelTree } from "./modeltree.js";
 import { addOverlays, hasOverlays } from "./overlays.js";
+import { videoBlock, videoMime } from "./videoframes.js";
 import { audioBlock } from "./waveform.js";
 
 const FRAME_POLICY = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; " +
@@ -207,9 +208,8 @@ function content(series, records) {
       box.appendChild(audioBlock(record.data[0], urlOf(record.data[0], "audio/wav")));
       if (record.meta.caption) box.appendChild(el("div", "nbtrack-caption", String(record.meta.caption)));
     } else if (series.kind === "video" && record.data[0]) {
-      const img = el("img", "nbtrack-video");
-      img.src = urlOf(record.data[0], String(record.meta.mime ?? "image/apng"));
-      box.appendChild(img);
+      const url = urlOf(record.data[0], videoMime(record.meta));
+      box.appendChild(videoBlock(record.data[0], url, record.meta, (w, h) => shownSize(w, h, shownWidth)));
     } else if (series.kind === "table" && record.data[0]) box.appendChild(safely(() => tableOf(record.data[0])));
     else if (series.kind === "model" && record.data[0]) box.appendChild(safely(() => modelTree(record.data[0])));
     else box.appendChild(el("div", "nbtrack-media-other", `${series.kind} at step ${record.step}`));

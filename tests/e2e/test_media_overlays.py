@@ -136,3 +136,36 @@ def test_audio_waveform_and_duration(browser, tmp_path):
         panel.screenshot(path=str(ARTIFACTS / "media-audio-waveform.png"))
     finally:
         page.close()
+
+
+def test_video_frame_slider_and_files_as_video(browser, tmp_path):
+    frames = np.zeros((6, 10, 12, 3), np.uint8)
+    frames[..., 0] = (np.arange(6) * 40)[:, None, None]
+    frames[:, 2:4, 3:5, 1] = 255
+    mp4 = tmp_path / "clip.mp4"
+    mp4.write_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(16))
+    with nbtrack.init(dir=tmp_path / "runs", name="clips") as run:
+        run.log({"rollout": nbtrack.Video(frames, fps=5), "file": nbtrack.Video(mp4)}, step=0)
+    page = browser.context.new_page()
+    page.route("file://**", lambda route: route.continue_())
+    page.goto(nbtrack.open(tmp_path / "runs").show().save(tmp_path / "video.html").as_uri())
+    try:
+        panel = page.locator('.nbtrack-media-panel[data-key="rollout"]')
+        player = panel.locator(".nbtrack-video-player")
+        page.wait_for_function("() => document.querySelector('.nbtrack-video-player')?.dataset.ready === 'true'")
+        assert player.get_attribute("data-playing") == "true"
+        panel.locator(".nbtrack-video-play").click()
+        assert player.get_attribute("data-playing") == "false"
+        pixel = "c => [...c.getContext('2d').getImageData(%d, %d, 1, 1).data]"
+        for i in (3, 0, 5):
+            panel.locator("input.nbtrack-frame-slider").fill(str(i))
+            assert player.get_attribute("data-frame") == str(i)
+            canvas = panel.locator("canvas.nbtrack-video-frame")
+            assert canvas.evaluate(pixel % (0, 0)) == [i * 40, 0, 0, 255]
+            assert canvas.evaluate(pixel % (4, 3)) == [i * 40, 255, 0, 255]
+        assert panel.locator(".nbtrack-frame-label").inner_text() == "frame 6 of 6 · 5 fps"
+        panel.screenshot(path=str(ARTIFACTS / "media-video-frames.png"))
+        video = page.locator('.nbtrack-media-panel[data-key="file"] video')
+        assert video.evaluate("v => [v.controls, v.preload, v.src.startsWith('blob:')]") == [True, "metadata", True]
+    finally:
+        page.close()
