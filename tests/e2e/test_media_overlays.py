@@ -169,3 +169,29 @@ def test_video_frame_slider_and_files_as_video(browser, tmp_path):
         assert video.evaluate("v => [v.controls, v.preload, v.src.startsWith('blob:')]") == [True, "metadata", True]
     finally:
         page.close()
+
+
+def test_histogram_panel_step_slider_highlights_a_step(browser, tmp_path):
+    rng = np.random.default_rng(1)
+    with nbtrack.init(dir=tmp_path / "runs", name="hist") as run:
+        for step in range(0, 100, 10):
+            run.log({"weights": nbtrack.Histogram(rng.normal(step / 20, 1, 5_000)),
+                     "pic": nbtrack.Image(np.full((4, 4), step, np.uint8))}, step=step)
+    page = browser.context.new_page()
+    page.route("file://**", lambda route: route.continue_())
+    page.goto(nbtrack.open(tmp_path / "runs").show().save(tmp_path / "hist.html").as_uri())
+    try:
+        page.wait_for_function("() => document.querySelector('.nbtrack-histogram')?.dataset.steps === '10'")
+        histogram = page.locator(".nbtrack-histogram")
+        slider = histogram.locator("input.nbtrack-histogram-step")
+        assert histogram.get_attribute("data-cursor") == "" and slider.input_value() == "9"
+        slider.fill("4")
+        assert histogram.get_attribute("data-cursor") == "40"
+        assert histogram.locator(".nbtrack-histogram-step-label").inner_text() == "40"
+        page.wait_for_timeout(300)
+        histogram.screenshot(path=str(ARTIFACTS / "histogram-step-slider.png"))
+        page.locator('.nbtrack-media-panel[data-key="pic"] input.nbtrack-step-slider').fill("7")
+        assert histogram.get_attribute("data-cursor") == "70", "the shared step cursor takes over"
+        assert slider.input_value() == "7"
+    finally:
+        page.close()
