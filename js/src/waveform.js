@@ -1,6 +1,7 @@
 // An audio value's waveform under its player: the WAV file read in the page (PCM 8/16/24/32-bit and
 // float32, any number of channels), reduced to a min and max per pixel column and drawn on a canvas,
-// with the duration from the WAV header (right even when the browser's player shows 0:00).
+// with the duration from the WAV header (right even when the browser's player shows 0:00), a playhead
+// that follows the player, and a click on the waveform seeks there.
 
 import { el } from "./dom.js";
 
@@ -131,9 +132,21 @@ export function audioBlock(bytes, url) {
     }
   }
   canvas.dataset.columns = String(min.length);
+  const strip = el("div", "nbtrack-waveform-strip");
+  Object.assign(strip.style, { position: "relative", width: `${WAVEFORM_WIDTH}px`, cursor: "pointer" });
+  const playhead = el("div", "nbtrack-waveform-playhead");
+  Object.assign(playhead.style, { position: "absolute", top: "0", bottom: "0", left: "0", width: "1px",
+    background: "#d62728", pointerEvents: "none" });
+  strip.append(canvas, playhead);
+  audio.addEventListener("timeupdate", () => {
+    playhead.style.left = `${Math.min(1, audio.currentTime / Math.max(1e-9, wav.duration)) * 100}%`;
+  });
+  canvas.addEventListener("click", (event) => { // seek where the waveform is clicked
+    audio.currentTime = (event.offsetX / WAVEFORM_WIDTH) * wav.duration;
+  });
   const info = el("div", "nbtrack-audio-info",
     `${formatDuration(wav.duration)} · ${wav.sampleRate} Hz · ${wav.channels === 1 ? "mono" : wav.channels === 2 ? "stereo" : `${wav.channels} channels`}`);
   info.dataset.duration = String(wav.duration);
-  block.append(canvas, info);
+  block.append(strip, info);
   return block;
 }

@@ -133,6 +133,9 @@ def test_audio_waveform_and_duration(browser, tmp_path):
         assert len(heights) == 300
         loud, quiet = np.mean(heights[:140]), np.mean(heights[160:])
         assert loud > 30 and 8 < quiet < 20, (loud, quiet)  # 0.8 of 24 px each way, then 0.3
+        panel.locator("canvas.nbtrack-waveform").click(position={"x": 150, "y": 20})
+        page.wait_for_function("() => Math.abs(document.querySelector('audio').currentTime - 0.75) < 0.05")
+        page.wait_for_function("() => document.querySelector('.nbtrack-waveform-playhead').style.left.startsWith('50')")
         panel.screenshot(path=str(ARTIFACTS / "media-audio-waveform.png"))
     finally:
         page.close()
