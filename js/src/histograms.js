@@ -173,7 +173,9 @@ function stepSlider(picked) {
   const element = el("label", "nbtrack-histogram-steps");
   Object.assign(element.style, { fontSize: "12px", marginLeft: "12px" });
   const slider = el("input", "nbtrack-histogram-step");
-  Object.assign(slider, { type: "range", min: "0", step: "1" });
+  Object.assign(slider, { type: "range", min: "0", step: "1", title: "the step drawn highlighted" });
+  slider.style.width = "110px";
+  slider.style.verticalAlign = "middle";
   const text = el("span", "nbtrack-histogram-step-label");
   element.append("step ", slider, " ", text);
   slider.addEventListener("input", () => picked(Number(slider.value)));
@@ -185,7 +187,7 @@ function stepSlider(picked) {
       slider.max = String(Math.max(0, items.length - 1));
       slider.value = String(Math.max(0, index));
       slider.disabled = items.length < 2;
-      text.textContent = record ? formatStep(record.step) : "none highlighted";
+      text.textContent = record ? formatStep(record.step) : "none";
     },
   };
 }
