@@ -66,10 +66,14 @@ export function createHistogramPanel(Bokeh, container, settings, options = {}) {
     options.onViewChange?.(settings.histogramView);
     schedule().catch(() => {}); // a failed redraw leaves the previous chart; the next update retries
   });
+  const steps = stepSlider((index) => {
+    ownStep = latest[index]?.step ?? null;
+    marked();
+  });
   const plot = el("div", "nbtrack-histogram-plot");
   const note = el("div", "nbtrack-histogram-note");
   Object.assign(note.style, { fontSize: "11px", color: "#666", minHeight: "14px" });
-  element.append(label, plot, note);
+  element.append(label, steps.element, plot, note);
   container.appendChild(element);
 
   /** @type {{ kind: HistogramView, chart: ViewChart, view: any } | null} */
@@ -96,8 +100,7 @@ export function createHistogramPanel(Bokeh, container, settings, options = {}) {
     } else if (key !== drawnKey) {
       note.textContent = shown.chart.fill(latest); // setting the sources' data repaints the same figure
     }
-    shown?.chart.mark(cursorRecord());
-    element.dataset.cursor = String(cursorRecord()?.step ?? "");
+    marked();
     drawnKey = key;
     describe(element, kind, latest);
   }
@@ -116,12 +119,23 @@ export function createHistogramPanel(Bokeh, container, settings, options = {}) {
 
   /** @type {number | null} */
   let cursorStep = null;
+  /** @type {number | null} the step picked with the panel's own slider, until the shared cursor moves */
+  let ownStep = null;
   /** The record the cursor points at: the last one at or before its step (none when it follows the newest). */
   function cursorRecord() {
-    if (cursorStep === null) return null;
+    const step = ownStep ?? cursorStep;
+    if (step === null) return null;
     let found = null;
-    for (const item of latest) if (item.step <= cursorStep) found = item;
+    for (const item of latest) if (item.step <= step) found = item;
     return found;
+  }
+
+  /** Draw the highlighted record and set the slider to it. */
+  function marked() {
+    const record = cursorRecord();
+    shown?.chart.mark(record);
+    element.dataset.cursor = String(record?.step ?? "");
+    steps.show(latest, record);
   }
 
   function removeShown() {
@@ -140,13 +154,40 @@ export function createHistogramPanel(Bokeh, container, settings, options = {}) {
     /** Show the dashboard's step cursor (null: none). @param {number | null} step */
     setCursor(step) {
       cursorStep = step;
-      shown?.chart.mark(cursorRecord());
-      element.dataset.cursor = String(cursorRecord()?.step ?? "");
+      ownStep = null;
+      marked();
     },
     dispose() {
       disposed = true;
       removeShown();
       element.remove();
+    },
+  };
+}
+
+/**
+ * The panel's own step slider: picks the record drawn highlighted, in the browser alone.
+ * @param {(index: number) => void} picked called with the index of the chosen record
+ */
+function stepSlider(picked) {
+  const element = el("label", "nbtrack-histogram-steps");
+  Object.assign(element.style, { fontSize: "12px", marginLeft: "12px" });
+  const slider = el("input", "nbtrack-histogram-step");
+  Object.assign(slider, { type: "range", min: "0", step: "1", title: "the step drawn highlighted" });
+  slider.style.width = "110px";
+  slider.style.verticalAlign = "middle";
+  const text = el("span", "nbtrack-histogram-step-label");
+  element.append("step ", slider, " ", text);
+  slider.addEventListener("input", () => picked(Number(slider.value)));
+  return {
+    element,
+    /** @param {readonly HistogramRecord[]} items @param {HistogramRecord | null} record the highlighted one */
+    show(items, record) {
+      const index = record ? items.indexOf(record) : items.length - 1;
+      slider.max = String(Math.max(0, items.length - 1));
+      slider.value = String(Math.max(0, index));
+      slider.disabled = items.length < 2;
+      text.textContent = record ? formatStep(record.step) : "none";
     },
   };
 }

@@ -93,3 +93,27 @@ test("panel: no records draws an empty chart with a note; an unknown view falls 
   assert.equal(el.querySelector(".nbtrack-histogram-note")?.textContent, "no histograms logged yet");
   panel.dispose();
 }));
+
+test("panel: its own step slider highlights a step; the shared cursor takes over when it moves", () => withDocument(async () => {
+  const { Bokeh } = fakeBokeh();
+  const container = document.createElement("div");
+  const panel = createHistogramPanel(Bokeh, container, { histogramView: "overlay" });
+  const items = drifting(10);
+  await panel.update(items);
+  const el = panel.element;
+  const slider = /** @type {HTMLInputElement} */ (el.querySelector("input.nbtrack-histogram-step"));
+  const label = () => el.querySelector(".nbtrack-histogram-step-label")?.textContent;
+  assert.deepEqual([slider.max, slider.value, el.dataset.cursor, label()], ["9", "9", "", "none"]);
+  slider.value = "3";
+  fire(slider, "input");
+  assert.equal(el.dataset.cursor, String(items[3].step));
+  assert.equal(label(), String(items[3].step));
+  await panel.update(items.concat(record([0, 1, 2], [1, 1], items[9].step + 100)));
+  assert.equal(el.dataset.cursor, String(items[3].step), "new data keeps the picked step");
+  assert.equal(slider.max, "10");
+  panel.setCursor(items[6].step + 1);
+  assert.deepEqual([el.dataset.cursor, slider.value], [String(items[6].step), "6"]);
+  panel.setCursor(null);
+  assert.deepEqual([el.dataset.cursor, slider.value], ["", "10"]);
+  panel.dispose();
+}));

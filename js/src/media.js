@@ -8,6 +8,9 @@ import { figureBlock } from "./figures.js";
 import { formatNumber } from "./format.js";
 import { renderMarkdown } from "./markdown.js";
 import { modelTree } from "./modeltree.js";
+import { addOverlays, hasOverlays } from "./overlays.js";
+import { videoBlock, videoMime } from "./videoframes.js";
+import { audioBlock } from "./waveform.js";
 
 const FRAME_POLICY = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; " +
   "img-src data:; style-src 'unsafe-inline'; font-src data:\">";
@@ -108,6 +111,7 @@ function imageFigure(record, shownWidth) {
   };
   if (record.data[0]) img.src = urlOf(record.data[0], "image/png");
   figure.appendChild(img);
+  if (hasOverlays(record.meta)) addOverlays(figure, img, record.meta);
   if (record.meta.caption) figure.appendChild(el("figcaption", "nbtrack-caption", String(record.meta.caption)));
   return figure;
 }
@@ -202,15 +206,11 @@ function content(series, records) {
     if (series.kind === "image") box.appendChild(imageFigure(record, shownWidth));
     else if (["text", "markdown", "html"].includes(series.kind)) box.appendChild(textBlock(record, series.kind));
     else if (series.kind === "audio" && record.data[0]) {
-      const audio = el("audio", "nbtrack-audio");
-      audio.controls = true;
-      audio.src = urlOf(record.data[0], "audio/wav");
-      box.appendChild(audio);
+      box.appendChild(audioBlock(record.data[0], urlOf(record.data[0], "audio/wav")));
       if (record.meta.caption) box.appendChild(el("div", "nbtrack-caption", String(record.meta.caption)));
     } else if (series.kind === "video" && record.data[0]) {
-      const img = el("img", "nbtrack-video");
-      img.src = urlOf(record.data[0], String(record.meta.mime ?? "image/apng"));
-      box.appendChild(img);
+      const url = urlOf(record.data[0], videoMime(record.meta));
+      box.appendChild(videoBlock(record.data[0], url, record.meta, (w, h) => shownSize(w, h, shownWidth)));
     } else if (series.kind === "table" && record.data[0]) box.appendChild(safely(() => tableOf(record.data[0])));
     else if (series.kind === "model" && record.data[0]) box.appendChild(safely(() => modelTree(record.data[0])));
     else if (series.kind === "figure") box.appendChild(safely(() => figureBlock(record, urlOf)));

@@ -31,6 +31,7 @@ from .protocol import (
     encode_append,
     encode_media,
     figure_file,
+    inline_overlays,
     inline_table_cells,
     media_entry,
 )
@@ -129,6 +130,8 @@ class LiveFeed:
                 ext = figure_file({name: len(data) for name, data in encoded.files.items()})
                 main = encoded.files[ext] if ext else None
                 meta = {**meta, "format": FIGURE_FORMATS[ext]} if ext else meta
+            elif encoded.kind == "image" and ("masks" in meta or "boxes" in meta):
+                meta = inline_overlays(meta, encoded.files.get)  # mask pixels travel inside the meta
             return media_entry(self.run, item.tag, item.step, item.index, encoded.kind, meta,
                                main=main, text=encoded.text,
                                edges=encoded.arrays.get("edges"), counts=encoded.arrays.get("counts"))

@@ -30,7 +30,8 @@ No buffers::
                "updated": 1.7e9, "config": {...}, "summary": {...}}, ...]}
 
 Per kind: ``image`` [the image file: PNG, or JPEG/GIF when logged from a file, see
-``meta.format``]; ``histogram`` [edges (float64), counts (float64)], ``len(edges) ==
+``meta.format``; its masks' PNGs travel base64 in ``meta.masks[name].png`` and its boxes in
+``meta.boxes``, see ``inline_overlays``]; ``histogram`` [edges (float64), counts (float64)], ``len(edges) ==
 len(counts) + 1``; ``audio`` [WAV]; ``video`` [the video file: animated PNG unless logged
 from a file]; ``text``/``markdown``/``html`` [] with the text in ``meta["text"]``; any
 ``pr_curve`` [the curve's JSON lists, non-finite numbers as strings: ``dashboard/prcurves.py``];
@@ -61,6 +62,8 @@ BUFFERS_PER_SERIES = 3
 FILE_KINDS = ("image", "audio", "video")  # always sent with their file
 TEXT_KINDS = ("text", "markdown", "html")  # sent as meta["text"], no buffer
 MAX_OTHER_BYTES = 1 << 20  # tables, figures, PR curves, embeddings: their main file up to 1 MiB, else meta only
+MAX_OVERLAY_BYTES = 1 << 20  # an image's mask PNGs (base64, in meta) up to 1 MiB; more masks travel without pixels
+MAX_BOXES = 2_000  # boxes of one group that travel; the rest are left out (``boxes_dropped`` counts them)
 
 
 class SeriesHeader(TypedDict):
@@ -221,6 +224,42 @@ def figure_file(sizes: dict[str, int | None]) -> str | None:
         if size is not None and size <= MAX_OTHER_BYTES:
             return ext
     return None
+
+
+def inline_overlays(meta: dict[str, Any], read: Callable[[str], bytes | None],
+                    budget: int = MAX_OVERLAY_BYTES) -> dict[str, Any]:
+    """An image's ``meta`` with each mask's PNG inlined as base64 (``masks[name]["png"]``) within ``budget``
+    bytes, and each box group cut to ``MAX_BOXES`` boxes. ``read(file)`` gives a mask file's bytes by the
+    name ``meta["masks"][name]["file"]`` holds (or None). A copy; ``meta`` is not changed.
+
+    >>> meta = {"masks": {"pred": {"file": ".mask0.png", "class_labels": {"1": "cat"}}}}
+    >>> inline_overlays(meta, {".mask0.png": b"PNG"}.get)["masks"]["pred"]["png"]
+    'UE5H'
+    >>> inline_overlays(meta, {".mask0.png": b"PNG"}.get, budget=2)["masks"]["pred"].get("png") is None
+    True
+    """
+    out = dict(meta)
+    used = 0
+    masks = meta.get("masks")
+    if isinstance(masks, dict):
+        out["masks"] = {}
+        for name, mask in masks.items():
+            mask = dict(mask) if isinstance(mask, dict) else {}
+            file = mask.get("file")
+            data = read(file) if isinstance(file, str) and file.endswith(".png") else None
+            if data is not None and used + 4 * ((len(data) + 2) // 3) <= budget:
+                mask["png"] = base64.b64encode(data).decode("ascii")
+                used += len(mask["png"])
+            out["masks"][name] = mask
+    boxes = meta.get("boxes")
+    if isinstance(boxes, dict):
+        out["boxes"] = {}
+        for name, group in boxes.items():
+            items = group.get("box_data") if isinstance(group, dict) else None
+            if isinstance(items, list) and len(items) > MAX_BOXES:
+                group = {**group, "box_data": items[:MAX_BOXES], "boxes_dropped": len(items) - MAX_BOXES}
+            out["boxes"][name] = group
+    return out
 
 
 def _browser_json(body: Any) -> bytes:

@@ -33,6 +33,7 @@ from .protocol import (
     TEXT_KINDS,
     MediaEntry,
     figure_file,
+    inline_overlays,
     inline_table_cells,
     json_safe,
     media_entry,
@@ -312,6 +313,9 @@ def _stored_entry(run: str, tag: str, row: dict[str, Any], records: MediaRecords
         main = records.read(row["path"])
         if main is None:
             return None
+        if kind == "image" and isinstance(meta, dict) and ("masks" in meta or "boxes" in meta):
+            stored = meta.get("files") if isinstance(meta.get("files"), dict) else {}
+            meta = inline_overlays(meta, lambda name: records.read(stored[name]) if name in stored else None)
     elif kind not in TEXT_KINDS:
         files = row["meta"].get("files") if isinstance(row.get("meta"), dict) else None
         files = files if isinstance(files, dict) else {}

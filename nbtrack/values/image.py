@@ -252,7 +252,8 @@ def _check_boxes(boxes: dict[str, Any]) -> dict[str, Any]:
                                        for k, v in pos.items()},
                           "class_id": int(box.get("class_id", 0)),
                           "box_caption": str(box.get("box_caption", "")),
-                          "scores": {str(k): float(v) for k, v in (box.get("scores") or {}).items()}})
+                          "scores": {str(k): float(v) for k, v in (box.get("scores") or {}).items()},
+                          **({"domain": "pixel"} if box.get("domain") == "pixel" else {})})
         labels = {str(int(k)): str(v) for k, v in (group.get("class_labels") or {}).items()}
         out[name] = {"box_data": clean, "class_labels": labels}
     return out

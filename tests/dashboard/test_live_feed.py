@@ -255,3 +255,18 @@ def test_a_dashboard_of_a_run_without_media_has_an_empty_media_list(logdir):
     run.log({"x": 1.0})
     assert run.show().snapshot["media"] == []
     run.finish()
+
+
+def test_feed_sends_an_images_mask_pixels_inline(logdir):
+    import base64
+
+    run = nbtrack.init(flush_interval=0.05)
+    items = []
+    feed = LiveFeed(lambda msg, buffers: items.extend(decode_media(msg, buffers) if msg["kind"] == "media" else []),
+                    run=run.id, max_rate=100.0)
+    run.attach(feed)
+    mask = np.eye(5, dtype=np.uint8) * 3
+    run.log({"img": nbtrack.Image(np.zeros((5, 5), np.uint8), masks={"m": {"mask_data": mask}})})
+    run.finish()
+    (item,) = items
+    np.testing.assert_array_equal(decode_png(base64.b64decode(item["meta"]["masks"]["m"]["png"])), mask)

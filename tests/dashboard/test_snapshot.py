@@ -156,3 +156,19 @@ def test_snapshot_runs_carry_the_custom_scalars_layout_the_front_end_draws(tmp_p
     charts = {c["title"]: c for c in category["charts"]}
     assert charts["all"]["multiline"] == ["loss/.*"]
     assert charts["band"]["margin"] == [{"value": "m/value", "lower": "m/lower", "upper": "m/upper"}]
+
+
+def test_image_masks_travel_inline_and_boxes_with_meta(tmp_path):
+    import base64
+
+    mask = np.zeros((6, 8), np.uint8)
+    mask[2:4, 3:6] = 2
+    boxes = {"gt": {"box_data": [{"position": {"minX": 1, "maxX": 3, "minY": 1, "maxY": 2}, "domain": "pixel"}]}}
+    with nbtrack.init(dir=tmp_path, name="r") as run:
+        run.log({"img": nbtrack.Image(np.zeros((6, 8, 3), np.uint8), boxes=boxes,
+                                      masks={"pred": {"mask_data": mask, "class_labels": {2: "cat"}}})})
+    (entry,) = media_of(nbtrack.open(tmp_path).run("r"))
+    pred = entry["meta"]["masks"]["pred"]
+    np.testing.assert_array_equal(decode_png(base64.b64decode(pred["png"])), mask)
+    assert pred["class_labels"] == {"2": "cat"} and "files" not in entry["meta"]
+    assert entry["meta"]["boxes"]["gt"]["box_data"][0]["domain"] == "pixel"

@@ -230,3 +230,11 @@ def test_image_bad_inputs_are_explained():
         nbtrack.Image(np.zeros((0, 3), np.uint8))
     with pytest.raises(ValueError, match="mode='LA'"):
         nbtrack.Image(np.zeros((2, 2, 2), np.uint8))
+
+
+def test_image_pixel_boxes_keep_their_domain(logdir):
+    boxes = {"pred": {"box_data": [{"position": {"minX": 1, "maxX": 3, "minY": 0, "maxY": 2}, "domain": "pixel"},
+                                   {"position": {"middle": [0.5, 0.5], "width": 0.2, "height": 0.2}}]}}
+    r = _roundtrip(logdir, img=nbtrack.Image(np.zeros((4, 5, 3), np.uint8), boxes=boxes))
+    stored = r.media("img").iloc[0]["meta"]["boxes"]["pred"]["box_data"]
+    assert stored[0]["domain"] == "pixel" and "domain" not in stored[1]
