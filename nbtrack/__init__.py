@@ -51,7 +51,8 @@ _screens.register_show(_dashboard_show)  # what Run.show(), RunReader.show() and
 
 def report(source: Any, path: Any = None, *, runs: Any = None, tags: Any = None, title: str | None = None,
            full_resolution: bool = False, media_per_tag: int | None = None,
-           settings: dict[str, Any] | None = None, progress: bool | None = None) -> Any:
+           settings: dict[str, Any] | None = None, progress: bool | None = None,
+           environment: bool | str = True) -> Any:
     """Runs as one self-contained HTML file that opens offline (see :func:`nbtrack.reports.report`).
 
     >>> import tempfile
@@ -64,7 +65,8 @@ def report(source: Any, path: Any = None, *, runs: Any = None, tags: Any = None,
     from nbtrack.reports import report as write_report  # imports bokeh's files only when a report is made
 
     return write_report(source, path, runs=runs, tags=tags, title=title, full_resolution=full_resolution,
-                        media_per_tag=media_per_tag, settings=settings, progress=progress)
+                        media_per_tag=media_per_tag, settings=settings, progress=progress,
+                        environment=environment)
 
 
 _screens.register_report(report)  # what Run.to_html(), RunReader.to_html(), Logdir.to_html() and .save() call

@@ -27,7 +27,8 @@ from .sources import Gathered, gather
 
 def report(source: Any, path: str | os.PathLike[str] | None = None, *, runs: Any = None, tags: Any = None,
            title: str | None = None, full_resolution: bool = False, media_per_tag: int | None = None,
-           settings: dict[str, Any] | None = None, progress: bool | None = None) -> str | Path:
+           settings: dict[str, Any] | None = None, progress: bool | None = None,
+           environment: bool | str = True) -> str | Path:
     """Runs as one self-contained HTML file that opens offline in any browser.
 
     ``source``: a logdir path, a ``Logdir``, a ``Run``, a ``RunReader`` or a list of them.
@@ -37,7 +38,10 @@ def report(source: Any, path: str | os.PathLike[str] | None = None, *, runs: Any
     ``full_resolution``; ``media_per_tag`` steps of each image, audio, ... tag are kept (default
     20: the newest half and evenly spaced older ones). Runs that cannot be read are left out, each
     named in a ``RuntimeWarning`` and in the header. ``progress``: a progress bar while reading
-    (None: only when stderr is a terminal).
+    (None: only when stderr is a terminal). ``environment``: what the run details say of where each
+    run ran: True (the default) keeps what is safe to share (OS, Python and package versions, the git
+    commit, branch and dirty flag) and leaves out the host, paths, command line and git remote;
+    ``"full"`` keeps everything recorded; False leaves the environment out.
 
     >>> import nbtrack, tempfile
     >>> d = tempfile.mkdtemp()
@@ -51,6 +55,8 @@ def report(source: Any, path: str | os.PathLike[str] | None = None, *, runs: Any
     'report.html'
     """
     resolution = _resolution(full_resolution, media_per_tag)
+    if environment not in (True, False, "full"):
+        raise ValueError(f"report(environment=...) takes True, False or 'full', got {environment!r}")
     gathered = gather(source, compile_filter(runs, "report(runs=...)"))
     wanted = compile_filter(tags, "report(tags=...)")
     if not gathered.readers:
@@ -58,7 +64,7 @@ def report(source: Any, path: str | os.PathLike[str] | None = None, *, runs: Any
     _read(gathered, progress)
     for problem in gathered.problems:
         warnings.warn(f"nbtrack.report: left out: {problem}", RuntimeWarning, stacklevel=2)
-    text = render(gathered, resolution, wanted, title, settings)
+    text = render(gathered, resolution, wanted, title, settings, environment)
     if path is None:
         return text
     target = Path(path).expanduser()
@@ -114,17 +120,46 @@ def _bar(total: int, progress: bool | None) -> Any:
 
 
 def render(gathered: Gathered, resolution: Resolution, tags: Any, title: str | None,
-           settings: dict[str, Any] | None = None) -> str:
+           settings: dict[str, Any] | None = None, environment: bool | str = True) -> str:
     """The report's HTML from runs already read."""
     readers = gathered.readers
     snapshot = snapshot_of(readers, max_points=resolution.max_points, max_per_tag=resolution.media_per_tag,
                            catch_up=False, budget=resolution.budget, tags=tags)
+    for info in snapshot["runs"]:
+        shareable_details(info, environment)
     name = title or _default_title(gathered)
     bundle = static_bundle(snapshot, run_name=name, status=f"{len(readers)} runs", settings=settings,
                            picture=False, compact=resolution.compact, exact_values=resolution.exact_values)
     header = Header(title=name, runs=readers, version=__version__, made=time.time(),
                     reduced=reduction_note(snapshot, resolution), problems=gathered.problems)
     return report_page(header, bundle["text/html"], run_details_html(readers))
+
+
+SHARED_ENVIRONMENT = ("os", "python", "nbtrack_version", "packages")  # what a report keeps by default
+SHARED_GIT = ("commit", "branch", "dirty")
+
+
+def shareable_details(info: dict[str, Any], environment: bool | str) -> None:
+    """Trim a run-table entry's environment for a report that leaves this machine (in place).
+
+    >>> info = {"details": {"environment": {"host": "lab-7", "cwd": "/home/ana", "python": "3.11",
+    ...         "git": {"commit": "abc", "remote": "git@host:ana/x"}}}}
+    >>> shareable_details(info, True); info["details"]["environment"]
+    {'python': '3.11', 'git': {'commit': 'abc'}}
+    >>> shareable_details(info, False); "environment" in info["details"]
+    False
+    """
+    details = info.get("details")
+    if not isinstance(details, dict) or "environment" not in details or environment == "full":
+        return
+    if environment is False:
+        del details["environment"]
+        return
+    env = details["environment"]
+    kept = {k: env[k] for k in SHARED_ENVIRONMENT if k in env}
+    if isinstance(env.get("git"), dict):
+        kept["git"] = {k: env["git"][k] for k in SHARED_GIT if k in env["git"]}
+    details["environment"] = kept
 
 
 def _default_title(gathered: Gathered) -> str:

@@ -225,3 +225,23 @@ def test_no_warning_for_a_clean_logdir(sweep):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         nbtrack.report(sweep, runs="r2")
+
+
+def test_a_report_keeps_only_the_shareable_part_of_a_runs_environment(tmp_path):
+    with nbtrack.init(dir=tmp_path / "runs", name="env") as run:
+        run.log({"loss": 1.0})
+    stored = nbtrack.open(tmp_path / "runs").run("env").environment
+    assert stored.get("host") and stored.get("cwd"), "the run recorded where it ran"
+
+    def environment(**options):
+        (info,) = payload(nbtrack.report(tmp_path / "runs", **options))["snapshot"]["runs"]
+        return info.get("details", {}).get("environment")
+
+    shared = environment()
+    assert shared["python"] == stored["python"] and shared["packages"] == stored["packages"]
+    assert not {"host", "cwd", "argv", "executable", "notebook"} & set(shared), shared
+    assert "remote" not in shared.get("git", {})
+    assert environment(environment="full")["host"] == stored["host"]
+    assert environment(environment=False) is None
+    with pytest.raises(ValueError, match=r"report\(environment=...\) takes True, False or 'full'"):
+        nbtrack.report(tmp_path / "runs", environment="some")
