@@ -220,12 +220,10 @@ function content(series, records) {
 }
 
 /**
- * A panel for one media tag: title, step slider, "latest" switch, and the chosen step's records.
- * @param {MediaSeries} series @param {ReturnType<typeof createCursor>} cursor
+ * A media panel's bar: the title (as text), a step slider, the step label and a "latest" switch.
+ * @param {string} title
  */
-export function createMediaPanel(series, cursor) {
-  const panel = el("div", "nbtrack-media-panel");
-  Object.assign(panel.dataset, { key: series.key, kind: series.kind, run: series.run });
+export function stepBar(title) {
   const bar = el("div", "nbtrack-media-bar");
   const slider = el("input", "nbtrack-step-slider");
   Object.assign(slider, { type: "range", min: "0", step: "1" });
@@ -234,7 +232,18 @@ export function createMediaPanel(series, cursor) {
   const label = el("span", "nbtrack-step-label");
   const latestLabel = el("label", "nbtrack-latest-label");
   latestLabel.append(latest, " latest");
-  bar.append(el("span", "nbtrack-media-title", series.key), slider, label, latestLabel);
+  bar.append(el("span", "nbtrack-media-title", title), slider, label, latestLabel);
+  return { bar, slider, latest, label };
+}
+
+/**
+ * A panel for one media tag: title, step slider, "latest" switch, and the chosen step's records.
+ * @param {MediaSeries} series @param {ReturnType<typeof createCursor>} cursor
+ */
+export function createMediaPanel(series, cursor) {
+  const panel = el("div", "nbtrack-media-panel");
+  Object.assign(panel.dataset, { key: series.key, kind: series.kind, run: series.run });
+  const { bar, slider, latest, label } = stepBar(series.key);
   const body = el("div", "nbtrack-media-body");
   panel.append(bar, body);
   let shown = { step: /** @type {number | null} */ (null), version: -1 };

@@ -8,6 +8,7 @@ import { disposeViews } from "./bokeh.js";
 import { runColor } from "./colors.js";
 import { el } from "./dom.js";
 import { formatStep } from "./format.js";
+import { stepBar } from "./media.js";
 import { runBadge } from "./panels.js";
 import { curvePoints, decodePRCurve, runStep, unionSteps } from "./prcurvemath.js";
 import { applyTheme, LIGHT, themeOfElement } from "./theme.js";
@@ -139,15 +140,7 @@ export function createPRCurvePanels(store, box, cursor, bokeh) {
 function prCurvePanel(Bokeh, store, key, cursor) {
   const element = el("div", "nbtrack-media-panel nbtrack-pr-curve-panel");
   Object.assign(element.dataset, { key, kind: PR_CURVE_KIND });
-  const bar = el("div", "nbtrack-media-bar");
-  const slider = el("input", "nbtrack-step-slider");
-  Object.assign(slider, { type: "range", min: "0", step: "1" });
-  const latest = el("input", "nbtrack-latest");
-  latest.type = "checkbox";
-  const label = el("span", "nbtrack-step-label");
-  const latestLabel = el("label", "nbtrack-latest-label");
-  latestLabel.append(latest, " latest");
-  bar.append(el("span", "nbtrack-media-title", key), slider, label, latestLabel);
+  const { bar, slider, latest, label } = stepBar(key);
   const plot = el("div", "nbtrack-pr-curve-plot");
   const legend = el("div", "nbtrack-pr-curve-legend");
   Object.assign(legend.style, { display: "flex", flexWrap: "wrap", gap: "2px 12px", fontSize: "11px" });
